@@ -1,0 +1,351 @@
+//! DynamoDB single-table store (real aws-sdk-dynamodb).
+//!
+//! Item layout (`pk` / `sk`, both strings; `expires_at` is the table's TTL attribute):
+//!
+//! | item     | pk                          | sk         | attributes |
+//! |----------|-----------------------------|------------|------------|
+//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, last_error, expires_at |
+//! | link     | `{account}#PHONE#{digits}`  | `LINK`     | contact_id, task_id, task_count, updated_at, lease_owner, lease_until |
+//! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
+//!
+//! The account id leads every key, so an IAM policy with `dynamodb:LeadingKeys` can fence a
+//! tenant, and no code path can address another account's items by construction.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+
+use crate::config::Settings;
+use crate::domain::{AccountId, InboundMessage, Phone};
+use crate::ports::store::*;
+
+/// Dedupe records outlive Meta's redelivery window (days) by a wide margin.
+const MESSAGE_RETENTION_SECS: i64 = 30 * 24 * 3600;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn get_i64(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+fn get_str<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn unavailable<E: std::error::Error + 'static>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError {
+    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+}
+
+fn msg_key(account: &AccountId, id: &str) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#MSG#{id}")), s("MSG"))
+}
+fn link_key(account: &AccountId, phone: &Phone) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#PHONE#{}", phone.digits())), s("LINK"))
+}
+fn settings_key(account: &AccountId) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#SETTINGS")), s("SETTINGS"))
+}
+
+fn link_record(item: &Item) -> LinkRecord {
+    let link = match (get_i64(item, "contact_id"), get_i64(item, "task_id")) {
+        (Some(contact_id), Some(task_id)) => Some(ConversationLink {
+            contact_id,
+            task_id,
+            task_count: get_i64(item, "task_count").unwrap_or(1) as u32,
+            updated_at: get_i64(item, "updated_at").unwrap_or(0),
+        }),
+        _ => None,
+    };
+    LinkRecord { link, lease_until: get_i64(item, "lease_until") }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Creates the table as `template.yaml` declares it (on-demand, TTL on `expires_at`).
+    /// For local runs and tests; on AWS the stack owns the table.
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let attr = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+        };
+        let key = |name: &str, kt| KeySchemaElement::builder().attribute_name(name).key_type(kt).build();
+        client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk").map_err(|e| StoreError::Unavailable(e.to_string()))?)
+            .attribute_definitions(attr("sk").map_err(|e| StoreError::Unavailable(e.to_string()))?)
+            .key_schema(key("pk", KeyType::Hash).map_err(|e| StoreError::Unavailable(e.to_string()))?)
+            .key_schema(key("sk", KeyType::Range).map_err(|e| StoreError::Unavailable(e.to_string()))?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("expires_at")
+                    .enabled(true)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError> {
+        let (pk, sk) = msg_key(account, &msg.id);
+        let payload = serde_json::to_string(msg).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", pk)
+            .item("sk", sk)
+            .item("payload", s(payload))
+            .item("done", AttributeValue::Bool(false))
+            .item("attempts", n(0))
+            .item("received_at", n(now))
+            .item("expires_at", n(now + MESSAGE_RETENTION_SECS))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(RecordOutcome::New),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(ccf)) => {
+                    let done = ccf.item().and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+                    Ok(if done { RecordOutcome::AlreadyDone } else { RecordOutcome::Pending })
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        let (pk, sk) = msg_key(account, message_id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET lease_owner = :o, lease_until = :u ADD attempts :one")
+            .condition_expression("attribute_exists(pk) AND #done = :false AND (attribute_not_exists(lease_until) OR lease_until < :now)")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":u", n(now + lease_secs))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let attempt = out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32;
+                Ok(ClaimOutcome::Claimed { attempt })
+            }
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => {
+                    let Some(item) = ccf.item() else {
+                        return Err(StoreError::Corrupt(format!("message {message_id} was never recorded")));
+                    };
+                    if item.get("done").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false) {
+                        Ok(ClaimOutcome::Done)
+                    } else {
+                        Ok(ClaimOutcome::Busy { until: get_i64(item, "lease_until").unwrap_or(now) })
+                    }
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64) -> Result<(), StoreError> {
+        let (pk, sk) = msg_key(account, message_id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET #done = :true, task_id = :t, comment_id = :c REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":t", n(task_id))
+            .expression_attribute_values(":c", n(comment_id))
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        map_owner_condition(result.map(|_| ()))
+    }
+
+    async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
+        let (pk, sk) = msg_key(account, message_id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET last_error = :e REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_values(":e", s(error))
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        // Not owning it any more is fine here: someone else took over.
+        match map_owner_condition(result.map(|_| ())) {
+            Err(StoreError::LeaseLost) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError> {
+        let (pk, sk) = link_key(account, phone);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item().map(link_record))
+    }
+
+    async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64) -> Result<LinkLock, StoreError> {
+        let (pk, sk) = link_key(account, phone);
+        let task_condition = if expected_task.is_some() { "task_id = :t" } else { "attribute_not_exists(task_id)" };
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET lease_owner = :o, lease_until = :u")
+            .condition_expression(format!("{task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"))
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":u", n(now + lease_secs))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(t) = expected_task {
+            req = req.expression_attribute_values(":t", n(t));
+        }
+        match req.send().await {
+            Ok(out) => Ok(LinkLock::Acquired { current: out.attributes().map(link_record).and_then(|r| r.link) }),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => Ok(
+                    LinkLock::Contended(ccf.item().map(link_record).unwrap_or(LinkRecord { link: None, lease_until: None })),
+                ),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError> {
+        let (pk, sk) = link_key(account, phone);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET contact_id = :c, task_id = :t, task_count = :n, updated_at = :ts REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_values(":c", n(link.contact_id))
+            .expression_attribute_values(":t", n(link.task_id))
+            .expression_attribute_values(":n", n(link.task_count as i64))
+            .expression_attribute_values(":ts", n(link.updated_at))
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        map_owner_condition(result.map(|_| ()))
+    }
+
+    async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
+        let (pk, sk) = link_key(account, phone);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        match map_owner_condition(result.map(|_| ())) {
+            Err(StoreError::LeaseLost) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {
+        let (pk, sk) = settings_key(account);
+        let out = self.client.get_item().table_name(&self.table).key("pk", pk).key("sk", sk).send().await.map_err(unavailable)?;
+        match out.item().and_then(|i| get_str(i, "settings")) {
+            Some(json) => serde_json::from_str(json).map(Some).map_err(|e| StoreError::Corrupt(format!("settings of {account}: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError> {
+        let (pk, sk) = settings_key(account);
+        let json = serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", pk)
+            .item("sk", sk)
+            .item("settings", s(json))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+fn map_owner_condition(
+    result: Result<(), SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Err(StoreError::LeaseLost),
+        Err(e) => Err(unavailable(e)),
+    }
+}

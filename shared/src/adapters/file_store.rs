@@ -1,0 +1,210 @@
+//! Embedded store for local runs: the same semantics as [`super::DynamoStore`], kept in memory
+//! behind one mutex (which makes every conditional write trivially atomic) and written through
+//! to a JSON file so state survives a restart.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::config::Settings;
+use crate::domain::{AccountId, InboundMessage, Phone};
+use crate::ports::store::*;
+
+#[derive(Default, Serialize, Deserialize)]
+struct State {
+    messages: BTreeMap<String, MessageRecord>,
+    links: BTreeMap<String, LinkItem>,
+    settings: BTreeMap<String, Settings>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct MessageRecord {
+    message: InboundMessage,
+    done: bool,
+    attempts: u32,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    received_at: i64,
+    task_id: Option<i64>,
+    comment_id: Option<i64>,
+    last_error: Option<String>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct LinkItem {
+    link: Option<ConversationLink>,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+}
+
+pub struct FileStore {
+    path: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+fn key(account: &AccountId, id: &str) -> String {
+    format!("{account}#{id}")
+}
+
+fn lease_free(until: Option<i64>, now: i64) -> bool {
+    until.is_none_or(|u| u < now)
+}
+
+impl FileStore {
+    /// Opens (or creates) the store file.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let state = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(e) => return Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
+        };
+        Ok(Self { path: Some(path.to_owned()), state: Mutex::new(state) })
+    }
+
+    /// A store that forgets everything at exit (unit tests).
+    pub fn in_memory() -> Self {
+        Self { path: None, state: Mutex::new(State::default()) }
+    }
+
+    /// Write-through: a temp file then rename, so a crash never leaves a half-written store.
+    fn persist(&self, state: &State) -> Result<(), StoreError> {
+        let Some(path) = &self.path else { return Ok(()) };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        }
+        let bytes = serde_json::to_vec_pretty(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl Store for FileStore {
+    async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError> {
+        let mut st = self.state.lock().await;
+        let k = key(account, &msg.id);
+        if let Some(existing) = st.messages.get(&k) {
+            return Ok(if existing.done { RecordOutcome::AlreadyDone } else { RecordOutcome::Pending });
+        }
+        st.messages.insert(
+            k,
+            MessageRecord {
+                message: msg.clone(),
+                done: false,
+                attempts: 0,
+                lease_owner: None,
+                lease_until: None,
+                received_at: now,
+                task_id: None,
+                comment_id: None,
+                last_error: None,
+            },
+        );
+        self.persist(&st)?;
+        Ok(RecordOutcome::New)
+    }
+
+    async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        let mut st = self.state.lock().await;
+        let rec = st
+            .messages
+            .get_mut(&key(account, message_id))
+            .ok_or_else(|| StoreError::Corrupt(format!("message {message_id} was never recorded")))?;
+        if rec.done {
+            return Ok(ClaimOutcome::Done);
+        }
+        if !lease_free(rec.lease_until, now) {
+            return Ok(ClaimOutcome::Busy { until: rec.lease_until.unwrap_or(now) });
+        }
+        rec.attempts += 1;
+        rec.lease_owner = Some(owner.to_owned());
+        rec.lease_until = Some(now + lease_secs);
+        let attempt = rec.attempts;
+        self.persist(&st)?;
+        Ok(ClaimOutcome::Claimed { attempt })
+    }
+
+    async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let rec = st.messages.get_mut(&key(account, message_id)).ok_or(StoreError::LeaseLost)?;
+        if rec.lease_owner.as_deref() != Some(owner) {
+            return Err(StoreError::LeaseLost);
+        }
+        rec.done = true;
+        rec.lease_owner = None;
+        rec.lease_until = None;
+        rec.task_id = Some(task_id);
+        rec.comment_id = Some(comment_id);
+        self.persist(&st)
+    }
+
+    async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let Some(rec) = st.messages.get_mut(&key(account, message_id)) else { return Ok(()) };
+        if rec.lease_owner.as_deref() == Some(owner) {
+            rec.lease_owner = None;
+            rec.lease_until = None;
+            rec.last_error = Some(error.to_owned());
+            self.persist(&st)?;
+        }
+        Ok(())
+    }
+
+    async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError> {
+        let st = self.state.lock().await;
+        Ok(st
+            .links
+            .get(&key(account, phone.digits()))
+            .map(|i| LinkRecord { link: i.link.clone(), lease_until: i.lease_until }))
+    }
+
+    async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64) -> Result<LinkLock, StoreError> {
+        let mut st = self.state.lock().await;
+        let item = st.links.entry(key(account, phone.digits())).or_default();
+        let current_task = item.link.as_ref().map(|l| l.task_id);
+        if current_task != expected_task || !lease_free(item.lease_until, now) {
+            return Ok(LinkLock::Contended(LinkRecord { link: item.link.clone(), lease_until: item.lease_until }));
+        }
+        item.lease_owner = Some(owner.to_owned());
+        item.lease_until = Some(now + lease_secs);
+        let current = item.link.clone();
+        self.persist(&st)?;
+        Ok(LinkLock::Acquired { current })
+    }
+
+    async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let item = st.links.get_mut(&key(account, phone.digits())).ok_or(StoreError::LeaseLost)?;
+        if item.lease_owner.as_deref() != Some(owner) {
+            return Err(StoreError::LeaseLost);
+        }
+        *item = LinkItem { link: Some(link.clone()), lease_owner: None, lease_until: None };
+        self.persist(&st)
+    }
+
+    async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        if let Some(item) = st.links.get_mut(&key(account, phone.digits())) {
+            if item.lease_owner.as_deref() == Some(owner) {
+                item.lease_owner = None;
+                item.lease_until = None;
+                self.persist(&st)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {
+        Ok(self.state.lock().await.settings.get(account.as_str()).cloned())
+    }
+
+    async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        st.settings.insert(account.as_str().to_owned(), settings.clone());
+        self.persist(&st)
+    }
+}

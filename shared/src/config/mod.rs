@@ -1,0 +1,88 @@
+//! Typed configuration, loaded once per cold start (see [`crate::bootstrap`]).
+//!
+//! One shape for every source: the local TOML file lists `[[accounts]]`; on AWS each account is
+//! one SSM SecureString parameter holding the same fields as JSON.
+
+mod file;
+mod secret;
+mod ssm;
+
+use serde::{Deserialize, Serialize};
+
+pub use file::{load_file, LocalConfig, StoreConfig};
+pub use secret::Secret;
+pub use ssm::{load_accounts_from_ssm, SsmError};
+
+use crate::domain::AccountId;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub id: AccountId,
+    pub planfix: PlanfixConfig,
+    pub provider: ProviderConfig,
+    /// Seeds the account's settings in the store (the store is the source of truth at run time).
+    #[serde(default)]
+    pub settings: Option<Settings>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanfixConfig {
+    /// e.g. `https://example.planfix.com/rest` (no trailing slash needed).
+    pub base_url: String,
+    pub token: Secret,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProviderConfig {
+    Meta(MetaConfig),
+}
+
+impl ProviderConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderConfig::Meta(_) => "meta",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaConfig {
+    /// Key of `X-Hub-Signature-256` (the Meta App Secret, not the access token).
+    pub app_secret: Secret,
+    /// Answer to the `hub.verify_token` handshake.
+    pub verify_token: Secret,
+    /// System-user token for Graph API calls (sending, media).
+    pub access_token: Secret,
+    pub phone_number_id: String,
+    #[serde(default = "default_graph_base_url")]
+    pub graph_base_url: String,
+    #[serde(default = "default_graph_version")]
+    pub graph_api_version: String,
+}
+
+fn default_graph_base_url() -> String {
+    "https://graph.facebook.com".into()
+}
+fn default_graph_version() -> String {
+    "v21.0".into()
+}
+
+/// Per-account behaviour, kept in the store so an operator can change it without a redeploy.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// All of a user's messages go to one task; a completed task is reopened instead of replaced.
+    pub single_task: bool,
+    /// Task template for new conversation tasks (Planfix `template.id`).
+    pub task_template_id: Option<i64>,
+    /// Contact template for new contacts.
+    pub contact_template_id: Option<i64>,
+    /// Employees assigned to new tasks (Planfix user ids).
+    pub assignee_user_ids: Vec<i64>,
+    /// Status set when a completed task is reopened; default: the first active status of its process.
+    pub reopen_status_id: Option<i64>,
+}

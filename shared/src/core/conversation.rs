@@ -1,0 +1,220 @@
+//! Phone → contact → current task, kept consistent under concurrency.
+//!
+//! A conversation is created or moved to a new task only under the link lease (one conditional
+//! write in the store), so a burst of first messages yields one contact and one task; the other
+//! workers wait for the lease holder and then comment on the task it created.
+
+use std::time::Duration;
+
+use tokio::time::{sleep, Instant};
+
+use super::html::text_to_html;
+use super::inbound::ProcessError;
+use super::status_cache::StatusCache;
+use super::AccountRuntime;
+use crate::config::Settings;
+use crate::domain::{unix_now, InboundMessage, Phone};
+use crate::ports::{ConversationLink, LinkLock, NewContact, NewTask, PlanfixApi, Store, TaskInfo};
+
+/// Timing of the link lease. The lease must outlive the slowest creation (3 Planfix calls).
+#[derive(Clone, Debug)]
+pub struct LeaseTiming {
+    pub lease_secs: i64,
+    /// How long a worker waits for another worker's lease before giving up (→ 503, provider retries).
+    pub wait: Duration,
+    pub poll: Duration,
+}
+
+impl Default for LeaseTiming {
+    fn default() -> Self {
+        Self { lease_secs: 60, wait: Duration::from_secs(10), poll: Duration::from_millis(150) }
+    }
+}
+
+pub struct Conversations<'a> {
+    pub store: &'a dyn Store,
+    pub statuses: &'a StatusCache,
+    pub timing: &'a LeaseTiming,
+}
+
+enum TaskState {
+    Active,
+    Closed,
+    Missing,
+}
+
+impl Conversations<'_> {
+    /// The link whose task should receive this message, creating, reopening or replacing the
+    /// task as the account's settings say.
+    pub async fn resolve(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str)
+        -> Result<ConversationLink, ProcessError> {
+        let deadline = Instant::now() + self.timing.wait;
+        loop {
+            let now = unix_now();
+            let record = self.store.get_link(&acct.id, &msg.from).await?;
+            let leased = record.as_ref().and_then(|r| r.lease_until).is_some_and(|u| u >= now);
+            let link = record.and_then(|r| r.link);
+            if !leased {
+                match link {
+                    None => {
+                        if let Some(created) = self.try_create(acct, msg, settings, owner).await? {
+                            return Ok(created);
+                        }
+                    }
+                    Some(link) => match self.task_state(acct, link.task_id).await? {
+                        TaskState::Active => return Ok(link),
+                        TaskState::Closed if settings.single_task => {
+                            self.reopen(acct, link.task_id, settings).await?;
+                            return Ok(link);
+                        }
+                        TaskState::Closed | TaskState::Missing => {
+                            if let Some(rotated) = self.try_rotate(acct, msg, settings, owner, &link).await? {
+                                return Ok(rotated);
+                            }
+                        }
+                    },
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(ProcessError::Busy("another worker is still setting up this conversation"));
+            }
+            sleep(self.timing.poll).await;
+        }
+    }
+
+    async fn try_create(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str)
+        -> Result<Option<ConversationLink>, ProcessError> {
+        match self.store.lock_link(&acct.id, &msg.from, None, owner, unix_now(), self.timing.lease_secs).await? {
+            LinkLock::Contended(_) => Ok(None),
+            LinkLock::Acquired { .. } => {
+                let created = async {
+                    let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
+                    let task_id = create_task(acct.planfix.as_ref(), msg, contact_id, settings, 1).await?;
+                    Ok::<_, ProcessError>(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
+                }
+                .await;
+                self.finish_lock(acct, &msg.from, owner, created).await.map(Some)
+            }
+        }
+    }
+
+    async fn try_rotate(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str, old: &ConversationLink)
+        -> Result<Option<ConversationLink>, ProcessError> {
+        match self.store.lock_link(&acct.id, &msg.from, Some(old.task_id), owner, unix_now(), self.timing.lease_secs).await? {
+            LinkLock::Contended(_) => Ok(None),
+            LinkLock::Acquired { .. } => {
+                let count = old.task_count + 1;
+                let created = create_task(acct.planfix.as_ref(), msg, old.contact_id, settings, count)
+                    .await
+                    .map(|task_id| ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() });
+                let link = self.finish_lock(acct, &msg.from, owner, created).await?;
+                tracing::info!(account = %acct.id, phone = %msg.from, old_task = old.task_id, new_task = link.task_id, "conversation moved to a new task");
+                Ok(Some(link))
+            }
+        }
+    }
+
+    /// Commit on success, release on failure; the lease never outlives this call.
+    async fn finish_lock(&self, acct: &AccountRuntime, phone: &Phone, owner: &str, result: Result<ConversationLink, ProcessError>)
+        -> Result<ConversationLink, ProcessError> {
+        match result {
+            Ok(link) => {
+                self.store.commit_link(&acct.id, phone, owner, &link).await?;
+                Ok(link)
+            }
+            Err(e) => {
+                if let Err(unlock) = self.store.unlock_link(&acct.id, phone, owner).await {
+                    tracing::warn!(error = %unlock, "could not release the link lease; it will expire");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn task_state(&self, acct: &AccountRuntime, task_id: i64) -> Result<TaskState, ProcessError> {
+        let Some(task) = acct.planfix.get_task(task_id).await? else { return Ok(TaskState::Missing) };
+        Ok(if self.is_active(acct, &task).await? { TaskState::Active } else { TaskState::Closed })
+    }
+
+    /// Open vs closed is the status's `isActive`; when the task read omits it, the process's
+    /// status list (cached) decides. Unknown statuses count as active: never spawn tasks on doubt.
+    async fn is_active(&self, acct: &AccountRuntime, task: &TaskInfo) -> Result<bool, ProcessError> {
+        if let Some(active) = task.status_is_active {
+            return Ok(active);
+        }
+        let (Some(status_id), Some(process_id)) = (task.status_id, task.process_id) else {
+            tracing::warn!(task = task.id, "task has no status/process in Planfix's answer; treating it as active");
+            return Ok(true);
+        };
+        let statuses = self.statuses.statuses(&acct.id, acct.planfix.as_ref(), process_id).await?;
+        Ok(statuses.iter().find(|s| s.id == status_id).is_none_or(|s| s.is_active))
+    }
+
+    async fn reopen(&self, acct: &AccountRuntime, task_id: i64, settings: &Settings) -> Result<(), ProcessError> {
+        let status_id = match settings.reopen_status_id {
+            Some(id) => id,
+            None => {
+                let task = acct.planfix.get_task(task_id).await?.ok_or(ProcessError::Busy("task vanished while reopening"))?;
+                let process_id = task.process_id.ok_or(ProcessError::Config("task has no process; set reopen_status_id".into()))?;
+                let statuses = self.statuses.statuses(&acct.id, acct.planfix.as_ref(), process_id).await?;
+                statuses
+                    .iter()
+                    .find(|s| s.is_active)
+                    .map(|s| s.id)
+                    .ok_or(ProcessError::Config(format!("process {process_id} has no active status to reopen with")))?
+            }
+        };
+        acct.planfix.set_task_status(task_id, status_id).await?;
+        tracing::info!(account = %acct.id, task = task_id, status = status_id, "reopened completed task (single_task)");
+        Ok(())
+    }
+}
+
+/// Reuse the contact whose phone really is this number (Planfix's filter matches substrings),
+/// the lowest id if several; otherwise create one.
+async fn find_or_create_contact(planfix: &dyn PlanfixApi, msg: &InboundMessage, settings: &Settings) -> Result<i64, ProcessError> {
+    let phone = &msg.from;
+    let hits = planfix.search_contacts_by_phone(phone.search_fragment()).await?;
+    let mut matching: Vec<i64> = hits.iter().filter(|c| c.phones.iter().any(|p| phone.matches_stored(p))).map(|c| c.id).collect();
+    matching.sort_unstable();
+    if let Some(&id) = matching.first() {
+        if matching.len() > 1 {
+            tracing::warn!(phone = %phone, contacts = ?matching, "several Planfix contacts share this phone; using the lowest id");
+        }
+        return Ok(id);
+    }
+    let name = msg.profile_name.clone().unwrap_or_else(|| phone.e164());
+    let id = planfix
+        .create_contact(&NewContact {
+            name,
+            phone_e164: phone.e164(),
+            template_id: settings.contact_template_id,
+            description: "Created by the WhatsApp bridge from the first message of this number.".into(),
+        })
+        .await?;
+    tracing::info!(phone = %phone, contact = id, "created Planfix contact");
+    Ok(id)
+}
+
+async fn create_task(planfix: &dyn PlanfixApi, msg: &InboundMessage, contact_id: i64, settings: &Settings, count: u32) -> Result<i64, ProcessError> {
+    let who = match &msg.profile_name {
+        Some(name) => format!("{name} ({})", msg.from.display()),
+        None => msg.from.display(),
+    };
+    let description = if count > 1 {
+        format!("WhatsApp conversation with {who}, continued after the previous task was completed.")
+    } else {
+        format!("WhatsApp conversation with {who}.")
+    };
+    let id = planfix
+        .create_task(&NewTask {
+            name: format!("WhatsApp: {who}"),
+            description_html: text_to_html(&description),
+            assigner_contact_id: contact_id,
+            assignee_user_ids: settings.assignee_user_ids.clone(),
+            template_id: settings.task_template_id,
+        })
+        .await?;
+    tracing::info!(contact = contact_id, task = id, "created Planfix task");
+    Ok(id)
+}

@@ -1,0 +1,112 @@
+//! Processing of one recorded inbound message: exactly one Planfix comment per provider message.
+
+use tokio::time::{sleep, Instant};
+
+use super::conversation::{Conversations, LeaseTiming};
+use super::render::comment_html;
+use super::settings_cache::SettingsCache;
+use super::status_cache::StatusCache;
+use super::AccountRuntime;
+use crate::domain::{unix_now, InboundMessage};
+use crate::ports::{ClaimOutcome, NewComment, PlanfixError, Store, StoreError};
+
+/// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
+/// would make retries blind to comments created before the change).
+const SOURCE_NAMESPACE: uuid::Uuid = uuid::uuid!("3f0d7a52-1c5e-4b8e-9a57-6f1f2b7c9d10");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Planfix(#[from] PlanfixError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Another worker holds the work; retrying later is right.
+    #[error("busy: {0}")]
+    Busy(&'static str),
+    #[error("configuration problem: {0}")]
+    Config(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    Commented { task_id: i64, comment_id: i64 },
+    AlreadyDone,
+}
+
+pub struct InboundProcessor {
+    pub settings: SettingsCache,
+    pub statuses: StatusCache,
+    pub timing: LeaseTiming,
+    /// Lease on one message while it is processed; longer than the worst Planfix path.
+    pub message_lease_secs: i64,
+}
+
+impl InboundProcessor {
+    pub async fn process(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage) -> Result<Processed, ProcessError> {
+        let owner = uuid::Uuid::new_v4().to_string();
+        let attempt = match store.claim_message(&acct.id, &msg.id, &owner, unix_now(), self.message_lease_secs).await? {
+            ClaimOutcome::Done => return Ok(Processed::AlreadyDone),
+            ClaimOutcome::Busy { .. } => return self.wait_for_other_worker(store, acct, msg).await,
+            ClaimOutcome::Claimed { attempt } => attempt,
+        };
+        match self.deliver(store, acct, msg, attempt, &owner).await {
+            Ok((task_id, comment_id)) => {
+                store.complete_message(&acct.id, &msg.id, &owner, task_id, comment_id).await?;
+                tracing::info!(account = %acct.id, message = %msg.id, task = task_id, comment = comment_id, attempt, "message delivered to Planfix");
+                Ok(Processed::Commented { task_id, comment_id })
+            }
+            Err(e) => {
+                // Without this the dedupe mark would swallow the provider's retry.
+                if let Err(release) = store.release_message(&acct.id, &msg.id, &owner, &e.to_string()).await {
+                    tracing::warn!(error = %release, "could not release message lease; it will expire");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn deliver(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage, attempt: u32, owner: &str) -> Result<(i64, i64), ProcessError> {
+        let settings = self.settings.get(store, &acct.id).await?;
+        let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing };
+        let link = conversations.resolve(acct, msg, &settings, owner).await?;
+        let source_object_id = uuid::Uuid::new_v5(&SOURCE_NAMESPACE, format!("{}/{}", acct.id, msg.id).as_bytes()).to_string();
+        // A previous attempt may have created the comment and died before recording it.
+        if attempt > 1 {
+            if let Some(existing) = acct.planfix.find_comment_by_source(link.task_id, &source_object_id).await? {
+                tracing::info!(message = %msg.id, comment = existing, "comment from an earlier attempt found; not adding another");
+                return Ok((link.task_id, existing));
+            }
+        }
+        let comment = NewComment { description_html: comment_html(&msg.content), owner_contact_id: link.contact_id, source_object_id };
+        let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;
+        Ok((link.task_id, comment_id))
+    }
+
+    /// A concurrent duplicate: wait for the worker that holds the message. If it finishes, this
+    /// delivery is acknowledged; if not, the caller answers 5xx and the provider retries.
+    async fn wait_for_other_worker(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage) -> Result<Processed, ProcessError> {
+        let deadline = Instant::now() + self.timing.wait;
+        while Instant::now() < deadline {
+            sleep(self.timing.poll).await;
+            let probe = uuid::Uuid::new_v4().to_string();
+            match store.claim_message(&acct.id, &msg.id, &probe, unix_now(), self.message_lease_secs).await? {
+                ClaimOutcome::Done => return Ok(Processed::AlreadyDone),
+                ClaimOutcome::Busy { .. } => continue,
+                // The other worker failed and released: this worker takes over.
+                ClaimOutcome::Claimed { attempt } => {
+                    return match self.deliver(store, acct, msg, attempt, &probe).await {
+                        Ok((task_id, comment_id)) => {
+                            store.complete_message(&acct.id, &msg.id, &probe, task_id, comment_id).await?;
+                            Ok(Processed::Commented { task_id, comment_id })
+                        }
+                        Err(e) => {
+                            let _ = store.release_message(&acct.id, &msg.id, &probe, &e.to_string()).await;
+                            Err(e)
+                        }
+                    };
+                }
+            }
+        }
+        Err(ProcessError::Busy("the same message is being processed by another delivery"))
+    }
+}

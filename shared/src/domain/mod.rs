@@ -1,0 +1,17 @@
+//! Provider- and Planfix-independent vocabulary of the bridge.
+
+mod account;
+mod message;
+mod phone;
+
+pub use account::AccountId;
+pub use message::{InboundEvent, InboundMessage, MessageContent, StatusUpdate};
+pub use phone::{Phone, PhoneError};
+
+/// Seconds since the Unix epoch; the store and the leases work in these units.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

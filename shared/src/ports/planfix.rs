@@ -1,0 +1,88 @@
+//! What the bridge needs from Planfix, in its own words. The REST adapter maps these to
+//! documented endpoints; see `adapters::planfix_rest` for the exact calls.
+
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanfixError {
+    #[error("Planfix unreachable: {0}")]
+    Transport(String),
+    #[error("Planfix answered HTTP {http} (code {code:?}): {message}")]
+    Api { http: u16, code: Option<i64>, message: String },
+    #[error("unexpected Planfix response: {0}")]
+    Decode(String),
+}
+
+impl PlanfixError {
+    /// Worth retrying later: network trouble, 5xx, rate limits (code 22 / HTTP 429), unknown error (code 0).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PlanfixError::Transport(_) => true,
+            PlanfixError::Api { http, code, .. } => *http >= 500 || *http == 429 || matches!(code, Some(0) | Some(22)),
+            PlanfixError::Decode(_) => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanfixContact {
+    pub id: i64,
+    pub phones: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewContact {
+    pub name: String,
+    pub phone_e164: String,
+    pub template_id: Option<i64>,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTask {
+    pub name: String,
+    pub description_html: String,
+    pub assigner_contact_id: i64,
+    pub assignee_user_ids: Vec<i64>,
+    pub template_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewComment {
+    pub description_html: String,
+    pub owner_contact_id: i64,
+    /// Stable id derived from the provider message id: lets a retry find a comment that was
+    /// created before a crash instead of creating a second one.
+    pub source_object_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    pub id: i64,
+    pub status_id: Option<i64>,
+    pub process_id: Option<i64>,
+    /// Filled only when Planfix reports it; otherwise the process's status list decides.
+    pub status_is_active: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskStatusInfo {
+    pub id: i64,
+    pub name: String,
+    pub is_active: bool,
+}
+
+#[async_trait]
+pub trait PlanfixApi: Send + Sync {
+    /// Contacts whose phone *contains* `fragment` (Planfix's filter semantics); callers confirm.
+    async fn search_contacts_by_phone(&self, fragment: &str) -> Result<Vec<PlanfixContact>, PlanfixError>;
+    async fn create_contact(&self, contact: &NewContact) -> Result<i64, PlanfixError>;
+    async fn create_task(&self, task: &NewTask) -> Result<i64, PlanfixError>;
+    /// `Ok(None)` when the task does not exist (deleted or purged).
+    async fn get_task(&self, task_id: i64) -> Result<Option<TaskInfo>, PlanfixError>;
+    async fn process_statuses(&self, process_id: i64) -> Result<Vec<TaskStatusInfo>, PlanfixError>;
+    async fn set_task_status(&self, task_id: i64, status_id: i64) -> Result<(), PlanfixError>;
+    async fn add_comment(&self, task_id: i64, comment: &NewComment) -> Result<i64, PlanfixError>;
+    /// The id of a comment on the task carrying this `sourceObjectId`, if any.
+    async fn find_comment_by_source(&self, task_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
+}

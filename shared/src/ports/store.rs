@@ -1,0 +1,99 @@
+//! Durable state: message dedupe records, phone → contact → task links, per-account settings.
+//!
+//! Every mutation that decides "who does the work" is a single conditional write, so concurrent
+//! Lambda instances agree without read-then-write races. Two leases exist:
+//! * a message lease — one worker at a time processes a given provider message; a failed worker
+//!   releases it (or it expires) so a retry can finish the work;
+//! * a link lease — one worker at a time creates a conversation (contact + task) or rotates it to a
+//!   new task, so a burst of first messages yields one contact and one task.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::domain::{AccountId, InboundMessage, Phone};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The lease this worker held was taken over (it expired); the caller must not assume it
+    /// still owns the work.
+    #[error("lease lost")]
+    LeaseLost,
+}
+
+/// Result of recording an inbound message at intake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// First time this message id is seen.
+    New,
+    /// Seen before and its effect is complete: acknowledge, do nothing.
+    AlreadyDone,
+    /// Seen before but not finished (failed or in progress): process again.
+    Pending,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This worker owns the message; `attempt` counts claims, 1 on the first.
+    Claimed { attempt: u32 },
+    Done,
+    /// Another worker holds a live lease until `until`.
+    Busy { until: i64 },
+}
+
+/// The current conversation of one phone in one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationLink {
+    pub contact_id: i64,
+    pub task_id: i64,
+    /// How many tasks this conversation has had (1 for the first).
+    pub task_count: u32,
+    /// When the link last changed (Unix seconds).
+    pub updated_at: i64,
+}
+
+/// The link item as stored, with its lease if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkRecord {
+    pub link: Option<ConversationLink>,
+    pub lease_until: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkLock {
+    /// This worker holds the lease; `current` is the link as it was.
+    Acquired { current: Option<ConversationLink> },
+    /// Someone else holds a live lease, or the link already moved past what the caller expected.
+    Contended(LinkRecord),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Intake: store the normalized message under its provider id unless it exists.
+    async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError>;
+    /// Processing: take the message's lease (expired leases can be taken over).
+    async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64)
+        -> Result<ClaimOutcome, StoreError>;
+    /// Mark done with the Planfix comment it produced; only the lease owner may.
+    async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64)
+        -> Result<(), StoreError>;
+    /// Give the lease back after a failure so the provider's retry can proceed at once.
+    async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError>;
+
+    async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError>;
+    /// Take the link lease if the link's task is still `expected_task` (None: no link yet) and no
+    /// live lease exists.
+    async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64)
+        -> Result<LinkLock, StoreError>;
+    /// Write the new link and drop the lease; only the lease owner may.
+    async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError>;
+    /// Drop the lease without changing the link (after a failure).
+    async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError>;
+
+    async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError>;
+    async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError>;
+}

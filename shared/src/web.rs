@@ -1,0 +1,138 @@
+//! HTTP routing on plain `http` types, shared by the Lambda functions and the local server.
+//!
+//! Routes:
+//! * `GET  /webhooks/{provider}/{account}` — provider subscription handshake (Meta).
+//! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → process.
+//!
+//! A leading path prefix (an API Gateway stage) is tolerated.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use serde_json::json;
+
+use crate::core::inbound::{InboundProcessor, ProcessError};
+use crate::core::intake::{self, IntakeError};
+use crate::core::AccountRuntime;
+use crate::domain::AccountId;
+use crate::ports::{Store, WebhookError};
+
+/// Webhook bodies are small JSON documents; anything bigger is refused before parsing.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct App {
+    pub accounts: HashMap<AccountId, Arc<AccountRuntime>>,
+    pub store: Arc<dyn Store>,
+    pub inbound: InboundProcessor,
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Bytes::from(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Bytes::new()))
+}
+
+fn error(status: StatusCode, reason: impl Into<String>) -> Response<Bytes> {
+    reply(status, json!({ "error": reason.into() }))
+}
+
+fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
+    req.uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+pub async fn handle(app: &App, req: Request<Bytes>) -> Response<Bytes> {
+    let segments: Vec<&str> = req.uri().path().split('/').filter(|s| !s.is_empty()).collect();
+    let Some(start) = segments.iter().position(|s| *s == "webhooks") else {
+        return error(StatusCode::NOT_FOUND, "no such route");
+    };
+    let [provider, account] = match &segments[start + 1..] {
+        [p, a] => [*p, *a],
+        _ => return error(StatusCode::NOT_FOUND, "expected /webhooks/{provider}/{account}"),
+    };
+    let Some(acct) = AccountId::parse(account).ok().and_then(|id| app.accounts.get(&id)).cloned() else {
+        return error(StatusCode::NOT_FOUND, "unknown account");
+    };
+    // An account's URL only accepts its own provider: a Meta payload can never reach a
+    // Twilio-configured account through a guessed URL.
+    if acct.provider_kind != provider {
+        return error(StatusCode::NOT_FOUND, "this account does not use that provider");
+    }
+    let span = tracing::info_span!("webhook", account = %acct.id, provider);
+    let _enter = span.enter();
+    match *req.method() {
+        Method::GET => match acct.webhook.handshake(&query_pairs(&req)) {
+            Ok(challenge) => Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "text/plain")
+                .body(Bytes::from(challenge))
+                .unwrap_or_else(|_| Response::new(Bytes::new())),
+            Err(e) => webhook_error(e),
+        },
+        Method::POST => {
+            drop(_enter);
+            provider_post(app, &acct, req).await
+        }
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST"),
+    }
+}
+
+async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) -> Response<Bytes> {
+    let (parts, body) = req.into_parts();
+    if body.len() > MAX_BODY_BYTES {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "webhook body over 1 MiB");
+    }
+    let accepted = match intake::accept(app.store.as_ref(), acct, &parts.headers, &body).await {
+        Ok(a) => a,
+        Err(IntakeError::Webhook(e)) => {
+            tracing::warn!(account = %acct.id, error = %e, "webhook refused");
+            return webhook_error(e);
+        }
+        Err(IntakeError::Store(e)) => {
+            tracing::error!(account = %acct.id, error = %e, "could not record webhook");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "could not record the webhook; retry");
+        }
+    };
+    for status in &accepted.statuses {
+        // Delivery receipts belong to the reply loop; recorded in logs until then.
+        tracing::info!(account = %acct.id, message = %status.message_id, status = %status.status, "delivery status");
+    }
+    let mut processed = 0;
+    for msg in &accepted.to_process {
+        // Messages of one webhook go in send order; the first failure stops the rest so they
+        // are not overtaken: the provider's retry resumes where this stopped.
+        if let Err(e) = app.inbound.process(app.store.as_ref(), acct, msg).await {
+            tracing::error!(account = %acct.id, message = %msg.id, error = %e, "processing failed; provider will retry");
+            return process_error(&e);
+        }
+        processed += 1;
+    }
+    reply(
+        StatusCode::OK,
+        json!({ "status": "ok", "processed": processed, "duplicates": accepted.duplicates, "statuses": accepted.statuses.len() }),
+    )
+}
+
+fn webhook_error(e: WebhookError) -> Response<Bytes> {
+    let status = match e {
+        WebhookError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,
+        WebhookError::BadRequest(_) => StatusCode::BAD_REQUEST,
+    };
+    error(status, e.to_string())
+}
+
+fn process_error(e: &ProcessError) -> Response<Bytes> {
+    let status = match e {
+        ProcessError::Planfix(_) => StatusCode::BAD_GATEWAY,
+        ProcessError::Store(_) | ProcessError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ProcessError::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, format!("not processed yet, retry: {e}"))
+}
