@@ -1,0 +1,67 @@
+//! The Lambda entry point: the sample events in `events/` go through the function's handler
+//! exactly as the Lambda runtime would hand them over.
+
+use std::sync::Arc;
+
+use e2e_tests::{fresh_dynamo_store, planfix_spec};
+use planfix_sim::{PlanfixSim, PlanfixSimConfig};
+use shared::bootstrap::{build_app, Tuning};
+use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
+use shared::domain::AccountId;
+
+/// The embedded demo account the events are signed for (see events/README.md).
+async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim) {
+    let planfix = PlanfixSim::new(PlanfixSimConfig { token: "t".into(), spec: planfix_spec() });
+    let url = planfix.serve(None).await.unwrap();
+    let account = AccountConfig {
+        id: AccountId::parse("demo").unwrap(),
+        planfix: PlanfixConfig { base_url: url, token: Secret::new("t") },
+        provider: ProviderConfig::Meta(MetaConfig {
+            app_secret: Secret::new("demo-app-secret"),
+            verify_token: Secret::new("demo-verify-token"),
+            access_token: Secret::new("unused"),
+            phone_number_id: "100200300400500".into(),
+            graph_base_url: "http://127.0.0.1:9".into(),
+            graph_api_version: "v21.0".into(),
+        }),
+        settings: Some(Settings::default()),
+    };
+    let store = Arc::new(fresh_dynamo_store().await);
+    (Arc::new(build_app(vec![account], store, Tuning::default()).await.unwrap()), planfix)
+}
+
+async fn invoke(app: &shared::web::App, event_file: &str) -> (u16, String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(event_file);
+    let json = std::fs::read_to_string(&path).unwrap();
+    let request = lambda_http::request::from_str(&json).expect("a valid API Gateway event");
+    let resp = provider_webhook::handle(app, request).await;
+    let status = resp.status().as_u16();
+    let body = match resp.into_body() {
+        lambda_http::Body::Text(t) => t,
+        lambda_http::Body::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+        _ => String::new(),
+    };
+    (status, body)
+}
+
+#[tokio::test]
+async fn sample_events_through_the_lambda_handler() {
+    let (app, planfix) = demo_app().await;
+
+    assert_eq!(invoke(&app, "meta-bad-signature.json").await.0, 401);
+    assert!(planfix.requests().is_empty());
+
+    let (status, body) = invoke(&app, "meta-text-message.json").await;
+    assert_eq!(status, 200, "{body}");
+    let tasks = planfix.tasks();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(planfix.comments(tasks[0].id)[0].description, "Hello! My order #123 has not arrived.");
+
+    // Lambda retries / provider redelivery of the same event: no second comment.
+    assert_eq!(invoke(&app, "meta-text-message.json").await.0, 200);
+    assert_eq!(planfix.comments(tasks[0].id).len(), 1);
+
+    assert_eq!(invoke(&app, "meta-status-delivered.json").await.0, 200);
+    assert_eq!(invoke(&app, "meta-verify-handshake.json").await, (200, "1158201444".to_string()));
+    assert!(planfix.violations().is_empty(), "{:?}", planfix.violations());
+}

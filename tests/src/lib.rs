@@ -1,0 +1,152 @@
+//! Shared fixtures of the end-to-end tests: the AWS emulator (moto, started by
+//! `scripts/test.sh`), the reference material beside the checkout, and a bridge wired to the
+//! Planfix simulator through the real adapters.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use bytes::Bytes;
+use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
+use serde_json::Value;
+use shared::adapters::DynamoStore;
+use shared::bootstrap::{build_app, Tuning};
+use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
+use shared::core::conversation::LeaseTiming;
+use shared::domain::AccountId;
+use shared::ports::Store;
+use shared::web::App;
+
+/// The emulator's endpoint. Tests that need AWS fail loudly without it rather than skip:
+/// run them through `scripts/test.sh`, which starts moto and sets this variable.
+pub fn aws_endpoint() -> String {
+    std::env::var("BRIDGE_TEST_AWS_ENDPOINT")
+        .expect("BRIDGE_TEST_AWS_ENDPOINT is not set: run the suite with scripts/test.sh (it starts the moto server)")
+}
+
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(aws_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// A DynamoDB store on a table of its own, so tests run in parallel without interfering.
+pub async fn fresh_dynamo_store() -> DynamoStore {
+    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    let table = format!("bridge-test-{}", uuid::Uuid::new_v4());
+    DynamoStore::create_table(&client, &table).await.expect("create table in moto");
+    DynamoStore::new(client, table)
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// `../shared/reference` beside the checkout (override: `BRIDGE_REFERENCE_DIR`). Returns None
+/// with a printed reason when absent; under `CI=true` its absence fails the test.
+pub fn reference_dir() -> Option<PathBuf> {
+    let dir = std::env::var("BRIDGE_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(!ci(), "CI=true but the reference material is missing at {}", dir.display());
+    eprintln!("SKIPPED: reference material not found at {} (set BRIDGE_REFERENCE_DIR)", dir.display());
+    None
+}
+
+/// A real Meta webhook sample from the reference material.
+pub fn meta_sample(name: &str) -> Option<Value> {
+    let path = reference_dir()?.join("providers/meta").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some(serde_json::from_str(&text).expect("sample is JSON"))
+}
+
+/// The Planfix OpenAPI spec validator (None, with a printed reason, when the spec is absent;
+/// under `CI=true` absence fails).
+pub fn planfix_spec() -> Option<Arc<SpecValidator>> {
+    let path = reference_dir()?.join("planfix/swagger.json");
+    Some(Arc::new(SpecValidator::from_file(&path).expect("swagger.json loads")))
+}
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub const PLANFIX_TOKEN: &str = "test-planfix-token";
+/// The phone_number_id of the Meta samples.
+pub const PHONE_NUMBER_ID: &str = "1122334455667";
+
+pub fn account_config(id: &str, planfix_url: &str, settings: Settings) -> AccountConfig {
+    AccountConfig {
+        id: AccountId::parse(id).unwrap(),
+        planfix: PlanfixConfig { base_url: planfix_url.to_owned(), token: Secret::new(PLANFIX_TOKEN) },
+        provider: ProviderConfig::Meta(MetaConfig {
+            app_secret: Secret::new(APP_SECRET),
+            verify_token: Secret::new(VERIFY_TOKEN),
+            access_token: Secret::new("unused-in-step-1"),
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            graph_base_url: "http://127.0.0.1:9".into(),
+            graph_api_version: "v21.0".into(),
+        }),
+        settings: Some(settings),
+    }
+}
+
+/// A bridge (real adapters, DynamoDB on moto) for account `acme`, talking to a Planfix simulator.
+pub struct Harness {
+    pub app: Arc<App>,
+    pub planfix: PlanfixSim,
+    pub store: Arc<dyn Store>,
+}
+
+impl Harness {
+    pub async fn start(settings: Settings) -> Self {
+        let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
+        Self::with_store(settings, store).await
+    }
+
+    pub async fn with_store(settings: Settings, store: Arc<dyn Store>) -> Self {
+        let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
+        let url = planfix.serve(None).await.expect("planfix sim starts");
+        let tuning = Tuning {
+            timing: LeaseTiming { lease_secs: 30, wait: Duration::from_secs(15), poll: Duration::from_millis(50) },
+            message_lease_secs: 30,
+        };
+        let app = build_app(vec![account_config("acme", &url, settings)], store.clone(), tuning).await.expect("app builds");
+        Self { app: Arc::new(app), planfix, store }
+    }
+
+    /// POST a body to the Meta webhook route, signed (or not) as given.
+    pub async fn post_meta_raw(&self, account: &str, body: &[u8], signature: Option<&str>) -> (u16, Value) {
+        let mut req = http::Request::post(format!("/webhooks/meta/{account}")).header("content-type", "application/json");
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        let resp = shared::web::handle(&self.app, req.body(Bytes::copy_from_slice(body)).unwrap()).await;
+        let status = resp.status().as_u16();
+        let value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+        (status, value)
+    }
+
+    /// POST a payload signed with the account's app secret, as Meta does.
+    pub async fn post_meta(&self, payload: &Value) -> (u16, Value) {
+        let body = payload.to_string();
+        let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
+        self.post_meta_raw("acme", body.as_bytes(), Some(&sig)).await
+    }
+
+    /// Every request the bridge made was allowed by the Planfix spec.
+    pub fn assert_spec_clean(&self) {
+        let v = self.planfix.violations();
+        assert!(v.is_empty(), "requests the Planfix spec does not allow: {v:#?}");
+    }
+}
+
+/// A copy of a Meta sample with a new message id, sender, time and (for text) body.
+pub fn text_from_sample(sample: &Value, wamid: &str, from: &str, ts: i64, text: &str) -> Value {
+    meta_sim::webhook::retarget_sample(sample, wamid, from, ts, Some(text))
+}

@@ -1,0 +1,154 @@
+//! The store contract, run against both adapters: DynamoDB through the real SDK on moto, and
+//! the embedded file store. Conditional writes are what make exactly-once work, so they are
+//! exercised under real concurrency here.
+
+use std::sync::Arc;
+
+use e2e_tests::fresh_dynamo_store;
+use shared::adapters::FileStore;
+use shared::config::Settings;
+use shared::domain::{AccountId, InboundMessage, MessageContent, Phone};
+use shared::ports::{ClaimOutcome, ConversationLink, LinkLock, RecordOutcome, Store, StoreError};
+
+fn acct(id: &str) -> AccountId {
+    AccountId::parse(id).unwrap()
+}
+
+fn msg(id: &str) -> InboundMessage {
+    InboundMessage {
+        id: id.into(),
+        from: Phone::parse("79051234567").unwrap(),
+        profile_name: Some("Ivan".into()),
+        timestamp: 1_700_000_000,
+        content: MessageContent::Text { body: "hi".into() },
+    }
+}
+
+async fn message_lifecycle(store: &dyn Store) {
+    let a = acct("a1");
+    let now = 1_000;
+    assert_eq!(store.record_message(&a, &msg("m1"), now).await.unwrap(), RecordOutcome::New);
+    assert_eq!(store.record_message(&a, &msg("m1"), now).await.unwrap(), RecordOutcome::Pending);
+    // The same id in another account is a different message.
+    assert_eq!(store.record_message(&acct("a2"), &msg("m1"), now).await.unwrap(), RecordOutcome::New);
+
+    assert_eq!(store.claim_message(&a, "m1", "w1", now, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 1 });
+    assert!(matches!(store.claim_message(&a, "m1", "w2", now + 1, 30).await.unwrap(), ClaimOutcome::Busy { .. }));
+    // A failed worker releases: the retry can claim at once (the dedupe mark does not swallow it).
+    store.release_message(&a, "m1", "w1", "planfix down").await.unwrap();
+    assert_eq!(store.claim_message(&a, "m1", "w2", now + 2, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 2 });
+    // Only the owner completes.
+    assert!(matches!(store.complete_message(&a, "m1", "w1", 1, 2).await, Err(StoreError::LeaseLost)));
+    store.complete_message(&a, "m1", "w2", 10, 20).await.unwrap();
+    assert_eq!(store.claim_message(&a, "m1", "w3", now + 3, 30).await.unwrap(), ClaimOutcome::Done);
+    assert_eq!(store.record_message(&a, &msg("m1"), now).await.unwrap(), RecordOutcome::AlreadyDone);
+
+    // An expired lease (crashed worker) is taken over.
+    store.record_message(&a, &msg("m2"), now).await.unwrap();
+    assert!(matches!(store.claim_message(&a, "m2", "dead", now, 30).await.unwrap(), ClaimOutcome::Claimed { .. }));
+    assert_eq!(store.claim_message(&a, "m2", "w4", now + 31, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 2 });
+}
+
+async fn link_lifecycle(store: &dyn Store) {
+    let a = acct("a1");
+    let p = Phone::parse("79051234567").unwrap();
+    assert_eq!(store.get_link(&a, &p).await.unwrap(), None);
+    assert_eq!(store.lock_link(&a, &p, None, "w1", 100, 30).await.unwrap(), LinkLock::Acquired { current: None });
+    assert!(matches!(store.lock_link(&a, &p, None, "w2", 101, 30).await.unwrap(), LinkLock::Contended(_)));
+    let link = ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 102 };
+    assert!(matches!(store.commit_link(&a, &p, "w2", &link).await, Err(StoreError::LeaseLost)));
+    store.commit_link(&a, &p, "w1", &link).await.unwrap();
+    let rec = store.get_link(&a, &p).await.unwrap().unwrap();
+    assert_eq!(rec.link, Some(link.clone()));
+    assert_eq!(rec.lease_until, None);
+
+    // Creation is refused once a link exists; rotation needs the current task id.
+    assert!(matches!(store.lock_link(&a, &p, None, "w3", 103, 30).await.unwrap(), LinkLock::Contended(_)));
+    assert!(matches!(store.lock_link(&a, &p, Some(69), "w3", 103, 30).await.unwrap(), LinkLock::Contended(_)));
+    assert_eq!(store.lock_link(&a, &p, Some(70), "w3", 103, 30).await.unwrap(), LinkLock::Acquired { current: Some(link.clone()) });
+    store.unlock_link(&a, &p, "w3").await.unwrap();
+    assert_eq!(store.get_link(&a, &p).await.unwrap().unwrap().lease_until, None);
+
+    // Accounts never see each other's links.
+    assert_eq!(store.get_link(&acct("other"), &p).await.unwrap(), None);
+}
+
+async fn settings_roundtrip(store: &dyn Store) {
+    let a = acct("a1");
+    assert_eq!(store.get_settings(&a).await.unwrap(), None);
+    let s = Settings { single_task: true, assignee_user_ids: vec![5], ..Settings::default() };
+    store.put_settings(&a, &s).await.unwrap();
+    assert_eq!(store.get_settings(&a).await.unwrap(), Some(s));
+}
+
+/// 16 workers race for the same new conversation: exactly one wins.
+async fn concurrent_link_lock(store: Arc<dyn Store>) {
+    let a = acct("race");
+    let p = Phone::parse("4915112345678").unwrap();
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let (store, a, p) = (store.clone(), a.clone(), p.clone());
+        handles.push(tokio::spawn(async move { store.lock_link(&a, &p, None, &format!("w{i}"), 500, 30).await.unwrap() }));
+    }
+    let mut winners = 0;
+    for h in handles {
+        if matches!(h.await.unwrap(), LinkLock::Acquired { .. }) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+/// 16 deliveries of one message race for its lease: exactly one claims it.
+async fn concurrent_message_claim(store: Arc<dyn Store>) {
+    let a = acct("race");
+    store.record_message(&a, &msg("dup"), 1).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let (store, a) = (store.clone(), a.clone());
+        handles.push(tokio::spawn(async move { store.claim_message(&a, "dup", &format!("w{i}"), 2, 30).await.unwrap() }));
+    }
+    let mut claimed = 0;
+    for h in handles {
+        if matches!(h.await.unwrap(), ClaimOutcome::Claimed { .. }) {
+            claimed += 1;
+        }
+    }
+    assert_eq!(claimed, 1);
+}
+
+async fn run_contract(store: Arc<dyn Store>) {
+    message_lifecycle(store.as_ref()).await;
+    link_lifecycle(store.as_ref()).await;
+    settings_roundtrip(store.as_ref()).await;
+    concurrent_link_lock(store.clone()).await;
+    concurrent_message_claim(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_store_honours_the_contract() {
+    run_contract(Arc::new(fresh_dynamo_store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn file_store_honours_the_contract() {
+    run_contract(Arc::new(FileStore::in_memory())).await;
+}
+
+#[tokio::test]
+async fn file_store_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("bridge-store-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("store.json");
+    let a = acct("a1");
+    let p = Phone::parse("79051234567").unwrap();
+    {
+        let store = FileStore::open(&path).unwrap();
+        store.record_message(&a, &msg("m1"), 1).await.unwrap();
+        store.lock_link(&a, &p, None, "w", 1, 30).await.unwrap();
+        store.commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3 }).await.unwrap();
+    }
+    let reopened = FileStore::open(&path).unwrap();
+    assert_eq!(reopened.record_message(&a, &msg("m1"), 1).await.unwrap(), RecordOutcome::Pending);
+    assert_eq!(reopened.get_link(&a, &p).await.unwrap().unwrap().link.unwrap().task_id, 2);
+    std::fs::remove_dir_all(dir).ok();
+}

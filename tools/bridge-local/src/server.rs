@@ -1,0 +1,89 @@
+//! The local HTTP server: every webhook route through `shared::web`, plus `/sim/*` pages in
+//! simulation mode.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use meta_sim::graph::{GraphSim, GraphSimConfig};
+use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
+use shared::config::{load_file, LocalConfig, StoreConfig};
+use shared::web::{self, App, MAX_BODY_BYTES};
+
+use crate::cli::ServeArgs;
+use crate::simulation::{demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_TOKEN};
+
+#[derive(Clone)]
+struct Ctx {
+    app: Arc<App>,
+    planfix: Option<PlanfixSim>,
+    graph: Option<GraphSim>,
+}
+
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let (config, planfix, graph) = match &args.config {
+        Some(path) => (load_file(path)?, None, None),
+        None => {
+            let (cfg, p, g) = start_simulators(&args).await?;
+            (cfg, Some(p), Some(g))
+        }
+    };
+    let app = shared::bootstrap::app_from_local(config).await.map_err(|e| e.to_string())?;
+    let ctx = Ctx { app: Arc::new(app), planfix, graph };
+    let router = Router::new()
+        .route("/sim/planfix", get(planfix_state))
+        .route("/sim/whatsapp", get(whatsapp_state))
+        .fallback(bridge)
+        .with_state(ctx);
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    tracing::info!("bridge listening on http://{} (webhooks: /webhooks/meta/<account>)", args.listen);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn start_simulators(args: &ServeArgs) -> Result<(LocalConfig, PlanfixSim, GraphSim), String> {
+    let spec = match &args.planfix_spec {
+        Some(path) => Some(Arc::new(SpecValidator::from_file(path)?)),
+        None => None,
+    };
+    let planfix = PlanfixSim::new(PlanfixSimConfig { token: DEMO_PLANFIX_TOKEN.into(), spec });
+    let planfix_url = planfix.serve(Some(args.planfix_sim)).await.map_err(|e| format!("Planfix simulator: {e}"))?;
+    let graph = GraphSim::new(GraphSimConfig { access_token: DEMO_ACCESS_TOKEN.into(), phone_number_id: DEMO_PHONE_NUMBER_ID.into() });
+    let graph_url = graph.serve(Some(args.graph_sim)).await.map_err(|e| format!("Graph API simulator: {e}"))?;
+    // The simulators start empty, so the links of an earlier session would point nowhere.
+    let _ = std::fs::remove_file(&args.sim_store);
+    tracing::info!(%planfix_url, %graph_url, "simulation mode: account `demo` uses the built-in simulators");
+    let config = LocalConfig { store: StoreConfig::File { path: args.sim_store.clone() }, accounts: vec![demo_account(planfix_url, graph_url)] };
+    Ok((config, planfix, graph))
+}
+
+async fn bridge(State(ctx): State<Ctx>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return (http::StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB").into_response();
+    };
+    let resp = web::handle(&ctx.app, http::Request::from_parts(parts, bytes)).await;
+    let (parts, body) = resp.into_parts();
+    Response::from_parts(parts, Body::from(body))
+}
+
+async fn planfix_state(State(ctx): State<Ctx>) -> Response {
+    match &ctx.planfix {
+        Some(sim) => Json(sim.snapshot()).into_response(),
+        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+    }
+}
+
+async fn whatsapp_state(State(ctx): State<Ctx>) -> Response {
+    match &ctx.graph {
+        Some(sim) => Json(serde_json::json!({ "sent": sim.sent() })).into_response(),
+        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+    }
+}

@@ -1,0 +1,176 @@
+//! Middleware in front of every route: records the request, checks the token, checks the
+//! request against the spec, injects faults, and hands the parsed body to the handler.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+
+use crate::envelope::{code, fail};
+use crate::model::{Failure, RecordedRequest};
+use crate::spec::Rejection;
+use crate::PlanfixSim;
+
+/// Far above Planfix's 64 KB comment limit; a guard against runaway clients only.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The request body parsed as JSON (`None` when empty).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct JsonBody(pub Option<Value>);
+
+/// The decoded query string.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// Whether the spec validator found the operation (so an unrouted request is merely not
+/// simulated, rather than unknown to Planfix).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SpecKnown(pub bool);
+
+macro_rules! from_extensions {
+    ($($extension:ty),*) => {$(
+        impl<S: Send + Sync> FromRequestParts<S> for $extension {
+            type Rejection = std::convert::Infallible;
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+                Ok(parts.extensions.get::<Self>().cloned().unwrap_or_default())
+            }
+        }
+    )*};
+}
+from_extensions!(JsonBody, QueryPairs, SpecKnown);
+
+pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let query = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri).map(|q| q.0);
+    let bytes = to_bytes(body, MAX_BODY_BYTES).await;
+    let parsed = match &bytes {
+        Ok(bytes) => parse_body(&parts.headers, bytes),
+        Err(_) => Err(format!("the body is unreadable or larger than {MAX_BODY_BYTES} bytes")),
+    };
+    let recorded_body = match (&parsed, &bytes) {
+        (Ok(json), _) => json.clone(),
+        (Err(_), Ok(bytes)) => Some(Value::String(String::from_utf8_lossy(bytes).into_owned())),
+        (Err(_), Err(_)) => None,
+    };
+    let index = record(&sim, &method, &path, query.as_ref().ok().cloned().unwrap_or_default(), recorded_body);
+
+    let admitted = Admitted { method, path, query, parsed };
+    let response = match admitted.admit(&sim, &parts.headers).await {
+        Ok((body, query, spec_known)) => {
+            let mut parts = parts;
+            parts.extensions.insert(JsonBody(body));
+            parts.extensions.insert(QueryPairs(query));
+            parts.extensions.insert(SpecKnown(spec_known));
+            let bytes = bytes.unwrap_or_default();
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
+        Err(response) => response,
+    };
+    if let Some(recorded) = sim.lock().requests.get_mut(index) {
+        recorded.status = response.status().as_u16();
+    }
+    response
+}
+
+struct Admitted {
+    method: String,
+    path: String,
+    query: Result<Vec<(String, String)>, axum::extract::rejection::QueryRejection>,
+    parsed: Result<Option<Value>, String>,
+}
+
+impl Admitted {
+    /// Ok: the parsed body and query, and whether the spec knows the operation; Err: the answer.
+    async fn admit(
+        self,
+        sim: &PlanfixSim,
+        headers: &HeaderMap,
+    ) -> Result<(Option<Value>, Vec<(String, String)>, bool), Response> {
+        let Self { method, path, query, parsed } = self;
+        let query = match query {
+            Ok(query) => query,
+            Err(error) => return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &format!("malformed query string: {error}"))),
+        };
+        if !authorized(sim.token(), headers, &method, &query) {
+            return Err(fail(StatusCode::UNAUTHORIZED, code::ACCESS_DENIED, "Access denied, unknown token"));
+        }
+        let body = match parsed {
+            Ok(body) => body,
+            Err(reason) => return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &format!("invalid JSON: {reason}"))),
+        };
+        let mut spec_known = false;
+        if let Some(spec) = sim.spec() {
+            match spec.check_request(&method, &path, &query, body.as_ref()) {
+                Ok(()) => spec_known = true,
+                Err(Rejection::UnknownOperation(reason)) => {
+                    return Err(violation(sim, &method, &path, StatusCode::NOT_FOUND, &reason));
+                }
+                Err(Rejection::Invalid(reason)) => {
+                    return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &reason));
+                }
+            }
+        }
+        let failure = sim.lock().failures.pop_front();
+        match failure {
+            Some(Failure::Status { http, body }) => {
+                let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return Err((status, Json(body)).into_response());
+            }
+            Some(Failure::Delay(delay)) => tokio::time::sleep(delay).await,
+            None => {}
+        }
+        Ok((body, query, spec_known))
+    }
+}
+
+/// `Authorization: Bearer <token>`; GET requests may pass `?access_token=<token>` instead.
+fn authorized(token: &str, headers: &HeaderMap, method: &str, query: &[(String, String)]) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .is_some_and(|(scheme, given)| scheme.eq_ignore_ascii_case("bearer") && given.trim() == token);
+    let in_query = method == "GET" && query.iter().any(|(key, value)| key == "access_token" && value == token);
+    bearer || in_query
+}
+
+/// Empty → `None`. Multipart bodies (file uploads) are not parsed; they reach the handler, which
+/// answers "not simulated". Anything else must be JSON.
+fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.starts_with("multipart/") {
+        return Ok(None);
+    }
+    if !content_type.is_empty() && !content_type.contains("json") {
+        return Err(format!("Content-Type is {content_type:?}, not application/json"));
+    }
+    serde_json::from_slice(bytes).map(Some).map_err(|e| e.to_string())
+}
+
+fn record(sim: &PlanfixSim, method: &str, path: &str, query: Vec<(String, String)>, body: Option<Value>) -> usize {
+    let mut state = sim.lock();
+    state.requests.push(RecordedRequest { method: method.to_owned(), path: path.to_owned(), query, body, status: 0 });
+    state.requests.len() - 1
+}
+
+/// Records a violation and answers with the fail envelope, code 30.
+pub(crate) fn violation(sim: &PlanfixSim, method: &str, path: &str, status: StatusCode, reason: &str) -> Response {
+    tracing::warn!(%method, %path, %reason, "planfix-sim: request not allowed by the spec");
+    sim.lock().violations.push(format!("{method} {path}: {reason}"));
+    fail(status, code::INVALID_REQUEST, &format!("spec violation: {reason}"))
+}

@@ -1,0 +1,23 @@
+//! Loopback fake of the Planfix REST API for end-to-end tests and the local simulation mode.
+//!
+//! - [`SpecValidator`] compiles Planfix's published OpenAPI spec (`swagger.json`, loaded at
+//!   runtime) and rejects any request the spec does not allow.
+//! - [`PlanfixSim`] serves the calls the bridge makes (contacts, tasks, statuses, comments) on
+//!   an in-memory state, with Planfix's envelopes and error codes, and records every request.
+//!
+//! Ids: contacts count from 1, tasks from 101 and comments from 1001, so that an id of the wrong
+//! kind is unlikely to name an existing object.
+
+mod envelope;
+mod gate;
+mod model;
+mod render;
+mod routes;
+mod sim;
+mod spec;
+mod state;
+
+pub use model::{Comment, Contact, Failure, RecordedRequest, Task};
+pub use sim::{PlanfixSim, PlanfixSimConfig};
+pub use spec::SpecValidator;
+pub use state::{ProcessStatus, PROCESS_ID, PROCESS_STATUSES};

@@ -1,0 +1,226 @@
+//! Validator tests against the real spec: `PLANFIX_SWAGGER` or the reference copy. Without the
+//! file they print why and pass, unless `CI=true`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use super::SpecValidator;
+
+const DEFAULT_SPEC: &str = "/work/shared/reference/planfix/swagger.json";
+
+fn spec_path() -> PathBuf {
+    std::env::var_os("PLANFIX_SWAGGER").map_or_else(|| PathBuf::from(DEFAULT_SPEC), PathBuf::from)
+}
+
+/// The raw spec document, or `None` (test skipped) when it is missing outside CI.
+fn raw_spec() -> Option<&'static Value> {
+    static SPEC: OnceLock<Option<Value>> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = spec_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Some(serde_json::from_str(&text).expect("swagger.json is JSON")),
+            Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("spec {} is required in CI: {error}", path.display())
+            }
+            Err(error) => {
+                eprintln!("skipping spec tests: cannot read {} ({error}); set PLANFIX_SWAGGER", path.display());
+                None
+            }
+        }
+    })
+    .as_ref()
+}
+
+fn validator() -> Option<&'static SpecValidator> {
+    static VALIDATOR: OnceLock<Option<SpecValidator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| raw_spec().map(|spec| SpecValidator::from_value(spec.clone()).expect("the spec compiles")))
+        .as_ref()
+}
+
+fn post(path: &str, body: Value) -> Result<(), String> {
+    validator().map_or(Ok(()), |v| v.check("POST", path, &[], Some(&body)))
+}
+
+fn get(path: &str, query: &[(&str, &str)]) -> Result<(), String> {
+    let query: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    validator().map_or(Ok(()), |v| v.check("GET", path, &query, None))
+}
+
+fn assert_rejected(result: Result<(), String>, mentions: &str) {
+    if validator().is_none() {
+        return;
+    }
+    match result {
+        Ok(()) => panic!("expected a rejection mentioning {mentions:?}"),
+        Err(reason) => assert!(reason.contains(mentions), "{reason:?} should mention {mentions:?}"),
+    }
+}
+
+/// The operations the simulator serves that take a body, with a concrete path for each.
+const OPERATIONS_WITH_EXAMPLES: &[(&str, &str)] = &[
+    ("/contact/list", "/contact/list"),
+    ("/contact/", "/contact/"),
+    ("/contact/{id}", "/contact/12"),
+    ("/task/", "/task/"),
+    ("/task/{id}", "/task/5"),
+    ("/task/list", "/task/list"),
+    ("/task/{id}/comments/", "/task/5/comments/"),
+    ("/task/{id}/comments/list", "/task/5/comments/list"),
+];
+
+/// Request examples of the spec that the validator rejects on purpose, and why.
+const REJECTED_EXAMPLES: &[(&str, &str, &str)] = &[
+    (
+        "/contact/list",
+        "example: filter by custom field Date and Employee",
+        "filter type 9109 is in no enum and no help table: a typo of 4109",
+    ),
+    (
+        "/contact/list",
+        "example: filter by data tag entry value with custom field String",
+        "operator `equals` is not in the operator enum (which has `equal`)",
+    ),
+    (
+        "/contact/list",
+        "example: filter by data tag entry value with custom field Directory entry",
+        "operator `equals` is not in the operator enum (which has `equal`)",
+    ),
+    (
+        "/task/list",
+        "example: filter by data tag entry value with custom field String",
+        "operator `equals` is not in the operator enum (which has `equal`)",
+    ),
+    (
+        "/task/list",
+        "example: filter by data tag entry value with custom field Directory entry",
+        "operator `equals` is not in the operator enum (which has `equal`)",
+    ),
+    (
+        "/task/list",
+        "example: filter by custom field Contact",
+        "`onlyChanged` is not a property of the /task/list body (copied from /contact/list)",
+    ),
+];
+
+#[test]
+fn spec_request_examples_pass_except_the_documented_ones() {
+    let (Some(spec), Some(validator)) = (raw_spec(), validator()) else { return };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (template, path) in OPERATIONS_WITH_EXAMPLES {
+        let pointer = format!("/paths/{}/post/requestBody/content/application~1json/examples", template.replace('/', "~1"));
+        let examples = spec.pointer(&pointer).and_then(Value::as_object).expect("the operation has examples");
+        for (name, example) in examples {
+            let body = &example["value"];
+            let rejected_on_purpose = REJECTED_EXAMPLES.iter().any(|(t, n, _)| t == template && n == name);
+            match (validator.check("POST", path, &[], Some(body)), rejected_on_purpose) {
+                (Ok(()), false) | (Err(_), true) => checked += 1,
+                (Err(reason), false) => problems.push(format!("{template} «{name}» rejected: {reason}")),
+                (Ok(()), true) => problems.push(format!("{template} «{name}» is listed as rejected but passes")),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked > 150, "only {checked} examples checked");
+}
+
+#[test]
+fn unknown_paths_and_methods_are_rejected() {
+    assert_rejected(post("/task", json!({})), "no path /task");
+    assert_rejected(get("/contact/list", &[]), "no GET operation on /contact/list");
+    assert_rejected(post("/whatsapp/send", json!({})), "no path");
+    assert!(get("/ping", &[]).is_ok());
+}
+
+#[test]
+fn path_and_query_parameters_follow_their_schemas() {
+    assert!(get("/task/5", &[("fields", "id,name,status,processId,assigner")]).is_ok());
+    assert_rejected(get("/task/abc", &[]), "path parameter id");
+    assert_rejected(get("/task/5", &[("fieldz", "id")]), "'fieldz' is not declared");
+    assert!(get("/contact/contact:12", &[("fields", "id,phones,87")]).is_ok());
+    assert!(get("/process/task/1/statuses", &[("fields", "id,name,isActive")]).is_ok());
+    assert_rejected(get("/process/task/1/statuses", &[("fields", "id,active")]), "field 'active'");
+    // The help allows the token as a query parameter on GET only.
+    assert!(get("/task/5", &[("access_token", "t")]).is_ok());
+    if let Some(v) = validator() {
+        let token = [("access_token".to_owned(), "t".to_owned())];
+        assert!(v.check("POST", "/task/5", &token, Some(&json!({}))).is_err());
+    }
+}
+
+#[test]
+fn comment_fields_follow_the_lists_of_each_operation() {
+    // GET /comment/{id} does not list sourceObjectId; the comment list takes any field names.
+    assert_rejected(get("/comment/1001", &[("fields", "id,sourceObjectId")]), "sourceObjectId");
+    assert!(get("/comment/1001", &[("fields", "id,description,owner,recipients,fromType,files,isDeleted,isHidden,task")]).is_ok());
+    assert!(post("/task/5/comments/list", json!({"fields": "id,sourceObjectId", "resultOrder": [{"field": "id", "direction": "Asc"}]})).is_ok());
+    assert_rejected(post("/task/5/comments/list", json!({"resultOrder": [{"filed": "id"}]})), "filed");
+}
+
+#[test]
+fn misspelled_and_mistyped_members_are_rejected() {
+    assert_rejected(post("/task/", json!({"name": "n", "descripton": "d"})), "descripton");
+    assert_rejected(post("/task/", json!({"assigner": {"id": 5}})), "/assigner");
+    assert!(post("/task/", json!({"assigner": {"id": "contact:5"}, "template": {"id": 12}})).is_ok());
+    assert_rejected(post("/task/5/comments/", json!({"owner": {"id": 5}})), "/owner");
+    assert_rejected(post("/contact/", json!({"name": "a", "phones": [{"number": "1", "maskedNumber": "1"}]})), "maskedNumber");
+    assert_rejected(post("/task/5/comments/", json!({"sourceObjectId": "wamid.1"})), "uuid");
+    assert_rejected(post("/contact/list", json!({"pageSize": 101})), "/pageSize");
+    assert_rejected(post("/task/5", json!({"status": {"id": "2"}})), "/status/id");
+    if let Some(v) = validator() {
+        assert!(v.check("GET", "/ping", &[], Some(&json!({}))).is_err(), "GET takes no body");
+    }
+}
+
+#[test]
+fn normalised_defects_are_accepted_in_their_documented_form() {
+    // Filter type enums are documentation strings in the spec; the number is what is sent.
+    let phone = json!({"filters": [{"type": 4003, "operator": "equal", "value": "79051234567"}], "fields": "id,phones"});
+    assert!(post("/contact/list", phone).is_ok());
+    assert_rejected(post("/contact/list", json!({"filters": [{"type": 9999, "operator": "equal", "value": "1"}]})), "/filters/0/type");
+    assert_rejected(post("/contact/list", json!({"filters": [{"type": "4003", "operator": "equal", "value": "1"}]})), "/filters/0/type");
+    let task_filters = json!({"filters": [
+        {"type": 1, "operator": "equal", "value": "contact:345"},
+        {"type": 10, "operator": "equal", "value": [1, 2]}
+    ]});
+    assert!(post("/task/list", task_filters).is_ok());
+
+    // NotifiedRequest.roles: an array (the spec's example) or the single string (its schema).
+    assert!(post("/task/5/comments/", json!({"recipients": {"roles": ["assignee", "auditor"]}})).is_ok());
+    assert!(post("/task/5/comments/", json!({"recipients": {"roles": "assignee"}})).is_ok());
+    assert_rejected(post("/task/5/comments/", json!({"recipients": {"roles": ["boss"]}})), "/recipients/roles");
+
+    // TimePoint: the object, or the string "dd-MM-yyyy HH:mm:ss".
+    assert!(post("/task/5/comments/", json!({"dateTime": {"date": "12-06-2022", "time": "12:15"}})).is_ok());
+    assert!(post("/task/", json!({"startDateTime": "01-01-2023 12:15:00"})).is_ok());
+    assert_rejected(post("/task/", json!({"startDateTime": "2023-01-01"})), "/startDateTime");
+
+    // counterparty alone also takes a numeric id (the spec's example).
+    assert!(post("/task/", json!({"counterparty": {"id": 5}})).is_ok());
+}
+
+#[test]
+fn the_bridges_requests_pass() {
+    let create_contact = json!({
+        "template": {"id": 1}, "name": "Ivan", "lastname": "Ivanov",
+        "phones": [{"number": "+79051234567", "type": 1}],
+        "customFieldData": [{"field": {"id": 87}, "value": "79051234567"}],
+        "description": "Created from WhatsApp"
+    });
+    assert!(post("/contact/", create_contact).is_ok());
+    let create_task = json!({
+        "template": {"id": 12}, "name": "WhatsApp: Ivan", "description": "Hi<br>there",
+        "assigner": {"id": "contact:345"}, "assignees": {"users": [{"id": "user:5"}]},
+        "counterparty": {"id": 345}, "files": [{"id": 124}]
+    });
+    assert!(post("/task/", create_task).is_ok());
+    let comment = json!({
+        "description": "Hello", "owner": {"id": "contact:345"}, "recipients": {"roles": ["assignee"]},
+        "files": [{"id": 1245}], "sourceObjectId": "0c091b1f-a735-44e9-a56c-43435e7a40b6"
+    });
+    assert!(post("/task/101/comments/", comment).is_ok());
+    assert!(post("/task/101", json!({"status": {"id": 2}})).is_ok());
+}

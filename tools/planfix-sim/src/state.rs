@@ -1,0 +1,131 @@
+//! In-memory Planfix account: contacts, tasks, comments, plus the request log.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde_json::Value;
+
+use crate::model::{Comment, Contact, Failure, RecordedRequest, Task};
+
+/// The one task process the simulator knows.
+pub const PROCESS_ID: i64 = 1;
+
+/// A status of the built-in process.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessStatus {
+    pub id: i64,
+    pub name: &'static str,
+    pub name_ru: &'static str,
+    pub is_active: bool,
+    pub color: &'static str,
+}
+
+/// Statuses of process 1; the first one is the default of a new task.
+pub const PROCESS_STATUSES: [ProcessStatus; 4] = [
+    ProcessStatus { id: 1, name: "New", name_ru: "Новая", is_active: true, color: "#4573b1" },
+    ProcessStatus { id: 2, name: "In progress", name_ru: "В работе", is_active: true, color: "#f0a30a" },
+    ProcessStatus { id: 3, name: "Completed", name_ru: "Завершенная", is_active: false, color: "#60a917" },
+    ProcessStatus { id: 4, name: "Cancelled", name_ru: "Отмененная", is_active: false, color: "#a0a0a0" },
+];
+
+pub(crate) fn process_status(id: i64) -> Option<&'static ProcessStatus> {
+    PROCESS_STATUSES.iter().find(|status| status.id == id)
+}
+
+/// The employee a token acts as; the default author and assigner.
+pub(crate) const TOKEN_USER: &str = "user:1";
+
+const FIRST_CONTACT_ID: i64 = 1;
+const FIRST_TASK_ID: i64 = 101;
+const FIRST_COMMENT_ID: i64 = 1001;
+
+pub(crate) struct State {
+    pub contacts: BTreeMap<i64, Contact>,
+    pub tasks: BTreeMap<i64, Task>,
+    pub comments: BTreeMap<i64, Comment>,
+    /// When each comment was created (a `TimePoint`), answered when no `dateTime` was sent.
+    pub comment_created: HashMap<i64, Value>,
+    next_contact_id: i64,
+    next_task_id: i64,
+    next_comment_id: i64,
+    pub requests: Vec<RecordedRequest>,
+    pub violations: Vec<String>,
+    pub failures: VecDeque<Failure>,
+}
+
+impl State {
+    pub fn new() -> Self {
+        Self {
+            contacts: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            comments: BTreeMap::new(),
+            comment_created: HashMap::new(),
+            next_contact_id: FIRST_CONTACT_ID,
+            next_task_id: FIRST_TASK_ID,
+            next_comment_id: FIRST_COMMENT_ID,
+            requests: Vec::new(),
+            violations: Vec::new(),
+            failures: VecDeque::new(),
+        }
+    }
+
+    pub fn insert_contact(&mut self, name: String, lastname: String, phones: Vec<String>) -> i64 {
+        let id = next(&mut self.next_contact_id);
+        self.contacts.insert(id, Contact { id, name, lastname, phones });
+        id
+    }
+
+    pub fn insert_task(&mut self, mut task: Task) -> i64 {
+        task.id = next(&mut self.next_task_id);
+        let id = task.id;
+        self.tasks.insert(id, task);
+        id
+    }
+
+    pub fn insert_comment(&mut self, mut comment: Comment, created: Value) -> i64 {
+        comment.id = next(&mut self.next_comment_id);
+        let id = comment.id;
+        self.comments.insert(id, comment);
+        self.comment_created.insert(id, created);
+        id
+    }
+
+    /// Whether a prefixed person id names someone who exists: any `user:N` (employees are not
+    /// modelled), or a stored `contact:N`.
+    pub fn person_exists(&self, person: &str) -> bool {
+        match parse_person(person) {
+            Some(("user", _)) => true,
+            Some(("contact", id)) => self.contacts.contains_key(&id),
+            _ => false,
+        }
+    }
+
+    /// Display name of a prefixed person id, as Planfix puts it into `{id, name}` objects.
+    pub fn person_name(&self, person: &str) -> String {
+        match parse_person(person) {
+            Some(("contact", id)) => match self.contacts.get(&id) {
+                Some(contact) => full_name(contact),
+                None => format!("Contact {id}"),
+            },
+            Some(("user", id)) => format!("Employee {id}"),
+            Some(("group", id)) => format!("Group {id}"),
+            _ => person.to_owned(),
+        }
+    }
+}
+
+fn next(counter: &mut i64) -> i64 {
+    let id = *counter;
+    *counter += 1;
+    id
+}
+
+/// `"contact:12"` → `("contact", 12)`.
+pub(crate) fn parse_person(person: &str) -> Option<(&str, i64)> {
+    let (kind, id) = person.split_once(':')?;
+    let id = id.parse().ok().filter(|id| *id > 0)?;
+    matches!(kind, "user" | "contact" | "group").then_some((kind, id))
+}
+
+pub(crate) fn full_name(contact: &Contact) -> String {
+    format!("{} {}", contact.name, contact.lastname).trim().to_owned()
+}
