@@ -56,10 +56,12 @@ async fn comment_text_is_escaped_html_with_line_breaks() {
 async fn existing_contact_with_that_phone_is_reused_and_substring_hits_are_not() {
     let Some(sample) = sample() else { return };
     let h = Harness::start(Settings::default()).await;
-    // Contains the same last 10 digits but is another number: must not be taken.
-    let decoy = h.planfix.add_contact("Decoy", "+1 972 987 654 321 0");
-    let existing = h.planfix.add_contact("Known Customer", "+972 (98) 765-43-21");
-    assert_eq!(h.post_meta(&sample).await.0, 200);
+    // Planfix's phone filter matches substrings: this other number contains the same 10 digits.
+    let decoy = h.planfix.add_contact("Decoy", "19051234567");
+    // The customer, typed in by hand years ago with the Russian trunk prefix 8.
+    let existing = h.planfix.add_contact("Known Customer", "89051234567");
+    let payload = text_from_sample(&sample, "wamid.known", "79051234567", 1_700_000_000, "hello again");
+    assert_eq!(h.post_meta(&payload).await.0, 200);
     assert_eq!(h.planfix.contacts().len(), 2, "no new contact is created");
     let task = &h.planfix.tasks()[0];
     assert_eq!(task.assigner, format!("contact:{existing}"));
@@ -211,7 +213,7 @@ async fn failure_after_comment_creation_does_not_duplicate_on_retry() {
     // The next message's processing: GET task (ok), POST comment (ok) … then the store write
     // "done" would happen. Simulate the crash window: the comment exists, the record does not.
     let msg_payload = text_from_sample(&sample, "wamid.crash", FROM, 1_700_000_050, "after crash");
-    h.planfix.fail_after_next_comment_created();
+    h.planfix.fail_matching("POST", "/comments/", 1, planfix_sim::Failure::AfterHandling { http: 504, body: serde_json::json!({"result":"fail","code":0,"error":"gateway timeout"}) });
     let (status, _) = h.post_meta(&msg_payload).await;
     assert!(status >= 500);
     assert_eq!(h.planfix.comments(task).len(), 2, "the comment was created before the failure");

@@ -2,7 +2,7 @@
 //! request against the spec, injects faults, and hands the parsed body to the handler.
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use crate::envelope::{code, fail};
+use crate::envelope::{code, fail, ApiError};
 use crate::model::{Failure, RecordedRequest};
 use crate::spec::Rejection;
 use crate::PlanfixSim;
@@ -28,7 +28,10 @@ pub(crate) struct QueryPairs(pub Vec<(String, String)>);
 
 impl QueryPairs {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
@@ -57,24 +60,49 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
     let bytes = to_bytes(body, MAX_BODY_BYTES).await;
     let parsed = match &bytes {
         Ok(bytes) => parse_body(&parts.headers, bytes),
-        Err(_) => Err(format!("the body is unreadable or larger than {MAX_BODY_BYTES} bytes")),
+        Err(_) => Err(format!(
+            "the body is unreadable or larger than {MAX_BODY_BYTES} bytes"
+        )),
     };
     let recorded_body = match (&parsed, &bytes) {
         (Ok(json), _) => json.clone(),
         (Err(_), Ok(bytes)) => Some(Value::String(String::from_utf8_lossy(bytes).into_owned())),
         (Err(_), Err(_)) => None,
     };
-    let index = record(&sim, &method, &path, query.as_ref().ok().cloned().unwrap_or_default(), recorded_body);
+    let index = record(
+        &sim,
+        &method,
+        &path,
+        query.as_ref().ok().cloned().unwrap_or_default(),
+        recorded_body,
+    );
 
-    let admitted = Admitted { method, path, query, parsed };
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_owned());
+    let admitted = Admitted {
+        method,
+        path,
+        query,
+        parsed,
+        route,
+    };
     let response = match admitted.admit(&sim, &parts.headers).await {
-        Ok((body, query, spec_known)) => {
+        Ok((body, query, spec_known, after)) => {
             let mut parts = parts;
             parts.extensions.insert(JsonBody(body));
             parts.extensions.insert(QueryPairs(query));
             parts.extensions.insert(SpecKnown(spec_known));
             let bytes = bytes.unwrap_or_default();
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            let handled = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            match after {
+                Some((http, body)) => {
+                    let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    (status, Json(body)).into_response()
+                }
+                None => handled,
+            }
         }
         Err(response) => response,
     };
@@ -89,6 +117,8 @@ struct Admitted {
     path: String,
     query: Result<Vec<(String, String)>, axum::extract::rejection::QueryRejection>,
     parsed: Result<Option<Value>, String>,
+    /// The simulator's route that matched, if any.
+    route: Option<String>,
 }
 
 impl Admitted {
@@ -97,41 +127,104 @@ impl Admitted {
         self,
         sim: &PlanfixSim,
         headers: &HeaderMap,
-    ) -> Result<(Option<Value>, Vec<(String, String)>, bool), Response> {
-        let Self { method, path, query, parsed } = self;
+    ) -> Result<(Option<Value>, Vec<(String, String)>, bool, Option<(u16, Value)>), Response> {
+        let Self {
+            method,
+            path,
+            query,
+            parsed,
+            route,
+        } = self;
         let query = match query {
             Ok(query) => query,
-            Err(error) => return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &format!("malformed query string: {error}"))),
+            Err(error) => {
+                return Err(violation(
+                    sim,
+                    &method,
+                    &path,
+                    StatusCode::BAD_REQUEST,
+                    &format!("malformed query string: {error}"),
+                ))
+            }
         };
         if !authorized(sim.token(), headers, &method, &query) {
-            return Err(fail(StatusCode::UNAUTHORIZED, code::ACCESS_DENIED, "Access denied, unknown token"));
+            return Err(fail(
+                StatusCode::UNAUTHORIZED,
+                code::ACCESS_DENIED,
+                "Access denied, unknown token",
+            ));
         }
         let body = match parsed {
             Ok(body) => body,
-            Err(reason) => return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &format!("invalid JSON: {reason}"))),
+            Err(reason) => {
+                return Err(violation(
+                    sim,
+                    &method,
+                    &path,
+                    StatusCode::BAD_REQUEST,
+                    &format!("invalid JSON: {reason}"),
+                ))
+            }
         };
         let mut spec_known = false;
         if let Some(spec) = sim.spec() {
             match spec.check_request(&method, &path, &query, body.as_ref()) {
-                Ok(()) => spec_known = true,
+                // e.g. `/task/templates` is its own operation, not `/task/{id}` with id "templates".
+                // (Under `nest("/rest")` the matched route carries the prefix.)
+                Ok(template)
+                    if route
+                        .as_deref()
+                        .is_some_and(|route| !route.ends_with(template)) =>
+                {
+                    return Err(
+                        ApiError::not_simulated(format!("{method} {template}")).into_response()
+                    );
+                }
+                Ok(_) => spec_known = true,
                 Err(Rejection::UnknownOperation(reason)) => {
-                    return Err(violation(sim, &method, &path, StatusCode::NOT_FOUND, &reason));
+                    return Err(violation(
+                        sim,
+                        &method,
+                        &path,
+                        StatusCode::NOT_FOUND,
+                        &reason,
+                    ));
                 }
                 Err(Rejection::Invalid(reason)) => {
-                    return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &reason));
+                    return Err(violation(
+                        sim,
+                        &method,
+                        &path,
+                        StatusCode::BAD_REQUEST,
+                        &reason,
+                    ));
                 }
             }
         }
-        let failure = sim.lock().failures.pop_front();
+        let failure = {
+            let mut state = sim.lock();
+            let targeted = state
+                .targeted_failures
+                .iter_mut()
+                .find(|(m, fragment, left, _)| *left > 0 && *m == method && path.contains(fragment.as_str()))
+                .map(|(_, _, left, failure)| {
+                    *left -= 1;
+                    failure.clone()
+                });
+            targeted.or_else(|| state.failures.pop_front())
+        };
+        let mut after = None;
         match failure {
+            Some(Failure::AfterHandling { http, body }) => after = Some((http, body)),
             Some(Failure::Status { http, body }) => {
-                let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let status =
+                    StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 return Err((status, Json(body)).into_response());
             }
             Some(Failure::Delay(delay)) => tokio::time::sleep(delay).await,
             None => {}
         }
-        Ok((body, query, spec_known))
+        Ok((body, query, spec_known, after))
     }
 }
 
@@ -141,8 +234,13 @@ fn authorized(token: &str, headers: &HeaderMap, method: &str, query: &[(String, 
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split_once(' '))
-        .is_some_and(|(scheme, given)| scheme.eq_ignore_ascii_case("bearer") && given.trim() == token);
-    let in_query = method == "GET" && query.iter().any(|(key, value)| key == "access_token" && value == token);
+        .is_some_and(|(scheme, given)| {
+            scheme.eq_ignore_ascii_case("bearer") && given.trim() == token
+        });
+    let in_query = method == "GET"
+        && query
+            .iter()
+            .any(|(key, value)| key == "access_token" && value == token);
     bearer || in_query
 }
 
@@ -152,25 +250,56 @@ fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>, Strin
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if content_type.starts_with("multipart/") {
         return Ok(None);
     }
     if !content_type.is_empty() && !content_type.contains("json") {
-        return Err(format!("Content-Type is {content_type:?}, not application/json"));
+        return Err(format!(
+            "Content-Type is {content_type:?}, not application/json"
+        ));
     }
-    serde_json::from_slice(bytes).map(Some).map_err(|e| e.to_string())
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
-fn record(sim: &PlanfixSim, method: &str, path: &str, query: Vec<(String, String)>, body: Option<Value>) -> usize {
+fn record(
+    sim: &PlanfixSim,
+    method: &str,
+    path: &str,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+) -> usize {
     let mut state = sim.lock();
-    state.requests.push(RecordedRequest { method: method.to_owned(), path: path.to_owned(), query, body, status: 0 });
+    state.requests.push(RecordedRequest {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        query,
+        body,
+        status: 0,
+    });
     state.requests.len() - 1
 }
 
 /// Records a violation and answers with the fail envelope, code 30.
-pub(crate) fn violation(sim: &PlanfixSim, method: &str, path: &str, status: StatusCode, reason: &str) -> Response {
+pub(crate) fn violation(
+    sim: &PlanfixSim,
+    method: &str,
+    path: &str,
+    status: StatusCode,
+    reason: &str,
+) -> Response {
     tracing::warn!(%method, %path, %reason, "planfix-sim: request not allowed by the spec");
-    sim.lock().violations.push(format!("{method} {path}: {reason}"));
-    fail(status, code::INVALID_REQUEST, &format!("spec violation: {reason}"))
+    sim.lock()
+        .violations
+        .push(format!("{method} {path}: {reason}"));
+    fail(
+        status,
+        code::INVALID_REQUEST,
+        &format!("spec violation: {reason}"),
+    )
 }

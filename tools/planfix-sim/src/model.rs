@@ -64,4 +64,7 @@ pub enum Failure {
     Status { http: u16, body: Value },
     /// Wait, then answer normally.
     Delay(Duration),
+    /// Handle the request (its effect happens), then answer with this status and body instead:
+    /// the "response lost after the work was done" window a crash or timeout opens.
+    AfterHandling { http: u16, body: Value },
 }

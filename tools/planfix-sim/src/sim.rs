@@ -33,7 +33,13 @@ struct Inner {
 impl PlanfixSim {
     pub fn new(config: PlanfixSimConfig) -> Self {
         let PlanfixSimConfig { token, spec } = config;
-        Self { inner: Arc::new(Inner { token, spec, state: Mutex::new(State::new()) }) }
+        Self {
+            inner: Arc::new(Inner {
+                token,
+                spec,
+                state: Mutex::new(State::new()),
+            }),
+        }
     }
 
     /// The API's routes, without the `/rest` prefix.
@@ -58,8 +64,13 @@ impl PlanfixSim {
 
     /// Seeds a contact with one phone number (kept as written); returns its id.
     pub fn add_contact(&self, name: &str, phone: &str) -> i64 {
-        let phones = if phone.is_empty() { Vec::new() } else { vec![phone.to_owned()] };
-        self.lock().insert_contact(name.to_owned(), String::new(), phones)
+        let phones = if phone.is_empty() {
+            Vec::new()
+        } else {
+            vec![phone.to_owned()]
+        };
+        self.lock()
+            .insert_contact(name.to_owned(), String::new(), phones)
     }
 
     pub fn contacts(&self) -> Vec<Contact> {
@@ -72,7 +83,12 @@ impl PlanfixSim {
 
     /// Comments of a task in creation order.
     pub fn comments(&self, task_id: i64) -> Vec<Comment> {
-        self.lock().comments.values().filter(|c| c.task_id == task_id).cloned().collect()
+        self.lock()
+            .comments
+            .values()
+            .filter(|c| c.task_id == task_id)
+            .cloned()
+            .collect()
     }
 
     /// Sets a task's status as an employee would (no check of the id); unknown tasks are ignored.
@@ -91,7 +107,10 @@ impl PlanfixSim {
         html: &str,
         notify_contact_ids: &[i64],
     ) -> i64 {
-        let users: Vec<Value> = notify_contact_ids.iter().map(|id| json!({ "id": format!("contact:{id}") })).collect();
+        let users: Vec<Value> = notify_contact_ids
+            .iter()
+            .map(|id| json!({ "id": format!("contact:{id}") }))
+            .collect();
         let comment = Comment {
             id: 0,
             task_id,
@@ -122,6 +141,12 @@ impl PlanfixSim {
         self.lock().failures.extend(std::iter::repeat_n(failure, n));
     }
 
+    /// The next `n` requests with this method whose path contains `path_fragment` get `failure`
+    /// (checked before the untargeted queue of [`Self::fail_next`]).
+    pub fn fail_matching(&self, method: &str, path_fragment: &str, n: usize, failure: Failure) {
+        self.lock().targeted_failures.push((method.to_owned(), path_fragment.to_owned(), n, failure));
+    }
+
     /// Contacts, tasks and comments as JSON.
     pub fn snapshot(&self) -> Value {
         let state = self.lock();
@@ -142,6 +167,9 @@ impl PlanfixSim {
 
     /// The state survives a panicking holder: the data is still usable for a simulator.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -21,10 +21,34 @@ pub struct ProcessStatus {
 
 /// Statuses of process 1; the first one is the default of a new task.
 pub const PROCESS_STATUSES: [ProcessStatus; 4] = [
-    ProcessStatus { id: 1, name: "New", name_ru: "Новая", is_active: true, color: "#4573b1" },
-    ProcessStatus { id: 2, name: "In progress", name_ru: "В работе", is_active: true, color: "#f0a30a" },
-    ProcessStatus { id: 3, name: "Completed", name_ru: "Завершенная", is_active: false, color: "#60a917" },
-    ProcessStatus { id: 4, name: "Cancelled", name_ru: "Отмененная", is_active: false, color: "#a0a0a0" },
+    ProcessStatus {
+        id: 1,
+        name: "New",
+        name_ru: "Новая",
+        is_active: true,
+        color: "#4573b1",
+    },
+    ProcessStatus {
+        id: 2,
+        name: "In progress",
+        name_ru: "В работе",
+        is_active: true,
+        color: "#f0a30a",
+    },
+    ProcessStatus {
+        id: 3,
+        name: "Completed",
+        name_ru: "Завершенная",
+        is_active: false,
+        color: "#60a917",
+    },
+    ProcessStatus {
+        id: 4,
+        name: "Cancelled",
+        name_ru: "Отмененная",
+        is_active: false,
+        color: "#a0a0a0",
+    },
 ];
 
 pub(crate) fn process_status(id: i64) -> Option<&'static ProcessStatus> {
@@ -50,6 +74,8 @@ pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     pub violations: Vec<String>,
     pub failures: VecDeque<Failure>,
+    /// Failures aimed at one kind of request: (method, path fragment, remaining count, failure).
+    pub targeted_failures: Vec<(String, String, usize, Failure)>,
 }
 
 impl State {
@@ -65,12 +91,21 @@ impl State {
             requests: Vec::new(),
             violations: Vec::new(),
             failures: VecDeque::new(),
+            targeted_failures: Vec::new(),
         }
     }
 
     pub fn insert_contact(&mut self, name: String, lastname: String, phones: Vec<String>) -> i64 {
         let id = next(&mut self.next_contact_id);
-        self.contacts.insert(id, Contact { id, name, lastname, phones });
+        self.contacts.insert(
+            id,
+            Contact {
+                id,
+                name,
+                lastname,
+                phones,
+            },
+        );
         id
     }
 
@@ -127,5 +162,7 @@ pub(crate) fn parse_person(person: &str) -> Option<(&str, i64)> {
 }
 
 pub(crate) fn full_name(contact: &Contact) -> String {
-    format!("{} {}", contact.name, contact.lastname).trim().to_owned()
+    format!("{} {}", contact.name, contact.lastname)
+        .trim()
+        .to_owned()
 }

@@ -47,7 +47,7 @@ pub struct GraphSimConfig {
 }
 
 /// One accepted `POST /{ver}/{phone_number_id}/messages`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SentMessage {
     /// The wamid answered to the bridge; status webhooks refer to it.
     pub wamid: String,

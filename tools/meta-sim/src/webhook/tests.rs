@@ -118,7 +118,7 @@ fn builders_match_sample_key_structure() {
 fn samples_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("META_SAMPLES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/reference/providers/meta"));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/providers/meta")));
     if dir.join("inbound_text.json").is_file() {
         return Some(dir);
     }

@@ -42,7 +42,9 @@ pub(crate) fn router(sim: PlanfixSim) -> Router {
 /// The router under `/rest`, as the real base URL has it.
 pub(crate) fn rooted(sim: PlanfixSim) -> Router {
     let outside = sim.clone();
-    Router::new().nest("/rest", router(sim)).fallback(move |request: Request| outside_rest(outside.clone(), request))
+    Router::new()
+        .nest("/rest", router(sim))
+        .fallback(move |request: Request| outside_rest(outside.clone(), request))
 }
 
 async fn ping() -> Response {
@@ -50,16 +52,34 @@ async fn ping() -> Response {
 }
 
 /// Known to the spec but not simulated → 501; unknown to Planfix → 404 and a violation.
-async fn not_routed(State(sim): State<PlanfixSim>, SpecKnown(known): SpecKnown, request: Request) -> Response {
-    let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
+async fn not_routed(
+    State(sim): State<PlanfixSim>,
+    SpecKnown(known): SpecKnown,
+    request: Request,
+) -> Response {
+    let (method, path) = (
+        request.method().as_str().to_owned(),
+        request.uri().path().to_owned(),
+    );
     if known {
-        return axum::response::IntoResponse::into_response(ApiError::not_simulated(format!("{method} {path}")));
+        return axum::response::IntoResponse::into_response(ApiError::not_simulated(format!(
+            "{method} {path}"
+        )));
     }
-    gate::violation(&sim, &method, &path, StatusCode::NOT_FOUND, &format!("{method} {path} is not a Planfix REST operation"))
+    gate::violation(
+        &sim,
+        &method,
+        &path,
+        StatusCode::NOT_FOUND,
+        &format!("{method} {path} is not a Planfix REST operation"),
+    )
 }
 
 async fn outside_rest(sim: PlanfixSim, request: Request) -> Response {
-    let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
+    let (method, path) = (
+        request.method().as_str().to_owned(),
+        request.uri().path().to_owned(),
+    );
     sim.lock().requests.push(RecordedRequest {
         method: method.clone(),
         path: path.clone(),
@@ -67,5 +87,11 @@ async fn outside_rest(sim: PlanfixSim, request: Request) -> Response {
         body: None,
         status: StatusCode::NOT_FOUND.as_u16(),
     });
-    gate::violation(&sim, &method, &path, StatusCode::NOT_FOUND, "the Planfix REST API lives under /rest")
+    gate::violation(
+        &sim,
+        &method,
+        &path,
+        StatusCode::NOT_FOUND,
+        "the Planfix REST API lives under /rest",
+    )
 }

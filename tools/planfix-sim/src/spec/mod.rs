@@ -15,7 +15,9 @@ use serde_json::{json, Map, Value};
 use fields::FieldList;
 
 /// The methods an OpenAPI path item can hold; other keys (`parameters`, `summary`) are skipped.
-const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Query parameter the help documents for GET requests (`?access_token=`) although the spec
 /// models authentication only as a bearer security scheme.
@@ -87,8 +89,10 @@ struct RequestBody {
 
 impl SpecValidator {
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let spec: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let spec: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
         Self::from_value(spec)
     }
 
@@ -96,7 +100,10 @@ impl SpecValidator {
     pub fn from_value(mut spec: Value) -> Result<Self, String> {
         normalise::apply(&mut spec);
         let compiler = Compiler::new(&spec);
-        let paths = spec.get("paths").and_then(Value::as_object).ok_or("the spec has no `paths` object")?;
+        let paths = spec
+            .get("paths")
+            .and_then(Value::as_object)
+            .ok_or("the spec has no `paths` object")?;
         let mut items = Vec::with_capacity(paths.len());
         for (template, item) in paths {
             let mut operations = Vec::new();
@@ -108,7 +115,11 @@ impl SpecValidator {
                     operations.push(operation);
                 }
             }
-            items.push(PathItem { template: template.clone(), segments: parse_template(template), operations });
+            items.push(PathItem {
+                template: template.clone(),
+                segments: parse_template(template),
+                operations,
+            });
         }
         Ok(Self { paths: items })
     }
@@ -124,28 +135,41 @@ impl SpecValidator {
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<(), String> {
-        self.check_request(method, path, query, body).map_err(|rejection| rejection.to_string())
+        self.check_request(method, path, query, body)
+            .map(drop)
+            .map_err(|rejection| rejection.to_string())
     }
 
+    /// Like [`Self::check`]; on success returns the spec's path template that matched.
     pub(crate) fn check_request(
         &self,
         method: &str,
         path: &str,
         query: &[(String, String)],
         body: Option<&Value>,
-    ) -> Result<(), Rejection> {
+    ) -> Result<&str, Rejection> {
         let method = method.to_ascii_uppercase();
-        let (item, path_values) = self
-            .match_path(path)
-            .ok_or_else(|| Rejection::UnknownOperation(format!("the spec defines no path {path}")))?;
-        let operation = item.operations.iter().find(|op| op.method == method).ok_or_else(|| {
-            Rejection::UnknownOperation(format!("the spec defines no {method} operation on {}", item.template))
+        let (item, path_values) = self.match_path(path).ok_or_else(|| {
+            Rejection::UnknownOperation(format!("the spec defines no path {path}"))
         })?;
-        let invalid = |reason: String| Rejection::Invalid(format!("{method} {}: {reason}", item.template));
+        let operation = item
+            .operations
+            .iter()
+            .find(|op| op.method == method)
+            .ok_or_else(|| {
+                Rejection::UnknownOperation(format!(
+                    "the spec defines no {method} operation on {}",
+                    item.template
+                ))
+            })?;
+        let invalid =
+            |reason: String| Rejection::Invalid(format!("{method} {}: {reason}", item.template));
 
         for (name, raw) in &path_values {
             if let Some(parameter) = operation.parameter(name, Location::Path) {
-                parameter.check(raw).map_err(|e| invalid(format!("path parameter {name}={raw:?}: {e}")))?;
+                parameter
+                    .check(raw)
+                    .map_err(|e| invalid(format!("path parameter {name}={raw:?}: {e}")))?;
             }
         }
         for (name, raw) in query {
@@ -155,16 +179,23 @@ impl SpecValidator {
             let parameter = operation
                 .parameter(name, Location::Query)
                 .ok_or_else(|| invalid(format!("query parameter '{name}' is not declared")))?;
-            parameter.check(raw).map_err(|e| invalid(format!("query parameter {name}={raw:?}: {e}")))?;
+            parameter
+                .check(raw)
+                .map_err(|e| invalid(format!("query parameter {name}={raw:?}: {e}")))?;
         }
-        let missing = operation
-            .parameters
-            .iter()
-            .find(|p| p.location == Location::Query && p.required && !query.iter().any(|(name, _)| *name == p.name));
+        let missing = operation.parameters.iter().find(|p| {
+            p.location == Location::Query
+                && p.required
+                && !query.iter().any(|(name, _)| *name == p.name)
+        });
         if let Some(parameter) = missing {
-            return Err(invalid(format!("required query parameter '{}' is missing", parameter.name)));
+            return Err(invalid(format!(
+                "required query parameter '{}' is missing",
+                parameter.name
+            )));
         }
-        operation.check_body(body).map_err(invalid)
+        operation.check_body(body).map_err(invalid)?;
+        Ok(&item.template)
     }
 
     /// The best matching path item (most literal segments wins, so `/task/list` beats
@@ -178,16 +209,20 @@ impl SpecValidator {
             }
             let mut literals = 0;
             let mut values = Vec::new();
-            let matched = item.segments.iter().zip(&segments).all(|(segment, actual)| match segment {
-                Segment::Literal(text) => {
-                    literals += 1;
-                    text == actual
-                }
-                Segment::Parameter(name) => {
-                    values.push((name.clone(), percent_decode(actual)));
-                    !actual.is_empty()
-                }
-            });
+            let matched =
+                item.segments
+                    .iter()
+                    .zip(&segments)
+                    .all(|(segment, actual)| match segment {
+                        Segment::Literal(text) => {
+                            literals += 1;
+                            text == actual
+                        }
+                        Segment::Parameter(name) => {
+                            values.push((name.clone(), percent_decode(actual)));
+                            !actual.is_empty()
+                        }
+                    });
             if matched && best.as_ref().is_none_or(|(score, _, _)| literals > *score) {
                 best = Some((literals, item, values));
             }
@@ -198,7 +233,9 @@ impl SpecValidator {
 
 impl Operation {
     fn parameter(&self, name: &str, location: Location) -> Option<&Parameter> {
-        self.parameters.iter().find(|p| p.name == name && p.location == location)
+        self.parameters
+            .iter()
+            .find(|p| p.name == name && p.location == location)
     }
 
     fn check_body(&self, body: Option<&Value>) -> Result<(), String> {
@@ -217,14 +254,21 @@ impl Operation {
             .take(3)
             .map(|error| {
                 let at = error.instance_path().to_string();
-                format!("body {}: {error}", if at.is_empty() { "/" } else { at.as_str() })
+                format!(
+                    "body {}: {error}",
+                    if at.is_empty() { "/" } else { at.as_str() }
+                )
             })
             .collect();
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
-        if let (Some(fields), Some(selector)) = (&spec.fields, body.get("fields").and_then(Value::as_str)) {
-            fields.check(selector).map_err(|e| format!("body /fields: {e}"))?;
+        if let (Some(fields), Some(selector)) =
+            (&spec.fields, body.get("fields").and_then(Value::as_str))
+        {
+            fields
+                .check(selector)
+                .map_err(|e| format!("body /fields: {e}"))?;
         }
         Ok(())
     }
@@ -248,7 +292,10 @@ impl Parameter {
 fn coerce(raw: &str, scalar_type: Option<&str>) -> Value {
     let text = || Value::String(raw.to_owned());
     match scalar_type {
-        Some("integer") => raw.parse::<i64>().map(Value::from).unwrap_or_else(|_| text()),
+        Some("integer") => raw
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| text()),
         Some("number") => raw
             .parse::<f64>()
             .ok()
@@ -267,10 +314,12 @@ fn coerce(raw: &str, scalar_type: Option<&str>) -> Value {
 fn parse_template(template: &str) -> Vec<Segment> {
     template
         .split('/')
-        .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => Segment::Parameter(name.to_owned()),
-            None => Segment::Literal(segment.to_owned()),
-        })
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Parameter(name.to_owned()),
+                None => Segment::Literal(segment.to_owned()),
+            },
+        )
         .collect()
 }
 
@@ -280,7 +329,9 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -305,38 +356,70 @@ struct Compiler<'a> {
 
 impl<'a> Compiler<'a> {
     fn new(spec: &'a Value) -> Self {
-        let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
-        Self { spec, components: json!({ "schemas": schemas }) }
+        let schemas = spec
+            .pointer("/components/schemas")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        Self {
+            spec,
+            components: json!({ "schemas": schemas }),
+        }
     }
 
     fn operation(&self, method: &str, operation: &Value) -> Result<Operation, String> {
         let mut parameters = Vec::new();
-        for parameter in operation.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+        for parameter in operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             parameters.push(self.parameter(self.resolve(parameter)?)?);
         }
         let body = match operation.get("requestBody") {
             Some(body) => Some(self.request_body(self.resolve(body)?)?),
             None => None,
         };
-        Ok(Operation { method: method.to_ascii_uppercase(), parameters, body })
+        Ok(Operation {
+            method: method.to_ascii_uppercase(),
+            parameters,
+            body,
+        })
     }
 
     fn parameter(&self, parameter: &Value) -> Result<Parameter, String> {
-        let name = parameter.get("name").and_then(Value::as_str).ok_or("a parameter has no name")?;
+        let name = parameter
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("a parameter has no name")?;
         let location = match parameter.get("in").and_then(Value::as_str) {
             Some("path") => Location::Path,
             Some("query") => Location::Query,
             _ => Location::Other,
         };
-        let schema = parameter.get("schema").cloned().unwrap_or_else(|| json!({}));
-        let description = parameter.get("description").and_then(Value::as_str).unwrap_or_default();
+        let schema = parameter
+            .get("schema")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        let description = parameter
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         Ok(Parameter {
             name: name.to_owned(),
-            required: location == Location::Path || parameter.get("required") == Some(&Value::Bool(true)),
+            required: location == Location::Path
+                || parameter.get("required") == Some(&Value::Bool(true)),
             location,
-            scalar_type: schema.get("type").and_then(Value::as_str).map(str::to_owned),
-            schema: self.compile(&schema).map_err(|e| format!("parameter {name}: {e}"))?,
-            fields: (name == "fields").then(|| FieldList::from_description(description)).flatten(),
+            scalar_type: schema
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            schema: self
+                .compile(&schema)
+                .map_err(|e| format!("parameter {name}: {e}"))?,
+            fields: (name == "fields")
+                .then(|| FieldList::from_description(description))
+                .flatten(),
         })
     }
 
@@ -348,15 +431,23 @@ impl<'a> Compiler<'a> {
             .and_then(|schema| schema.pointer("/properties/fields/description"))
             .and_then(Value::as_str)
             .and_then(FieldList::from_description);
-        Ok(RequestBody { required, schema, fields })
+        Ok(RequestBody {
+            required,
+            schema,
+            fields,
+        })
     }
 
     /// Follows a local `$ref` (parameters and request bodies may be references).
     fn resolve<'v>(&'v self, value: &'v Value) -> Result<&'v Value, String> {
         match value.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
-                let pointer = reference.strip_prefix('#').ok_or_else(|| format!("non-local $ref {reference}"))?;
-                self.spec.pointer(pointer).ok_or_else(|| format!("unresolved $ref {reference}"))
+                let pointer = reference
+                    .strip_prefix('#')
+                    .ok_or_else(|| format!("non-local $ref {reference}"))?;
+                self.spec
+                    .pointer(pointer)
+                    .ok_or_else(|| format!("unresolved $ref {reference}"))
             }
             None => Ok(value),
         }

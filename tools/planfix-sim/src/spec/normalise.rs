@@ -48,8 +48,13 @@ fn drop_annotations(schema: &mut Map<String, Value>) {
 /// Enums on numeric fields are written as documentation strings, e.g. `"4003 // Contact phone"`
 /// on `ComplexContactFilter.type` (`type: number`); clients send the number 4003.
 fn enum_doc_strings_to_numbers(schema: &mut Map<String, Value>) {
-    let numeric = matches!(schema.get("type").and_then(Value::as_str), Some("number" | "integer"));
-    let Some(Value::Array(values)) = schema.get_mut("enum") else { return };
+    let numeric = matches!(
+        schema.get("type").and_then(Value::as_str),
+        Some("number" | "integer")
+    );
+    let Some(Value::Array(values)) = schema.get_mut("enum") else {
+        return;
+    };
     if !numeric {
         return;
     }
@@ -70,9 +75,23 @@ fn leading_integer(text: &str) -> Option<i64> {
 fn extend_filter_enums(spec: &mut Value) {
     let contact = "/components/schemas/ComplexContactFilter/properties";
     let task = "/components/schemas/ComplexTaskFilter/properties";
-    extend_enum(spec, &format!("{contact}/type/enum"), EXTRA_CONTACT_FILTER_TYPES.iter().map(|&n| Value::from(n)));
-    extend_enum(spec, &format!("{task}/type/enum"), EXTRA_TASK_FILTER_TYPES.iter().map(|&n| Value::from(n)));
-    extend_enum(spec, &format!("{contact}/operator/enum"), EXTRA_CONTACT_FILTER_OPERATORS.iter().map(|&s| Value::from(s)));
+    extend_enum(
+        spec,
+        &format!("{contact}/type/enum"),
+        EXTRA_CONTACT_FILTER_TYPES.iter().map(|&n| Value::from(n)),
+    );
+    extend_enum(
+        spec,
+        &format!("{task}/type/enum"),
+        EXTRA_TASK_FILTER_TYPES.iter().map(|&n| Value::from(n)),
+    );
+    extend_enum(
+        spec,
+        &format!("{contact}/operator/enum"),
+        EXTRA_CONTACT_FILTER_OPERATORS
+            .iter()
+            .map(|&s| Value::from(s)),
+    );
 }
 
 fn extend_enum(spec: &mut Value, pointer: &str, extra: impl Iterator<Item = Value>) {
@@ -89,8 +108,13 @@ fn extend_enum(spec: &mut Value, pointer: &str, extra: impl Iterator<Item = Valu
 /// ("Add new comment") sends `["auditor","assigner"]`. Accept an array of those values, and
 /// the single string the schema describes.
 fn notified_roles_accept_array(spec: &mut Value) {
-    let Some(roles) = spec.pointer_mut("/components/schemas/NotifiedRequest/properties/roles") else { return };
-    let Some(allowed) = roles.get("enum").cloned() else { return };
+    let Some(roles) = spec.pointer_mut("/components/schemas/NotifiedRequest/properties/roles")
+    else {
+        return;
+    };
+    let Some(allowed) = roles.get("enum").cloned() else {
+        return;
+    };
     *roles = json!({
         "anyOf": [
             { "type": "string", "enum": allowed },
@@ -102,7 +126,9 @@ fn notified_roles_accept_array(spec: &mut Value) {
 /// On write, a `TimePoint` may also be the string `"dd-MM-yyyy HH:mm:ss"` (the "set dates from
 /// string" examples of `POST /task/` and `POST /task/{id}`).
 fn time_point_accepts_string(spec: &mut Value) {
-    let Some(time_point) = spec.pointer_mut("/components/schemas/TimePoint") else { return };
+    let Some(time_point) = spec.pointer_mut("/components/schemas/TimePoint") else {
+        return;
+    };
     let object_form = time_point.take();
     *time_point = json!({
         "anyOf": [
@@ -115,7 +141,9 @@ fn time_point_accepts_string(spec: &mut Value) {
 /// `CustomFieldValueRequest.value` is typed `object`, but the spec's examples send strings,
 /// numbers, booleans and arrays, depending on the custom field's type.
 fn custom_field_value_accepts_any(spec: &mut Value) {
-    if let Some(value) = spec.pointer_mut("/components/schemas/CustomFieldValueRequest/properties/value") {
+    if let Some(value) =
+        spec.pointer_mut("/components/schemas/CustomFieldValueRequest/properties/value")
+    {
         *value = json!({});
     }
 }
@@ -126,7 +154,9 @@ fn custom_field_value_accepts_any(spec: &mut Value) {
 fn counterparty_accepts_number(spec: &mut Value) {
     for request in ["TaskCreateRequest", "TaskUpdateRequest"] {
         let pointer = format!("/components/schemas/{request}/properties/counterparty");
-        let Some(counterparty) = spec.pointer_mut(&pointer) else { continue };
+        let Some(counterparty) = spec.pointer_mut(&pointer) else {
+            continue;
+        };
         let person = counterparty.take();
         *counterparty = json!({
             "anyOf": [
@@ -142,7 +172,9 @@ fn counterparty_accepts_number(spec: &mut Value) {
 fn comment_order_field_spelling(spec: &mut Value) {
     let pointer = "/paths/~1task~1{id}~1comments~1list/post/requestBody/content/application~1json\
                    /schema/properties/resultOrder/items/properties";
-    let Some(Value::Object(properties)) = spec.pointer_mut(pointer) else { return };
+    let Some(Value::Object(properties)) = spec.pointer_mut(pointer) else {
+        return;
+    };
     if let Some(field) = properties.remove("filed") {
         properties.insert("field".to_owned(), field);
     }
@@ -181,8 +213,14 @@ fn for_each_request_schema(spec: &mut Value, visit: &mut dyn FnMut(&mut Map<Stri
             }
         }
     }
-    let Some(Value::Object(paths)) = spec.get_mut("paths") else { return };
-    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+    let Some(Value::Object(paths)) = spec.get_mut("paths") else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
         if let Some(Value::Object(contents)) = operation.pointer_mut("/requestBody/content") {
             for content in contents.values_mut() {
                 if let Some(schema) = content.get_mut("schema") {

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use super::SpecValidator;
 
-const DEFAULT_SPEC: &str = "/work/shared/reference/planfix/swagger.json";
+/// The reference folder beside the checkout (`../shared` next to the repository root).
+const DEFAULT_SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/planfix/swagger.json");
 
 fn spec_path() -> PathBuf {
     std::env::var_os("PLANFIX_SWAGGER").map_or_else(|| PathBuf::from(DEFAULT_SPEC), PathBuf::from)
@@ -25,7 +26,10 @@ fn raw_spec() -> Option<&'static Value> {
                 panic!("spec {} is required in CI: {error}", path.display())
             }
             Err(error) => {
-                eprintln!("skipping spec tests: cannot read {} ({error}); set PLANFIX_SWAGGER", path.display());
+                eprintln!(
+                    "skipping spec tests: cannot read {} ({error}); set PLANFIX_SWAGGER",
+                    path.display()
+                );
                 None
             }
         }
@@ -36,7 +40,10 @@ fn raw_spec() -> Option<&'static Value> {
 fn validator() -> Option<&'static SpecValidator> {
     static VALIDATOR: OnceLock<Option<SpecValidator>> = OnceLock::new();
     VALIDATOR
-        .get_or_init(|| raw_spec().map(|spec| SpecValidator::from_value(spec.clone()).expect("the spec compiles")))
+        .get_or_init(|| {
+            raw_spec()
+                .map(|spec| SpecValidator::from_value(spec.clone()).expect("the spec compiles"))
+        })
         .as_ref()
 }
 
@@ -45,7 +52,10 @@ fn post(path: &str, body: Value) -> Result<(), String> {
 }
 
 fn get(path: &str, query: &[(&str, &str)]) -> Result<(), String> {
-    let query: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let query: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     validator().map_or(Ok(()), |v| v.check("GET", path, &query, None))
 }
 
@@ -55,7 +65,10 @@ fn assert_rejected(result: Result<(), String>, mentions: &str) {
     }
     match result {
         Ok(()) => panic!("expected a rejection mentioning {mentions:?}"),
-        Err(reason) => assert!(reason.contains(mentions), "{reason:?} should mention {mentions:?}"),
+        Err(reason) => assert!(
+            reason.contains(mentions),
+            "{reason:?} should mention {mentions:?}"
+        ),
     }
 }
 
@@ -107,19 +120,36 @@ const REJECTED_EXAMPLES: &[(&str, &str, &str)] = &[
 
 #[test]
 fn spec_request_examples_pass_except_the_documented_ones() {
-    let (Some(spec), Some(validator)) = (raw_spec(), validator()) else { return };
+    let (Some(spec), Some(validator)) = (raw_spec(), validator()) else {
+        return;
+    };
     let mut problems = Vec::new();
     let mut checked = 0;
     for (template, path) in OPERATIONS_WITH_EXAMPLES {
-        let pointer = format!("/paths/{}/post/requestBody/content/application~1json/examples", template.replace('/', "~1"));
-        let examples = spec.pointer(&pointer).and_then(Value::as_object).expect("the operation has examples");
+        let pointer = format!(
+            "/paths/{}/post/requestBody/content/application~1json/examples",
+            template.replace('/', "~1")
+        );
+        let examples = spec
+            .pointer(&pointer)
+            .and_then(Value::as_object)
+            .expect("the operation has examples");
         for (name, example) in examples {
             let body = &example["value"];
-            let rejected_on_purpose = REJECTED_EXAMPLES.iter().any(|(t, n, _)| t == template && n == name);
-            match (validator.check("POST", path, &[], Some(body)), rejected_on_purpose) {
+            let rejected_on_purpose = REJECTED_EXAMPLES
+                .iter()
+                .any(|(t, n, _)| t == template && n == name);
+            match (
+                validator.check("POST", path, &[], Some(body)),
+                rejected_on_purpose,
+            ) {
                 (Ok(()), false) | (Err(_), true) => checked += 1,
-                (Err(reason), false) => problems.push(format!("{template} «{name}» rejected: {reason}")),
-                (Ok(()), true) => problems.push(format!("{template} «{name}» is listed as rejected but passes")),
+                (Err(reason), false) => {
+                    problems.push(format!("{template} «{name}» rejected: {reason}"))
+                }
+                (Ok(()), true) => problems.push(format!(
+                    "{template} «{name}» is listed as rejected but passes"
+                )),
             }
         }
     }
@@ -130,48 +160,107 @@ fn spec_request_examples_pass_except_the_documented_ones() {
 #[test]
 fn unknown_paths_and_methods_are_rejected() {
     assert_rejected(post("/task", json!({})), "no path /task");
-    assert_rejected(get("/contact/list", &[]), "no GET operation on /contact/list");
+    assert_rejected(
+        get("/contact/list", &[]),
+        "no GET operation on /contact/list",
+    );
     assert_rejected(post("/whatsapp/send", json!({})), "no path");
     assert!(get("/ping", &[]).is_ok());
 }
 
 #[test]
 fn path_and_query_parameters_follow_their_schemas() {
-    assert!(get("/task/5", &[("fields", "id,name,status,processId,assigner")]).is_ok());
+    assert!(get(
+        "/task/5",
+        &[("fields", "id,name,status,processId,assigner")]
+    )
+    .is_ok());
     assert_rejected(get("/task/abc", &[]), "path parameter id");
-    assert_rejected(get("/task/5", &[("fieldz", "id")]), "'fieldz' is not declared");
+    assert_rejected(
+        get("/task/5", &[("fieldz", "id")]),
+        "'fieldz' is not declared",
+    );
     assert!(get("/contact/contact:12", &[("fields", "id,phones,87")]).is_ok());
-    assert!(get("/process/task/1/statuses", &[("fields", "id,name,isActive")]).is_ok());
-    assert_rejected(get("/process/task/1/statuses", &[("fields", "id,active")]), "field 'active'");
+    assert!(get(
+        "/process/task/1/statuses",
+        &[("fields", "id,name,isActive")]
+    )
+    .is_ok());
+    assert_rejected(
+        get("/process/task/1/statuses", &[("fields", "id,active")]),
+        "field 'active'",
+    );
     // The help allows the token as a query parameter on GET only.
     assert!(get("/task/5", &[("access_token", "t")]).is_ok());
     if let Some(v) = validator() {
         let token = [("access_token".to_owned(), "t".to_owned())];
-        assert!(v.check("POST", "/task/5", &token, Some(&json!({}))).is_err());
+        assert!(v
+            .check("POST", "/task/5", &token, Some(&json!({})))
+            .is_err());
     }
 }
 
 #[test]
 fn comment_fields_follow_the_lists_of_each_operation() {
-    // GET /comment/{id} does not list sourceObjectId; the comment list takes any field names.
-    assert_rejected(get("/comment/1001", &[("fields", "id,sourceObjectId")]), "sourceObjectId");
-    assert!(get("/comment/1001", &[("fields", "id,description,owner,recipients,fromType,files,isDeleted,isHidden,task")]).is_ok());
-    assert!(post("/task/5/comments/list", json!({"fields": "id,sourceObjectId", "resultOrder": [{"field": "id", "direction": "Asc"}]})).is_ok());
-    assert_rejected(post("/task/5/comments/list", json!({"resultOrder": [{"filed": "id"}]})), "filed");
+    // GET /comment/{id} lists its fields (sourceObjectId among them); the comment list takes
+    // any field names.
+    assert_rejected(
+        get("/comment/1001", &[("fields", "id,sourceObjectID")]),
+        "sourceObjectID",
+    );
+    let bridge_fields = "id,dateTime,fromType,description,owner,recipients,files,isDeleted,isHidden,task,sourceObjectId";
+    assert!(get("/comment/1001", &[("fields", bridge_fields)]).is_ok());
+    assert!(post(
+        "/task/5/comments/list",
+        json!({"fields": "id,sourceObjectId", "resultOrder": [{"field": "id", "direction": "Asc"}]})
+    )
+    .is_ok());
+    assert_rejected(
+        post(
+            "/task/5/comments/list",
+            json!({"resultOrder": [{"filed": "id"}]}),
+        ),
+        "filed",
+    );
 }
 
 #[test]
 fn misspelled_and_mistyped_members_are_rejected() {
-    assert_rejected(post("/task/", json!({"name": "n", "descripton": "d"})), "descripton");
+    assert_rejected(
+        post("/task/", json!({"name": "n", "descripton": "d"})),
+        "descripton",
+    );
     assert_rejected(post("/task/", json!({"assigner": {"id": 5}})), "/assigner");
-    assert!(post("/task/", json!({"assigner": {"id": "contact:5"}, "template": {"id": 12}})).is_ok());
-    assert_rejected(post("/task/5/comments/", json!({"owner": {"id": 5}})), "/owner");
-    assert_rejected(post("/contact/", json!({"name": "a", "phones": [{"number": "1", "maskedNumber": "1"}]})), "maskedNumber");
-    assert_rejected(post("/task/5/comments/", json!({"sourceObjectId": "wamid.1"})), "uuid");
+    assert!(post(
+        "/task/",
+        json!({"assigner": {"id": "contact:5"}, "template": {"id": 12}})
+    )
+    .is_ok());
+    assert_rejected(
+        post("/task/5/comments/", json!({"owner": {"id": 5}})),
+        "/owner",
+    );
+    assert_rejected(
+        post(
+            "/contact/",
+            json!({"name": "a", "phones": [{"number": "1", "maskedNumber": "1"}]}),
+        ),
+        "maskedNumber",
+    );
+    assert_rejected(
+        post("/task/5/comments/", json!({"sourceObjectId": "wamid.1"})),
+        "uuid",
+    );
     assert_rejected(post("/contact/list", json!({"pageSize": 101})), "/pageSize");
-    assert_rejected(post("/task/5", json!({"status": {"id": "2"}})), "/status/id");
+    assert_rejected(
+        post("/task/5", json!({"status": {"id": "2"}})),
+        "/status/id",
+    );
     if let Some(v) = validator() {
-        assert!(v.check("GET", "/ping", &[], Some(&json!({}))).is_err(), "GET takes no body");
+        assert!(
+            v.check("GET", "/ping", &[], Some(&json!({}))).is_err(),
+            "GET takes no body"
+        );
     }
 }
 
@@ -180,8 +269,20 @@ fn normalised_defects_are_accepted_in_their_documented_form() {
     // Filter type enums are documentation strings in the spec; the number is what is sent.
     let phone = json!({"filters": [{"type": 4003, "operator": "equal", "value": "79051234567"}], "fields": "id,phones"});
     assert!(post("/contact/list", phone).is_ok());
-    assert_rejected(post("/contact/list", json!({"filters": [{"type": 9999, "operator": "equal", "value": "1"}]})), "/filters/0/type");
-    assert_rejected(post("/contact/list", json!({"filters": [{"type": "4003", "operator": "equal", "value": "1"}]})), "/filters/0/type");
+    assert_rejected(
+        post(
+            "/contact/list",
+            json!({"filters": [{"type": 9999, "operator": "equal", "value": "1"}]}),
+        ),
+        "/filters/0/type",
+    );
+    assert_rejected(
+        post(
+            "/contact/list",
+            json!({"filters": [{"type": "4003", "operator": "equal", "value": "1"}]}),
+        ),
+        "/filters/0/type",
+    );
     let task_filters = json!({"filters": [
         {"type": 1, "operator": "equal", "value": "contact:345"},
         {"type": 10, "operator": "equal", "value": [1, 2]}
@@ -189,14 +290,35 @@ fn normalised_defects_are_accepted_in_their_documented_form() {
     assert!(post("/task/list", task_filters).is_ok());
 
     // NotifiedRequest.roles: an array (the spec's example) or the single string (its schema).
-    assert!(post("/task/5/comments/", json!({"recipients": {"roles": ["assignee", "auditor"]}})).is_ok());
-    assert!(post("/task/5/comments/", json!({"recipients": {"roles": "assignee"}})).is_ok());
-    assert_rejected(post("/task/5/comments/", json!({"recipients": {"roles": ["boss"]}})), "/recipients/roles");
+    assert!(post(
+        "/task/5/comments/",
+        json!({"recipients": {"roles": ["assignee", "auditor"]}})
+    )
+    .is_ok());
+    assert!(post(
+        "/task/5/comments/",
+        json!({"recipients": {"roles": "assignee"}})
+    )
+    .is_ok());
+    assert_rejected(
+        post(
+            "/task/5/comments/",
+            json!({"recipients": {"roles": ["boss"]}}),
+        ),
+        "/recipients/roles",
+    );
 
     // TimePoint: the object, or the string "dd-MM-yyyy HH:mm:ss".
-    assert!(post("/task/5/comments/", json!({"dateTime": {"date": "12-06-2022", "time": "12:15"}})).is_ok());
+    assert!(post(
+        "/task/5/comments/",
+        json!({"dateTime": {"date": "12-06-2022", "time": "12:15"}})
+    )
+    .is_ok());
     assert!(post("/task/", json!({"startDateTime": "01-01-2023 12:15:00"})).is_ok());
-    assert_rejected(post("/task/", json!({"startDateTime": "2023-01-01"})), "/startDateTime");
+    assert_rejected(
+        post("/task/", json!({"startDateTime": "2023-01-01"})),
+        "/startDateTime",
+    );
 
     // counterparty alone also takes a numeric id (the spec's example).
     assert!(post("/task/", json!({"counterparty": {"id": 5}})).is_ok());
