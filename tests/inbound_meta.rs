@@ -315,7 +315,7 @@ async fn verification_handshake() {
         let app = h.app.clone();
         async move {
             let req = http::Request::get(format!("/webhooks/meta/acme?{q}")).body(bytes::Bytes::new()).unwrap();
-            let resp = shared::web::handle(&app, req).await;
+            let resp = shared::web::handle(&app, shared::web::Surface::ProviderWebhooks, req).await;
             (resp.status().as_u16(), String::from_utf8_lossy(resp.body()).into_owned())
         }
     };

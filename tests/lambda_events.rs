@@ -15,7 +15,7 @@ async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim) {
     let url = planfix.serve(None).await.unwrap();
     let account = AccountConfig {
         id: AccountId::parse("demo").unwrap(),
-        planfix: PlanfixConfig { base_url: url, token: Secret::new("t") },
+        planfix: PlanfixConfig { base_url: url, token: Secret::new("t"), webhook_secret: Secret::new("demo-planfix-hook-secret") },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new("demo-app-secret"),
             verify_token: Secret::new("demo-verify-token"),
@@ -34,7 +34,7 @@ async fn invoke(app: &shared::web::App, event_file: &str) -> (u16, String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(event_file);
     let json = std::fs::read_to_string(&path).unwrap();
     let request = lambda_http::request::from_str(&json).expect("a valid API Gateway event");
-    let resp = provider_webhook::handle(app, request).await;
+    let resp = lambda_adapter::handle(app, shared::web::Surface::ProviderWebhooks, request).await;
     let status = resp.status().as_u16();
     let body = match resp.into_body() {
         lambda_http::Body::Text(t) => t,

@@ -10,7 +10,7 @@ async fn accounts_load_from_secure_string_parameters() {
     let prefix = format!("/bridge-test-{}", uuid::Uuid::new_v4());
     let account = serde_json::json!({
         "id": "acme",
-        "planfix": { "base_url": "https://acme.planfix.com/rest", "token": "pf-secret-token" },
+        "planfix": { "base_url": "https://acme.planfix.com/rest", "token": "pf-secret-token", "webhook_secret": "hook-secret" },
         "provider": { "kind": "meta", "app_secret": "s3cr3t", "verify_token": "vt", "access_token": "EAAG", "phone_number_id": "1122" },
         "settings": { "single_task": true }
     });
@@ -41,7 +41,7 @@ async fn a_parameter_whose_name_differs_from_its_id_is_refused() {
     let prefix = format!("/bridge-test-{}", uuid::Uuid::new_v4());
     let account = serde_json::json!({
         "id": "other",
-        "planfix": { "base_url": "https://x/rest", "token": "t" },
+        "planfix": { "base_url": "https://x/rest", "token": "t", "webhook_secret": "w" },
         "provider": { "kind": "meta", "app_secret": "s", "verify_token": "v", "access_token": "a", "phone_number_id": "1" }
     });
     ssm.put_parameter().name(format!("{prefix}/accounts/acme")).value(account.to_string()).r#type(ParameterType::SecureString).send().await.unwrap();

@@ -8,7 +8,7 @@ use e2e_tests::fresh_dynamo_store;
 use shared::adapters::FileStore;
 use shared::config::Settings;
 use shared::domain::{AccountId, InboundMessage, MessageContent, Phone};
-use shared::ports::{ClaimOutcome, ConversationLink, LinkLock, RecordOutcome, Store, StoreError};
+use shared::ports::{ClaimOutcome, ConversationLink, LinkLock, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
 
 fn acct(id: &str) -> AccountId {
     AccountId::parse(id).unwrap()
@@ -117,7 +117,37 @@ async fn concurrent_message_claim(store: Arc<dyn Store>) {
     assert_eq!(claimed, 1);
 }
 
+async fn reply_loop_records(store: &dyn Store) {
+    let a = acct("a1");
+    let p = Phone::parse("79051234567").unwrap();
+    assert_eq!(store.get_task_conversation(&a, 70).await.unwrap(), None);
+    let conv = TaskConversation { phone: p.clone(), contact_id: 7 };
+    store.put_task_conversation(&a, 70, &conv).await.unwrap();
+    assert_eq!(store.get_task_conversation(&a, 70).await.unwrap(), Some(conv));
+    assert_eq!(store.get_task_conversation(&acct("other"), 70).await.unwrap(), None);
+
+    // Jobs: created on first claim, leased, released on failure, done once.
+    assert_eq!(store.claim_job(&a, "OUT#1", "w1", 10, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 1 });
+    assert!(matches!(store.claim_job(&a, "OUT#1", "w2", 11, 30).await.unwrap(), ClaimOutcome::Busy { .. }));
+    store.release_job(&a, "OUT#1", "w1", "boom").await.unwrap();
+    assert_eq!(store.claim_job(&a, "OUT#1", "w2", 12, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 2 });
+    assert!(matches!(store.complete_job(&a, "OUT#1", "w1", "x").await, Err(StoreError::LeaseLost)));
+    store.complete_job(&a, "OUT#1", "w2", "sent").await.unwrap();
+    assert_eq!(store.claim_job(&a, "OUT#1", "w3", 13, 30).await.unwrap(), ClaimOutcome::Done);
+
+    // Sent messages and delivery statuses that never go backwards.
+    let rec = SentRecord { comment_id: 5, task_id: 70, author: Some("user:2".into()) };
+    assert!(!store.advance_delivery_status(&a, "wamid.x", "sent", 1).await.unwrap(), "unknown message");
+    store.put_sent(&a, "wamid.x", &rec).await.unwrap();
+    assert_eq!(store.get_sent(&a, "wamid.x").await.unwrap(), Some(rec));
+    assert!(store.advance_delivery_status(&a, "wamid.x", "read", 3).await.unwrap());
+    assert!(!store.advance_delivery_status(&a, "wamid.x", "delivered", 2).await.unwrap(), "late delivered after read");
+    assert!(store.advance_delivery_status(&a, "wamid.x", "failed", 4).await.unwrap());
+    assert!(!store.advance_delivery_status(&a, "wamid.x", "failed", 4).await.unwrap());
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    reply_loop_records(store.as_ref()).await;
     message_lifecycle(store.as_ref()).await;
     link_lifecycle(store.as_ref()).await;
     settings_roundtrip(store.as_ref()).await;

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapters::meta::MetaWebhook;
+use crate::adapters::meta::{MetaSender, MetaWebhook};
 use crate::adapters::{DynamoStore, FileStore, PlanfixRest};
 use crate::config::{load_accounts_from_ssm, AccountConfig, LocalConfig, ProviderConfig, StoreConfig};
 use crate::core::conversation::LeaseTiming;
 use crate::core::inbound::InboundProcessor;
+use crate::core::outbound::{OutboundProcessor, RetryPolicy};
 use crate::core::settings_cache::SettingsCache;
 use crate::core::status_cache::StatusCache;
 use crate::core::AccountRuntime;
@@ -29,11 +30,12 @@ const SETTINGS_TTL: Duration = Duration::from_secs(60);
 pub struct Tuning {
     pub timing: LeaseTiming,
     pub message_lease_secs: i64,
+    pub send_retry: RetryPolicy,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { timing: LeaseTiming::default(), message_lease_secs: 120 }
+        Self { timing: LeaseTiming::default(), message_lease_secs: 120, send_retry: RetryPolicy::default() }
     }
 }
 
@@ -45,14 +47,16 @@ pub async fn build_app(accounts: Vec<AccountConfig>, store: Arc<dyn Store>, tuni
         if let Some(settings) = &cfg.settings {
             store.put_settings(&cfg.id, settings).await.map_err(|e| BootError::Config(e.to_string()))?;
         }
-        let webhook = match &cfg.provider {
-            ProviderConfig::Meta(meta) => Arc::new(MetaWebhook::new(meta)),
+        let (webhook, sender): (Arc<dyn crate::ports::ProviderWebhook>, Arc<dyn crate::ports::ProviderSender>) = match &cfg.provider {
+            ProviderConfig::Meta(meta) => (Arc::new(MetaWebhook::new(meta)), Arc::new(MetaSender::new(http.clone(), meta))),
         };
         let runtime = AccountRuntime {
             id: cfg.id.clone(),
             provider_kind: cfg.provider.kind(),
             webhook,
             planfix: Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix)),
+            sender,
+            planfix_webhook_secret: cfg.planfix.webhook_secret.clone(),
         };
         if map.insert(cfg.id.clone(), Arc::new(runtime)).is_some() {
             return Err(BootError::Config(format!("account {} is configured twice", cfg.id)));
@@ -64,8 +68,14 @@ pub async fn build_app(accounts: Vec<AccountConfig>, store: Arc<dyn Store>, tuni
         inbound: InboundProcessor {
             settings: SettingsCache::new(SETTINGS_TTL),
             statuses: StatusCache::default(),
-            timing: tuning.timing,
+            timing: tuning.timing.clone(),
             message_lease_secs: tuning.message_lease_secs,
+        },
+        outbound: OutboundProcessor {
+            retry: tuning.send_retry,
+            job_lease_secs: tuning.message_lease_secs,
+            wait: tuning.timing.wait,
+            poll: tuning.timing.poll,
         },
     })
 }

@@ -3,6 +3,7 @@
 //! Routes:
 //! * `GET  /webhooks/{provider}/{account}` — provider subscription handshake (Meta).
 //! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → process.
+//! * `POST /planfix/{account}` — Planfix scenario "comment added": secret → read comment → send.
 //!
 //! A leading path prefix (an API Gateway stage) is tolerated.
 
@@ -14,6 +15,8 @@ use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
 use crate::core::inbound::{InboundProcessor, ProcessError};
+use crate::core::outbound::{OutboundProcessor, ReplyOutcome};
+use crate::core::planfix_webhook;
 use crate::core::intake::{self, IntakeError};
 use crate::core::AccountRuntime;
 use crate::domain::AccountId;
@@ -26,6 +29,7 @@ pub struct App {
     pub accounts: HashMap<AccountId, Arc<AccountRuntime>>,
     pub store: Arc<dyn Store>,
     pub inbound: InboundProcessor,
+    pub outbound: OutboundProcessor,
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
@@ -47,9 +51,27 @@ fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-pub async fn handle(app: &App, req: Request<Bytes>) -> Response<Bytes> {
-    let segments: Vec<&str> = req.uri().path().split('/').filter(|s| !s.is_empty()).collect();
-    let Some(start) = segments.iter().position(|s| *s == "webhooks") else {
+/// Which routes a deployment unit serves: each Lambda only its own (least privilege), the local
+/// server all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    ProviderWebhooks,
+    PlanfixWebhooks,
+    All,
+}
+
+pub async fn handle(app: &App, surface: Surface, req: Request<Bytes>) -> Response<Bytes> {
+    let path = req.uri().path().to_owned();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let planfix = segments.iter().position(|s| *s == "planfix").filter(|_| surface != Surface::ProviderWebhooks);
+    let provider = segments.iter().position(|s| *s == "webhooks").filter(|_| surface != Surface::PlanfixWebhooks);
+    if let Some(start) = planfix {
+        return match &segments[start + 1..] {
+            [account] => planfix_route(app, account, req).await,
+            _ => error(StatusCode::NOT_FOUND, "expected /planfix/{account}"),
+        };
+    }
+    let Some(start) = provider else {
         return error(StatusCode::NOT_FOUND, "no such route");
     };
     let [provider, account] = match &segments[start + 1..] {
@@ -100,8 +122,11 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
         }
     };
     for status in &accepted.statuses {
-        // Delivery receipts belong to the reply loop; recorded in logs until then.
         tracing::info!(account = %acct.id, message = %status.message_id, status = %status.status, "delivery status");
+        if let Err(e) = app.outbound.apply_status(app.store.as_ref(), acct, status).await {
+            tracing::error!(account = %acct.id, error = %e, "delivery status not applied; provider will retry");
+            return process_error(&e);
+        }
     }
     let mut processed = 0;
     for msg in &accepted.to_process {
@@ -117,6 +142,45 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
         StatusCode::OK,
         json!({ "status": "ok", "processed": processed, "duplicates": accepted.duplicates, "statuses": accepted.statuses.len() }),
     )
+}
+
+/// Planfix sends scenario requests one at a time per account and freezes them for minutes after
+/// a failure, so everything the bridge merely does not care about is a 200.
+async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Response<Bytes> {
+    let Some(acct) = AccountId::parse(account).ok().and_then(|id| app.accounts.get(&id)).cloned() else {
+        return error(StatusCode::NOT_FOUND, "unknown account");
+    };
+    if req.method() != Method::POST {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "use POST");
+    }
+    let (parts, body) = req.into_parts();
+    if let Err(e) = planfix_webhook::authenticate(&acct.planfix_webhook_secret, &parts.headers) {
+        tracing::warn!(account = %acct.id, error = %e, "planfix webhook refused");
+        return webhook_error(e);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB");
+    }
+    let content_type = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let notice = match planfix_webhook::parse_notice(content_type, &body) {
+        Ok(n) => n,
+        Err(e) => return webhook_error(e),
+    };
+    match app.outbound.process_comment(app.store.as_ref(), &acct, notice.task_id, notice.comment_id).await {
+        Ok(outcome) => {
+            let (result, detail) = match &outcome {
+                ReplyOutcome::Sent { .. } => ("sent", String::new()),
+                ReplyOutcome::Ignored(why) => ("ignored", (*why).to_owned()),
+                ReplyOutcome::NotDelivered(why) => ("not_delivered", why.clone()),
+                ReplyOutcome::AlreadyDone => ("duplicate", String::new()),
+            };
+            reply(StatusCode::OK, json!({ "status": "ok", "result": result, "detail": detail }))
+        }
+        Err(e) => {
+            tracing::error!(account = %acct.id, comment = notice.comment_id, error = %e, "planfix comment not handled; Planfix will retry");
+            process_error(&e)
+        }
+    }
 }
 
 fn webhook_error(e: WebhookError) -> Response<Bytes> {

@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use bytes::Bytes;
+use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::Value;
 use shared::adapters::DynamoStore;
 use shared::bootstrap::{build_app, Tuning};
 use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use shared::core::conversation::LeaseTiming;
+use shared::core::outbound::RetryPolicy;
 use shared::domain::AccountId;
 use shared::ports::Store;
 use shared::web::App;
@@ -80,26 +82,35 @@ pub const PLANFIX_TOKEN: &str = "test-planfix-token";
 /// The phone_number_id of the Meta samples.
 pub const PHONE_NUMBER_ID: &str = "1122334455667";
 
-pub fn account_config(id: &str, planfix_url: &str, settings: Settings) -> AccountConfig {
+pub const PLANFIX_HOOK_SECRET: &str = "test-planfix-hook-secret";
+pub const GRAPH_TOKEN: &str = "test-graph-token";
+
+pub fn account_config(id: &str, planfix_url: &str, graph_url: &str, settings: Settings) -> AccountConfig {
     AccountConfig {
         id: AccountId::parse(id).unwrap(),
-        planfix: PlanfixConfig { base_url: planfix_url.to_owned(), token: Secret::new(PLANFIX_TOKEN) },
+        planfix: PlanfixConfig {
+            base_url: planfix_url.to_owned(),
+            token: Secret::new(PLANFIX_TOKEN),
+            webhook_secret: Secret::new(PLANFIX_HOOK_SECRET),
+        },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new(APP_SECRET),
             verify_token: Secret::new(VERIFY_TOKEN),
-            access_token: Secret::new("unused-in-step-1"),
+            access_token: Secret::new(GRAPH_TOKEN),
             phone_number_id: PHONE_NUMBER_ID.into(),
-            graph_base_url: "http://127.0.0.1:9".into(),
+            graph_base_url: graph_url.to_owned(),
             graph_api_version: "v21.0".into(),
         }),
         settings: Some(settings),
     }
 }
 
-/// A bridge (real adapters, DynamoDB on moto) for account `acme`, talking to a Planfix simulator.
+/// A bridge (real adapters, DynamoDB on moto) for account `acme`, talking to a Planfix
+/// simulator and a Meta Graph API simulator.
 pub struct Harness {
     pub app: Arc<App>,
     pub planfix: PlanfixSim,
+    pub graph: GraphSim,
     pub store: Arc<dyn Store>,
 }
 
@@ -112,12 +123,27 @@ impl Harness {
     pub async fn with_store(settings: Settings, store: Arc<dyn Store>) -> Self {
         let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
         let url = planfix.serve(None).await.expect("planfix sim starts");
+        let graph = GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
+        let graph_url = graph.serve(None).await.expect("graph sim starts");
         let tuning = Tuning {
             timing: LeaseTiming { lease_secs: 30, wait: Duration::from_secs(15), poll: Duration::from_millis(50) },
             message_lease_secs: 30,
+            // Real backoff shape, test-sized delays.
+            send_retry: RetryPolicy { attempts: 3, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(40) },
         };
-        let app = build_app(vec![account_config("acme", &url, settings)], store.clone(), tuning).await.expect("app builds");
-        Self { app: Arc::new(app), planfix, store }
+        let app = build_app(vec![account_config("acme", &url, &graph_url, settings)], store.clone(), tuning).await.expect("app builds");
+        Self { app: Arc::new(app), planfix, graph, store }
+    }
+
+    /// What a Planfix scenario does when a comment is added: POST the ids with the secret.
+    pub async fn planfix_hook(&self, task: i64, comment: i64, secret: Option<&str>) -> (u16, Value) {
+        let body = serde_json::json!({ "task": task.to_string(), "comment": comment.to_string() }).to_string();
+        let mut req = http::Request::post("/planfix/acme").header("content-type", "application/json");
+        if let Some(s) = secret {
+            req = req.header("x-bridge-token", s);
+        }
+        let resp = shared::web::handle(&self.app, shared::web::Surface::PlanfixWebhooks, req.body(Bytes::from(body)).unwrap()).await;
+        (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
     }
 
     /// POST a body to the Meta webhook route, signed (or not) as given.
@@ -126,7 +152,7 @@ impl Harness {
         if let Some(sig) = signature {
             req = req.header("x-hub-signature-256", sig);
         }
-        let resp = shared::web::handle(&self.app, req.body(Bytes::copy_from_slice(body)).unwrap()).await;
+        let resp = shared::web::handle(&self.app, shared::web::Surface::ProviderWebhooks, req.body(Bytes::copy_from_slice(body)).unwrap()).await;
         let status = resp.status().as_u16();
         let value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
         (status, value)

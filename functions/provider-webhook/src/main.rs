@@ -1,15 +1,5 @@
-use std::sync::Arc;
-
-use lambda_http::{service_fn, Error, Request};
-
+//! Lambda: WhatsApp provider webhooks (messages and delivery statuses).
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init_json_logs();
-    // Configuration and clients are built once per cold start and shared by all invocations.
-    let app = Arc::new(shared::bootstrap::app_from_env().await?);
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(provider_webhook::handle(&app, req).await) }
-    }))
-    .await
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    lambda_adapter::run(shared::web::Surface::ProviderWebhooks).await
 }

@@ -6,6 +6,9 @@
 //! |----------|-----------------------------|------------|------------|
 //! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, last_error, expires_at |
 //! | link     | `{account}#PHONE#{digits}`  | `LINK`     | contact_id, task_id, task_count, updated_at, lease_owner, lease_until |
+//! | task     | `{account}#TASK#{task id}`  | `TASK`     | phone, contact_id (task → conversation, for replies) |
+//! | job      | `{account}#JOB#{job key}`   | `JOB`      | done, attempts, lease_owner, lease_until, outcome, last_error, expires_at |
+//! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, delivery_status, status_rank, expires_at |
 //! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
 //!
 //! The account id leads every key, so an IAM policy with `dynamodb:LeadingKeys` can fence a
@@ -60,6 +63,19 @@ fn msg_key(account: &AccountId, id: &str) -> (AttributeValue, AttributeValue) {
 fn link_key(account: &AccountId, phone: &Phone) -> (AttributeValue, AttributeValue) {
     (s(format!("{account}#PHONE#{}", phone.digits())), s("LINK"))
 }
+fn task_key(account: &AccountId, task_id: i64) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#TASK#{task_id}")), s("TASK"))
+}
+fn job_key(account: &AccountId, job: &str) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#JOB#{job}")), s("JOB"))
+}
+fn sent_key(account: &AccountId, id: &str) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#SENT#{id}")), s("SENT"))
+}
+fn is_done(item: &Item) -> bool {
+    item.get("done").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)
+}
+
 fn settings_key(account: &AccountId) -> (AttributeValue, AttributeValue) {
     (s(format!("{account}#SETTINGS")), s("SETTINGS"))
 }
@@ -312,6 +328,164 @@ impl Store for DynamoStore {
         match map_owner_condition(result.map(|_| ())) {
             Err(StoreError::LeaseLost) => Ok(()),
             other => other,
+        }
+    }
+
+    async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError> {
+        let (pk, sk) = task_key(account, task_id);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", pk)
+            .item("sk", sk)
+            .item("phone", s(conv.phone.digits()))
+            .item("contact_id", n(conv.contact_id))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_task_conversation(&self, account: &AccountId, task_id: i64) -> Result<Option<TaskConversation>, StoreError> {
+        let (pk, sk) = task_key(account, task_id);
+        let out = self.client.get_item().table_name(&self.table).key("pk", pk).key("sk", sk).send().await.map_err(unavailable)?;
+        let Some(item) = out.item() else { return Ok(None) };
+        let phone = get_str(item, "phone").and_then(|p| Phone::parse(p).ok());
+        match (phone, get_i64(item, "contact_id")) {
+            (Some(phone), Some(contact_id)) => Ok(Some(TaskConversation { phone, contact_id })),
+            _ => Err(StoreError::Corrupt(format!("task item {task_id} of {account} is incomplete"))),
+        }
+    }
+
+    async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        let (pk, sk) = job_key(account, job);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET lease_owner = :o, lease_until = :u, expires_at = if_not_exists(expires_at, :exp) ADD attempts :one")
+            .condition_expression("(attribute_not_exists(#done) OR #done = :false) AND (attribute_not_exists(lease_until) OR lease_until < :now)")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":u", n(now + lease_secs))
+            .expression_attribute_values(":exp", n(now + MESSAGE_RETENTION_SECS))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(ClaimOutcome::Claimed { attempt: out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32 }),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => {
+                    let item = ccf.item().cloned().unwrap_or_default();
+                    if is_done(&item) {
+                        Ok(ClaimOutcome::Done)
+                    } else {
+                        Ok(ClaimOutcome::Busy { until: get_i64(&item, "lease_until").unwrap_or(now) })
+                    }
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn complete_job(&self, account: &AccountId, job: &str, owner: &str, outcome: &str) -> Result<(), StoreError> {
+        let (pk, sk) = job_key(account, job);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET #done = :true, outcome = :out REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":out", s(outcome))
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        map_owner_condition(result.map(|_| ()))
+    }
+
+    async fn release_job(&self, account: &AccountId, job: &str, owner: &str, error: &str) -> Result<(), StoreError> {
+        let (pk, sk) = job_key(account, job);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET last_error = :e REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_values(":e", s(error))
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        match map_owner_condition(result.map(|_| ())) {
+            Err(StoreError::LeaseLost) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError> {
+        let (pk, sk) = sent_key(account, provider_message_id);
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression(if record.author.is_some() {
+                "SET comment_id = :c, task_id = :t, author = :a, expires_at = :exp"
+            } else {
+                "SET comment_id = :c, task_id = :t, expires_at = :exp"
+            })
+            .expression_attribute_values(":c", n(record.comment_id))
+            .expression_attribute_values(":t", n(record.task_id))
+            .expression_attribute_values(":exp", n(crate::domain::unix_now() + MESSAGE_RETENTION_SECS));
+        if let Some(a) = &record.author {
+            req = req.expression_attribute_values(":a", s(a.clone()));
+        }
+        req.send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError> {
+        let (pk, sk) = sent_key(account, provider_message_id);
+        let out = self.client.get_item().table_name(&self.table).key("pk", pk).key("sk", sk).send().await.map_err(unavailable)?;
+        Ok(out.item().and_then(|item| {
+            Some(SentRecord {
+                comment_id: get_i64(item, "comment_id")?,
+                task_id: get_i64(item, "task_id")?,
+                author: get_str(item, "author").map(str::to_owned),
+            })
+        }))
+    }
+
+    async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError> {
+        let (pk, sk) = sent_key(account, provider_message_id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET delivery_status = :s, status_rank = :r")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :r)")
+            .expression_attribute_values(":s", s(status))
+            .expression_attribute_values(":r", n(rank as i64))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
         }
     }
 

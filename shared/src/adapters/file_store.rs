@@ -18,6 +18,29 @@ struct State {
     messages: BTreeMap<String, MessageRecord>,
     links: BTreeMap<String, LinkItem>,
     settings: BTreeMap<String, Settings>,
+    #[serde(default)]
+    tasks: BTreeMap<String, TaskConversation>,
+    #[serde(default)]
+    jobs: BTreeMap<String, JobRecord>,
+    #[serde(default)]
+    sent: BTreeMap<String, SentItem>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct JobRecord {
+    done: bool,
+    attempts: u32,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    outcome: Option<String>,
+    last_error: Option<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct SentItem {
+    record: SentRecord,
+    status: Option<String>,
+    rank: u8,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -196,6 +219,81 @@ impl Store for FileStore {
             }
         }
         Ok(())
+    }
+
+    async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        st.tasks.insert(key(account, &task_id.to_string()), conv.clone());
+        self.persist(&st)
+    }
+
+    async fn get_task_conversation(&self, account: &AccountId, task_id: i64) -> Result<Option<TaskConversation>, StoreError> {
+        Ok(self.state.lock().await.tasks.get(&key(account, &task_id.to_string())).cloned())
+    }
+
+    async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        let mut st = self.state.lock().await;
+        let rec = st.jobs.entry(key(account, job)).or_default();
+        if rec.done {
+            return Ok(ClaimOutcome::Done);
+        }
+        if !lease_free(rec.lease_until, now) {
+            return Ok(ClaimOutcome::Busy { until: rec.lease_until.unwrap_or(now) });
+        }
+        rec.attempts += 1;
+        rec.lease_owner = Some(owner.to_owned());
+        rec.lease_until = Some(now + lease_secs);
+        let attempt = rec.attempts;
+        self.persist(&st)?;
+        Ok(ClaimOutcome::Claimed { attempt })
+    }
+
+    async fn complete_job(&self, account: &AccountId, job: &str, owner: &str, outcome: &str) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let rec = st.jobs.get_mut(&key(account, job)).ok_or(StoreError::LeaseLost)?;
+        if rec.lease_owner.as_deref() != Some(owner) {
+            return Err(StoreError::LeaseLost);
+        }
+        rec.done = true;
+        rec.lease_owner = None;
+        rec.lease_until = None;
+        rec.outcome = Some(outcome.to_owned());
+        self.persist(&st)
+    }
+
+    async fn release_job(&self, account: &AccountId, job: &str, owner: &str, error: &str) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let Some(rec) = st.jobs.get_mut(&key(account, job)) else { return Ok(()) };
+        if rec.lease_owner.as_deref() == Some(owner) {
+            rec.lease_owner = None;
+            rec.lease_until = None;
+            rec.last_error = Some(error.to_owned());
+            self.persist(&st)?;
+        }
+        Ok(())
+    }
+
+    async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let item = st.sent.entry(key(account, provider_message_id)).or_insert(SentItem { record: record.clone(), status: None, rank: 0 });
+        item.record = record.clone();
+        self.persist(&st)
+    }
+
+    async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError> {
+        Ok(self.state.lock().await.sent.get(&key(account, provider_message_id)).map(|i| i.record.clone()))
+    }
+
+    async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError> {
+        let mut st = self.state.lock().await;
+        let Some(item) = st.sent.get_mut(&key(account, provider_message_id)) else { return Ok(false) };
+        if item.rank >= rank {
+            return Ok(false);
+        }
+        item.rank = rank;
+        item.status = Some(status.to_owned());
+        self.persist(&st)?;
+        Ok(true)
     }
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {

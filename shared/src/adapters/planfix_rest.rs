@@ -165,6 +165,59 @@ struct CommentItem {
     source_object_id: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct CommentEnvelope {
+    comment: FullComment,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FullComment {
+    id: i64,
+    #[serde(default)]
+    task: Option<IdRef>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    owner: Option<PersonRef>,
+    #[serde(default)]
+    recipients: Option<Recipients>,
+    #[serde(default)]
+    from_type: Option<String>,
+    #[serde(default)]
+    is_deleted: Option<bool>,
+    #[serde(default)]
+    is_hidden: Option<bool>,
+    #[serde(default)]
+    files: Vec<IdRef>,
+}
+
+#[derive(Deserialize)]
+struct IdRef {
+    id: i64,
+}
+
+/// People come back with prefixed string ids (`user:5`); tolerate bare numbers too.
+#[derive(Deserialize)]
+struct PersonRef {
+    id: Value,
+}
+
+impl PersonRef {
+    fn id_string(&self) -> String {
+        match &self.id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Recipients {
+    #[serde(default)]
+    users: Vec<PersonRef>,
+}
+
 /// `POST /task/{id}` answers 200 with `failures` (array per schema, single object in the
 /// example) when it accepted the request but did not change a field.
 #[derive(Deserialize)]
@@ -276,6 +329,40 @@ impl PlanfixApi for PlanfixRest {
             // Notify the task's employees; never the contact (that would echo back to WhatsApp).
             "recipients": { "roles": ["assignee"] },
         });
+        let created: Created = self.call_required(Method::POST, &path, &[], Some(body)).await?;
+        Ok(created.id)
+    }
+
+    async fn get_comment(&self, comment_id: i64) -> Result<Option<CommentInfo>, PlanfixError> {
+        let path = format!("/comment/{comment_id}");
+        let fields = "id,task,description,owner,recipients,fromType,isDeleted,isHidden,files";
+        match self.call_required::<CommentEnvelope>(Method::GET, &path, &[("fields", fields)], None).await {
+            Ok(env) => {
+                let c = env.comment;
+                Ok(Some(CommentInfo {
+                    id: c.id,
+                    task_id: c.task.map(|t| t.id),
+                    description_html: c.description.unwrap_or_default(),
+                    owner: c.owner.map(|o| o.id_string()),
+                    recipient_users: c.recipients.map(|r| r.users.iter().map(PersonRef::id_string).collect()).unwrap_or_default(),
+                    from_type: c.from_type,
+                    is_deleted: c.is_deleted.unwrap_or(false),
+                    is_hidden: c.is_hidden.unwrap_or(false),
+                    file_ids: c.files.into_iter().map(|f| f.id).collect(),
+                }))
+            }
+            Err(PlanfixError::Api { http: 404, .. }) | Err(PlanfixError::Api { code: Some(5000), .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn add_internal_comment(&self, task_id: i64, html: &str, notify: &[String]) -> Result<i64, PlanfixError> {
+        let path = format!("/task/{task_id}/comments/");
+        let mut body = json!({ "description": html });
+        if !notify.is_empty() {
+            let users: Vec<Value> = notify.iter().map(|u| json!({ "id": u })).collect();
+            body["recipients"] = json!({ "users": users });
+        }
         let created: Created = self.call_required(Method::POST, &path, &[], Some(body)).await?;
         Ok(created.id)
     }

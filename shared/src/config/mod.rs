@@ -32,6 +32,8 @@ pub struct PlanfixConfig {
     /// e.g. `https://example.planfix.com/rest` (no trailing slash needed).
     pub base_url: String,
     pub token: Secret,
+    /// Shared secret the Planfix scenario sends (header `X-Bridge-Token` or Basic password).
+    pub webhook_secret: Secret,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -14,6 +14,7 @@ use super::status_cache::StatusCache;
 use super::AccountRuntime;
 use crate::config::Settings;
 use crate::domain::{unix_now, InboundMessage, Phone};
+use crate::ports::store::TaskConversation;
 use crate::ports::{ConversationLink, LinkLock, NewContact, NewTask, PlanfixApi, Store, TaskInfo};
 
 /// Timing of the link lease. The lease must outlive the slowest creation (3 Planfix calls).
@@ -90,6 +91,7 @@ impl Conversations<'_> {
                 let created = async {
                     let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
                     let task_id = create_task(acct.planfix.as_ref(), msg, contact_id, settings, 1).await?;
+                    self.remember_task(acct, task_id, &msg.from, contact_id).await?;
                     Ok::<_, ProcessError>(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
                 }
                 .await;
@@ -104,14 +106,23 @@ impl Conversations<'_> {
             LinkLock::Contended(_) => Ok(None),
             LinkLock::Acquired { .. } => {
                 let count = old.task_count + 1;
-                let created = create_task(acct.planfix.as_ref(), msg, old.contact_id, settings, count)
-                    .await
-                    .map(|task_id| ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() });
+                let created = async {
+                    let task_id = create_task(acct.planfix.as_ref(), msg, old.contact_id, settings, count).await?;
+                    self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
+                    Ok(ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() })
+                }
+                .await;
                 let link = self.finish_lock(acct, &msg.from, owner, created).await?;
                 tracing::info!(account = %acct.id, phone = %msg.from, old_task = old.task_id, new_task = link.task_id, "conversation moved to a new task");
                 Ok(Some(link))
             }
         }
+    }
+
+    /// Task → conversation, so replies written in the task find the WhatsApp number.
+    async fn remember_task(&self, acct: &AccountRuntime, task_id: i64, phone: &Phone, contact_id: i64) -> Result<(), ProcessError> {
+        let conv = TaskConversation { phone: phone.clone(), contact_id };
+        Ok(self.store.put_task_conversation(&acct.id, task_id, &conv).await?)
     }
 
     /// Commit on success, release on failure; the lease never outlives this call.

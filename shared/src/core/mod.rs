@@ -8,14 +8,18 @@ pub mod conversation;
 pub mod html;
 pub mod inbound;
 pub mod intake;
+pub mod outbound;
+pub mod planfix_webhook;
 pub mod render;
 pub mod settings_cache;
 pub mod status_cache;
+pub mod whatsapp_text;
 
 use std::sync::Arc;
 
 use crate::domain::AccountId;
-use crate::ports::{PlanfixApi, ProviderWebhook};
+use crate::config::Secret;
+use crate::ports::{PlanfixApi, ProviderSender, ProviderWebhook};
 
 /// Everything one account needs at run time, built once per cold start.
 pub struct AccountRuntime {
@@ -23,4 +27,7 @@ pub struct AccountRuntime {
     pub provider_kind: &'static str,
     pub webhook: Arc<dyn ProviderWebhook>,
     pub planfix: Arc<dyn PlanfixApi>,
+    pub sender: Arc<dyn ProviderSender>,
+    /// Shared secret of the Planfix scenario's requests (`POST /planfix/{account}`).
+    pub planfix_webhook_secret: Secret,
 }

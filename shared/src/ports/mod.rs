@@ -4,6 +4,6 @@ pub mod planfix;
 pub mod provider;
 pub mod store;
 
-pub use planfix::{NewComment, NewContact, NewTask, PlanfixApi, PlanfixContact, PlanfixError, TaskInfo, TaskStatusInfo};
-pub use provider::{ProviderWebhook, WebhookError};
-pub use store::{ClaimOutcome, ConversationLink, LinkLock, LinkRecord, RecordOutcome, Store, StoreError};
+pub use planfix::{CommentInfo, NewComment, NewContact, NewTask, PlanfixApi, PlanfixContact, PlanfixError, TaskInfo, TaskStatusInfo};
+pub use provider::{ProviderSender, ProviderWebhook, SendFailure, WebhookError};
+pub use store::{ClaimOutcome, ConversationLink, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};

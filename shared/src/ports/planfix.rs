@@ -72,6 +72,21 @@ pub struct TaskStatusInfo {
     pub is_active: bool,
 }
 
+/// A comment as read back from Planfix (ids keep Planfix's prefixes: `user:5`, `contact:7`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentInfo {
+    pub id: i64,
+    pub task_id: Option<i64>,
+    pub description_html: String,
+    pub owner: Option<String>,
+    /// Notified users (`recipients.users[].id`).
+    pub recipient_users: Vec<String>,
+    pub from_type: Option<String>,
+    pub is_deleted: bool,
+    pub is_hidden: bool,
+    pub file_ids: Vec<i64>,
+}
+
 #[async_trait]
 pub trait PlanfixApi: Send + Sync {
     /// Contacts whose phone *contains* `fragment` (Planfix's filter semantics); callers confirm.
@@ -83,6 +98,11 @@ pub trait PlanfixApi: Send + Sync {
     async fn process_statuses(&self, process_id: i64) -> Result<Vec<TaskStatusInfo>, PlanfixError>;
     async fn set_task_status(&self, task_id: i64, status_id: i64) -> Result<(), PlanfixError>;
     async fn add_comment(&self, task_id: i64, comment: &NewComment) -> Result<i64, PlanfixError>;
+    /// `Ok(None)` when the comment does not exist.
+    async fn get_comment(&self, comment_id: i64) -> Result<Option<CommentInfo>, PlanfixError>;
+    /// A comment by the token's user that does not notify the contact; `notify` lists the
+    /// Planfix users (`user:5`) to tell.
+    async fn add_internal_comment(&self, task_id: i64, html: &str, notify: &[String]) -> Result<i64, PlanfixError>;
     /// The id of a comment on the task carrying this `sourceObjectId`, if any.
     async fn find_comment_by_source(&self, task_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
 }

@@ -71,6 +71,24 @@ pub enum LinkLock {
     Contended(LinkRecord),
 }
 
+/// Which conversation a Planfix task belongs to (the reverse of the link), so a comment in the
+/// task can be routed back to the WhatsApp number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskConversation {
+    pub phone: Phone,
+    pub contact_id: i64,
+}
+
+/// A message the bridge sent to WhatsApp, found again by the provider's message id when a
+/// delivery status arrives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentRecord {
+    pub comment_id: i64,
+    pub task_id: i64,
+    /// The Planfix user who wrote the comment (`user:5`), told when delivery fails.
+    pub author: Option<String>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Intake: store the normalized message under its provider id unless it exists.
@@ -93,6 +111,22 @@ pub trait Store: Send + Sync {
     async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError>;
     /// Drop the lease without changing the link (after a failure).
     async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError>;
+
+    async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError>;
+    async fn get_task_conversation(&self, account: &AccountId, task_id: i64) -> Result<Option<TaskConversation>, StoreError>;
+
+    /// "Do this once" jobs (e.g. `OUT#<comment id>`: send one Planfix comment to WhatsApp). The
+    /// item is created on the first claim; the lease semantics equal [`Store::claim_message`].
+    async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError>;
+    /// Mark the job done with a short outcome for operators; only the lease owner may.
+    async fn complete_job(&self, account: &AccountId, job: &str, owner: &str, outcome: &str) -> Result<(), StoreError>;
+    async fn release_job(&self, account: &AccountId, job: &str, owner: &str, error: &str) -> Result<(), StoreError>;
+
+    async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError>;
+    async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError>;
+    /// Move the delivery status forward (`rank` orders sent < delivered < read < failed); never
+    /// downgrades, since statuses arrive out of order. True when this call changed it.
+    async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError>;
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError>;

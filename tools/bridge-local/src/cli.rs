@@ -16,8 +16,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Play the WhatsApp user: send a signed Meta webhook with a text message to the local bridge.
     Send(SendArgs),
-    /// Print what the simulated Planfix holds (contacts, tasks, comments).
+    /// Print what the simulated Planfix holds (contacts, tasks, comments) and what the
+    /// simulated WhatsApp received.
     Show(ShowArgs),
+    /// Play a Planfix employee: add a comment that notifies the task's contact, and let the
+    /// simulated Planfix scenario call the bridge, as a real one would.
+    Reply(ReplyArgs),
 }
 
 #[derive(Args)]
@@ -51,6 +55,20 @@ pub struct SendArgs {
     /// Sender's WhatsApp profile name.
     #[arg(long, default_value = "Ivan Petrov")]
     pub name: String,
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub bridge: String,
+}
+
+#[derive(Args)]
+pub struct ReplyArgs {
+    /// Comment text (HTML allowed, as in Planfix: <b>, <i>, <ul><li>, <br>).
+    pub text: String,
+    /// Task number (default: the most recent task).
+    #[arg(long)]
+    pub task: Option<i64>,
+    /// Write the comment without notifying the contact (stays internal).
+    #[arg(long)]
+    pub internal: bool,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub bridge: String,
 }

@@ -19,6 +19,7 @@ async fn main() {
         cli::Command::Serve(args) => server::serve(args).await,
         cli::Command::Send(args) => simulation::send(args).await,
         cli::Command::Show(args) => simulation::show(args).await,
+        cli::Command::Reply(args) => simulation::reply(args).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

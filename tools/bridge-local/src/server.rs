@@ -14,7 +14,7 @@ use shared::config::{load_file, LocalConfig, StoreConfig};
 use shared::web::{self, App, MAX_BODY_BYTES};
 
 use crate::cli::ServeArgs;
-use crate::simulation::{demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_TOKEN};
+use crate::simulation::{demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_HOOK_SECRET, DEMO_PLANFIX_TOKEN};
 
 #[derive(Clone)]
 struct Ctx {
@@ -36,6 +36,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let router = Router::new()
         .route("/sim/planfix", get(planfix_state))
         .route("/sim/whatsapp", get(whatsapp_state))
+        .route("/sim/planfix/reply", axum::routing::post(planfix_reply))
         .fallback(bridge)
         .with_state(ctx);
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -69,7 +70,7 @@ async fn bridge(State(ctx): State<Ctx>, req: Request) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
         return (http::StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB").into_response();
     };
-    let resp = web::handle(&ctx.app, http::Request::from_parts(parts, bytes)).await;
+    let resp = web::handle(&ctx.app, web::Surface::All, http::Request::from_parts(parts, bytes)).await;
     let (parts, body) = resp.into_parts();
     Response::from_parts(parts, Body::from(body))
 }
@@ -79,6 +80,37 @@ async fn planfix_state(State(ctx): State<Ctx>) -> Response {
         Some(sim) => Json(sim.snapshot()).into_response(),
         None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyRequest {
+    task: Option<i64>,
+    text: String,
+    notify_contact: bool,
+}
+
+/// A Planfix employee (user 1) comments in the task; then the simulated scenario "comment added →
+/// send HTTP request" calls the bridge's `/planfix/demo` route with the ids and the shared secret.
+async fn planfix_reply(State(ctx): State<Ctx>, Json(req): Json<ReplyRequest>) -> Response {
+    let Some(sim) = &ctx.planfix else {
+        return (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response();
+    };
+    let tasks = sim.tasks();
+    let Some(task) = req.task.and_then(|id| tasks.iter().find(|t| t.id == id)).or(tasks.last()) else {
+        return (http::StatusCode::BAD_REQUEST, "no such task; send a WhatsApp message first").into_response();
+    };
+    let contact: Vec<i64> = task.assigner.strip_prefix("contact:").and_then(|c| c.parse().ok()).filter(|_| req.notify_contact).into_iter().collect();
+    let comment = sim.add_employee_comment(task.id, 1, &req.text, &contact);
+    let scenario = http::Request::post("/planfix/demo")
+        .header("content-type", "application/json")
+        .header("x-bridge-token", DEMO_PLANFIX_HOOK_SECRET)
+        .body(bytes::Bytes::from(serde_json::json!({ "task": task.id.to_string(), "comment": comment.to_string() }).to_string()));
+    let Ok(scenario) = scenario else {
+        return (http::StatusCode::INTERNAL_SERVER_ERROR, "could not build the scenario request").into_response();
+    };
+    let resp = web::handle(&ctx.app, web::Surface::PlanfixWebhooks, scenario).await;
+    let bridge: serde_json::Value = serde_json::from_slice(resp.body()).unwrap_or_default();
+    Json(serde_json::json!({ "task": task.id, "comment": comment, "bridge_answer": bridge })).into_response()
 }
 
 async fn whatsapp_state(State(ctx): State<Ctx>) -> Response {

@@ -6,11 +6,12 @@ use meta_sim::webhook::{self, Business, Sender};
 use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use shared::domain::AccountId;
 
-use crate::cli::{SendArgs, ShowArgs};
+use crate::cli::{ReplyArgs, SendArgs, ShowArgs};
 
 pub const DEMO_ACCOUNT: &str = "demo";
 pub const DEMO_APP_SECRET: &str = "demo-app-secret";
 pub const DEMO_PLANFIX_TOKEN: &str = "demo-planfix-token";
+pub const DEMO_PLANFIX_HOOK_SECRET: &str = "demo-planfix-hook-secret";
 pub const DEMO_ACCESS_TOKEN: &str = "demo-graph-token";
 pub const DEMO_PHONE_NUMBER_ID: &str = "100200300400500";
 
@@ -26,7 +27,11 @@ pub fn demo_business() -> Business {
 pub fn demo_account(planfix_base_url: String, graph_base_url: String) -> AccountConfig {
     AccountConfig {
         id: AccountId::parse(DEMO_ACCOUNT).expect("static id is valid"),
-        planfix: PlanfixConfig { base_url: planfix_base_url, token: Secret::new(DEMO_PLANFIX_TOKEN) },
+        planfix: PlanfixConfig {
+            base_url: planfix_base_url,
+            token: Secret::new(DEMO_PLANFIX_TOKEN),
+            webhook_secret: Secret::new(DEMO_PLANFIX_HOOK_SECRET),
+        },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new(DEMO_APP_SECRET),
             verify_token: Secret::new("demo-verify-token"),
@@ -70,9 +75,26 @@ pub async fn send(args: SendArgs) -> Result<(), String> {
 }
 
 pub async fn show(args: ShowArgs) -> Result<(), String> {
-    let url = format!("{}/sim/planfix", args.bridge.trim_end_matches('/'));
-    let resp = reqwest::get(&url).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
-    let value: serde_json::Value = resp.json().await.map_err(|e| format!("unexpected answer from {url}: {e}"))?;
-    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    for (title, page) in [("Planfix (simulated)", "planfix"), ("WhatsApp messages sent to customers (simulated)", "whatsapp")] {
+        let url = format!("{}/sim/{page}", args.bridge.trim_end_matches('/'));
+        let resp = reqwest::get(&url).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+        let value: serde_json::Value = resp.json().await.map_err(|e| format!("unexpected answer from {url}: {e}"))?;
+        println!("== {title}\n{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
     Ok(())
+}
+
+pub async fn reply(args: ReplyArgs) -> Result<(), String> {
+    let url = format!("{}/sim/planfix/reply", args.bridge.trim_end_matches('/'));
+    let body = serde_json::json!({ "task": args.task, "text": args.text, "notify_contact": !args.internal });
+    let resp = reqwest::Client::new().post(&url).json(&body).send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    println!("{text}");
+    if status.is_success() {
+        println!("see what the customer got: bridge-local show");
+        Ok(())
+    } else {
+        Err(format!("reply failed with {status}"))
+    }
 }

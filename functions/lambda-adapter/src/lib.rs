@@ -1,0 +1,36 @@
+//! Lambda glue shared by the HTTP functions: converts the Lambda HTTP event to `http` types,
+//! calls the shared router for the function's surface, converts back. No logic lives here.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use lambda_http::{service_fn, Body, Error, Request, Response};
+use shared::web::{self, App, Surface};
+
+pub async fn handle(app: &App, surface: Surface, req: Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        // No other body kind comes from API Gateway or function URL events.
+        _ => Bytes::new(),
+    };
+    let resp = web::handle(app, surface, http::Request::from_parts(parts, bytes)).await;
+    let (parts, body) = resp.into_parts();
+    // JSON/text answers go back as text so API Gateway does not base64-encode them.
+    let body = String::from_utf8(body.to_vec()).map(Body::Text).unwrap_or_else(|e| Body::Binary(e.into_bytes()));
+    Response::from_parts(parts, body)
+}
+
+/// The whole life of a function instance: JSON logs, configuration and clients built once per
+/// cold start, then the runtime loop.
+pub async fn run(surface: Surface) -> Result<(), Error> {
+    shared::telemetry::init_json_logs();
+    let app = Arc::new(shared::bootstrap::app_from_env().await?);
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Error>(handle(&app, surface, req).await) }
+    }))
+    .await
+}

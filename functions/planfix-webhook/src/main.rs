@@ -1,0 +1,5 @@
+//! Lambda: Planfix scenario requests ("comment added") that send replies to WhatsApp.
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    lambda_adapter::run(shared::web::Surface::PlanfixWebhooks).await
+}

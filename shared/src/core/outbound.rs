@@ -1,0 +1,294 @@
+//! The reply loop: a Planfix comment that notifies the WhatsApp contact is sent to WhatsApp,
+//! exactly once; a failed send becomes an internal note in the task; delivery statuses are
+//! recorded and a failed delivery is noted too.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use tokio::time::{sleep, Instant};
+
+use super::html::text_to_html;
+use super::inbound::ProcessError;
+use super::whatsapp_text::planfix_html_to_whatsapp;
+use super::AccountRuntime;
+use crate::domain::{unix_now, StatusUpdate};
+use crate::ports::planfix::CommentInfo;
+use crate::ports::store::SentRecord;
+use crate::ports::{ClaimOutcome, SendFailure, Store};
+
+/// Meta's text limit; longer comments go out as several messages, split at line breaks.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    pub attempts: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { attempts: 4, min_delay: Duration::from_millis(500), max_delay: Duration::from_secs(8) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    Sent { provider_message_ids: Vec<String> },
+    Ignored(&'static str),
+    /// Not delivered; the task got an internal note saying why.
+    NotDelivered(String),
+    AlreadyDone,
+}
+
+impl ReplyOutcome {
+    fn summary(&self) -> String {
+        match self {
+            ReplyOutcome::Sent { provider_message_ids } => format!("sent {}", provider_message_ids.join(",")),
+            ReplyOutcome::Ignored(why) => format!("ignored: {why}"),
+            ReplyOutcome::NotDelivered(why) => format!("not delivered: {why}"),
+            ReplyOutcome::AlreadyDone => "already done".into(),
+        }
+    }
+}
+
+pub struct OutboundProcessor {
+    pub retry: RetryPolicy,
+    pub job_lease_secs: i64,
+    /// How long a concurrent duplicate waits for the first delivery to finish.
+    pub wait: Duration,
+    pub poll: Duration,
+}
+
+/// Order of delivery statuses; a lower one arriving late never overwrites a higher one.
+fn status_rank(status: &str) -> Option<u8> {
+    match status {
+        "sent" => Some(1),
+        "delivered" => Some(2),
+        "read" => Some(3),
+        "failed" => Some(4),
+        _ => None,
+    }
+}
+
+impl OutboundProcessor {
+    /// Handle "comment `comment_id` was added" (task id as Planfix reported it, used only when
+    /// the comment itself does not name its task).
+    pub async fn process_comment(&self, store: &dyn Store, acct: &AccountRuntime, task_hint: Option<i64>, comment_id: i64)
+        -> Result<ReplyOutcome, ProcessError> {
+        let job = format!("OUT#{comment_id}");
+        let deadline = Instant::now() + self.wait;
+        let owner = uuid::Uuid::new_v4().to_string();
+        loop {
+            match store.claim_job(&acct.id, &job, &owner, unix_now(), self.job_lease_secs).await? {
+                ClaimOutcome::Done => return Ok(ReplyOutcome::AlreadyDone),
+                ClaimOutcome::Busy { .. } if Instant::now() < deadline => sleep(self.poll).await,
+                ClaimOutcome::Busy { .. } => return Err(ProcessError::Busy("this comment is being sent by another delivery")),
+                ClaimOutcome::Claimed { .. } => break,
+            }
+        }
+        match self.send_comment(store, acct, task_hint, comment_id).await {
+            Ok(outcome) => {
+                store.complete_job(&acct.id, &job, &owner, &outcome.summary()).await?;
+                tracing::info!(account = %acct.id, comment = comment_id, outcome = %outcome.summary(), "planfix comment handled");
+                Ok(outcome)
+            }
+            Err(e) => {
+                if let Err(release) = store.release_job(&acct.id, &job, &owner, &e.to_string()).await {
+                    tracing::warn!(error = %release, "could not release the outbound job; it will expire");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn send_comment(&self, store: &dyn Store, acct: &AccountRuntime, task_hint: Option<i64>, comment_id: i64)
+        -> Result<ReplyOutcome, ProcessError> {
+        let Some(comment) = acct.planfix.get_comment(comment_id).await? else {
+            return Ok(ReplyOutcome::Ignored("comment not found"));
+        };
+        let Some(task_id) = comment.task_id.or(task_hint) else {
+            return Ok(ReplyOutcome::Ignored("comment has no task"));
+        };
+        let Some(conv) = store.get_task_conversation(&acct.id, task_id).await? else {
+            return Ok(ReplyOutcome::Ignored("task is not a WhatsApp conversation"));
+        };
+        if let Some(why) = not_for_whatsapp(&comment, conv.contact_id) {
+            return Ok(ReplyOutcome::Ignored(why));
+        }
+        let text = planfix_html_to_whatsapp(&comment.description_html);
+        if text.trim().is_empty() {
+            // Files-only comments are relayed by the file step.
+            return Ok(ReplyOutcome::Ignored("comment has no text"));
+        }
+        let mut sent = Vec::new();
+        for part in split_text(&text, MAX_TEXT_CHARS) {
+            match self.send_with_retries(acct, &conv.phone, &part).await {
+                Ok(id) => {
+                    let record = SentRecord { comment_id, task_id, author: comment.owner.clone() };
+                    store.put_sent(&acct.id, &id, &record).await?;
+                    sent.push(id);
+                }
+                Err(failure) => {
+                    let reason = explain(&failure);
+                    let partial = if sent.is_empty() { "" } else { " (the first part of the text was delivered)" };
+                    let note = format!("⚠ WhatsApp: this comment was not delivered to the customer{partial}. {reason}");
+                    let notify: Vec<String> = comment.owner.iter().filter(|o| o.starts_with("user:")).cloned().collect();
+                    acct.planfix.add_internal_comment(task_id, &note_html(&note, comment_id), &notify).await?;
+                    tracing::warn!(account = %acct.id, comment = comment_id, error = %failure, "reply not delivered; noted in the task");
+                    return Ok(ReplyOutcome::NotDelivered(failure.to_string()));
+                }
+            }
+        }
+        Ok(ReplyOutcome::Sent { provider_message_ids: sent })
+    }
+
+    async fn send_with_retries(&self, acct: &AccountRuntime, to: &crate::domain::Phone, text: &str) -> Result<String, SendFailure> {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry.min_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.attempts.saturating_sub(1))
+            .with_jitter();
+        (|| async { acct.sender.send_text(to, text).await })
+            .retry(backoff)
+            .when(SendFailure::is_transient)
+            .notify(|e, wait| tracing::info!(error = %e, ?wait, "send failed; retrying"))
+            .await
+    }
+
+    /// A provider delivery status for a message the bridge sent.
+    pub async fn apply_status(&self, store: &dyn Store, acct: &AccountRuntime, st: &StatusUpdate) -> Result<(), ProcessError> {
+        let Some(rank) = status_rank(&st.status) else { return Ok(()) };
+        if !store.advance_delivery_status(&acct.id, &st.message_id, &st.status, rank).await? && st.status != "failed" {
+            return Ok(());
+        }
+        if st.status != "failed" {
+            return Ok(());
+        }
+        let Some(sent) = store.get_sent(&acct.id, &st.message_id).await? else { return Ok(()) };
+        // Once per message, even if the failure is reported again or concurrently.
+        let job = format!("NOTE#{}", st.message_id);
+        let owner = uuid::Uuid::new_v4().to_string();
+        match store.claim_job(&acct.id, &job, &owner, unix_now(), self.job_lease_secs).await? {
+            ClaimOutcome::Claimed { .. } => {}
+            _ => return Ok(()),
+        }
+        let reason = st
+            .errors
+            .first()
+            .map(|(code, title)| explain_status_error(*code, title))
+            .unwrap_or_else(|| "WhatsApp reported the delivery as failed.".into());
+        let note = format!("⚠ WhatsApp: the reply did not reach the customer. {reason}");
+        let notify: Vec<String> = sent.author.iter().filter(|o| o.starts_with("user:")).cloned().collect();
+        match acct.planfix.add_internal_comment(sent.task_id, &note_html(&note, sent.comment_id), &notify).await {
+            Ok(_) => {
+                store.complete_job(&acct.id, &job, &owner, "noted").await?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = store.release_job(&acct.id, &job, &owner, &e.to_string()).await;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// The rules for what leaves Planfix (None = send). Planfix's own WhatsApp integration sends
+/// only comments that notify the contact; the owner check also stops echoes of the customer's
+/// own messages, which the bridge writes as the contact.
+fn not_for_whatsapp(c: &CommentInfo, contact_id: i64) -> Option<&'static str> {
+    if c.is_deleted {
+        return Some("comment is deleted");
+    }
+    if c.is_hidden {
+        return Some("comment is hidden");
+    }
+    if !c.owner.as_deref().is_some_and(|o| o.starts_with("user:")) {
+        return Some("comment was not written by an employee");
+    }
+    let contact = format!("contact:{contact_id}");
+    if !c.recipient_users.iter().any(|u| *u == contact) {
+        return Some("comment does not notify the WhatsApp contact");
+    }
+    None
+}
+
+fn note_html(text: &str, comment_id: i64) -> String {
+    format!("{}<br><i>(comment #{comment_id})</i>", text_to_html(text))
+}
+
+/// What the Planfix user reads when a send fails: plain words and what to do.
+fn explain(f: &SendFailure) -> String {
+    match f {
+        SendFailure::WindowClosed => "More than 24 hours have passed since the customer's last message, so WhatsApp only allows \
+             approved template messages now. The customer has to write first (or use a template)."
+            .into(),
+        SendFailure::InvalidRecipient { reason } => format!("The customer's number cannot receive WhatsApp messages ({reason})."),
+        SendFailure::Transient { reason } => {
+            format!("WhatsApp was unavailable or rate-limited and several retries failed ({reason}). Please send the comment again later.")
+        }
+        SendFailure::Rejected { code, reason } => format!(
+            "WhatsApp refused the message{} ({reason}). This usually needs the bridge's administrator.",
+            code.map(|c| format!(" with error {c}")).unwrap_or_default()
+        ),
+    }
+}
+
+fn explain_status_error(code: i64, title: &str) -> String {
+    match code {
+        131047 => "More than 24 hours have passed since the customer's last message; the customer has to write first.".into(),
+        131026 => "The message was undeliverable (the number may not use WhatsApp).".into(),
+        _ => format!("WhatsApp error {code}: {title}."),
+    }
+}
+
+/// Splits at line breaks (or spaces) so each part has at most `max` characters.
+fn split_text(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while rest.len() > max {
+        let window = &rest[..max];
+        let cut = window.iter().rposition(|c| *c == '\n').or_else(|| window.iter().rposition(|c| *c == ' ')).filter(|&i| i > 0).unwrap_or(max);
+        parts.push(rest[..cut].iter().collect::<String>().trim_end().to_owned());
+        rest = rest[cut..].iter().copied().skip_while(|c| c.is_whitespace()).collect();
+    }
+    if !rest.is_empty() {
+        parts.push(rest.into_iter().collect());
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_long_text_at_line_breaks() {
+        let text = format!("{}\n{}", "a".repeat(10), "b".repeat(10));
+        assert_eq!(split_text(&text, 15), vec!["a".repeat(10), "b".repeat(10)]);
+        assert_eq!(split_text("short", 15), vec!["short"]);
+        let long = "x".repeat(40);
+        assert_eq!(split_text(&long, 15).concat(), long);
+        assert!(split_text(&long, 15).iter().all(|p| p.chars().count() <= 15));
+    }
+
+    #[test]
+    fn rules_for_leaving_planfix() {
+        let base = CommentInfo {
+            id: 1,
+            task_id: Some(2),
+            description_html: "hi".into(),
+            owner: Some("user:5".into()),
+            recipient_users: vec!["contact:7".into()],
+            from_type: None,
+            is_deleted: false,
+            is_hidden: false,
+            file_ids: vec![],
+        };
+        assert_eq!(not_for_whatsapp(&base, 7), None);
+        assert!(not_for_whatsapp(&base, 8).is_some());
+        assert!(not_for_whatsapp(&CommentInfo { owner: Some("contact:7".into()), ..base.clone() }, 7).is_some());
+        assert!(not_for_whatsapp(&CommentInfo { is_hidden: true, ..base.clone() }, 7).is_some());
+        assert!(not_for_whatsapp(&CommentInfo { recipient_users: vec![], ..base }, 7).is_some());
+    }
+}
