@@ -55,3 +55,42 @@ pub trait ProviderSender: Send + Sync {
     /// Sends a text; Ok = the provider's message id (Meta `wamid…`), used to match delivery statuses.
     async fn send_text(&self, to: &crate::domain::Phone, text: &str) -> Result<String, SendFailure>;
 }
+
+/// WhatsApp media kinds, each with its own size limit at Meta.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+    Document,
+    Sticker,
+}
+
+/// A media file fetched from the provider.
+pub struct MediaDownload {
+    pub mime_type: Option<String>,
+    pub size: Option<u64>,
+    pub body: crate::ports::ByteStream,
+}
+
+/// A file to send to a WhatsApp user.
+pub struct OutgoingFile {
+    pub kind: MediaKind,
+    pub filename: String,
+    pub mime_type: String,
+    pub size: u64,
+    /// Not allowed on audio and sticker.
+    pub caption: Option<String>,
+    pub body: crate::ports::ByteStream,
+}
+
+/// Media half of a provider: fetching what users sent and sending files to them.
+#[async_trait::async_trait]
+pub trait ProviderMedia: Send + Sync {
+    /// Fetches an inbound media by the id the webhook carried (Meta: `GET /{media-id}` for a
+    /// short-lived URL, then the bytes with the same bearer token), as a stream.
+    async fn download(&self, media_id: &str) -> Result<MediaDownload, SendFailure>;
+    /// Sends one file; Ok = the provider's message id.
+    async fn send_file(&self, to: &crate::domain::Phone, file: OutgoingFile) -> Result<String, SendFailure>;
+}

@@ -1,0 +1,38 @@
+//! Where files rest between provider and Planfix: S3 on AWS, a local folder in local runs.
+//! Bodies are streams end to end, so no file is ever held whole in memory.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
+
+/// A body in flight. `std::io::Error` because every source (HTTP, S3, files) maps to it cleanly.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob {0} not found")]
+    NotFound(String),
+    #[error("blob store unavailable: {0}")]
+    Unavailable(String),
+    #[error("reading the source stream failed: {0}")]
+    Source(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub size: u64,
+    pub content_type: String,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Streams `body` into `key`; memory stays bounded (one multipart part at most). Returns the
+    /// number of bytes stored.
+    async fn put(&self, key: &str, content_type: &str, body: ByteStream) -> Result<u64, BlobError>;
+    async fn get(&self, key: &str) -> Result<(BlobMeta, ByteStream), BlobError>;
+    /// A time-limited URL from which a third party (Planfix, a provider) can GET the object.
+    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, BlobError>;
+}
