@@ -29,4 +29,5 @@ done
 echo "==> moto server on 127.0.0.1:$PORT"
 
 export BRIDGE_TEST_AWS_ENDPOINT="http://127.0.0.1:$PORT"
+scripts/lint-template.sh
 cargo test --workspace --locked "$@"

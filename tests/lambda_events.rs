@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use e2e_tests::{fresh_dynamo_store, planfix_spec};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::bootstrap::{build_app, Tuning};
+use shared::bootstrap::{build_app, Infra, Tuning};
 use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use shared::domain::AccountId;
 
@@ -27,7 +27,9 @@ async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim) {
         settings: Some(Settings::default()),
     };
     let store = Arc::new(fresh_dynamo_store().await);
-    (Arc::new(build_app(vec![account], store, Tuning::default()).await.unwrap()), planfix)
+    let (sqs, queue_url) = e2e_tests::fresh_queue().await;
+    let infra = Infra { store, files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
+    (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix)
 }
 
 async fn invoke(app: &shared::web::App, event_file: &str) -> (u16, String) {

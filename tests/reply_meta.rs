@@ -8,7 +8,7 @@ use std::time::Duration;
 use e2e_tests::{account_config, fresh_dynamo_store, meta_sample, Harness, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
 use meta_sim::{GraphFailure, GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::bootstrap::{build_app, Tuning};
+use shared::bootstrap::{build_app, Infra, Tuning};
 use shared::config::{Secret, Settings};
 
 const CUSTOMER: &str = "972987654321";
@@ -186,8 +186,10 @@ async fn accounts_are_isolated() {
         sims.push((planfix, graph));
     }
     let store = Arc::new(fresh_dynamo_store().await);
+    let (sqs, queue_url) = e2e_tests::fresh_queue().await;
+    let infra = Infra { store, files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
     let tuning = Tuning { send_retry: shared::core::outbound::RetryPolicy { attempts: 1, min_delay: Duration::ZERO, max_delay: Duration::ZERO }, ..Tuning::default() };
-    let app = build_app(configs, store, tuning).await.unwrap();
+    let app = build_app(configs, infra, tuning).await.unwrap();
     let post = |path: &str, secret: &str, body: String| {
         http::Request::post(path).header("x-bridge-token", secret).header("content-type", "application/json").body(bytes::Bytes::from(body)).unwrap()
     };

@@ -5,15 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapters::meta::{MetaSender, MetaWebhook};
-use crate::adapters::{DynamoStore, FileStore, PlanfixRest};
+use crate::adapters::dir_blob::DirBlobStore;
+use crate::adapters::s3_blob::{s3_client, S3BlobStore};
+use crate::adapters::{DynamoStore, FileStore, LocalQueue, PlanfixRest, SqsQueue};
 use crate::config::{load_accounts_from_ssm, AccountConfig, LocalConfig, ProviderConfig, StoreConfig};
 use crate::core::conversation::LeaseTiming;
 use crate::core::inbound::InboundProcessor;
 use crate::core::outbound::{OutboundProcessor, RetryPolicy};
 use crate::core::settings_cache::SettingsCache;
 use crate::core::status_cache::StatusCache;
+use crate::core::file_relay::FileRelay;
 use crate::core::AccountRuntime;
-use crate::ports::Store;
+use crate::ports::{BlobStore, JobQueue, ProviderMedia, ProviderSender, ProviderWebhook, Store};
 use crate::web::App;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,23 +42,38 @@ impl Default for Tuning {
     }
 }
 
-/// Assembles the app from accounts and a store. Settings given in account configs seed the store.
-pub async fn build_app(accounts: Vec<AccountConfig>, store: Arc<dyn Store>, tuning: Tuning) -> Result<App, BootError> {
+/// The deployment's shared infrastructure: the store, the queue that hands files to the relay,
+/// and (in the relay) the blob store.
+pub struct Infra {
+    pub store: Arc<dyn Store>,
+    pub files: Arc<dyn JobQueue>,
+    pub blob: Option<Arc<dyn BlobStore>>,
+}
+
+/// Assembles the app from accounts and infrastructure. Settings given in account configs seed the store.
+pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning) -> Result<App, BootError> {
     let http = PlanfixRest::default_http_client();
+    let store = infra.store;
     let mut map = HashMap::new();
     for cfg in accounts {
         if let Some(settings) = &cfg.settings {
             store.put_settings(&cfg.id, settings).await.map_err(|e| BootError::Config(e.to_string()))?;
         }
-        let (webhook, sender): (Arc<dyn crate::ports::ProviderWebhook>, Arc<dyn crate::ports::ProviderSender>) = match &cfg.provider {
-            ProviderConfig::Meta(meta) => (Arc::new(MetaWebhook::new(meta)), Arc::new(MetaSender::new(http.clone(), meta))),
+        let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) = match &cfg.provider {
+            ProviderConfig::Meta(meta) => {
+                let client = Arc::new(MetaSender::new(http.clone(), meta));
+                (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
+            }
         };
+        let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix));
         let runtime = AccountRuntime {
             id: cfg.id.clone(),
             provider_kind: cfg.provider.kind(),
             webhook,
-            planfix: Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix)),
+            planfix: planfix.clone(),
             sender,
+            media,
+            files: planfix,
             planfix_webhook_secret: cfg.planfix.webhook_secret.clone(),
         };
         if map.insert(cfg.id.clone(), Arc::new(runtime)).is_some() {
@@ -65,13 +83,17 @@ pub async fn build_app(accounts: Vec<AccountConfig>, store: Arc<dyn Store>, tuni
     Ok(App {
         accounts: map,
         store,
+        blob: infra.blob,
+        relay: FileRelay { lease_secs: tuning.message_lease_secs },
         inbound: InboundProcessor {
             settings: SettingsCache::new(SETTINGS_TTL),
             statuses: StatusCache::default(),
             timing: tuning.timing.clone(),
             message_lease_secs: tuning.message_lease_secs,
+            files: infra.files.clone(),
         },
         outbound: OutboundProcessor {
+            files: infra.files,
             retry: tuning.send_retry,
             job_lease_secs: tuning.message_lease_secs,
             wait: tuning.timing.wait,
@@ -80,20 +102,37 @@ pub async fn build_app(accounts: Vec<AccountConfig>, store: Arc<dyn Store>, tuni
     })
 }
 
-/// Lambda: table name from `BRIDGE_TABLE`, accounts from SSM under `BRIDGE_SSM_PREFIX`.
+fn env(name: &'static str) -> Result<String, BootError> {
+    std::env::var(name).map_err(|_| BootError::MissingEnv(name))
+}
+
+/// Lambda: table `BRIDGE_TABLE`, accounts from SSM under `BRIDGE_SSM_PREFIX`, file jobs to the
+/// SQS queue `BRIDGE_FILE_QUEUE_URL`, files in the S3 bucket `BRIDGE_BUCKET` (relay only;
+/// `BRIDGE_S3_PATH_STYLE=true` for emulators).
 pub async fn app_from_env() -> Result<App, BootError> {
-    let table = std::env::var("BRIDGE_TABLE").map_err(|_| BootError::MissingEnv("BRIDGE_TABLE"))?;
-    let prefix = std::env::var("BRIDGE_SSM_PREFIX").map_err(|_| BootError::MissingEnv("BRIDGE_SSM_PREFIX"))?;
+    let table = env("BRIDGE_TABLE")?;
+    let prefix = env("BRIDGE_SSM_PREFIX")?;
+    let queue_url = env("BRIDGE_FILE_QUEUE_URL")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let accounts = load_accounts_from_ssm(&ssm, &prefix).await.map_err(|e| BootError::Config(e.to_string()))?;
     tracing::info!(accounts = accounts.len(), "configuration loaded from SSM");
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
-    build_app(accounts, store, Tuning::default()).await
+    let blob = std::env::var("BRIDGE_BUCKET").ok().map(|bucket| {
+        let path_style = std::env::var("BRIDGE_S3_PATH_STYLE").is_ok_and(|v| v == "true");
+        Arc::new(S3BlobStore::new(s3_client(&aws, path_style), bucket)) as Arc<dyn BlobStore>
+    });
+    let infra = Infra {
+        store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+        files: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
+        blob,
+    };
+    build_app(accounts, infra, Tuning::default()).await
 }
 
-/// Local run: accounts and store from the TOML config file.
-pub async fn app_from_local(cfg: LocalConfig) -> Result<App, BootError> {
+/// Local run: accounts and store from the TOML config file; files in a local folder, handed to
+/// an in-process worker through the returned receiver (see [`crate::local_worker`]).
+pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str)
+    -> Result<(App, tokio::sync::mpsc::UnboundedReceiver<crate::domain::FileJob>), BootError> {
     let store: Arc<dyn Store> = match &cfg.store {
         StoreConfig::File { path } => Arc::new(FileStore::open(path).map_err(|e| BootError::Config(e.to_string()))?),
         StoreConfig::Dynamodb { table } => {
@@ -101,5 +140,10 @@ pub async fn app_from_local(cfg: LocalConfig) -> Result<App, BootError> {
             Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table.clone()))
         }
     };
-    build_app(cfg.accounts, store, Tuning::default()).await
+    let (queue, rx) = LocalQueue::new();
+    // Presigned local URLs only need to be unguessable for this process's lifetime.
+    let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
+    let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
+    let infra = Infra { store, files: Arc::new(queue), blob: Some(blob) };
+    Ok((build_app(cfg.accounts, infra, Tuning::default()).await?, rx))
 }

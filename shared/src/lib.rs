@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod core;
 pub mod domain;
+pub mod local_worker;
 pub mod ports;
 pub mod telemetry;
 pub mod web;

@@ -28,6 +28,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct App {
     pub accounts: HashMap<AccountId, Arc<AccountRuntime>>,
     pub store: Arc<dyn Store>,
+    /// Present where files are relayed (the file-relay function, the local run).
+    pub blob: Option<Arc<dyn crate::ports::BlobStore>>,
+    pub relay: crate::core::file_relay::FileRelay,
     pub inbound: InboundProcessor,
     pub outbound: OutboundProcessor,
 }
@@ -197,6 +200,7 @@ fn process_error(e: &ProcessError) -> Response<Bytes> {
         ProcessError::Planfix(_) => StatusCode::BAD_GATEWAY,
         ProcessError::Store(_) | ProcessError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         ProcessError::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ProcessError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     error(status, format!("not processed yet, retry: {e}"))
 }

@@ -12,12 +12,13 @@ use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::Value;
 use shared::adapters::DynamoStore;
-use shared::bootstrap::{build_app, Tuning};
+use shared::adapters::SqsQueue;
+use shared::bootstrap::{build_app, Infra, Tuning};
 use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use shared::core::conversation::LeaseTiming;
 use shared::core::outbound::RetryPolicy;
 use shared::domain::AccountId;
-use shared::ports::Store;
+use shared::ports::{BlobStore, Store};
 use shared::web::App;
 
 /// The emulator's endpoint. Tests that need AWS fail loudly without it rather than skip:
@@ -34,6 +35,23 @@ pub async fn aws_config() -> aws_config::SdkConfig {
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .load()
         .await
+}
+
+/// An SQS queue of its own on moto (the file-job queue).
+pub async fn fresh_queue() -> (aws_sdk_sqs::Client, String) {
+    let client = aws_sdk_sqs::Client::new(&aws_config().await);
+    let name = format!("bridge-test-{}", uuid::Uuid::new_v4());
+    let url = client.create_queue().queue_name(name).send().await.expect("create queue").queue_url.expect("queue url");
+    (client, url)
+}
+
+/// A private S3 bucket of its own on moto, with the retention lifecycle.
+pub async fn fresh_blob_store() -> (aws_sdk_s3::Client, String, Arc<dyn BlobStore>) {
+    let client = shared::adapters::s3_blob::s3_client(&aws_config().await, true);
+    let bucket = format!("bridge-test-{}", uuid::Uuid::new_v4());
+    shared::adapters::s3_blob::S3BlobStore::create_bucket_with_lifecycle(&client, &bucket, 30).await.expect("bucket");
+    let store = Arc::new(shared::adapters::s3_blob::S3BlobStore::new(client.clone(), bucket.clone()));
+    (client, bucket, store)
 }
 
 /// A DynamoDB store on a table of its own, so tests run in parallel without interfering.
@@ -112,6 +130,10 @@ pub struct Harness {
     pub planfix: PlanfixSim,
     pub graph: GraphSim,
     pub store: Arc<dyn Store>,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
 }
 
 impl Harness {
@@ -131,8 +153,64 @@ impl Harness {
             // Real backoff shape, test-sized delays.
             send_retry: RetryPolicy { attempts: 3, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(40) },
         };
-        let app = build_app(vec![account_config("acme", &url, &graph_url, settings)], store.clone(), tuning).await.expect("app builds");
-        Self { app: Arc::new(app), planfix, graph, store }
+        let (sqs, queue_url) = fresh_queue().await;
+        let (s3, bucket, blob) = fresh_blob_store().await;
+        let infra = Infra { store: store.clone(), files: Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
+        let app = build_app(vec![account_config("acme", &url, &graph_url, settings)], infra, tuning).await.expect("app builds");
+        Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket }
+    }
+
+    /// Plays the Lambda service for the file-relay function: receives what is on the file queue,
+    /// invokes the function's handler with an SQS event, deletes what succeeded and makes the
+    /// batch item failures visible again (what the visibility timeout does, without the wait).
+    /// Returns the number of records handled.
+    pub async fn run_file_relay(&self, max_receives: u32) -> usize {
+        use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .expect("receive");
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return 0;
+        }
+        let mut event = SqsEvent::default();
+        for m in &messages {
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id.clone();
+            record.body = m.body.clone();
+            record.receipt_handle = m.receipt_handle.clone();
+            for (k, v) in m.attributes.clone().unwrap_or_default() {
+                record.attributes.insert(k.as_str().to_owned(), v);
+            }
+            event.records.push(record);
+        }
+        let response = file_relay::handle(&self.app, event, max_receives).await;
+        let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        for m in &messages {
+            let handle = m.receipt_handle.clone().unwrap_or_default();
+            if failed.contains(&m.message_id.clone().unwrap_or_default()) {
+                self.sqs.change_message_visibility().queue_url(&self.queue_url).receipt_handle(handle).visibility_timeout(0).send().await.expect("visibility");
+            } else {
+                self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await.expect("delete");
+            }
+        }
+        messages.len()
+    }
+
+    /// Runs the relay until the queue is empty (bounded).
+    pub async fn drain_file_relay(&self, max_receives: u32) {
+        for _ in 0..20 {
+            if self.run_file_relay(max_receives).await == 0 {
+                return;
+            }
+        }
+        panic!("the file queue did not drain");
     }
 
     /// What a Planfix scenario does when a comment is added: POST the ids with the secret.

@@ -2,11 +2,16 @@
 //!
 //! Endpoints used, relative to the account's base URL (`https://<account>.planfix.com/rest`):
 //! `POST /contact/list`, `POST /contact/`, `POST /task/`, `GET /task/{id}`, `POST /task/{id}`,
-//! `GET /process/task/{id}/statuses`, `POST /task/{id}/comments/`, `POST /task/{id}/comments/list`.
+//! `GET /process/task/{id}/statuses`, `POST /task/{id}/comments/`, `POST /task/{id}/comments/list`,
+//! `POST /task/{id}/comments/{commentId}`, `POST /file/`, `GET /file/{id}`, `GET /file/{id}/download`.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::multipart::{Form, Part};
+use reqwest::redirect::Policy;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -14,14 +19,24 @@ use serde_json::{json, Value};
 
 use crate::config::{PlanfixConfig, Secret};
 use crate::ports::planfix::*;
+use crate::ports::ByteStream;
 
 /// Largest page Planfix serves; list responses have no total, so a short page ends the listing.
 const PAGE_SIZE: usize = 100;
 /// Bound for scanning a task's comments for a `sourceObjectId` (only done on retries).
 const MAX_COMMENT_PAGES: usize = 20;
+/// Hops allowed after the download's 302 (a CDN may bounce to a bucket).
+const MAX_STORAGE_REDIRECTS: usize = 3;
+/// An upload may take this long plus one second per [`UPLOAD_BYTES_PER_SECOND`] bytes.
+const UPLOAD_BASE_TIMEOUT: Duration = Duration::from_secs(60);
+const UPLOAD_BYTES_PER_SECOND: u64 = 256 * 1024;
 
 pub struct PlanfixRest {
     http: reqwest::Client,
+    /// For file transfers: never follows redirects itself (it would carry the bearer header to
+    /// the storage host) and has no total timeout (files go up to 100 MB), only per-read ones.
+    /// `Err` holds why it could not be built; only file calls fail then.
+    files: Result<reqwest::Client, String>,
     base_url: String,
     token: Secret,
 }
@@ -29,7 +44,17 @@ pub struct PlanfixRest {
 impl PlanfixRest {
     /// `http` is shared by all accounts so connections and TLS sessions are reused across them.
     pub fn new(http: reqwest::Client, cfg: &PlanfixConfig) -> Self {
-        Self { http, base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+        let files = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("file client: {e}"));
+        Self { http, files, base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+    }
+
+    fn files_client(&self) -> Result<&reqwest::Client, PlanfixError> {
+        self.files.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
     }
 
     /// A client with the timeouts the bridge wants for Planfix: bounded, so a hung Planfix turns
@@ -55,26 +80,7 @@ impl PlanfixRest {
             req = req.json(&body);
         }
         let resp = req.send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
-        let status = resp.status();
-        if let Some(left) = resp.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) {
-            tracing::debug!(remaining = left, "planfix daily budget");
-        }
-        let bytes = resp.bytes().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
-        tracing::debug!(%method, path, status = status.as_u16(), "planfix call");
-        if status.is_success() {
-            if bytes.is_empty() || status == StatusCode::ACCEPTED {
-                return Ok((status, None));
-            }
-            let parsed = serde_json::from_slice(&bytes)
-                .map_err(|e| PlanfixError::Decode(format!("{method} {path}: {e}")))?;
-            return Ok((status, Some(parsed)));
-        }
-        let envelope: Option<FailEnvelope> = serde_json::from_slice(&bytes).ok();
-        Err(PlanfixError::Api {
-            http: status.as_u16(),
-            code: envelope.as_ref().and_then(|e| e.code),
-            message: envelope.and_then(|e| e.error).unwrap_or_else(|| format!("{method} {path} failed")),
-        })
+        read_response(&method, path, resp).await
     }
 
     async fn call_required<T: DeserializeOwned>(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<Value>) -> Result<T, PlanfixError> {
@@ -83,6 +89,57 @@ impl PlanfixRest {
             (status, None) => Err(PlanfixError::Decode(format!("{method} {path}: empty body with HTTP {status}"))),
         }
     }
+}
+
+/// Reads an answer of the REST API: a JSON body on success (none for 202 or an empty body), the
+/// fail envelope's code and message otherwise.
+async fn read_response<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    resp: reqwest::Response,
+) -> Result<(StatusCode, Option<T>), PlanfixError> {
+    let status = resp.status();
+    if let Some(left) = resp.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) {
+        tracing::debug!(remaining = left, "planfix daily budget");
+    }
+    let bytes = resp.bytes().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
+    tracing::debug!(%method, path, status = status.as_u16(), "planfix call");
+    if status.is_success() {
+        if bytes.is_empty() || status == StatusCode::ACCEPTED {
+            return Ok((status, None));
+        }
+        let parsed = serde_json::from_slice(&bytes).map_err(|e| PlanfixError::Decode(format!("{method} {path}: {e}")))?;
+        return Ok((status, Some(parsed)));
+    }
+    Err(api_error(method, path, status, &bytes))
+}
+
+fn api_error(method: &Method, path: &str, status: StatusCode, bytes: &[u8]) -> PlanfixError {
+    let envelope: Option<FailEnvelope> = serde_json::from_slice(bytes).ok();
+    PlanfixError::Api {
+        http: status.as_u16(),
+        code: envelope.as_ref().and_then(|e| e.code),
+        message: envelope.and_then(|e| e.error).unwrap_or_else(|| format!("{method} {path} failed")),
+    }
+}
+
+/// The redirect target, resolved against the URL that answered (a relative `Location` is legal).
+fn redirect_target(resp: &reqwest::Response) -> Result<reqwest::Url, PlanfixError> {
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| PlanfixError::Decode(format!("download: HTTP {} without a usable Location", resp.status())))?;
+    resp.url()
+        .join(location)
+        .map_err(|e| PlanfixError::Decode(format!("download: bad Location: {e}")))
+}
+
+/// The body as a byte stream, with the content type if the server named one.
+fn into_download(resp: reqwest::Response) -> (Option<String>, ByteStream) {
+    let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let stream = resp.bytes_stream().map(|chunk| chunk.map_err(|e| std::io::Error::other(without_url(e))));
+    (content_type, Box::pin(stream))
 }
 
 /// reqwest errors embed the URL; keep the message but not the query string (it may hold a token).
@@ -99,6 +156,20 @@ struct FailEnvelope {
 #[derive(Deserialize)]
 struct Created {
     id: i64,
+}
+
+#[derive(Deserialize)]
+struct FileEnvelope {
+    file: FileItem,
+}
+
+#[derive(Deserialize)]
+struct FileItem {
+    id: i64,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -385,5 +456,178 @@ impl PlanfixApi for PlanfixRest {
             }
         }
         Ok(None)
+    }
+}
+
+#[async_trait]
+impl PlanfixFiles for PlanfixRest {
+    async fn upload_file(&self, filename: &str, mime_type: &str, size: u64, body: ByteStream) -> Result<i64, PlanfixError> {
+        let files = self.files_client()?;
+        // A malformed type from the provider must not lose the file: fall back to a generic one.
+        let mime = if Part::text("").mime_str(mime_type).is_ok() { mime_type } else { "application/octet-stream" };
+        // Streamed with its length: the file is never held in memory, and the part still
+        // carries a size, so the whole request has a Content-Length.
+        let part = Part::stream_with_length(reqwest::Body::wrap_stream(body), size)
+            .file_name(filename.to_owned())
+            .mime_str(mime)
+            .map_err(|e| PlanfixError::Transport(without_url(e)))?;
+        let timeout = UPLOAD_BASE_TIMEOUT + Duration::from_secs(size / UPLOAD_BYTES_PER_SECOND);
+        let resp = files
+            .post(format!("{}/file/", self.base_url))
+            .bearer_auth(self.token.expose())
+            .timeout(timeout)
+            .multipart(Form::new().part("file", part))
+            .send()
+            .await
+            .map_err(|e| PlanfixError::Transport(without_url(e)))?;
+        // Code 7002: the file is over the plan's per-file limit (100 MB paid, 15 MB free).
+        match read_response::<Created>(&Method::POST, "/file/", resp).await? {
+            (_, Some(created)) => Ok(created.id),
+            (status, None) => Err(PlanfixError::Decode(format!("POST /file/: empty body with HTTP {status}"))),
+        }
+    }
+
+    async fn file_info(&self, file_id: i64) -> Result<Option<FileInfo>, PlanfixError> {
+        let path = format!("/file/{file_id}");
+        match self.call_required::<FileEnvelope>(Method::GET, &path, &[("fields", "id,name,size")], None).await {
+            Ok(env) => Ok(Some(FileInfo { id: env.file.id, name: env.file.name, size: env.file.size.unwrap_or(0) })),
+            Err(PlanfixError::Api { http: 404, .. }) | Err(PlanfixError::Api { code: Some(7000), .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn download_file(&self, file_id: i64) -> Result<(Option<String>, ByteStream), PlanfixError> {
+        let files = self.files_client()?;
+        let path = format!("/file/{file_id}/download");
+        let resp = files
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(|e| PlanfixError::Transport(without_url(e)))?;
+        let status = resp.status();
+        tracing::debug!(path, status = status.as_u16(), "planfix call");
+        if status.is_success() {
+            // Some servers answer with the bytes instead of redirecting.
+            return Ok(into_download(resp));
+        }
+        if !status.is_redirection() {
+            let bytes = resp.bytes().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
+            return Err(api_error(&Method::GET, &path, status, &bytes));
+        }
+        let mut target = redirect_target(&resp)?;
+        for _ in 0..=MAX_STORAGE_REDIRECTS {
+            // The storage URL is its own credential: no bearer header past the first hop.
+            let resp = files.get(target).send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(into_download(resp));
+            }
+            if !status.is_redirection() {
+                // Not the REST API: no envelope, and the URL may hold a signature, so it is not logged.
+                return Err(PlanfixError::Api { http: status.as_u16(), code: None, message: format!("file storage answered HTTP {status} for GET {path}") });
+            }
+            target = redirect_target(&resp)?;
+        }
+        Err(PlanfixError::Decode(format!("GET {path}: more than {MAX_STORAGE_REDIRECTS} redirects after the first")))
+    }
+
+    async fn update_comment(&self, task_id: i64, comment_id: i64, html: &str, file_ids: &[i64]) -> Result<(), PlanfixError> {
+        let path = format!("/task/{task_id}/comments/{comment_id}");
+        let files: Vec<Value> = file_ids.iter().map(|id| json!({ "id": id })).collect();
+        let body = json!({ "description": html, "files": files });
+        self.call::<Value>(Method::POST, &path, &[], Some(body)).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use futures_util::{stream, StreamExt};
+    use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig, SpecValidator};
+
+    use super::*;
+
+    const TOKEN: &str = "files-token";
+    const SWAGGER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/planfix/swagger.json");
+
+    async fn start() -> (PlanfixSim, PlanfixRest) {
+        let path = Path::new(SWAGGER);
+        // The reference copy lives beside the checkout; without it the sim runs unvalidated.
+        let spec = path.exists().then(|| Arc::new(SpecValidator::from_file(path).expect("the spec compiles")));
+        let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec });
+        let base_url = sim.serve(None).await.expect("serve");
+        let cfg = PlanfixConfig { base_url, token: Secret::new(TOKEN), webhook_secret: Secret::new("unused") };
+        (sim, PlanfixRest::new(PlanfixRest::default_http_client(), &cfg))
+    }
+
+    /// `data` as a stream of `chunk`-sized pieces, as a provider download would arrive.
+    fn chunked(data: &[u8], chunk: usize) -> ByteStream {
+        let pieces: Vec<Result<Bytes, std::io::Error>> = data.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        Box::pin(stream::iter(pieces))
+    }
+
+    async fn collect(mut body: ByteStream) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(chunk) = body.next().await {
+            out.extend_from_slice(&chunk.expect("chunk"));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn files_round_trip_through_the_simulator() {
+        let (sim, rest) = start().await;
+        let data: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        let id = rest.upload_file("scan.pdf", "application/pdf", data.len() as u64, chunked(&data, 64 * 1024)).await.expect("upload");
+        assert_eq!(sim.file(id), Some(("scan.pdf".to_owned(), data.clone())));
+
+        let info = rest.file_info(id).await.expect("file_info");
+        assert_eq!(info, Some(FileInfo { id, name: "scan.pdf".into(), size: data.len() as u64 }));
+        assert_eq!(rest.file_info(id + 1000).await.expect("file_info"), None);
+
+        let (content_type, body) = rest.download_file(id).await.expect("download");
+        assert_eq!(content_type.as_deref(), Some("application/pdf"));
+        assert_eq!(collect(body).await, data);
+        assert_eq!(sim.storage_requests(), 1);
+        assert_eq!(sim.storage_requests_with_auth(), 0, "the bearer token reached the storage URL");
+        let missing = rest.download_file(id + 1000).await.err();
+        assert!(matches!(missing, Some(PlanfixError::Api { http: 400, code: Some(7000), .. })), "{missing:?}");
+
+        // A server that answers with the bytes directly instead of redirecting.
+        sim.fail_matching("GET", "/download", 1, Failure::Status { http: 200, body: json!({"raw": true}) });
+        let (content_type, body) = rest.download_file(id).await.expect("direct download");
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_eq!(collect(body).await, br#"{"raw":true}"#);
+
+        let task = rest
+            .create_task(&NewTask { name: "t".into(), description_html: String::new(), assigner_contact_id: sim.add_contact("Ivan", "+79051234567"), assignee_user_ids: vec![], template_id: None })
+            .await
+            .expect("task");
+        let note = sim.add_file("note.txt", b"hi".to_vec());
+        let comment = sim.add_employee_comment_with_files(task, 7, "<p>draft</p>", &[], &[note]);
+        rest.update_comment(task, comment, "<p>with files</p>", &[note, id]).await.expect("update");
+        let read = rest.get_comment(comment).await.expect("get").expect("exists");
+        assert_eq!((read.description_html.as_str(), read.file_ids), ("<p>with files</p>", vec![note, id]));
+        let unknown = rest.update_comment(task, comment + 1000, "x", &[]).await.err();
+        assert!(matches!(unknown, Some(PlanfixError::Api { code: Some(5000), .. })), "{unknown:?}");
+
+        assert_eq!(sim.violations(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn uploads_over_the_plan_limit_are_refused_with_7002() {
+        let (sim, rest) = start().await;
+        sim.set_max_file_size(100 * 1024);
+        let data = vec![1u8; 300 * 1024];
+        let refused = rest.upload_file("big.bin", "not a mime type", data.len() as u64, chunked(&data, 16 * 1024)).await.err();
+        assert!(matches!(&refused, Some(PlanfixError::Api { http: 400, code: Some(7002), .. })), "{refused:?}");
+        assert!(refused.is_some_and(|e| !e.is_transient()));
+        let id = rest.upload_file("ok.bin", "not a mime type", 10, chunked(&data[..10], 4)).await.expect("upload");
+        assert_eq!(sim.snapshot()["files"][0]["id"], json!(id));
+        assert_eq!(sim.violations(), Vec::<String>::new());
     }
 }

@@ -12,6 +12,21 @@ pub struct LocalConfig {
     pub store: StoreConfig,
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
+    #[serde(default)]
+    pub files: FilesConfig,
+}
+
+/// Where the local run keeps relayed files (S3's stand-in).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    pub dir: PathBuf,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self { dir: PathBuf::from(".bridge-data/files") }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -9,7 +9,7 @@ mod ssm;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{load_file, LocalConfig, StoreConfig};
+pub use file::{load_file, FilesConfig, LocalConfig, StoreConfig};
 pub use secret::Secret;
 pub use ssm::{load_accounts_from_ssm, SsmError};
 

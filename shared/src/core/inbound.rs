@@ -1,14 +1,16 @@
 //! Processing of one recorded inbound message: exactly one Planfix comment per provider message.
 
+use std::sync::Arc;
+
 use tokio::time::{sleep, Instant};
 
 use super::conversation::{Conversations, LeaseTiming};
-use super::render::comment_html;
+use super::render::{comment_html, media_caption_html};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
-use crate::domain::{unix_now, InboundMessage};
-use crate::ports::{ClaimOutcome, NewComment, PlanfixError, Store, StoreError};
+use crate::domain::{unix_now, FileJob, InboundMessage, MessageContent};
+use crate::ports::{ClaimOutcome, ConversationLink, JobQueue, NewComment, PlanfixError, QueueError, Store, StoreError};
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
@@ -25,6 +27,8 @@ pub enum ProcessError {
     Busy(&'static str),
     #[error("configuration problem: {0}")]
     Config(String),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +43,8 @@ pub struct InboundProcessor {
     pub timing: LeaseTiming,
     /// Lease on one message while it is processed; longer than the worst Planfix path.
     pub message_lease_secs: i64,
+    /// Where media messages hand their file to the file relay.
+    pub files: Arc<dyn JobQueue>,
 }
 
 impl InboundProcessor {
@@ -74,12 +80,35 @@ impl InboundProcessor {
         if attempt > 1 {
             if let Some(existing) = acct.planfix.find_comment_by_source(link.task_id, &source_object_id).await? {
                 tracing::info!(message = %msg.id, comment = existing, "comment from an earlier attempt found; not adding another");
+                self.hand_over_file(acct, msg, &link, existing).await?;
                 return Ok((link.task_id, existing));
             }
         }
         let comment = NewComment { description_html: comment_html(&msg.content), owner_contact_id: link.contact_id, source_object_id };
         let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;
+        self.hand_over_file(acct, msg, &link, comment_id).await?;
         Ok((link.task_id, comment_id))
+    }
+
+    /// Media: the comment exists (in order, with the caption); the relay attaches the file. A
+    /// failed enqueue fails the message, so the provider's retry enqueues again (the relay's job
+    /// key makes a double enqueue harmless).
+    async fn hand_over_file(&self, acct: &AccountRuntime, msg: &InboundMessage, link: &ConversationLink, comment_id: i64) -> Result<(), ProcessError> {
+        let MessageContent::Media { media_kind, media_id, mime_type, filename, .. } = &msg.content else { return Ok(()) };
+        let job = FileJob::Inbound {
+            account: acct.id.clone(),
+            phone: msg.from.clone(),
+            message_id: msg.id.clone(),
+            task_id: link.task_id,
+            comment_id,
+            caption_html: media_caption_html(&msg.content),
+            media_id: media_id.clone(),
+            media_kind: media_kind.clone(),
+            mime_type: mime_type.clone(),
+            filename: filename.clone(),
+        };
+        self.files.enqueue(&job).await?;
+        Ok(())
     }
 
     /// A concurrent duplicate: wait for the worker that holds the message. If it finishes, this

@@ -5,6 +5,7 @@
 //! between them later without touching either.
 
 pub mod conversation;
+pub mod file_relay;
 pub mod html;
 pub mod inbound;
 pub mod intake;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use crate::domain::AccountId;
 use crate::config::Secret;
-use crate::ports::{PlanfixApi, ProviderSender, ProviderWebhook};
+use crate::ports::{PlanfixApi, PlanfixFiles, ProviderMedia, ProviderSender, ProviderWebhook};
 
 /// Everything one account needs at run time, built once per cold start.
 pub struct AccountRuntime {
@@ -28,6 +29,8 @@ pub struct AccountRuntime {
     pub webhook: Arc<dyn ProviderWebhook>,
     pub planfix: Arc<dyn PlanfixApi>,
     pub sender: Arc<dyn ProviderSender>,
+    pub media: Arc<dyn ProviderMedia>,
+    pub files: Arc<dyn PlanfixFiles>,
     /// Shared secret of the Planfix scenario's requests (`POST /planfix/{account}`).
     pub planfix_webhook_secret: Secret,
 }

@@ -53,6 +53,8 @@ impl ReplyOutcome {
 }
 
 pub struct OutboundProcessor {
+    /// Where the files of a notifying comment go to the file relay.
+    pub files: std::sync::Arc<dyn crate::ports::JobQueue>,
     pub retry: RetryPolicy,
     pub job_lease_secs: i64,
     /// How long a concurrent duplicate waits for the first delivery to finish.
@@ -117,12 +119,25 @@ impl OutboundProcessor {
             return Ok(ReplyOutcome::Ignored(why));
         }
         let text = planfix_html_to_whatsapp(&comment.description_html);
-        if text.trim().is_empty() {
-            // Files-only comments are relayed by the file step.
-            return Ok(ReplyOutcome::Ignored("comment has no text"));
+        if text.trim().is_empty() && comment.file_ids.is_empty() {
+            return Ok(ReplyOutcome::Ignored("comment has no text and no files"));
+        }
+        // Files first into the queue: if that fails nothing was sent yet and the retry is clean.
+        // The text goes now as its own message (a caption would be cut at 1024 characters and is
+        // not allowed on audio); the relay sends the files right after it.
+        for file_id in &comment.file_ids {
+            let job = crate::domain::FileJob::Outbound {
+                account: acct.id.clone(),
+                phone: conv.phone.clone(),
+                task_id,
+                comment_id,
+                file_id: *file_id,
+                author: comment.owner.clone(),
+            };
+            self.files.enqueue(&job).await.map_err(ProcessError::Queue)?;
         }
         let mut sent = Vec::new();
-        for part in split_text(&text, MAX_TEXT_CHARS) {
+        for part in split_text(text.trim(), MAX_TEXT_CHARS).into_iter().filter(|p| !p.is_empty()) {
             match self.send_with_retries(acct, &conv.phone, &part).await {
                 Ok(id) => {
                     let record = SentRecord { comment_id, task_id, author: comment.owner.clone() };

@@ -3,10 +3,18 @@
 use super::html::{attr, text_to_html};
 use crate::domain::MessageContent;
 
+/// The customer's own words that came with a file (empty if none).
+pub fn media_caption_html(content: &MessageContent) -> String {
+    match content {
+        MessageContent::Media { caption: Some(c), .. } => text_to_html(c),
+        _ => String::new(),
+    }
+}
+
 pub fn comment_html(content: &MessageContent) -> String {
     match content {
         MessageContent::Text { body } => text_to_html(body),
-        MessageContent::Media { media_kind, caption, filename, .. } => {
+        MessageContent::Media { media_kind, filename, .. } => {
             let label = match media_kind.as_str() {
                 "image" => "Photo",
                 "video" => "Video",
@@ -17,12 +25,14 @@ pub fn comment_html(content: &MessageContent) -> String {
                 _ => "File",
             };
             let name = filename.as_deref().map(|f| format!(" «{}»", text_to_html(f))).unwrap_or_default();
-            // Files are relayed through S3 by the file-relay step; until then the Planfix user
-            // at least sees that a file came and what the customer wrote with it.
-            let note = format!("<i>[{label}{name} received on WhatsApp; the file itself is not transferred yet]</i>");
-            match caption.as_deref().filter(|c| !c.is_empty()) {
-                Some(c) => format!("{}<br>{note}", text_to_html(c)),
-                None => note,
+            // The file-relay function attaches the file and replaces this note; the caption is
+            // in the comment from the start, so the text is never lost with the file.
+            let note = format!("<i>[📎 {label}{name}: transferring the file…]</i>");
+            let caption = media_caption_html(content);
+            if caption.is_empty() {
+                note
+            } else {
+                format!("{caption}<br>{note}")
             }
         }
         MessageContent::Location { latitude, longitude, name, address } => {

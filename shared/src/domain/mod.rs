@@ -1,10 +1,12 @@
 //! Provider- and Planfix-independent vocabulary of the bridge.
 
 mod account;
+mod file_job;
 mod message;
 mod phone;
 
 pub use account::AccountId;
+pub use file_job::FileJob;
 pub use message::{InboundEvent, InboundMessage, MessageContent, StatusUpdate};
 pub use phone::{Phone, PhoneError};
 

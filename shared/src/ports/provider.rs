@@ -91,6 +91,8 @@ pub trait ProviderMedia: Send + Sync {
     /// Fetches an inbound media by the id the webhook carried (Meta: `GET /{media-id}` for a
     /// short-lived URL, then the bytes with the same bearer token), as a stream.
     async fn download(&self, media_id: &str) -> Result<MediaDownload, SendFailure>;
+    /// The provider's size limit for a kind of media, in bytes.
+    fn max_size(&self, kind: MediaKind) -> u64;
     /// Sends one file; Ok = the provider's message id.
     async fn send_file(&self, to: &crate::domain::Phone, file: OutgoingFile) -> Result<String, SendFailure>;
 }

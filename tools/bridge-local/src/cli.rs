@@ -47,8 +47,12 @@ pub struct ServeArgs {
 
 #[derive(Args)]
 pub struct SendArgs {
-    /// Message text.
+    /// Message text (the caption when --file is given).
+    #[arg(default_value = "")]
     pub text: String,
+    /// Send this file as a media message (image, video, audio, document by its type).
+    #[arg(long)]
+    pub file: Option<std::path::PathBuf>,
     /// Sender's WhatsApp number (E.164 digits).
     #[arg(long, default_value = "79051234567")]
     pub from: String,
@@ -69,6 +73,9 @@ pub struct ReplyArgs {
     /// Write the comment without notifying the contact (stays internal).
     #[arg(long)]
     pub internal: bool,
+    /// Attach this file to the comment.
+    #[arg(long)]
+    pub file: Option<std::path::PathBuf>,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub bridge: String,
 }

@@ -31,12 +31,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             (cfg, Some(p), Some(g))
         }
     };
-    let app = shared::bootstrap::app_from_local(config).await.map_err(|e| e.to_string())?;
-    let ctx = Ctx { app: Arc::new(app), planfix, graph };
+    let (app, jobs) = shared::bootstrap::app_from_local(config, &format!("http://{}", args.listen)).await.map_err(|e| e.to_string())?;
+    let app = Arc::new(app);
+    // The file relay runs in this process, fed by the in-process queue (SQS's stand-in).
+    tokio::spawn(shared::local_worker::run(app.clone(), jobs));
+    let ctx = Ctx { app, planfix, graph };
     let router = Router::new()
         .route("/sim/planfix", get(planfix_state))
         .route("/sim/whatsapp", get(whatsapp_state))
         .route("/sim/planfix/reply", axum::routing::post(planfix_reply))
+        .route("/sim/planfix/file", axum::routing::post(planfix_file))
+        .route("/sim/whatsapp/media", axum::routing::post(whatsapp_media))
         .fallback(bridge)
         .with_state(ctx);
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -61,7 +66,12 @@ async fn start_simulators(args: &ServeArgs) -> Result<(LocalConfig, PlanfixSim, 
     // The simulators start empty, so the links of an earlier session would point nowhere.
     let _ = std::fs::remove_file(&args.sim_store);
     tracing::info!(%planfix_url, %graph_url, "simulation mode: account `demo` uses the built-in simulators");
-    let config = LocalConfig { store: StoreConfig::File { path: args.sim_store.clone() }, accounts: vec![demo_account(planfix_url, graph_url)] };
+    let files = shared::config::FilesConfig { dir: args.sim_store.with_file_name("sim-files") };
+    let config = LocalConfig {
+        store: StoreConfig::File { path: args.sim_store.clone() },
+        accounts: vec![demo_account(planfix_url, graph_url)],
+        files,
+    };
     Ok((config, planfix, graph))
 }
 
@@ -87,6 +97,34 @@ struct ReplyRequest {
     task: Option<i64>,
     text: String,
     notify_contact: bool,
+    #[serde(default)]
+    file_ids: Vec<i64>,
+}
+
+#[derive(serde::Deserialize)]
+struct FileQuery {
+    name: String,
+    #[serde(default)]
+    mime: Option<String>,
+}
+
+/// Puts a file into the simulated Planfix (as an employee's upload would), for `reply --file`.
+async fn planfix_file(State(ctx): State<Ctx>, axum::extract::Query(q): axum::extract::Query<FileQuery>, body: bytes::Bytes) -> Response {
+    match &ctx.planfix {
+        Some(sim) => Json(serde_json::json!({ "id": sim.add_file(&q.name, body.to_vec()) })).into_response(),
+        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+    }
+}
+
+/// Puts a media file into the simulated WhatsApp (as a user's upload would), for `send --file`.
+async fn whatsapp_media(State(ctx): State<Ctx>, axum::extract::Query(q): axum::extract::Query<FileQuery>, body: bytes::Bytes) -> Response {
+    match &ctx.graph {
+        Some(sim) => {
+            let mime = q.mime.unwrap_or_else(|| "application/octet-stream".into());
+            Json(serde_json::json!({ "id": sim.add_media(body.to_vec(), &mime) })).into_response()
+        }
+        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+    }
 }
 
 /// A Planfix employee (user 1) comments in the task; then the simulated scenario "comment added →
@@ -100,7 +138,7 @@ async fn planfix_reply(State(ctx): State<Ctx>, Json(req): Json<ReplyRequest>) ->
         return (http::StatusCode::BAD_REQUEST, "no such task; send a WhatsApp message first").into_response();
     };
     let contact: Vec<i64> = task.assigner.strip_prefix("contact:").and_then(|c| c.parse().ok()).filter(|_| req.notify_contact).into_iter().collect();
-    let comment = sim.add_employee_comment(task.id, 1, &req.text, &contact);
+    let comment = sim.add_employee_comment_with_files(task.id, 1, &req.text, &contact, &req.file_ids);
     let scenario = http::Request::post("/planfix/demo")
         .header("content-type", "application/json")
         .header("x-bridge-token", DEMO_PLANFIX_HOOK_SECRET)

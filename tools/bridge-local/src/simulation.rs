@@ -52,7 +52,22 @@ fn now() -> (i64, u128) {
 pub async fn send(args: SendArgs) -> Result<(), String> {
     let (secs, nanos) = now();
     let sender = Sender { wa_id: args.from.clone(), profile_name: args.name.clone() };
-    let payload = webhook::text_message(&demo_business(), &sender, &format!("wamid.local{nanos}"), secs, &args.text);
+    let wamid = format!("wamid.local{nanos}");
+    let payload = match &args.file {
+        None => webhook::text_message(&demo_business(), &sender, &wamid, secs, &args.text),
+        Some(path) => {
+            let (media_id, mime, name) = upload(&args.bridge, "whatsapp/media", path).await?;
+            let kind = match mime.split('/').next() {
+                Some("image") => "image",
+                Some("video") => "video",
+                Some("audio") => "audio",
+                _ => "document",
+            };
+            let caption = Some(args.text.as_str()).filter(|t| !t.is_empty() && kind != "audio");
+            let filename = Some(name.as_str()).filter(|_| kind == "document");
+            webhook::media_message(&demo_business(), &sender, &wamid, secs, kind, &media_id, &mime, caption, filename, false)
+        }
+    };
     let body = payload.to_string();
     let url = format!("{}/webhooks/meta/{DEMO_ACCOUNT}", args.bridge.trim_end_matches('/'));
     let resp = reqwest::Client::new()
@@ -84,9 +99,36 @@ pub async fn show(args: ShowArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Uploads a local file into one of the simulators; returns (id, mime, file name).
+async fn upload(bridge: &str, page: &str, path: &std::path::Path) -> Result<(String, String, String), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file").to_owned();
+    let mime = mime_guess::from_path(path).first_or_octet_stream().essence_str().to_owned();
+    let url = format!("{}/sim/{page}", bridge.trim_end_matches('/'));
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .query(&[("name", name.as_str()), ("mime", mime.as_str())])
+        .body(bytes)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let value: serde_json::Value = resp.json().await.map_err(|e| format!("unexpected answer from {url}: {e}"))?;
+    let id = match &value["id"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return Err(format!("no id in {value}")),
+    };
+    Ok((id, mime, name))
+}
+
 pub async fn reply(args: ReplyArgs) -> Result<(), String> {
     let url = format!("{}/sim/planfix/reply", args.bridge.trim_end_matches('/'));
-    let body = serde_json::json!({ "task": args.task, "text": args.text, "notify_contact": !args.internal });
+    let mut file_ids = Vec::new();
+    if let Some(path) = &args.file {
+        let (id, _, _) = upload(&args.bridge, "planfix/file", path).await?;
+        file_ids.push(id.parse::<i64>().map_err(|e| e.to_string())?);
+    }
+    let body = serde_json::json!({ "task": args.task, "text": args.text, "notify_contact": !args.internal, "file_ids": file_ids });
     let resp = reqwest::Client::new().post(&url).json(&body).send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();

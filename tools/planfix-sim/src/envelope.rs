@@ -16,6 +16,10 @@ pub(crate) mod code {
     pub const CONTACT_NOT_FOUND: i64 = 2000;
     pub const CONTACT_NAME_EMPTY: i64 = 2006;
     pub const COMMENT_NOT_FOUND: i64 = 5000;
+    pub const FILE_NOT_FOUND: i64 = 7000;
+    pub const FILE_UPLOAD_FAILED: i64 = 7001;
+    /// The file is larger than the plan allows.
+    pub const FILE_TOO_LARGE: i64 = 7002;
 }
 
 /// A failed call, answered with the fail envelope.

@@ -1,5 +1,7 @@
 //! Middleware in front of every route: records the request, checks the token, checks the
 //! request against the spec, injects faults, and hands the parsed body to the handler.
+//! Multipart bodies (file uploads, up to 100 MB) are not buffered: they reach the handler as the
+//! original stream.
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{FromRequestParts, MatchedPath, Query, Request, State};
@@ -12,7 +14,7 @@ use serde_json::Value;
 
 use crate::envelope::{code, fail, ApiError};
 use crate::model::{Failure, RecordedRequest};
-use crate::spec::Rejection;
+use crate::spec::{BodyKind, Rejection};
 use crate::PlanfixSim;
 
 /// Far above Planfix's 64 KB comment limit; a guard against runaway clients only.
@@ -57,17 +59,25 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
     let query = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri).map(|q| q.0);
-    let bytes = to_bytes(body, MAX_BODY_BYTES).await;
-    let parsed = match &bytes {
-        Ok(bytes) => parse_body(&parts.headers, bytes),
-        Err(_) => Err(format!(
+    let multipart = multipart_type(&parts.headers);
+    let (bytes, streamed) = match multipart {
+        Some(_) => (Ok(Bytes::new()), Some(body)),
+        None => (to_bytes(body, MAX_BODY_BYTES).await, None),
+    };
+    let parsed = match (&bytes, &multipart) {
+        (_, Some(_)) => Ok(None),
+        (Ok(bytes), None) => parse_body(&parts.headers, bytes),
+        (Err(_), None) => Err(format!(
             "the body is unreadable or larger than {MAX_BODY_BYTES} bytes"
         )),
     };
-    let recorded_body = match (&parsed, &bytes) {
-        (Ok(json), _) => json.clone(),
-        (Err(_), Ok(bytes)) => Some(Value::String(String::from_utf8_lossy(bytes).into_owned())),
-        (Err(_), Err(_)) => None,
+    let recorded_body = match (&parsed, &bytes, &multipart) {
+        (_, _, Some(content_type)) => Some(Value::String(format!("<{content_type} body, streamed>"))),
+        (Ok(json), _, None) => json.clone(),
+        (Err(_), Ok(bytes), None) => {
+            Some(Value::String(String::from_utf8_lossy(bytes).into_owned()))
+        }
+        (Err(_), Err(_), None) => None,
     };
     let index = record(
         &sim,
@@ -86,6 +96,7 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
         path,
         query,
         parsed,
+        multipart,
         route,
     };
     let response = match admitted.admit(&sim, &parts.headers).await {
@@ -94,8 +105,8 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
             parts.extensions.insert(JsonBody(body));
             parts.extensions.insert(QueryPairs(query));
             parts.extensions.insert(SpecKnown(spec_known));
-            let bytes = bytes.unwrap_or_default();
-            let handled = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let body = streamed.unwrap_or_else(|| Body::from(bytes.unwrap_or_default()));
+            let handled = next.run(Request::from_parts(parts, body)).await;
             match after {
                 Some((http, body)) => {
                     let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -117,6 +128,8 @@ struct Admitted {
     path: String,
     query: Result<Vec<(String, String)>, axum::extract::rejection::QueryRejection>,
     parsed: Result<Option<Value>, String>,
+    /// The Content-Type of a multipart body (left unread for the handler).
+    multipart: Option<String>,
     /// The simulator's route that matched, if any.
     route: Option<String>,
 }
@@ -133,6 +146,7 @@ impl Admitted {
             path,
             query,
             parsed,
+            multipart,
             route,
         } = self;
         let query = match query {
@@ -168,7 +182,11 @@ impl Admitted {
         };
         let mut spec_known = false;
         if let Some(spec) = sim.spec() {
-            match spec.check_request(&method, &path, &query, body.as_ref()) {
+            let kind = match &multipart {
+                Some(content_type) => BodyKind::Multipart(content_type),
+                None => BodyKind::Json(body.as_ref()),
+            };
+            match spec.check_body_kind(&method, &path, &query, kind) {
                 // e.g. `/task/templates` is its own operation, not `/task/{id}` with id "templates".
                 // (Under `nest("/rest")` the matched route carries the prefix.)
                 Ok(template)
@@ -244,8 +262,16 @@ fn authorized(token: &str, headers: &HeaderMap, method: &str, query: &[(String, 
     bearer || in_query
 }
 
-/// Empty → `None`. Multipart bodies (file uploads) are not parsed; they reach the handler, which
-/// answers "not simulated". Anything else must be JSON.
+/// The Content-Type when it is `multipart/*` (such bodies are streamed, never parsed here).
+fn multipart_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"))
+        .map(str::to_owned)
+}
+
+/// Empty → `None`; anything else must be JSON (multipart bodies never get here).
 fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -254,9 +280,6 @@ fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>, Strin
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if content_type.starts_with("multipart/") {
-        return Ok(None);
-    }
     if !content_type.is_empty() && !content_type.contains("json") {
         return Err(format!(
             "Content-Type is {content_type:?}, not application/json"

@@ -2,11 +2,11 @@
 //!
 //! - [`SpecValidator`] compiles Planfix's published OpenAPI spec (`swagger.json`, loaded at
 //!   runtime) and rejects any request the spec does not allow.
-//! - [`PlanfixSim`] serves the calls the bridge makes (contacts, tasks, statuses, comments) on
+//! - [`PlanfixSim`] serves the calls the bridge makes (contacts, tasks, statuses, comments, files) on
 //!   an in-memory state, with Planfix's envelopes and error codes, and records every request.
 //!
-//! Ids: contacts count from 1, tasks from 101 and comments from 1001, so that an id of the wrong
-//! kind is unlikely to name an existing object.
+//! Ids: contacts count from 1, tasks from 101, comments from 1001 and files from 50001, so that
+//! an id of the wrong kind is unlikely to name an existing object.
 
 mod envelope;
 mod gate;

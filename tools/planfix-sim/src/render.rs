@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use crate::model::{Comment, Contact, Task};
-use crate::state::{process_status, ProcessStatus, State};
+use crate::state::{process_status, ProcessStatus, State, StoredFile};
 
 /// Keeps `id` plus the comma-separated `fields`; without `fields` only `id` comes back (the
 /// simulator is deliberately stingy, so that a missing `fields` shows up in tests).
@@ -86,7 +86,15 @@ pub(crate) fn comment(state: &State, comment: &Comment) -> Map<String, Value> {
             .cloned()
             .unwrap_or(Value::Null),
     };
-    let files: Vec<Value> = comment.files.iter().map(|id| json!({ "id": id })).collect();
+    // `FileResponse`; ids that name no stored file (attached unchecked on creation) keep only the id.
+    let files: Vec<Value> = comment
+        .files
+        .iter()
+        .map(|id| match state.files.get(id) {
+            Some(stored) => Value::Object(file(stored)),
+            None => json!({ "id": id }),
+        })
+        .collect();
     let mut full = object(json!({
         "id": comment.id,
         "dateTime": date_time,
@@ -106,6 +114,15 @@ pub(crate) fn comment(state: &State, comment: &Comment) -> Map<String, Value> {
         full.insert("sourceObjectId".to_owned(), Value::from(source.clone()));
     }
     full
+}
+
+/// `FileResponse`.
+pub(crate) fn file(file: &StoredFile) -> Map<String, Value> {
+    object(json!({
+        "id": file.id,
+        "name": file.name,
+        "size": file.bytes.len(),
+    }))
 }
 
 /// `PeopleResponse`: named users and groups. Of the roles only `assigner` resolves to a person,

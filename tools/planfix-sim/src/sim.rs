@@ -3,6 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use axum::body::Bytes;
 use axum::Router;
 use serde_json::{json, Value};
 
@@ -107,6 +108,19 @@ impl PlanfixSim {
         html: &str,
         notify_contact_ids: &[i64],
     ) -> i64 {
+        self.add_employee_comment_with_files(task_id, owner_user_id, html, notify_contact_ids, &[])
+    }
+
+    /// Like [`Self::add_employee_comment`], with files attached (ids from [`Self::add_file`] or
+    /// uploads).
+    pub fn add_employee_comment_with_files(
+        &self,
+        task_id: i64,
+        owner_user_id: i64,
+        html: &str,
+        notify_contact_ids: &[i64],
+        file_ids: &[i64],
+    ) -> i64 {
         let users: Vec<Value> = notify_contact_ids
             .iter()
             .map(|id| json!({ "id": format!("contact:{id}") }))
@@ -118,12 +132,43 @@ impl PlanfixSim {
             owner: format!("user:{owner_user_id}"),
             recipients: json!({ "users": users }),
             source_object_id: None,
-            files: Vec::new(),
+            files: file_ids.to_vec(),
             date_time: None,
             is_hidden: false,
             from_type: "Planfix".to_owned(),
         };
         self.lock().insert_comment(comment, time_point_now())
+    }
+
+    /// Seeds a file as if uploaded (content type from the extension); returns its id.
+    pub fn add_file(&self, name: &str, bytes: Vec<u8>) -> i64 {
+        let content_type = crate::routes::content_type_for(name).to_owned();
+        self.lock()
+            .insert_file(name.to_owned(), content_type, Bytes::from(bytes))
+    }
+
+    /// A stored file's name and bytes.
+    pub fn file(&self, id: i64) -> Option<(String, Vec<u8>)> {
+        self.lock()
+            .files
+            .get(&id)
+            .map(|file| (file.name.clone(), file.bytes.to_vec()))
+    }
+
+    /// The per-file upload limit (default 100 MB, paid plans); larger uploads get code 7002.
+    pub fn set_max_file_size(&self, bytes: u64) {
+        self.lock().max_file_bytes = bytes;
+    }
+
+    /// Requests to the storage URLs `/file/{id}/download` redirects to.
+    pub fn storage_requests(&self) -> usize {
+        self.lock().storage_requests
+    }
+
+    /// Requests to the storage URLs that carried an `Authorization` header: a client that
+    /// forwards the Planfix token past the redirect leaks it to the storage host.
+    pub fn storage_requests_with_auth(&self) -> usize {
+        self.lock().storage_requests_with_auth
     }
 
     /// Every request received, in arrival order.
@@ -147,13 +192,26 @@ impl PlanfixSim {
         self.lock().targeted_failures.push((method.to_owned(), path_fragment.to_owned(), n, failure));
     }
 
-    /// Contacts, tasks and comments as JSON.
+    /// Contacts, tasks, comments and files (name and size, not the bytes) as JSON.
     pub fn snapshot(&self) -> Value {
         let state = self.lock();
+        let files: Vec<Value> = state
+            .files
+            .values()
+            .map(|file| {
+                json!({
+                    "id": file.id,
+                    "name": file.name,
+                    "size": file.bytes.len(),
+                    "contentType": file.content_type,
+                })
+            })
+            .collect();
         json!({
             "contacts": state.contacts.values().collect::<Vec<_>>(),
             "tasks": state.tasks.values().collect::<Vec<_>>(),
             "comments": state.comments.values().collect::<Vec<_>>(),
+            "files": files,
         })
     }
 

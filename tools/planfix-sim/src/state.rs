@@ -1,6 +1,8 @@
-//! In-memory Planfix account: contacts, tasks, comments, plus the request log.
+//! In-memory Planfix account: contacts, tasks, comments, files, plus the request log.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use axum::body::Bytes;
 
 use serde_json::Value;
 
@@ -61,6 +63,18 @@ pub(crate) const TOKEN_USER: &str = "user:1";
 const FIRST_CONTACT_ID: i64 = 1;
 const FIRST_TASK_ID: i64 = 101;
 const FIRST_COMMENT_ID: i64 = 1001;
+const FIRST_FILE_ID: i64 = 50_001;
+
+/// Planfix's per-file limit on paid and premium plans (NOTES.md 7).
+pub(crate) const PAID_PLAN_MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+
+/// An uploaded or seeded file. The bytes stay in memory: the simulator is a test fake.
+pub(crate) struct StoredFile {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Bytes,
+}
 
 pub(crate) struct State {
     pub contacts: BTreeMap<i64, Contact>,
@@ -68,9 +82,17 @@ pub(crate) struct State {
     pub comments: BTreeMap<i64, Comment>,
     /// When each comment was created (a `TimePoint`), answered when no `dateTime` was sent.
     pub comment_created: HashMap<i64, Value>,
+    pub files: BTreeMap<i64, StoredFile>,
+    /// Opaque tokens of the storage URLs handed out by `/file/{id}/download` → file id.
+    pub storage_tokens: HashMap<String, i64>,
+    /// Requests to the storage URLs, and how many of them carried an `Authorization` header.
+    pub storage_requests: usize,
+    pub storage_requests_with_auth: usize,
+    pub max_file_bytes: u64,
     next_contact_id: i64,
     next_task_id: i64,
     next_comment_id: i64,
+    next_file_id: i64,
     pub requests: Vec<RecordedRequest>,
     pub violations: Vec<String>,
     pub failures: VecDeque<Failure>,
@@ -85,9 +107,15 @@ impl State {
             tasks: BTreeMap::new(),
             comments: BTreeMap::new(),
             comment_created: HashMap::new(),
+            files: BTreeMap::new(),
+            storage_tokens: HashMap::new(),
+            storage_requests: 0,
+            storage_requests_with_auth: 0,
+            max_file_bytes: PAID_PLAN_MAX_FILE_BYTES,
             next_contact_id: FIRST_CONTACT_ID,
             next_task_id: FIRST_TASK_ID,
             next_comment_id: FIRST_COMMENT_ID,
+            next_file_id: FIRST_FILE_ID,
             requests: Vec::new(),
             violations: Vec::new(),
             failures: VecDeque::new(),
@@ -121,6 +149,20 @@ impl State {
         let id = comment.id;
         self.comments.insert(id, comment);
         self.comment_created.insert(id, created);
+        id
+    }
+
+    pub fn insert_file(&mut self, name: String, content_type: String, bytes: Bytes) -> i64 {
+        let id = next(&mut self.next_file_id);
+        self.files.insert(
+            id,
+            StoredFile {
+                id,
+                name,
+                content_type,
+                bytes,
+            },
+        );
         id
     }
 

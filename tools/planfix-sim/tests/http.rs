@@ -374,3 +374,178 @@ async fn without_a_spec_unrouted_requests_are_violations() {
     assert_eq!(api.get("/ping").await.0, StatusCode::OK);
     assert_eq!(api.sim.violations().len(), 2, "{:#?}", api.sim.violations());
 }
+
+fn file_part(name: &str, bytes: Vec<u8>, mime: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str(mime)
+        .expect("mime")
+}
+
+impl Api {
+    async fn upload(&self, form: reqwest::multipart::Form) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/file/", self.base))
+            .bearer_auth(TOKEN)
+            .multipart(form)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn files_upload_read_download_and_attach() {
+    let api = Api::start(spec()).await;
+    // Above the gate's 4 MB JSON limit and axum's 2 MB default: the upload must be streamed.
+    let photo: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let form = reqwest::multipart::Form::new().part("file", file_part("photo.jpg", photo.clone(), "image/jpeg"));
+    let (status, body) = api.upload(form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["result"], "success");
+    let id = body["id"].as_i64().expect("file id");
+    assert_eq!(api.sim.file(id), Some(("photo.jpg".to_owned(), photo.clone())));
+
+    let (status, info) = api.get(&format!("/file/{id}?fields=id,name,size")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info, json!({"result": "success", "file": {"id": id, "name": "photo.jpg", "size": photo.len()}}));
+    let (status, missing) = api.get("/file/1?fields=id,name").await;
+    assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(7000)));
+
+    // Download: a 302 to a storage URL outside /rest that needs no token.
+    let manual = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let redirect = manual
+        .get(format!("{}/file/{id}/download", api.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(redirect.status(), StatusCode::FOUND);
+    let location = redirect
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    assert!(location.starts_with(&api.base.replace("/rest", "/download-storage/")), "{location}");
+    let stored = manual.get(&location).send().await.expect("send");
+    assert_eq!(stored.status(), StatusCode::OK);
+    assert_eq!(stored.headers()["content-type"], "image/jpeg");
+    assert_eq!(stored.headers()["content-length"], photo.len().to_string().as_str());
+    assert_eq!(stored.bytes().await.expect("bytes").as_ref(), photo.as_slice());
+    assert_eq!((api.sim.storage_requests(), api.sim.storage_requests_with_auth()), (1, 0));
+    // A client that forwards the bearer header past the redirect is noticed.
+    let leaked = manual.get(&location).bearer_auth(TOKEN).send().await.expect("send");
+    assert_eq!(leaked.status(), StatusCode::OK);
+    assert_eq!((api.sim.storage_requests(), api.sim.storage_requests_with_auth()), (2, 1));
+    let unknown = manual
+        .get(api.base.replace("/rest", "/download-storage/nope"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let (status, missing) = api.get("/file/1/download").await;
+    assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(7000)));
+
+    // Comment files: seeded, read back as `FileResponse`, replaced by an update.
+    let note = api.sim.add_file("note.txt", b"hello".to_vec());
+    let (_, created) = api.post("/task/", json!({"name": "t"})).await;
+    let task = created["id"].as_i64().expect("task id");
+    let comment = api.sim.add_employee_comment_with_files(task, 7, "<p>see file</p>", &[], &[note]);
+    let (_, read) = api.get(&format!("/comment/{comment}?fields=id,description,files")).await;
+    assert_eq!(
+        read["comment"],
+        json!({"id": comment, "description": "<p>see file</p>", "files": [{"id": note, "name": "note.txt", "size": 5}]})
+    );
+    let (status, updated) = api
+        .post(
+            &format!("/task/{task}/comments/{comment}"),
+            json!({"description": "<p>two files</p>", "files": [{"id": note}, {"id": id}]}),
+        )
+        .await;
+    assert_eq!((status, updated), (StatusCode::OK, json!({"result": "success"})));
+    let stored = api.sim.comments(task);
+    assert_eq!((stored[0].description.as_str(), stored[0].files.clone()), ("<p>two files</p>", vec![note, id]));
+    let (status, missing) = api
+        .post(&format!("/task/{task}/comments/999999"), json!({"description": "x"}))
+        .await;
+    assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(5000)));
+    let (status, missing) = api
+        .post(&format!("/task/{task}/comments/{comment}"), json!({"files": [{"id": 4}]}))
+        .await;
+    assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(7000)));
+
+    assert_eq!(
+        api.sim.snapshot()["files"],
+        json!([{"id": id, "name": "photo.jpg", "size": photo.len(), "contentType": "image/jpeg"},
+               {"id": note, "name": "note.txt", "size": 5, "contentType": "text/plain"}])
+    );
+    assert_eq!(api.sim.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn file_upload_refusals() {
+    let spec = spec();
+    let with_spec = spec.is_some();
+    let api = Api::start(spec).await;
+    let form = || reqwest::multipart::Form::new();
+
+    let (status, body) = api.upload(form().text("other", "x")).await;
+    assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!(7001)), "{body}");
+    let nameless = reqwest::multipart::Part::bytes(vec![1, 2, 3]);
+    let (status, body) = api.upload(form().part("file", nameless)).await;
+    assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!(7001)), "{body}");
+
+    // Over the plan's limit: refused with 7002 after the body was read (no reset connection).
+    api.sim.set_max_file_size(64 * 1024);
+    let big = form().part("file", file_part("big.bin", vec![7; 200 * 1024], "application/octet-stream"));
+    let (status, body) = api.upload(big).await;
+    assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!(7002)), "{body}");
+    let fits = form().part("file", file_part("small.bin", vec![7; 64 * 1024], "application/octet-stream"));
+    assert_eq!(api.upload(fits).await.0, StatusCode::OK);
+    assert_eq!(api.sim.snapshot()["files"].as_array().map(Vec::len), Some(1));
+
+    let anonymous = api
+        .client
+        .post(format!("{}/file/", api.base))
+        .multipart(form().part("file", file_part("a.txt", b"a".to_vec(), "text/plain")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(api.sim.violations().is_empty(), "{:#?}", api.sim.violations());
+    if !with_spec {
+        return;
+    }
+
+    // The spec takes only multipart/form-data on /file/, and no multipart elsewhere.
+    let (status, body) = api.post("/file/", json!({"file": "x"})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!(30)), "{body}");
+    let mixed = api
+        .client
+        .post(format!("{}/file/", api.base))
+        .bearer_auth(TOKEN)
+        .header("content-type", "multipart/mixed; boundary=b")
+        .body("--b--\r\n")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(mixed.status(), StatusCode::BAD_REQUEST);
+    let elsewhere = api
+        .client
+        .post(format!("{}/task/", api.base))
+        .bearer_auth(TOKEN)
+        .multipart(form().text("name", "t"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(elsewhere.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(api.sim.violations().len(), 3, "{:#?}", api.sim.violations());
+    assert!(api.sim.tasks().is_empty());
+}

@@ -1,9 +1,11 @@
 //! Meta WhatsApp Cloud API: webhook authentication (`X-Hub-Signature-256`, verify handshake)
-//! and payload normalization; sending text messages.
+//! and payload normalization; sending text messages; media download and file sending.
 
+mod media;
 mod payload;
 mod sender;
 mod webhook;
 
+pub use media::meta_limit;
 pub use sender::MetaSender;
 pub use webhook::MetaWebhook;

@@ -1,5 +1,6 @@
 //! Sending text through the Graph API: `POST /{version}/{phone_number_id}/messages` (NOTES 2.4),
-//! errors mapped to [`SendFailure`] by Meta's `code` (NOTES 2.6).
+//! errors mapped to [`SendFailure`] by Meta's `code` (NOTES 2.6). The same struct sends and fetches
+//! media (`media.rs`), reusing the client, token and error mapping defined here.
 
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -14,22 +15,52 @@ use crate::ports::{ProviderSender, SendFailure};
 const MAX_TEXT_CHARS: usize = 4096;
 
 pub struct MetaSender {
-    http: reqwest::Client,
-    /// `{graph_base_url}/{graph_api_version}/{phone_number_id}/messages`; holds no secret.
+    pub(super) http: reqwest::Client,
+    /// `{graph_base_url}/{graph_api_version}`; the root of media ids. Holds no secret.
+    pub(super) graph_url: String,
+    /// `{graph_url}/{phone_number_id}/messages`.
     messages_url: String,
-    access_token: Secret,
+    /// `{graph_url}/{phone_number_id}/media`.
+    pub(super) media_url: String,
+    pub(super) access_token: Secret,
 }
 
 impl MetaSender {
     /// `http` is shared across accounts (connection reuse); its timeouts bound each send.
     pub fn new(http: reqwest::Client, cfg: &MetaConfig) -> Self {
-        let messages_url = format!(
-            "{}/{}/{}/messages",
-            cfg.graph_base_url.trim_end_matches('/'),
-            cfg.graph_api_version.trim_matches('/'),
-            cfg.phone_number_id
-        );
-        Self { http, messages_url, access_token: cfg.access_token.clone() }
+        let graph_url =
+            format!("{}/{}", cfg.graph_base_url.trim_end_matches('/'), cfg.graph_api_version.trim_matches('/'));
+        let messages_url = format!("{graph_url}/{}/messages", cfg.phone_number_id);
+        let media_url = format!("{graph_url}/{}/media", cfg.phone_number_id);
+        Self { http, graph_url, messages_url, media_url, access_token: cfg.access_token.clone() }
+    }
+
+    /// `POST …/messages` with a complete message body; Ok = `messages[0].id` (the wamid).
+    pub(super) async fn post_message(&self, body: &serde_json::Value) -> Result<String, SendFailure> {
+        let resp = self
+            .http
+            .post(&self.messages_url)
+            .bearer_auth(self.access_token.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        tracing::debug!(status = status.as_u16(), "meta send");
+        if !status.is_success() {
+            return Err(classify(status, &bytes));
+        }
+        // A 2xx means Meta accepted the message: an unreadable answer must not trigger a resend.
+        serde_json::from_slice::<Sent>(&bytes)
+            .ok()
+            .and_then(|sent| sent.messages.into_iter().next())
+            .map(|m| m.id)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| SendFailure::Rejected {
+                code: None,
+                reason: format!("HTTP {status} without messages[0].id; the message may have been sent"),
+            })
     }
 }
 
@@ -56,35 +87,12 @@ impl ProviderSender for MetaSender {
             // Comments often hold Planfix links; a preview card would be noise.
             "text": { "preview_url": false, "body": text },
         });
-        let resp = self
-            .http
-            .post(&self.messages_url)
-            .bearer_auth(self.access_token.expose())
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(transport)?;
-        tracing::debug!(status = status.as_u16(), "meta send");
-        if !status.is_success() {
-            return Err(classify(status, &bytes));
-        }
-        // A 2xx means Meta accepted the message: an unreadable answer must not trigger a resend.
-        serde_json::from_slice::<Sent>(&bytes)
-            .ok()
-            .and_then(|sent| sent.messages.into_iter().next())
-            .map(|m| m.id)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| SendFailure::Rejected {
-                code: None,
-                reason: format!("HTTP {status} without messages[0].id; the message may have been sent"),
-            })
+        self.post_message(&body).await
     }
 }
 
 /// Network-level failure; `without_url` keeps the endpoint out of logs and stored errors.
-fn transport(e: reqwest::Error) -> SendFailure {
+pub(super) fn transport(e: reqwest::Error) -> SendFailure {
     SendFailure::Transient { reason: e.without_url().to_string() }
 }
 
@@ -121,7 +129,7 @@ struct ErrorData {
 
 /// Maps a non-2xx answer: by Meta's `code` when the envelope is there (Meta advises keying on
 /// `code` and `error_data.details`, never on titles), else by HTTP status.
-fn classify(status: StatusCode, body: &[u8]) -> SendFailure {
+pub(super) fn classify(status: StatusCode, body: &[u8]) -> SendFailure {
     let Some(err) = serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| e.error) else {
         let reason = format!("HTTP {status} without a Graph error envelope");
         return if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {

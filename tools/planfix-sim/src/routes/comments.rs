@@ -1,4 +1,5 @@
-//! `POST /task/{id}/comments/`, `POST /task/{id}/comments/list`, `GET /comment/{id}`.
+//! `POST /task/{id}/comments/`, `POST /task/{id}/comments/list`,
+//! `POST /task/{id}/comments/{commentId}`, `GET /comment/{id}`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::request::{as_int, existing_person, page, parse, IdRef};
-use crate::envelope::{code, created, success_with, ApiError};
+use crate::envelope::{code, created, success, success_with, ApiError};
 use crate::gate::{JsonBody, QueryPairs};
 use crate::model::Comment;
 use crate::render::{self, select_fields, time_point_now};
@@ -25,6 +26,16 @@ struct CommentWrite {
     files: Vec<IdRef>,
     date_time: Option<Value>,
     is_hidden: bool,
+}
+
+/// The members of `CommentUpdateRequest` the simulator keeps; absent members stay unchanged.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct CommentUpdate {
+    description: Option<String>,
+    recipients: Option<Value>,
+    files: Option<Vec<IdRef>>,
+    is_hidden: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -88,6 +99,69 @@ pub(super) async fn create(
     };
     let id = state.insert_comment(comment, time_point_now());
     Ok(created(id))
+}
+
+/// A passed `files` list replaces the comment's files (as for tasks, NOTES.md 7); every id must
+/// name an uploaded file (code 7000 otherwise).
+pub(super) async fn update(
+    State(sim): State<PlanfixSim>,
+    Path((task, comment)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let update: CommentUpdate = parse(&body)?;
+    let mut state = sim.lock();
+    let task_id = as_int(&Value::from(task.as_str()))
+        .filter(|id| state.tasks.contains_key(id))
+        .ok_or_else(|| task_not_found(&task))?;
+    let comment_id = as_int(&Value::from(comment.as_str()))
+        .filter(|id| state.comments.get(id).is_some_and(|c| c.task_id == task_id))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                code::COMMENT_NOT_FOUND,
+                format!("Comment not found by id {comment}"),
+            )
+        })?;
+    if let Some(recipients) = &update.recipients {
+        let users = recipients.get("users").and_then(Value::as_array).into_iter().flatten();
+        for user in users.filter_map(|user| user.get("id")) {
+            existing_person(&state, user, "recipient")?;
+        }
+    }
+    let files = match &update.files {
+        Some(list) => {
+            let mut files = Vec::with_capacity(list.len());
+            for file in list {
+                let id = as_int(&file.id)
+                    .filter(|id| state.files.contains_key(id))
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            code::FILE_NOT_FOUND,
+                            format!("File not found by id {}", file.id),
+                        )
+                    })?;
+                files.push(id);
+            }
+            Some(files)
+        }
+        None => None,
+    };
+    if let Some(stored) = state.comments.get_mut(&comment_id) {
+        if let Some(description) = update.description {
+            stored.description = description;
+        }
+        if let Some(recipients) = update.recipients {
+            stored.recipients = recipients;
+        }
+        if let Some(files) = files {
+            stored.files = files;
+        }
+        if let Some(hidden) = update.is_hidden {
+            stored.is_hidden = hidden;
+        }
+    }
+    Ok(success(StatusCode::OK, serde_json::Map::new()))
 }
 
 /// `typeList` `Deleted` is always empty (nothing is deleted); the other lists hold every

@@ -2,11 +2,14 @@
 
 mod comments;
 mod contacts;
+mod files;
 mod process;
 mod request;
 mod tasks;
 
-use axum::extract::{Request, State};
+pub(crate) use files::content_type_for;
+
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::Response;
@@ -31,7 +34,13 @@ pub(crate) fn router(sim: PlanfixSim) -> Router {
         .route("/process/task/{id}/statuses", get(process::statuses))
         .route("/task/{id}/comments/", post(comments::create))
         .route("/task/{id}/comments/list", post(comments::list))
+        // Named as in the spec: the gate compares the matched route with the spec's template.
+        .route("/task/{id}/comments/{commentId}", post(comments::update))
         .route("/comment/{id}", get(comments::get))
+        // The handler enforces the plan's per-file limit itself, while streaming.
+        .route("/file/", post(files::upload).layer(DefaultBodyLimit::disable()))
+        .route("/file/{id}", get(files::get))
+        .route("/file/{id}/download", get(files::download))
         .fallback(not_routed)
         .method_not_allowed_fallback(not_routed)
         // After the fallbacks, so that unrouted requests pass the gate too.
@@ -42,7 +51,14 @@ pub(crate) fn router(sim: PlanfixSim) -> Router {
 /// The router under `/rest`, as the real base URL has it.
 pub(crate) fn rooted(sim: PlanfixSim) -> Router {
     let outside = sim.clone();
+    let storage = sim.clone();
     Router::new()
+        .route(
+            &format!("{}/{{token}}", files::STORAGE_PREFIX),
+            get(move |Path(token): Path<String>, request: Request| {
+                files::storage(storage.clone(), token, request)
+            }),
+        )
         .nest("/rest", router(sim))
         .fallback(move |request: Request| outside_rest(outside.clone(), request))
 }

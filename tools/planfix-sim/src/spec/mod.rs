@@ -1,6 +1,8 @@
 //! Checks requests against Planfix's published OpenAPI 3.0 spec (`swagger.json`, loaded at
 //! runtime). The spec is first repaired ([`normalise`]), then every operation's parameters and
-//! JSON request body are compiled into JSON Schema (draft 2020-12) validators.
+//! JSON request body are compiled into JSON Schema (draft 2020-12) validators. Multipart bodies
+//! (the file upload) are streamed to the handler unread, so for them only the operation and the
+//! media type are checked.
 
 mod fields;
 mod normalise;
@@ -85,6 +87,17 @@ struct RequestBody {
     /// `None` when the body is not JSON (e.g. the multipart file upload).
     schema: Option<jsonschema::Validator>,
     fields: Option<FieldList>,
+    /// The operation accepts `multipart/form-data`.
+    multipart: bool,
+}
+
+/// The request body as the gate saw it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BodyKind<'a> {
+    /// Parsed JSON; `None` when the body is empty.
+    Json(Option<&'a Value>),
+    /// A `multipart/*` body with this Content-Type, not read before the handler.
+    Multipart(&'a str),
 }
 
 impl SpecValidator {
@@ -135,18 +148,19 @@ impl SpecValidator {
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<(), String> {
-        self.check_request(method, path, query, body)
+        self.check_body_kind(method, path, query, BodyKind::Json(body))
             .map(drop)
             .map_err(|rejection| rejection.to_string())
     }
 
-    /// Like [`Self::check`]; on success returns the spec's path template that matched.
-    pub(crate) fn check_request(
+    /// Like [`Self::check`] for either kind of body; on success returns the spec's path template
+    /// that matched.
+    pub(crate) fn check_body_kind(
         &self,
         method: &str,
         path: &str,
         query: &[(String, String)],
-        body: Option<&Value>,
+        body: BodyKind<'_>,
     ) -> Result<&str, Rejection> {
         let method = method.to_ascii_uppercase();
         let (item, path_values) = self.match_path(path).ok_or_else(|| {
@@ -238,7 +252,11 @@ impl Operation {
             .find(|p| p.name == name && p.location == location)
     }
 
-    fn check_body(&self, body: Option<&Value>) -> Result<(), String> {
+    fn check_body(&self, body: BodyKind<'_>) -> Result<(), String> {
+        let body = match body {
+            BodyKind::Json(body) => body,
+            BodyKind::Multipart(content_type) => return self.check_multipart(content_type),
+        };
         let (Some(spec), Some(body)) = (&self.body, body) else {
             return match (&self.body, body) {
                 (None, Some(_)) => Err("the operation takes no request body".to_owned()),
@@ -271,6 +289,27 @@ impl Operation {
                 .map_err(|e| format!("body /fields: {e}"))?;
         }
         Ok(())
+    }
+}
+
+impl Operation {
+    /// The parts are not validated: the handler reads them as a stream.
+    fn check_multipart(&self, content_type: &str) -> Result<(), String> {
+        let media_type = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if media_type != "multipart/form-data" {
+            return Err(format!(
+                "Content-Type {content_type:?} is not multipart/form-data"
+            ));
+        }
+        match &self.body {
+            Some(body) if body.multipart => Ok(()),
+            _ => Err("the operation takes no multipart/form-data body".to_owned()),
+        }
     }
 }
 
@@ -431,10 +470,12 @@ impl<'a> Compiler<'a> {
             .and_then(|schema| schema.pointer("/properties/fields/description"))
             .and_then(Value::as_str)
             .and_then(FieldList::from_description);
+        let multipart = body.pointer("/content/multipart~1form-data").is_some();
         Ok(RequestBody {
             required,
             schema,
             fields,
+            multipart,
         })
     }
 

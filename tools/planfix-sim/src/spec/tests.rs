@@ -346,3 +346,20 @@ fn the_bridges_requests_pass() {
     assert!(post("/task/101/comments/", comment).is_ok());
     assert!(post("/task/101", json!({"status": {"id": 2}})).is_ok());
 }
+
+#[test]
+fn multipart_bodies_need_an_operation_that_takes_them() {
+    use super::{BodyKind, Rejection};
+    let Some(v) = validator() else { return };
+    let form = BodyKind::Multipart("multipart/form-data; boundary=x");
+    assert_eq!(v.check_body_kind("POST", "/file/", &[], form), Ok("/file/"));
+    let mixed = BodyKind::Multipart("multipart/mixed; boundary=x");
+    assert!(matches!(v.check_body_kind("POST", "/file/", &[], mixed), Err(Rejection::Invalid(r)) if r.contains("multipart/mixed")));
+    assert!(matches!(v.check_body_kind("POST", "/task/", &[], form), Err(Rejection::Invalid(_))));
+    assert!(matches!(
+        v.check_body_kind("POST", "/files/", &[], form),
+        Err(Rejection::UnknownOperation(_))
+    ));
+    // The upload is not JSON: a JSON body is refused.
+    assert_rejected(post("/file/", json!({"file": "x"})), "not JSON");
+}
