@@ -81,10 +81,11 @@ async fn duplicate_and_concurrent_notifications_send_once() {
     let mut handles = Vec::new();
     for _ in 0..5 {
         let h = h.clone();
-        handles.push(tokio::spawn(async move { h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await.0 }));
+        handles.push(tokio::spawn(async move { h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await }));
     }
     for handle in handles {
-        assert_eq!(handle.await.unwrap(), 200);
+        let (status, body) = handle.await.unwrap();
+        assert_eq!(status, 200, "{body}");
     }
     assert_eq!(h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await.1["result"], "duplicate");
     assert_eq!(h.graph.sent().len(), 1);
