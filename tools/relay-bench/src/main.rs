@@ -1,0 +1,139 @@
+//! `cargo run --release -p relay-bench [-- <MiB>]` — relays one file of <MiB> (default 100)
+//! WhatsApp → Planfix and one Planfix → WhatsApp with the production relay code and reports
+//! the relay process's peak resident memory (VmHWM from /proc/self/status) and throughput.
+//! The simulators, which hold the files in memory by design, run in a child process so their
+//! memory is not counted.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use meta_sim::{GraphSim, GraphSimConfig};
+use planfix_sim::{PlanfixSim, PlanfixSimConfig};
+use shared::adapters::{DirBlobStore, FileStore, LocalQueue};
+use shared::bootstrap::{build_app, Infra, Tuning};
+use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
+use shared::core::file_relay::handle_job;
+use shared::domain::{AccountId, FileJob, Phone};
+use shared::ports::{NewComment, NewTask};
+
+const TOKEN: &str = "bench";
+const PHONE_NUMBER_ID: &str = "100";
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Child mode: serve both simulators with one file of `size` bytes each, print their URLs and ids.
+async fn serve_simulators(size: usize) {
+    let planfix = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec: None });
+    let graph = GraphSim::new(GraphSimConfig { access_token: TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
+    let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let media_id = graph.add_media(body.clone(), "application/pdf");
+    let contact = planfix.add_contact("Bench", "+79051234567");
+    let _ = contact;
+    let file_id = planfix.add_file("bench.pdf", body);
+    let planfix_url = planfix.serve(None).await.expect("planfix sim");
+    let graph_url = graph.serve(None).await.expect("graph sim");
+    println!("{}", serde_json::json!({ "planfix": planfix_url, "graph": graph_url, "media": media_id, "file": file_id }));
+    // Live until the parent closes our stdin.
+    let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mib: usize = args.iter().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);
+    if args.get(1).map(String::as_str) == Some("--simulators") {
+        return serve_simulators(mib * 1024 * 1024).await;
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let mut child = Command::new(exe)
+        .args(["--simulators", &mib.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start simulators");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("simulator URLs");
+    let info: serde_json::Value = serde_json::from_str(&line).expect("simulator info");
+
+    let dir = std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4()));
+    let account = AccountConfig {
+        id: AccountId::parse("bench").expect("id"),
+        planfix: PlanfixConfig { base_url: info["planfix"].as_str().unwrap_or_default().into(), token: Secret::new(TOKEN), webhook_secret: Secret::new("x") },
+        provider: ProviderConfig::Meta(MetaConfig {
+            app_secret: Secret::new("x"),
+            verify_token: Secret::new("x"),
+            access_token: Secret::new(TOKEN),
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            graph_base_url: info["graph"].as_str().unwrap_or_default().into(),
+            graph_api_version: "v21.0".into(),
+        }),
+        settings: None,
+    };
+    let (queue, _rx) = LocalQueue::new();
+    let infra = Infra {
+        store: Arc::new(FileStore::in_memory()),
+        files: Arc::new(queue),
+        blob: Some(Arc::new(DirBlobStore::new(dir.clone(), "http://127.0.0.1:1".into(), b"k".to_vec()))),
+    };
+    let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
+    let phone = Phone::parse("79051234567").expect("phone");
+    // The task and comment the inbound file is attached to, made through the REST adapter.
+    let acct = app.accounts.values().next().expect("account").clone();
+    let task_id = acct
+        .planfix
+        .create_task(&NewTask { name: "bench".into(), description_html: String::new(), assigner_contact_id: 1, assignee_user_ids: vec![], template_id: None })
+        .await
+        .expect("task");
+    let comment_id = acct
+        .planfix
+        .add_comment(task_id, &NewComment { description_html: "file follows".into(), owner_contact_id: 1, source_object_id: uuid::Uuid::new_v4().to_string() })
+        .await
+        .expect("comment");
+    let baseline = vm_hwm_kib();
+
+    let inbound = FileJob::Inbound {
+        account: AccountId::parse("bench").expect("id"),
+        phone: phone.clone(),
+        message_id: "wamid.bench".into(),
+        task_id,
+        comment_id,
+        caption_html: String::new(),
+        media_id: info["media"].as_str().unwrap_or_default().into(),
+        media_kind: "document".into(),
+        mime_type: Some("application/pdf".into()),
+        filename: Some("bench.pdf".into()),
+    };
+    let started = Instant::now();
+    let inbound_result = handle_job(&app, &inbound, true).await;
+    let inbound_secs = started.elapsed().as_secs_f64();
+    let after_inbound = vm_hwm_kib();
+
+    let outbound = FileJob::Outbound {
+        account: AccountId::parse("bench").expect("id"),
+        phone,
+        task_id,
+        comment_id,
+        file_id: info["file"].as_i64().unwrap_or_default(),
+        author: None,
+    };
+    let started = Instant::now();
+    let outbound_result = handle_job(&app, &outbound, true).await;
+    let outbound_secs = started.elapsed().as_secs_f64();
+    let peak = vm_hwm_kib();
+
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mb = mib as f64;
+    println!("file size: {mib} MiB");
+    println!("inbound  (Meta → S3 stand-in → Planfix upload): {inbound_secs:.2} s, {:.0} MiB/s, result {inbound_result:?}", mb / inbound_secs);
+    println!("outbound (Planfix download → S3 stand-in → Meta upload + send): {outbound_secs:.2} s, {:.0} MiB/s, result {outbound_result:?}", mb / outbound_secs);
+    println!("relay process peak RSS (VmHWM): before {:.1} MiB, after inbound {:.1} MiB, after outbound {:.1} MiB", baseline as f64 / 1024.0, after_inbound as f64 / 1024.0, peak as f64 / 1024.0);
+}
