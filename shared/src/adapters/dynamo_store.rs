@@ -98,6 +98,82 @@ impl DynamoStore {
         Self { client, table: table.into() }
     }
 
+    /// The one lease protocol behind message and job items: take the item's lease if it is not
+    /// done and no live lease exists (an expired one is taken over). The item must exist.
+    async fn claim_lease(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, now: i64, lease_secs: i64)
+        -> Result<ClaimOutcome, StoreError> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET lease_owner = :o, lease_until = :u ADD attempts :one")
+            .condition_expression("attribute_exists(pk) AND #done = :false AND (attribute_not_exists(lease_until) OR lease_until < :now)")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":u", n(now + lease_secs))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match req.send().await {
+            Ok(out) => Ok(ClaimOutcome::Claimed { attempt: out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32 }),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => match ccf.item() {
+                    None => Err(StoreError::Corrupt("claimed an item that was never created".into())),
+                    Some(item) => Ok(if is_done(item) {
+                        ClaimOutcome::Done
+                    } else {
+                        ClaimOutcome::Busy { until: get_i64(item, "lease_until").unwrap_or(now) }
+                    }),
+                },
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    /// Mark done (setting `assignments` with `values`) and drop the lease; only its owner may.
+    async fn complete_lease<const N: usize>(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, assignments: &str, values: [(&str, AttributeValue); N])
+        -> Result<(), StoreError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression(format!("SET #done = :true, {assignments} REMOVE lease_owner, lease_until"))
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":o", s(owner));
+        for (name, value) in values {
+            req = req.expression_attribute_values(name, value);
+        }
+        map_owner_condition(req.send().await.map(|_| ()))
+    }
+
+    /// Give the lease back after a failure; not owning it any more is fine (someone took over).
+    async fn release_lease(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, error: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("SET last_error = :e REMOVE lease_owner, lease_until")
+            .condition_expression("lease_owner = :o")
+            .expression_attribute_values(":e", s(error))
+            .expression_attribute_values(":o", s(owner))
+            .send()
+            .await;
+        match map_owner_condition(result.map(|_| ())) {
+            Err(StoreError::LeaseLost) => Ok(()),
+            other => other,
+        }
+    }
+
     /// Creates the table as `template.yaml` declares it (on-demand, TTL on `expires_at`).
     /// For local runs and tests; on AWS the stack owns the table.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
@@ -166,85 +242,17 @@ impl Store for DynamoStore {
     }
 
     async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
-        let (pk, sk) = msg_key(account, message_id);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET lease_owner = :o, lease_until = :u ADD attempts :one")
-            .condition_expression("attribute_exists(pk) AND #done = :false AND (attribute_not_exists(lease_until) OR lease_until < :now)")
-            .expression_attribute_names("#done", "done")
-            .expression_attribute_values(":o", s(owner))
-            .expression_attribute_values(":u", n(now + lease_secs))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":now", n(now))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                let attempt = out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32;
-                Ok(ClaimOutcome::Claimed { attempt })
-            }
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => {
-                    let Some(item) = ccf.item() else {
-                        return Err(StoreError::Corrupt(format!("message {message_id} was never recorded")));
-                    };
-                    if item.get("done").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false) {
-                        Ok(ClaimOutcome::Done)
-                    } else {
-                        Ok(ClaimOutcome::Busy { until: get_i64(item, "lease_until").unwrap_or(now) })
-                    }
-                }
-                _ => Err(unavailable(e)),
-            },
-        }
+        // Messages exist from intake on; a claim on a missing one is a bug, not a new item.
+        self.claim_lease(msg_key(account, message_id), owner, now, lease_secs).await
     }
 
     async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64) -> Result<(), StoreError> {
-        let (pk, sk) = msg_key(account, message_id);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET #done = :true, task_id = :t, comment_id = :c REMOVE lease_owner, lease_until")
-            .condition_expression("lease_owner = :o")
-            .expression_attribute_names("#done", "done")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":t", n(task_id))
-            .expression_attribute_values(":c", n(comment_id))
-            .expression_attribute_values(":o", s(owner))
-            .send()
-            .await;
-        map_owner_condition(result.map(|_| ()))
+        let values = [(":t", n(task_id)), (":c", n(comment_id))];
+        self.complete_lease(msg_key(account, message_id), owner, "task_id = :t, comment_id = :c", values).await
     }
 
     async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
-        let (pk, sk) = msg_key(account, message_id);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET last_error = :e REMOVE lease_owner, lease_until")
-            .condition_expression("lease_owner = :o")
-            .expression_attribute_values(":e", s(error))
-            .expression_attribute_values(":o", s(owner))
-            .send()
-            .await;
-        // Not owning it any more is fine here: someone else took over.
-        match map_owner_condition(result.map(|_| ())) {
-            Err(StoreError::LeaseLost) => Ok(()),
-            other => other,
-        }
+        self.release_lease(msg_key(account, message_id), owner, error).await
     }
 
     async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError> {
@@ -358,79 +366,35 @@ impl Store for DynamoStore {
     }
 
     async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        // Create, then claim: the claim stays a conditional update of an existing item, the
+        // same single-writer decision as for messages.
         let (pk, sk) = job_key(account, job);
-        let result = self
+        let created = self
             .client
-            .update_item()
+            .put_item()
             .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET lease_owner = :o, lease_until = :u, expires_at = if_not_exists(expires_at, :exp) ADD attempts :one")
-            .condition_expression("(attribute_not_exists(#done) OR #done = :false) AND (attribute_not_exists(lease_until) OR lease_until < :now)")
-            .expression_attribute_names("#done", "done")
-            .expression_attribute_values(":o", s(owner))
-            .expression_attribute_values(":u", n(now + lease_secs))
-            .expression_attribute_values(":exp", n(now + MESSAGE_RETENTION_SECS))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":now", n(now))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .item("pk", pk.clone())
+            .item("sk", sk.clone())
+            .item("done", AttributeValue::Bool(false))
+            .item("attempts", n(0))
+            .item("expires_at", n(now + MESSAGE_RETENTION_SECS))
+            .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(ClaimOutcome::Claimed { attempt: out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32 }),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => {
-                    let item = ccf.item().cloned().unwrap_or_default();
-                    if is_done(&item) {
-                        Ok(ClaimOutcome::Done)
-                    } else {
-                        Ok(ClaimOutcome::Busy { until: get_i64(&item, "lease_until").unwrap_or(now) })
-                    }
-                }
-                _ => Err(unavailable(e)),
-            },
+        if let Err(e) = created {
+            if !matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) {
+                return Err(unavailable(e));
+            }
         }
+        self.claim_lease((pk, sk), owner, now, lease_secs).await
     }
 
     async fn complete_job(&self, account: &AccountId, job: &str, owner: &str, outcome: &str) -> Result<(), StoreError> {
-        let (pk, sk) = job_key(account, job);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET #done = :true, outcome = :out REMOVE lease_owner, lease_until")
-            .condition_expression("lease_owner = :o")
-            .expression_attribute_names("#done", "done")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":out", s(outcome))
-            .expression_attribute_values(":o", s(owner))
-            .send()
-            .await;
-        map_owner_condition(result.map(|_| ()))
+        self.complete_lease(job_key(account, job), owner, "outcome = :out", [(":out", s(outcome))]).await
     }
 
     async fn release_job(&self, account: &AccountId, job: &str, owner: &str, error: &str) -> Result<(), StoreError> {
-        let (pk, sk) = job_key(account, job);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET last_error = :e REMOVE lease_owner, lease_until")
-            .condition_expression("lease_owner = :o")
-            .expression_attribute_values(":e", s(error))
-            .expression_attribute_values(":o", s(owner))
-            .send()
-            .await;
-        match map_owner_condition(result.map(|_| ())) {
-            Err(StoreError::LeaseLost) => Ok(()),
-            other => other,
-        }
+        self.release_lease(job_key(account, job), owner, error).await
     }
 
     async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError> {

@@ -26,14 +26,57 @@ struct State {
     sent: BTreeMap<String, SentItem>,
 }
 
+/// The lease protocol shared by message and job records (same semantics as DynamoDB's).
 #[derive(Clone, Default, Serialize, Deserialize)]
-struct JobRecord {
+struct Lease {
     done: bool,
     attempts: u32,
     lease_owner: Option<String>,
     lease_until: Option<i64>,
-    outcome: Option<String>,
     last_error: Option<String>,
+}
+
+impl Lease {
+    fn claim(&mut self, owner: &str, now: i64, lease_secs: i64) -> ClaimOutcome {
+        if self.done {
+            return ClaimOutcome::Done;
+        }
+        if !lease_free(self.lease_until, now) {
+            return ClaimOutcome::Busy { until: self.lease_until.unwrap_or(now) };
+        }
+        self.attempts += 1;
+        self.lease_owner = Some(owner.to_owned());
+        self.lease_until = Some(now + lease_secs);
+        ClaimOutcome::Claimed { attempt: self.attempts }
+    }
+
+    fn complete(&mut self, owner: &str) -> Result<(), StoreError> {
+        if self.lease_owner.as_deref() != Some(owner) {
+            return Err(StoreError::LeaseLost);
+        }
+        self.done = true;
+        self.lease_owner = None;
+        self.lease_until = None;
+        Ok(())
+    }
+
+    /// False when `owner` no longer holds it (nothing to write).
+    fn release(&mut self, owner: &str, error: &str) -> bool {
+        if self.lease_owner.as_deref() != Some(owner) {
+            return false;
+        }
+        self.lease_owner = None;
+        self.lease_until = None;
+        self.last_error = Some(error.to_owned());
+        true
+    }
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct JobRecord {
+    #[serde(flatten)]
+    lease: Lease,
+    outcome: Option<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -46,14 +89,11 @@ struct SentItem {
 #[derive(Clone, Serialize, Deserialize)]
 struct MessageRecord {
     message: InboundMessage,
-    done: bool,
-    attempts: u32,
-    lease_owner: Option<String>,
-    lease_until: Option<i64>,
+    #[serde(flatten)]
+    lease: Lease,
     received_at: i64,
     task_id: Option<i64>,
     comment_id: Option<i64>,
-    last_error: Option<String>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -111,20 +151,16 @@ impl Store for FileStore {
         let mut st = self.state.lock().await;
         let k = key(account, &msg.id);
         if let Some(existing) = st.messages.get(&k) {
-            return Ok(if existing.done { RecordOutcome::AlreadyDone } else { RecordOutcome::Pending });
+            return Ok(if existing.lease.done { RecordOutcome::AlreadyDone } else { RecordOutcome::Pending });
         }
         st.messages.insert(
             k,
             MessageRecord {
                 message: msg.clone(),
-                done: false,
-                attempts: 0,
-                lease_owner: None,
-                lease_until: None,
+                lease: Lease::default(),
                 received_at: now,
                 task_id: None,
                 comment_id: None,
-                last_error: None,
             },
         );
         self.persist(&st)?;
@@ -137,29 +173,17 @@ impl Store for FileStore {
             .messages
             .get_mut(&key(account, message_id))
             .ok_or_else(|| StoreError::Corrupt(format!("message {message_id} was never recorded")))?;
-        if rec.done {
-            return Ok(ClaimOutcome::Done);
+        let outcome = rec.lease.claim(owner, now, lease_secs);
+        if matches!(outcome, ClaimOutcome::Claimed { .. }) {
+            self.persist(&st)?;
         }
-        if !lease_free(rec.lease_until, now) {
-            return Ok(ClaimOutcome::Busy { until: rec.lease_until.unwrap_or(now) });
-        }
-        rec.attempts += 1;
-        rec.lease_owner = Some(owner.to_owned());
-        rec.lease_until = Some(now + lease_secs);
-        let attempt = rec.attempts;
-        self.persist(&st)?;
-        Ok(ClaimOutcome::Claimed { attempt })
+        Ok(outcome)
     }
 
     async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         let rec = st.messages.get_mut(&key(account, message_id)).ok_or(StoreError::LeaseLost)?;
-        if rec.lease_owner.as_deref() != Some(owner) {
-            return Err(StoreError::LeaseLost);
-        }
-        rec.done = true;
-        rec.lease_owner = None;
-        rec.lease_until = None;
+        rec.lease.complete(owner)?;
         rec.task_id = Some(task_id);
         rec.comment_id = Some(comment_id);
         self.persist(&st)
@@ -167,11 +191,7 @@ impl Store for FileStore {
 
     async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
-        let Some(rec) = st.messages.get_mut(&key(account, message_id)) else { return Ok(()) };
-        if rec.lease_owner.as_deref() == Some(owner) {
-            rec.lease_owner = None;
-            rec.lease_until = None;
-            rec.last_error = Some(error.to_owned());
+        if st.messages.get_mut(&key(account, message_id)).is_some_and(|rec| rec.lease.release(owner, error)) {
             self.persist(&st)?;
         }
         Ok(())
@@ -233,41 +253,24 @@ impl Store for FileStore {
 
     async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
         let mut st = self.state.lock().await;
-        let rec = st.jobs.entry(key(account, job)).or_default();
-        if rec.done {
-            return Ok(ClaimOutcome::Done);
+        let outcome = st.jobs.entry(key(account, job)).or_default().lease.claim(owner, now, lease_secs);
+        if matches!(outcome, ClaimOutcome::Claimed { .. }) {
+            self.persist(&st)?;
         }
-        if !lease_free(rec.lease_until, now) {
-            return Ok(ClaimOutcome::Busy { until: rec.lease_until.unwrap_or(now) });
-        }
-        rec.attempts += 1;
-        rec.lease_owner = Some(owner.to_owned());
-        rec.lease_until = Some(now + lease_secs);
-        let attempt = rec.attempts;
-        self.persist(&st)?;
-        Ok(ClaimOutcome::Claimed { attempt })
+        Ok(outcome)
     }
 
     async fn complete_job(&self, account: &AccountId, job: &str, owner: &str, outcome: &str) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         let rec = st.jobs.get_mut(&key(account, job)).ok_or(StoreError::LeaseLost)?;
-        if rec.lease_owner.as_deref() != Some(owner) {
-            return Err(StoreError::LeaseLost);
-        }
-        rec.done = true;
-        rec.lease_owner = None;
-        rec.lease_until = None;
+        rec.lease.complete(owner)?;
         rec.outcome = Some(outcome.to_owned());
         self.persist(&st)
     }
 
     async fn release_job(&self, account: &AccountId, job: &str, owner: &str, error: &str) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
-        let Some(rec) = st.jobs.get_mut(&key(account, job)) else { return Ok(()) };
-        if rec.lease_owner.as_deref() == Some(owner) {
-            rec.lease_owner = None;
-            rec.lease_until = None;
-            rec.last_error = Some(error.to_owned());
+        if st.jobs.get_mut(&key(account, job)).is_some_and(|rec| rec.lease.release(owner, error)) {
             self.persist(&st)?;
         }
         Ok(())
