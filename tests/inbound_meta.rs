@@ -323,3 +323,21 @@ async fn verification_handshake() {
     assert_eq!(get("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1".into()).await.0, 403);
     assert_eq!(get("hub.mode=subscribe&hub.challenge=1".into()).await.0, 403);
 }
+
+/// The Planfix budget per message (1 request/s per account): a new conversation costs a contact
+/// search, a contact, a task and a comment; a known one a task read and a comment (plus one
+/// status-list read per process per instance).
+#[tokio::test]
+async fn planfix_calls_per_message() {
+    let Some(sample) = sample() else { return };
+    let h = Harness::start(Settings::default()).await;
+    let calls = |h: &Harness| h.planfix.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
+    assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.c1", FROM, 1_700_000_000, "one")).await.0, 200);
+    let first = calls(&h);
+    assert_eq!(first, vec!["POST /contact/list", "POST /contact/", "POST /task/", "POST /task/101/comments/"], "{first:?}");
+    assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.c2", FROM, 1_700_000_001, "two")).await.0, 200);
+    assert_eq!(calls(&h)[first.len()..], ["GET /task/101", "GET /process/task/1/statuses", "POST /task/101/comments/"]);
+    let so_far = calls(&h).len();
+    assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.c3", FROM, 1_700_000_002, "three")).await.0, 200);
+    assert_eq!(calls(&h)[so_far..], ["GET /task/101", "POST /task/101/comments/"]);
+}

@@ -11,12 +11,12 @@ use std::time::Instant;
 
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::adapters::{DirBlobStore, FileStore, LocalQueue};
+use shared::adapters::{s3_client, DirBlobStore, FileStore, LocalQueue, S3BlobStore};
 use shared::bootstrap::{build_app, Infra, Tuning};
 use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
 use shared::core::file_relay::handle_job;
 use shared::domain::{AccountId, FileJob, Phone};
-use shared::ports::{NewComment, NewTask};
+use shared::ports::{BlobStore, NewComment, NewTask};
 
 const TOKEN: &str = "bench";
 const PHONE_NUMBER_ID: &str = "100";
@@ -77,11 +77,28 @@ async fn main() {
         settings: None,
     };
     let (queue, _rx) = LocalQueue::new();
-    let infra = Infra {
-        store: Arc::new(FileStore::in_memory()),
-        files: Arc::new(queue),
-        blob: Some(Arc::new(DirBlobStore::new(dir.clone(), "http://127.0.0.1:1".into(), b"k".to_vec()))),
+    // With an AWS endpoint (e.g. moto from scripts/test.sh) the files go through real S3 calls:
+    // the multipart upload's part buffer is what bounds memory on Lambda.
+    let blob: Arc<dyn BlobStore> = match std::env::var("BRIDGE_TEST_AWS_ENDPOINT") {
+        Ok(endpoint) => {
+            let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "bench"))
+                .load()
+                .await;
+            let client = s3_client(&cfg, true);
+            let bucket = format!("relay-bench-{}", uuid::Uuid::new_v4());
+            S3BlobStore::create_bucket_with_lifecycle(&client, &bucket, 1).await.expect("bucket");
+            println!("blob store: S3 bucket {bucket} at the configured endpoint");
+            Arc::new(S3BlobStore::new(client, bucket))
+        }
+        Err(_) => {
+            println!("blob store: local folder (set BRIDGE_TEST_AWS_ENDPOINT to use S3)");
+            Arc::new(DirBlobStore::new(dir.clone(), "http://127.0.0.1:1".into(), b"k".to_vec()))
+        }
     };
+    let infra = Infra { store: Arc::new(FileStore::in_memory()), files: Arc::new(queue), blob: Some(blob) };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
     let phone = Phone::parse("79051234567").expect("phone");
     // The task and comment the inbound file is attached to, made through the REST adapter.
@@ -133,7 +150,7 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     let mb = mib as f64;
     println!("file size: {mib} MiB");
-    println!("inbound  (Meta → S3 stand-in → Planfix upload): {inbound_secs:.2} s, {:.0} MiB/s, result {inbound_result:?}", mb / inbound_secs);
-    println!("outbound (Planfix download → S3 stand-in → Meta upload + send): {outbound_secs:.2} s, {:.0} MiB/s, result {outbound_result:?}", mb / outbound_secs);
+    println!("inbound  (Meta download → blob store → Planfix upload): {inbound_secs:.2} s, {:.0} MiB/s, result {inbound_result:?}", mb / inbound_secs);
+    println!("outbound (Planfix download → blob store → Meta upload + send): {outbound_secs:.2} s, {:.0} MiB/s, result {outbound_result:?}", mb / outbound_secs);
     println!("relay process peak RSS (VmHWM): before {:.1} MiB, after inbound {:.1} MiB, after outbound {:.1} MiB", baseline as f64 / 1024.0, after_inbound as f64 / 1024.0, peak as f64 / 1024.0);
 }
