@@ -98,6 +98,23 @@ impl DynamoStore {
         Self { client, table: table.into() }
     }
 
+    async fn put_if_absent(&self, pk: AttributeValue, sk: AttributeValue) -> Result<(), StoreError> {
+        self.put_if_absent_with(pk, sk, []).await
+    }
+
+    /// Creates the item unless it exists (then nothing changes).
+    async fn put_if_absent_with<const N: usize>(&self, pk: AttributeValue, sk: AttributeValue, attrs: [(&str, AttributeValue); N]) -> Result<(), StoreError> {
+        let mut req = self.client.put_item().table_name(&self.table).item("pk", pk).item("sk", sk).condition_expression("attribute_not_exists(pk)");
+        for (name, value) in attrs {
+            req = req.item(name, value);
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// The one lease protocol behind message and job items: take the item's lease if it is not
     /// done and no live lease exists (an expired one is taken over). The item must exist.
     async fn claim_lease(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, now: i64, lease_secs: i64)
@@ -272,6 +289,11 @@ impl Store for DynamoStore {
 
     async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64) -> Result<LinkLock, StoreError> {
         let (pk, sk) = link_key(account, phone);
+        if expected_task.is_none() {
+            // A new conversation: create the (empty) item first so the lease is always a
+            // conditional update of an existing item, like every other lease here.
+            self.put_if_absent(pk.clone(), sk.clone()).await?;
+        }
         let task_condition = if expected_task.is_some() { "task_id = :t" } else { "attribute_not_exists(task_id)" };
         let mut req = self
             .client
@@ -280,7 +302,7 @@ impl Store for DynamoStore {
             .key("pk", pk)
             .key("sk", sk)
             .update_expression("SET lease_owner = :o, lease_until = :u")
-            .condition_expression(format!("{task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"))
+            .condition_expression(format!("attribute_exists(pk) AND {task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"))
             .expression_attribute_values(":o", s(owner))
             .expression_attribute_values(":u", n(now + lease_secs))
             .expression_attribute_values(":now", n(now))
@@ -369,23 +391,8 @@ impl Store for DynamoStore {
         // Create, then claim: the claim stays a conditional update of an existing item, the
         // same single-writer decision as for messages.
         let (pk, sk) = job_key(account, job);
-        let created = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", pk.clone())
-            .item("sk", sk.clone())
-            .item("done", AttributeValue::Bool(false))
-            .item("attempts", n(0))
-            .item("expires_at", n(now + MESSAGE_RETENTION_SECS))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        if let Err(e) = created {
-            if !matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) {
-                return Err(unavailable(e));
-            }
-        }
+        let extra = [("done", AttributeValue::Bool(false)), ("attempts", n(0)), ("expires_at", n(now + MESSAGE_RETENTION_SECS))];
+        self.put_if_absent_with(pk.clone(), sk.clone(), extra).await?;
         self.claim_lease((pk, sk), owner, now, lease_secs).await
     }
 
