@@ -49,3 +49,56 @@ async fn a_parameter_whose_name_differs_from_its_id_is_refused() {
     assert!(err.contains("differs"), "{err}");
     assert!(!err.contains("\"t\""), "no secret in the error");
 }
+
+/// A rotated app secret takes effect after the configuration TTL, without a new deployment, and
+/// settings changed in the store by an operator survive the refresh.
+#[tokio::test]
+async fn rotated_secret_takes_effect_after_the_ttl() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use shared::bootstrap::{build_app_refreshing, Infra, SsmAccounts, Tuning};
+    use shared::config::Settings;
+    use shared::ports::Store;
+
+    let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
+    let prefix = format!("/bridge-test-{}", uuid::Uuid::new_v4());
+    let put = |secret: &'static str| {
+        let ssm = ssm.clone();
+        let name = format!("{prefix}/accounts/acme");
+        async move {
+            let account = serde_json::json!({
+                "id": "acme",
+                "planfix": { "base_url": "http://127.0.0.1:9/rest", "token": "t", "webhook_secret": "w" },
+                "provider": { "kind": "meta", "app_secret": secret, "verify_token": "v", "access_token": "a", "phone_number_id": "1" },
+                "settings": { "single_task": false }
+            });
+            ssm.put_parameter().name(name).value(account.to_string()).r#type(ParameterType::SecureString).overwrite(true).send().await.unwrap();
+        }
+    };
+    put("old-secret").await;
+    let source = SsmAccounts { client: ssm.clone(), prefix: prefix.clone() };
+    let accounts = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
+    let store = Arc::new(e2e_tests::fresh_dynamo_store().await);
+    let (sqs, queue_url) = e2e_tests::fresh_queue().await;
+    let infra = Infra { store: store.clone(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
+    let ttl = Duration::from_millis(300);
+    let app = build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap();
+    let acme = shared::domain::AccountId::parse("acme").unwrap();
+    // An operator turns single_task on in the store; the SSM copy says false.
+    store.put_settings(&acme, &Settings { single_task: true, ..Settings::default() }).await.unwrap();
+
+    // A status callback: verified, accepted, no Planfix call needed.
+    let body = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"statuses":[{"id":"wamid.1","status":"read","timestamp":"1"}]}}]}]}"#;
+    let post = |secret: &str| {
+        let sig = meta_sim::webhook::sign(secret.as_bytes(), body.as_bytes());
+        http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap()
+    };
+    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("old-secret")).await.status(), 200);
+    put("new-secret").await;
+    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("new-secret")).await.status(), 401, "not before the TTL");
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("new-secret")).await.status(), 200);
+    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("old-secret")).await.status(), 401);
+    assert!(store.get_settings(&acme).await.unwrap().unwrap().single_task, "the store's settings were not overwritten");
+}

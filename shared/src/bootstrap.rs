@@ -1,6 +1,5 @@
 //! Builds the [`App`] once per cold start from typed configuration.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::core::outbound::{OutboundProcessor, RetryPolicy};
 use crate::core::settings_cache::SettingsCache;
 use crate::core::status_cache::StatusCache;
 use crate::core::file_relay::FileRelay;
+use crate::core::accounts::{AccountSource, Accounts, RuntimeBuilder};
 use crate::core::AccountRuntime;
 use crate::ports::{BlobStore, JobQueue, ProviderMedia, ProviderSender, ProviderWebhook, Store};
 use crate::web::App;
@@ -34,11 +34,30 @@ pub struct Tuning {
     pub timing: LeaseTiming,
     pub message_lease_secs: i64,
     pub send_retry: RetryPolicy,
+    /// Settings in account configs overwrite the store's (local config files) instead of only
+    /// seeding absent ones (SSM).
+    pub config_settings_override: bool,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { timing: LeaseTiming::default(), message_lease_secs: 120, send_retry: RetryPolicy::default() }
+        Self { timing: LeaseTiming::default(), message_lease_secs: 120, send_retry: RetryPolicy::default(), config_settings_override: false }
+    }
+}
+
+/// How long accounts read from SSM are trusted before they are read again (`BRIDGE_CONFIG_TTL_SECS`).
+const DEFAULT_CONFIG_TTL: Duration = Duration::from_secs(300);
+
+/// Accounts from SSM, for refreshes.
+pub struct SsmAccounts {
+    pub client: aws_sdk_ssm::Client,
+    pub prefix: String,
+}
+
+#[async_trait::async_trait]
+impl AccountSource for SsmAccounts {
+    async fn load(&self) -> Result<Vec<AccountConfig>, String> {
+        load_accounts_from_ssm(&self.client, &self.prefix).await.map_err(|e| e.to_string())
     }
 }
 
@@ -50,38 +69,51 @@ pub struct Infra {
     pub blob: Option<Arc<dyn BlobStore>>,
 }
 
-/// Assembles the app from accounts and infrastructure. Settings given in account configs seed the store.
+/// The runtime of one account: its provider and Planfix clients over the shared HTTP client.
+fn account_runtime(http: &reqwest::Client, cfg: &AccountConfig) -> AccountRuntime {
+    let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) = match &cfg.provider {
+        ProviderConfig::Meta(meta) => {
+            let client = Arc::new(MetaSender::new(http.clone(), meta));
+            (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
+        }
+    };
+    let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix));
+    AccountRuntime {
+        id: cfg.id.clone(),
+        provider_kind: cfg.provider.kind(),
+        webhook,
+        planfix: planfix.clone(),
+        sender,
+        media,
+        files: planfix,
+        planfix_webhook_secret: cfg.planfix.webhook_secret.clone(),
+    }
+}
+
+/// Assembles the app from accounts and infrastructure. Settings in account configs seed the
+/// store: always for a local config file (the file is what the user edits), only where the
+/// store has none for configs from SSM (there the store, edited with bridge-admin, rules).
 pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning) -> Result<App, BootError> {
+    build_app_refreshing(accounts, infra, tuning, None).await
+}
+
+/// Like [`build_app`], re-reading the accounts from `refresh` once they are older than its TTL.
+pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning, refresh: Option<(Arc<dyn AccountSource>, Duration)>)
+    -> Result<App, BootError> {
     let http = PlanfixRest::default_http_client();
     let store = infra.store;
-    let mut map = HashMap::new();
-    for cfg in accounts {
-        if let Some(settings) = &cfg.settings {
+    for cfg in &accounts {
+        let Some(settings) = &cfg.settings else { continue };
+        let absent = || async { store.get_settings(&cfg.id).await.map(|s| s.is_none()) };
+        let seed = tuning.config_settings_override || absent().await.map_err(|e| BootError::Config(e.to_string()))?;
+        if seed {
             store.put_settings(&cfg.id, settings).await.map_err(|e| BootError::Config(e.to_string()))?;
         }
-        let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) = match &cfg.provider {
-            ProviderConfig::Meta(meta) => {
-                let client = Arc::new(MetaSender::new(http.clone(), meta));
-                (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
-            }
-        };
-        let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix));
-        let runtime = AccountRuntime {
-            id: cfg.id.clone(),
-            provider_kind: cfg.provider.kind(),
-            webhook,
-            planfix: planfix.clone(),
-            sender,
-            media,
-            files: planfix,
-            planfix_webhook_secret: cfg.planfix.webhook_secret.clone(),
-        };
-        if map.insert(cfg.id.clone(), Arc::new(runtime)).is_some() {
-            return Err(BootError::Config(format!("account {} is configured twice", cfg.id)));
-        }
     }
+    let builder: RuntimeBuilder = Arc::new(move |cfg: &AccountConfig| account_runtime(&http, cfg));
+    let accounts = Accounts::new(&accounts, builder, refresh).map_err(BootError::Config)?;
     Ok(App {
-        accounts: map,
+        accounts,
         store,
         blob: infra.blob,
         relay: FileRelay { lease_secs: tuning.message_lease_secs },
@@ -115,7 +147,9 @@ pub async fn app_from_env() -> Result<App, BootError> {
     let queue_url = env("BRIDGE_FILE_QUEUE_URL")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
-    let accounts = load_accounts_from_ssm(&ssm, &prefix).await.map_err(|e| BootError::Config(e.to_string()))?;
+    let source = SsmAccounts { client: ssm, prefix };
+    let accounts = source.load().await.map_err(BootError::Config)?;
+    let ttl = std::env::var("BRIDGE_CONFIG_TTL_SECS").ok().and_then(|v| v.parse().ok()).map(Duration::from_secs).unwrap_or(DEFAULT_CONFIG_TTL);
     tracing::info!(accounts = accounts.len(), "configuration loaded from SSM");
     let blob = std::env::var("BRIDGE_BUCKET").ok().map(|bucket| {
         let path_style = std::env::var("BRIDGE_S3_PATH_STYLE").is_ok_and(|v| v == "true");
@@ -126,7 +160,7 @@ pub async fn app_from_env() -> Result<App, BootError> {
         files: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
         blob,
     };
-    build_app(accounts, infra, Tuning::default()).await
+    build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await
 }
 
 /// Local run: accounts and store from the TOML config file; files in a local folder, handed to
@@ -145,5 +179,6 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str)
     let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
     let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
     let infra = Infra { store, files: Arc::new(queue), blob: Some(blob) };
-    Ok((build_app(cfg.accounts, infra, Tuning::default()).await?, rx))
+    let tuning = Tuning { config_settings_override: true, ..Tuning::default() };
+    Ok((build_app(cfg.accounts, infra, tuning).await?, rx))
 }

@@ -7,7 +7,6 @@
 //!
 //! A leading path prefix (an API Gateway stage) is tolerated.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -26,7 +25,7 @@ use crate::ports::{Store, WebhookError};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct App {
-    pub accounts: HashMap<AccountId, Arc<AccountRuntime>>,
+    pub accounts: crate::core::accounts::Accounts,
     pub store: Arc<dyn Store>,
     /// Present where files are relayed (the file-relay function, the local run).
     pub blob: Option<Arc<dyn crate::ports::BlobStore>>,
@@ -45,6 +44,11 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
 
 fn error(status: StatusCode, reason: impl Into<String>) -> Response<Bytes> {
     reply(status, json!({ "error": reason.into() }))
+}
+
+async fn account_runtime(app: &App, raw: &str) -> Option<Arc<AccountRuntime>> {
+    let id = AccountId::parse(raw).ok()?;
+    app.accounts.get(&id).await
 }
 
 fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
@@ -81,7 +85,7 @@ pub async fn handle(app: &App, surface: Surface, req: Request<Bytes>) -> Respons
         [p, a] => [*p, *a],
         _ => return error(StatusCode::NOT_FOUND, "expected /webhooks/{provider}/{account}"),
     };
-    let Some(acct) = AccountId::parse(account).ok().and_then(|id| app.accounts.get(&id)).cloned() else {
+    let Some(acct) = account_runtime(app, account).await else {
         return error(StatusCode::NOT_FOUND, "unknown account");
     };
     // An account's URL only accepts its own provider: a Meta payload can never reach a
@@ -150,7 +154,7 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
 /// Planfix sends scenario requests one at a time per account and freezes them for minutes after
 /// a failure, so everything the bridge merely does not care about is a 200.
 async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Response<Bytes> {
-    let Some(acct) = AccountId::parse(account).ok().and_then(|id| app.accounts.get(&id)).cloned() else {
+    let Some(acct) = account_runtime(app, account).await else {
         return error(StatusCode::NOT_FOUND, "unknown account");
     };
     if req.method() != Method::POST {

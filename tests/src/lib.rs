@@ -152,6 +152,7 @@ impl Harness {
             message_lease_secs: 30,
             // Real backoff shape, test-sized delays.
             send_retry: RetryPolicy { attempts: 3, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(40) },
+            config_settings_override: true,
         };
         let (sqs, queue_url) = fresh_queue().await;
         let (s3, bucket, blob) = fresh_blob_store().await;

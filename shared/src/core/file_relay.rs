@@ -260,11 +260,11 @@ mod tests {
 
 /// Entry point for one queued job, used by the file-relay Lambda and the local worker alike.
 pub async fn handle_job(app: &crate::web::App, job: &FileJob, last_try: bool) -> Result<RelayOutcome, RelayError> {
-    let Some(acct) = app.accounts.get(job.account()) else {
+    let Some(acct) = app.accounts.get(job.account()).await else {
         return Err(permanent(format!("unknown account {}", job.account())));
     };
     let Some(blob) = &app.blob else {
         return Err(permanent("this instance has no blob store configured (BRIDGE_BUCKET)"));
     };
-    app.relay.run(app.store.as_ref(), blob.as_ref(), acct, job, last_try).await
+    app.relay.run(app.store.as_ref(), blob.as_ref(), &acct, job, last_try).await
 }

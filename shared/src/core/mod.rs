@@ -4,6 +4,7 @@
 //! [`inbound::InboundProcessor`] (Planfix calls). Keeping them apart lets a durable queue sit
 //! between them later without touching either.
 
+pub mod accounts;
 pub mod conversation;
 pub mod file_relay;
 pub mod html;

@@ -102,7 +102,7 @@ async fn main() {
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
     let phone = Phone::parse("79051234567").expect("phone");
     // The task and comment the inbound file is attached to, made through the REST adapter.
-    let acct = app.accounts.values().next().expect("account").clone();
+    let acct = app.accounts.any().await.expect("account");
     let task_id = acct
         .planfix
         .create_task(&NewTask { name: "bench".into(), description_html: String::new(), assigner_contact_id: 1, assignee_user_ids: vec![], template_id: None })
