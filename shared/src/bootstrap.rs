@@ -77,7 +77,7 @@ fn account_runtime(http: &reqwest::Client, cfg: &AccountConfig) -> AccountRuntim
             (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
         }
     };
-    let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix));
+    let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix).for_account(&cfg.id));
     AccountRuntime {
         id: cfg.id.clone(),
         provider_kind: cfg.provider.kind(),

@@ -14,6 +14,7 @@ pub mod config;
 pub mod core;
 pub mod domain;
 pub mod local_worker;
+pub mod metrics;
 pub mod ports;
 pub mod telemetry;
 pub mod web;

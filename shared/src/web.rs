@@ -19,6 +19,7 @@ use crate::core::planfix_webhook;
 use crate::core::intake::{self, IntakeError};
 use crate::core::AccountRuntime;
 use crate::domain::AccountId;
+use crate::metrics::{self, Metric};
 use crate::ports::{Store, WebhookError};
 
 /// Webhook bodies are small JSON documents; anything bigger is refused before parsing.
@@ -128,6 +129,8 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
             return error(StatusCode::SERVICE_UNAVAILABLE, "could not record the webhook; retry");
         }
     };
+    metrics::count(acct.id.as_str(), Metric::Duplicates, accepted.duplicates as f64);
+    metrics::count(acct.id.as_str(), Metric::StatusesIn, accepted.statuses.len() as f64);
     for status in &accepted.statuses {
         tracing::info!(account = %acct.id, message = %status.message_id, status = %status.status, "delivery status");
         if let Err(e) = app.outbound.apply_status(app.store.as_ref(), acct, status).await {
@@ -141,8 +144,10 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
         // are not overtaken: the provider's retry resumes where this stopped.
         if let Err(e) = app.inbound.process(app.store.as_ref(), acct, msg).await {
             tracing::error!(account = %acct.id, message = %msg.id, error = %e, "processing failed; provider will retry");
+            metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
             return process_error(&e);
         }
+        metrics::count(acct.id.as_str(), Metric::MessagesIn, 1.0);
         processed += 1;
     }
     reply(
@@ -175,6 +180,11 @@ async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Respons
     };
     match app.outbound.process_comment(app.store.as_ref(), &acct, notice.task_id, notice.comment_id).await {
         Ok(outcome) => {
+            match &outcome {
+                ReplyOutcome::Sent { .. } => metrics::count(acct.id.as_str(), Metric::RepliesSent, 1.0),
+                ReplyOutcome::NotDelivered(_) => metrics::count(acct.id.as_str(), Metric::RepliesNotDelivered, 1.0),
+                _ => {}
+            }
             let (result, detail) = match &outcome {
                 ReplyOutcome::Sent { .. } => ("sent", String::new()),
                 ReplyOutcome::Ignored(why) => ("ignored", (*why).to_owned()),
@@ -185,6 +195,7 @@ async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Respons
         }
         Err(e) => {
             tracing::error!(account = %acct.id, comment = notice.comment_id, error = %e, "planfix comment not handled; Planfix will retry");
+            metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
             process_error(&e)
         }
     }

@@ -37,6 +37,8 @@ pub struct PlanfixRest {
     /// the storage host) and has no total timeout (files go up to 100 MB), only per-read ones.
     /// `Err` holds why it could not be built; only file calls fail then.
     files: Result<reqwest::Client, String>,
+    /// The account this client acts for, as a metrics/log label.
+    label: String,
     base_url: String,
     token: Secret,
 }
@@ -50,7 +52,13 @@ impl PlanfixRest {
             .read_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| format!("file client: {e}"));
-        Self { http, files, base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+        Self { http, files, label: String::new(), base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+    }
+
+    /// Labels metrics and budget warnings with the account.
+    pub fn for_account(mut self, account: &crate::domain::AccountId) -> Self {
+        self.label = account.to_string();
+        self
     }
 
     fn files_client(&self) -> Result<&reqwest::Client, PlanfixError> {
@@ -80,7 +88,19 @@ impl PlanfixRest {
             req = req.json(&body);
         }
         let resp = req.send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
+        crate::metrics::count(&self.label, crate::metrics::Metric::PlanfixCalls, 1.0);
+        self.watch_daily_budget(&resp);
         read_response(&method, path, resp).await
+    }
+
+    /// Planfix reports the requests left today (refreshed about every 10 minutes); warn while
+    /// there is still time to act, before code 22 stops the account.
+    fn watch_daily_budget(&self, resp: &reqwest::Response) {
+        const WARN_BELOW: u64 = 1000;
+        let left = resp.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(left) = left.filter(|l| *l < WARN_BELOW) {
+            tracing::warn!(account = %self.label, remaining = left, "Planfix daily request budget nearly spent");
+        }
     }
 
     async fn call_required<T: DeserializeOwned>(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<Value>) -> Result<T, PlanfixError> {
@@ -99,9 +119,6 @@ async fn read_response<T: DeserializeOwned>(
     resp: reqwest::Response,
 ) -> Result<(StatusCode, Option<T>), PlanfixError> {
     let status = resp.status();
-    if let Some(left) = resp.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) {
-        tracing::debug!(remaining = left, "planfix daily budget");
-    }
     let bytes = resp.bytes().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
     tracing::debug!(%method, path, status = status.as_u16(), "planfix call");
     if status.is_success() {

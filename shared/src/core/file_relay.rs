@@ -5,6 +5,7 @@
 
 use super::html::text_to_html;
 use super::AccountRuntime;
+use crate::metrics::{self, Metric};
 use crate::domain::{unix_now, FileJob};
 use crate::ports::store::SentRecord;
 use crate::ports::{BlobError, BlobStore, ClaimOutcome, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError};
@@ -121,11 +122,22 @@ impl FileRelay {
             FileJob::Inbound { .. } => self.inbound(blob, acct, job).await,
             FileJob::Outbound { .. } => self.outbound(store, blob, acct, job).await,
         };
+        let metric = |delivered: bool| match (job, delivered) {
+            (FileJob::Inbound { .. }, true) => Metric::FilesIn,
+            (FileJob::Outbound { .. }, true) => Metric::FilesOut,
+            (_, false) => Metric::FilesNotTransferred,
+        };
         let outcome = match result {
-            Ok(()) => Ok(RelayOutcome::Delivered),
+            Ok(()) => {
+                metrics::count(acct.id.as_str(), metric(true), 1.0);
+                Ok(RelayOutcome::Delivered)
+            }
             Err(e) if e.transient && !last_try => Err(e),
             Err(e) => match self.report(acct, job, &e.reason).await {
-                Ok(()) => Ok(RelayOutcome::Reported(e.reason)),
+                Ok(()) => {
+                    metrics::count(acct.id.as_str(), metric(false), 1.0);
+                    Ok(RelayOutcome::Reported(e.reason))
+                }
                 Err(report) => Err(report),
             },
         };

@@ -1,0 +1,92 @@
+//! What the bridge writes to its logs, captured through the JSON formatter the Lambdas use,
+//! while it handles a whole conversation — signed webhooks, a bad signature, a reply, a failed
+//! send, files both ways: no credential ever appears, phone numbers only masked, and no message
+//! text (customers' words are personal data and stay out of CloudWatch).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use e2e_tests::{meta_sample, text_from_sample, Harness, APP_SECRET, GRAPH_TOKEN, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
+use meta_sim::webhook::{media_message, Business, Sender};
+use shared::config::Settings;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+const CUSTOMER: &str = "972987654321";
+const SECRET_TEXT: &str = "my card number is 4111 1111 1111 1111";
+
+#[test]
+fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
+    let Some(sample) = meta_sample("inbound_text.json") else { return };
+    let captured = Captured::default();
+    // The production formatter (JSON), with the bridge's own crates at debug.
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_env_filter(EnvFilter::new("info,shared=debug,file_relay=debug,lambda_adapter=debug"))
+        .with_writer(captured.clone())
+        .finish();
+    // One thread, so the thread-local subscriber sees every task of the run.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let h = Harness::start(Settings::default()).await;
+            let text = text_from_sample(&sample, "wamid.log1", CUSTOMER, 1_700_000_000, SECRET_TEXT);
+            assert_eq!(h.post_meta(&text).await.0, 200);
+            // A forged signature (logged as refused).
+            let body = text.to_string();
+            assert_eq!(h.post_meta_raw("acme", body.as_bytes(), Some("sha256=00")).await.0, 401);
+            // A media message and its relay.
+            let media_id = h.graph.add_media(vec![7u8; 2048], "image/jpeg");
+            let biz = Business { phone_number_id: e2e_tests::PHONE_NUMBER_ID.into(), display_phone_number: "1".into(), waba_id: "1".into() };
+            let from = Sender { wa_id: CUSTOMER.into(), profile_name: "Test Name".into() };
+            let media = media_message(&biz, &from, "wamid.log2", 1_700_000_001, "image", &media_id, "image/jpeg", Some(SECRET_TEXT), None, false);
+            assert_eq!(h.post_meta(&media).await.0, 200);
+            h.drain_file_relay(5).await;
+            // A reply, a reply that fails (24-hour window), a file reply, a wrong secret.
+            let task = h.planfix.tasks()[0].clone();
+            let contact: i64 = task.assigner.trim_start_matches("contact:").parse().unwrap();
+            let c1 = h.planfix.add_employee_comment(task.id, 5, SECRET_TEXT, &[contact]);
+            assert_eq!(h.planfix_hook(task.id, c1, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
+            let f = h.planfix.add_file("contract.pdf", vec![1u8; 1024]);
+            let c2 = h.planfix.add_employee_comment_with_files(task.id, 5, "", &[contact], &[f]);
+            assert_eq!(h.planfix_hook(task.id, c2, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
+            h.drain_file_relay(5).await;
+            h.graph.fail_for_recipient(CUSTOMER, 131047, 400);
+            let c3 = h.planfix.add_employee_comment(task.id, 5, SECRET_TEXT, &[contact]);
+            assert_eq!(h.planfix_hook(task.id, c3, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
+            assert_eq!(h.planfix_hook(task.id, c3, Some("wrong")).await.0, 401);
+        })
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.lines().count() > 10, "the run was logged:\n{logs}");
+    for line in logs.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+    }
+    for secret in [APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET] {
+        assert!(!logs.contains(secret), "a credential reached the logs: {secret}");
+    }
+    assert!(!logs.contains(CUSTOMER), "an unmasked phone number reached the logs:\n{}", logs.lines().filter(|l| l.contains(CUSTOMER)).collect::<Vec<_>>().join("\n"));
+    assert!(!logs.contains("4111"), "message text reached the logs");
+    assert!(logs.contains("+972"), "phones appear masked (+972…)");
+}

@@ -1,0 +1,184 @@
+//! Accounts: listed and shown with every secret masked; put into SSM as the bridge reads them.
+
+use std::path::PathBuf;
+
+use aws_sdk_ssm::types::ParameterType;
+use clap::Subcommand;
+use serde_json::{json, Value};
+use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig};
+
+use crate::target::Target;
+use crate::{Result, MASK};
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCmd {
+    /// Ids, provider, Planfix base URL, phone_number_id (secrets print as ***).
+    List,
+    /// One account, plus its settings in the store when a store is selected.
+    Show { id: String },
+    /// Validate an account JSON file and write it to SSM `{prefix}/accounts/{id}` (SecureString,
+    /// overwriting); its `settings`, if any, also go to the selected store.
+    Put {
+        #[arg(long, value_name = "ACCOUNT_JSON")]
+        file: PathBuf,
+        /// KMS key for the SecureString (default: the account's `aws/ssm` key).
+        #[arg(long)]
+        kms_key_id: Option<String>,
+    },
+}
+
+pub async fn run(cmd: AccountsCmd, target: &Target) -> Result<String> {
+    match cmd {
+        AccountsCmd::List => list(target).await,
+        AccountsCmd::Show { id } => show(target, &id).await,
+        AccountsCmd::Put { file, kms_key_id } => put(target, &file, kms_key_id.as_deref()).await,
+    }
+}
+
+async fn list(target: &Target) -> Result<String> {
+    let accounts = target.list_accounts().await?;
+    if accounts.is_empty() {
+        return Ok(format!("no accounts in {}", target.accounts_source()));
+    }
+    Ok(accounts.iter().map(summary_line).collect::<Vec<_>>().join("\n"))
+}
+
+fn summary_line(a: &AccountConfig) -> String {
+    let ProviderConfig::Meta(meta) = &a.provider;
+    format!(
+        "{}  provider={}  planfix={}  phone_number_id={}  secrets={MASK}",
+        a.id,
+        a.provider.kind(),
+        a.planfix.base_url,
+        meta.phone_number_id
+    )
+}
+
+async fn show(target: &Target, id: &str) -> Result<String> {
+    let account = target.account(id).await?;
+    let mut out = pretty(&masked(&account));
+    out.push('\n');
+    out.push_str(&crate::settings::describe_stored(target, &account.id).await?);
+    Ok(out)
+}
+
+async fn put(target: &Target, file: &std::path::Path, kms_key_id: Option<&str>) -> Result<String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let account = parse_account(&text).map_err(|e| format!("{} is not a valid account: {e}", file.display()))?;
+    let (ssm, prefix) = target.ssm_for_write()?;
+    let name = format!("{prefix}/accounts/{}", account.id);
+    // Written from the typed value, not the file's text: SSM then holds exactly what the bridge
+    // parses (defaults filled in, nothing unknown).
+    let value = serde_json::to_string(&account).map_err(|e| e.to_string())?;
+    ssm.put_parameter()
+        .name(&name)
+        .value(value)
+        .r#type(ParameterType::SecureString)
+        .overwrite(true)
+        .set_key_id(kms_key_id.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| format!("SSM put {name} failed: {}", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
+
+    let mut out = format!("wrote SecureString {name}\n{}\n", pretty(&masked(&account)));
+    match (&account.settings, target.has_store()) {
+        (Some(settings), true) => {
+            target.store()?.put_settings(&account.id, settings).await.map_err(|e| e.to_string())?;
+            out.push_str("settings written to the store");
+        }
+        (Some(_), false) => out.push_str(
+            "settings NOT written to the store (no --table/--local): the bridge seeds them at its next cold start only if the store has none",
+        ),
+        (None, _) => out.push_str("no settings in the file: the store's settings are unchanged"),
+    }
+    out.push_str("\nrunning functions read accounts once per cold start");
+    Ok(out)
+}
+
+/// Deserializes like the bridge does. The id is checked by `AccountId`'s own parser (serde
+/// `try_from`), so a bad id fails here with its rule. Error texts never quote a value.
+pub(crate) fn parse_account(text: &str) -> Result<AccountConfig> {
+    let account: AccountConfig = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+    let url = &account.planfix.base_url;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!("planfix.base_url must be an http(s) URL, e.g. https://acme.planfix.com/rest (got {url:?})"));
+    }
+    Ok(account)
+}
+
+/// serde_json quotes the offending value in "invalid type/value/length" errors, and that value
+/// may be a token: keep only what was expected and where.
+fn json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let quotes_value = ["invalid type", "invalid value", "invalid length"].iter().any(|p| msg.starts_with(p));
+    if !quotes_value {
+        return msg;
+    }
+    match msg.rfind(", expected ") {
+        Some(i) => format!("a value has the wrong type or form (not shown: it may be a secret){}", &msg[i..]),
+        None => format!("a value has the wrong type or form (not shown: it may be a secret) at line {} column {}", e.line(), e.column()),
+    }
+}
+
+/// The account with every secret replaced by `***`. Destructured without `..` on purpose: a
+/// field added to the config does not compile here until someone decides whether it is secret.
+pub(crate) fn masked(a: &AccountConfig) -> Value {
+    let AccountConfig { id, planfix, provider, settings } = a;
+    let PlanfixConfig { base_url, token: _, webhook_secret: _ } = planfix;
+    let provider = match provider {
+        ProviderConfig::Meta(MetaConfig {
+            app_secret: _,
+            verify_token: _,
+            access_token: _,
+            phone_number_id,
+            graph_base_url,
+            graph_api_version,
+        }) => json!({
+            "kind": "meta",
+            "app_secret": MASK,
+            "verify_token": MASK,
+            "access_token": MASK,
+            "phone_number_id": phone_number_id,
+            "graph_base_url": graph_base_url,
+            "graph_api_version": graph_api_version,
+        }),
+    };
+    json!({
+        "id": id,
+        "planfix": { "base_url": base_url, "token": MASK, "webhook_secret": MASK },
+        "provider": provider,
+        "settings": settings,
+    })
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id":"acme",
+        "planfix":{"base_url":"https://acme.planfix.com/rest","token":"pf-tok","webhook_secret":"hook"},
+        "provider":{"kind":"meta","app_secret":"app-s","verify_token":"vt-s","access_token":"EAAGxyz","phone_number_id":"1122"}}"#;
+
+    #[test]
+    fn masks_every_secret() {
+        let a = parse_account(GOOD).unwrap();
+        let shown = masked(&a).to_string();
+        for secret in ["pf-tok", "hook", "app-s", "vt-s", "EAAGxyz"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(shown.contains("1122") && shown.contains("acme.planfix.com"));
+    }
+
+    #[test]
+    fn errors_do_not_quote_values() {
+        let err = parse_account(&GOOD.replace(r#""pf-tok""#, "98765")).unwrap_err();
+        assert!(!err.contains("98765"), "{err}");
+        assert!(err.contains("expected a string"), "{err}");
+        let err = parse_account(&GOOD.replace(r#""acme""#, r#""ac me""#)).unwrap_err();
+        assert!(err.contains("invalid account id"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+//! Operator tool for the bridge: accounts in SSM, per-account settings and conversation links in
+//! the store, and the file-job dead-letter queue.
+//!
+//! The logic lives here so the tests drive it directly against moto; `main.rs` only parses,
+//! connects and prints. Every command returns its output as text and fails with a plain message
+//! (a CLI has nothing to do with an error but show it). No output ever holds a secret, and
+//! nothing beyond ids is printed about customers.
+
+mod accounts;
+mod dead_letters;
+mod links;
+mod settings;
+mod target;
+
+use clap::{Parser, Subcommand};
+
+pub use accounts::AccountsCmd;
+pub use dead_letters::DeadLettersCmd;
+pub use settings::SettingsCmd;
+pub use target::{Target, TargetArgs};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// Printed instead of every secret.
+pub const MASK: &str = "***";
+
+#[derive(Debug, Parser)]
+#[command(name = "bridge-admin", version, about = "Operate a Planfix ⇄ WhatsApp bridge deployment")]
+pub struct Cli {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Accounts: SSM SecureString parameters `{prefix}/accounts/{id}` (or `--config`, read-only).
+    #[command(subcommand)]
+    Accounts(AccountsCmd),
+    /// Per-account settings kept in the store.
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// The conversation (contact, task) a phone number is linked to in an account.
+    Link {
+        account: String,
+        /// Any provider spelling: `79051234567`, `+7 905 123-45-67`, `whatsapp:+7…`.
+        phone: String,
+    },
+    /// File jobs that failed every try (`--dlq-url`, stack output FileJobDeadLetterQueueUrl).
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCmd),
+}
+
+/// Parses a command line (first item: the program name) without exiting on errors.
+pub fn parse<I, T>(args: I) -> Result<Cli>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args).map_err(|e| e.to_string())
+}
+
+pub async fn run(command: Command, target: &Target) -> Result<String> {
+    match command {
+        Command::Accounts(cmd) => accounts::run(cmd, target).await,
+        Command::Settings(cmd) => settings::run(cmd, target).await,
+        Command::Link { account, phone } => links::show(target, &account, &phone).await,
+        Command::DeadLetters(cmd) => dead_letters::run(cmd, target).await,
+    }
+}
+
+fn account_id(raw: &str) -> Result<shared::domain::AccountId> {
+    shared::domain::AccountId::parse(raw)
+}
+
+/// `2024-05-01T12:00:00Z` for Unix seconds (UTC; proleptic Gregorian, days-from-civil inverse),
+/// so operators read times without a date library in the tree.
+pub(crate) fn utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_utc() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc(1_709_210_096), "2024-02-29T12:34:56Z");
+        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
