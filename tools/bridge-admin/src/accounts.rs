@@ -63,9 +63,9 @@ async fn show(target: &Target, id: &str) -> Result<String> {
 }
 
 async fn put(target: &Target, file: &std::path::Path, kms_key_id: Option<&str>) -> Result<String> {
+    let (ssm, prefix) = target.ssm_for_write()?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let account = parse_account(&text).map_err(|e| format!("{} is not a valid account: {e}", file.display()))?;
-    let (ssm, prefix) = target.ssm_for_write()?;
     let name = format!("{prefix}/accounts/{}", account.id);
     // Written from the typed value, not the file's text: SSM then holds exactly what the bridge
     // parses (defaults filled in, nothing unknown).

@@ -162,7 +162,7 @@ async fn replay(sqs: &Client, dlq: &str, main: &str, only: Option<&str>) -> Resu
     let mut moved = 0usize;
     // Messages received but not chosen (with --id): handed back at the end.
     let mut skipped: BTreeMap<String, Message> = BTreeMap::new();
-    let result = async {
+    let result: Result<()> = async {
         loop {
             let batch = receive(sqs, dlq, 10, REPLAY_SECS).await?;
             let mut progressed = false;

@@ -1,0 +1,312 @@
+//! The operator tool (`bridge-admin`) against moto: accounts in SSM, settings and links in
+//! DynamoDB, the file-job dead-letter queue. Commands are parsed from argv like the binary does.
+
+use aws_sdk_sqs::Client as Sqs;
+use aws_sdk_ssm::types::ParameterType;
+use e2e_tests::{aws_config, fresh_queue};
+use shared::adapters::{DynamoStore, FileStore};
+use shared::config::{load_accounts_from_ssm, ProviderConfig, Settings};
+use shared::domain::{AccountId, FileJob, Phone};
+use shared::ports::{ConversationLink, LinkLock, Store};
+
+const SECRETS: [&str; 5] = ["pf-secret-token", "hook-secret-xyz", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
+
+fn account_json(base_url: &str) -> String {
+    serde_json::json!({
+        "id": "acme",
+        "planfix": { "base_url": base_url, "token": SECRETS[0], "webhook_secret": SECRETS[1] },
+        "provider": { "kind": "meta", "app_secret": SECRETS[2], "verify_token": SECRETS[3], "access_token": SECRETS[4], "phone_number_id": "1122334455667" },
+        "settings": { "single_task": true, "assignee_user_ids": [5] }
+    })
+    .to_string()
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bridge-admin-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `bridge-admin <args>` on moto, as the binary would with AWS_ENDPOINT_URL set.
+async fn admin(args: &[&str]) -> Result<String, String> {
+    let cli = bridge_admin::parse(std::iter::once("bridge-admin").chain(args.iter().copied()))?;
+    let target = bridge_admin::Target::from_args(&cli.target, Some(&aws_config().await))?;
+    bridge_admin::run(cli.command, &target).await
+}
+
+/// Runs `bridge-admin <args>` connecting as the binary does (local flags only: no AWS involved).
+async fn local(args: &[&str]) -> Result<String, String> {
+    let cli = bridge_admin::parse(std::iter::once("bridge-admin").chain(args.iter().copied()))?;
+    let target = bridge_admin::Target::connect(&cli.target).await?;
+    bridge_admin::run(cli.command, &target).await
+}
+
+/// A fresh DynamoDB table: its name (for `--table`) and a store on it (to check effects).
+async fn fresh_table() -> (String, DynamoStore) {
+    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    let table = format!("bridge-admin-{}", uuid::Uuid::new_v4());
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    (table.clone(), DynamoStore::new(client, table))
+}
+
+fn assert_no_secret(out: &str) {
+    for s in SECRETS {
+        assert!(!out.contains(s), "secret {s} printed:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn accounts_put_writes_a_secure_string_the_bridge_reads_and_nothing_prints_secrets() {
+    let prefix = format!("/bridge-admin-{}", uuid::Uuid::new_v4());
+    let (table, store) = fresh_table().await;
+    let file = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
+    let out = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "put", "--file", file.to_str().unwrap()]).await.unwrap();
+    assert_no_secret(&out);
+    assert!(out.contains(&format!("{prefix}/accounts/acme")) && out.contains("***"), "{out}");
+
+    let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
+    let param = ssm.get_parameter().name(format!("{prefix}/accounts/acme")).send().await.unwrap().parameter.unwrap();
+    assert_eq!(param.r#type(), Some(&ParameterType::SecureString));
+    let accounts = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].planfix.token.expose(), SECRETS[0]);
+    let ProviderConfig::Meta(meta) = &accounts[0].provider;
+    assert_eq!(meta.access_token.expose(), SECRETS[4]);
+    let acme = AccountId::parse("acme").unwrap();
+    assert_eq!(store.get_settings(&acme).await.unwrap(), Some(Settings { single_task: true, assignee_user_ids: vec![5], ..Settings::default() }));
+
+    // Overwrites.
+    std::fs::write(&file, account_json("https://acme2.planfix.com/rest")).unwrap();
+    admin(&["--ssm-prefix", &prefix, "accounts", "put", "--file", file.to_str().unwrap()]).await.unwrap();
+
+    let list = admin(&["--ssm-prefix", &prefix, "accounts", "list"]).await.unwrap();
+    assert_no_secret(&list);
+    for expected in ["acme", "meta", "https://acme2.planfix.com/rest", "1122334455667", "***"] {
+        assert!(list.contains(expected), "{expected} missing:\n{list}");
+    }
+    let show = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "show", "acme"]).await.unwrap();
+    assert_no_secret(&show);
+    assert!(show.contains("\"single_task\": true"), "{show}");
+    assert!(admin(&["--ssm-prefix", &prefix, "accounts", "show", "other"]).await.unwrap_err().contains("no account other"));
+}
+
+#[tokio::test]
+async fn invalid_accounts_are_refused_clearly_without_echoing_secrets() {
+    let prefix = format!("/bridge-admin-{}", uuid::Uuid::new_v4());
+    let put = |path: std::path::PathBuf| {
+        let prefix = prefix.clone();
+        async move { admin(&["--ssm-prefix", &prefix, "accounts", "put", "--file", path.to_str().unwrap()]).await }
+    };
+    // A token of the wrong type: serde would quote it.
+    let wrong_type = account_json("https://x/rest").replace(&format!("\"{}\"", SECRETS[0]), "987654321");
+    let err = put(temp_file("a.json", &wrong_type)).await.unwrap_err();
+    assert!(err.contains("not a valid account") && err.contains("expected a string"), "{err}");
+    assert!(!err.contains("987654321"), "{err}");
+
+    let bad_id = account_json("https://x/rest").replace("\"acme\"", "\"ac/me\"");
+    let err = put(temp_file("b.json", &bad_id)).await.unwrap_err();
+    assert!(err.contains("invalid account id"), "{err}");
+    assert_no_secret(&err);
+
+    let err = put(temp_file("c.json", "{\"id\": \"acme\",")).await.unwrap_err();
+    assert!(err.contains("not a valid account"), "{err}");
+    let err = put(std::env::temp_dir().join("does-not-exist.json")).await.unwrap_err();
+    assert!(err.contains("cannot read"), "{err}");
+
+    // Nothing was written.
+    let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
+    assert!(load_accounts_from_ssm(&ssm, &prefix).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn settings_set_changes_only_what_is_given() {
+    let (table, store) = fresh_table().await;
+    let acme = AccountId::parse("acme").unwrap();
+    let out = admin(&["--table", &table, "settings", "get", "acme"]).await.unwrap();
+    assert!(out.contains("no settings stored"), "{out}");
+
+    admin(&["--table", &table, "settings", "set", "acme", "--single-task", "true", "--task-template-id", "7", "--reopen-status-id", "3", "--assignee-user-ids", "1,2"])
+        .await
+        .unwrap();
+    let expected = Settings { single_task: true, task_template_id: Some(7), reopen_status_id: Some(3), assignee_user_ids: vec![1, 2], ..Settings::default() };
+    assert_eq!(store.get_settings(&acme).await.unwrap(), Some(expected));
+    let out = admin(&["settings", "get", "acme", "--table", &table]).await.unwrap();
+    assert!(out.contains("\"task_template_id\": 7") && out.contains("\"single_task\": true"), "{out}");
+
+    admin(&["--table", &table, "settings", "set", "acme", "--task-template-id", "none", "--assignee-user-ids", "none"]).await.unwrap();
+    let s = store.get_settings(&acme).await.unwrap().unwrap();
+    assert_eq!((s.single_task, s.task_template_id, s.reopen_status_id, s.assignee_user_ids), (true, None, Some(3), vec![]));
+
+    for bad in [
+        vec!["--table", &table, "settings", "set", "acme", "--single-task", "maybe"],
+        vec!["--table", &table, "settings", "set", "acme", "--task-template-id", "-4"],
+        vec!["--table", &table, "settings", "set", "acme"],
+        vec!["--table", &table, "settings", "set", "ac me", "--single-task", "false"],
+        vec!["settings", "get", "acme"],
+    ] {
+        assert!(admin(&bad).await.is_err(), "{bad:?} accepted");
+    }
+    assert!(admin(&["settings", "get", "acme"]).await.unwrap_err().contains("--table"));
+}
+
+#[tokio::test]
+async fn link_prints_the_conversation_ids_only() {
+    let (table, store) = fresh_table().await;
+    let out = admin(&["--table", &table, "link", "acme", "+7 905 123-45-67"]).await.unwrap();
+    assert_eq!(out, "no conversation");
+
+    let acme = AccountId::parse("acme").unwrap();
+    let phone = Phone::parse("79051234567").unwrap();
+    let now = 1_714_000_000;
+    assert!(matches!(store.lock_link(&acme, &phone, None, "w1", now, 30).await.unwrap(), LinkLock::Acquired { .. }));
+    store.commit_link(&acme, &phone, "w1", &ConversationLink { contact_id: 4711, task_id: 815, task_count: 2, updated_at: now }).await.unwrap();
+
+    let out = admin(&["--table", &table, "link", "acme", "whatsapp:+79051234567"]).await.unwrap();
+    for expected in ["contact_id: 4711", "task_id: 815", "task_count: 2", "2024-04-24T23:06:40Z", "lease: none"] {
+        assert!(out.contains(expected), "{expected} missing:\n{out}");
+    }
+    assert!(!out.contains("9051234567"), "the phone is not echoed:\n{out}");
+    // Accounts are kept apart.
+    assert_eq!(admin(&["--table", &table, "link", "other", "79051234567"]).await.unwrap(), "no conversation");
+
+    let err = admin(&["--table", &table, "link", "acme", "12ab"]).await.unwrap_err();
+    assert!(err.contains("not an international number"), "{err}");
+}
+
+fn jobs() -> Vec<FileJob> {
+    let acme = AccountId::parse("acme").unwrap();
+    let phone = Phone::parse("79051234567").unwrap();
+    vec![
+        FileJob::Inbound {
+            account: acme.clone(),
+            phone: phone.clone(),
+            message_id: "wamid.IN1".into(),
+            task_id: 10,
+            comment_id: 20,
+            caption_html: "private caption".into(),
+            media_id: "m1".into(),
+            media_kind: "image".into(),
+            mime_type: Some("image/jpeg".into()),
+            filename: Some("passport.jpg".into()),
+        },
+        FileJob::Outbound { account: acme, phone, task_id: 11, comment_id: 21, file_id: 31, author: Some("user:5".into()) },
+    ]
+}
+
+async fn fill_dlq(sqs: &Sqs, dlq: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for job in jobs() {
+        let out = sqs.send_message().queue_url(dlq).message_body(serde_json::to_string(&job).unwrap()).send().await.unwrap();
+        ids.push(out.message_id.unwrap());
+    }
+    ids
+}
+
+/// Everything on a queue (received and deleted), as jobs.
+async fn drain(sqs: &Sqs, queue: &str) -> Vec<FileJob> {
+    let mut jobs = Vec::new();
+    loop {
+        let out = sqs.receive_message().queue_url(queue).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return jobs;
+        }
+        for m in messages {
+            jobs.push(serde_json::from_str(m.body().unwrap()).unwrap());
+            sqs.delete_message().queue_url(queue).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn dead_letters_list_without_personal_data_and_replay_all_to_the_main_queue() {
+    let (sqs, main) = fresh_queue().await;
+    let (_, dlq) = fresh_queue().await;
+    let ids = fill_dlq(&sqs, &dlq).await;
+
+    let out = admin(&["--dlq-url", &dlq, "dead-letters", "list"]).await.unwrap();
+    assert!(out.starts_with("2 job(s)"), "{out}");
+    for expected in [ids[0].as_str(), ids[1].as_str(), "inbound account=acme task=10 comment=20 message=wamid.IN1", "outbound account=acme task=11 comment=21 file=31", "receives="] {
+        assert!(out.contains(expected), "{expected} missing:\n{out}");
+    }
+    for private in ["9051234567", "private caption", "passport.jpg"] {
+        assert!(!out.contains(private), "{private} printed:\n{out}");
+    }
+    // Listing left them in the queue, visible.
+    let again = admin(&["--dlq-url", &dlq, "dead-letters", "list"]).await.unwrap();
+    assert!(again.starts_with("2 job(s)"), "{again}");
+
+    let out = admin(&["--dlq-url", &dlq, "--queue-url", &main, "dead-letters", "replay", "--all"]).await.unwrap();
+    assert!(out.starts_with("moved 2 job(s)"), "{out}");
+    let mut moved = drain(&sqs, &main).await;
+    moved.sort_by_key(|j| j.job_key());
+    let mut expected = jobs();
+    expected.sort_by_key(|j| j.job_key());
+    assert_eq!(moved, expected);
+    assert!(drain(&sqs, &dlq).await.is_empty(), "the DLQ is empty");
+    assert!(admin(&["--dlq-url", &dlq, "dead-letters", "list"]).await.unwrap().starts_with("0 job(s)"));
+}
+
+#[tokio::test]
+async fn dead_letters_replay_one_finding_the_main_queue_from_the_redrive_policy() {
+    let (sqs, dlq) = fresh_queue().await;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()
+        .remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .unwrap();
+    let main = sqs
+        .create_queue()
+        .queue_name(format!("bridge-admin-main-{}", uuid::Uuid::new_v4()))
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+            serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5 }).to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let ids = fill_dlq(&sqs, &dlq).await;
+
+    let err = admin(&["--dlq-url", &dlq, "dead-letters", "replay", "--id", "no-such-id"]).await.unwrap_err();
+    assert!(err.contains("no job with message id no-such-id"), "{err}");
+    let out = admin(&["--dlq-url", &dlq, "dead-letters", "replay", "--id", &ids[1]]).await.unwrap();
+    assert!(out.starts_with("moved 1 job(s)") && out.contains(&main), "{out}");
+    assert_eq!(drain(&sqs, &main).await, vec![jobs().remove(1)]);
+    // The other job stays, visible at once.
+    assert_eq!(drain(&sqs, &dlq).await, vec![jobs().remove(0)]);
+
+    assert!(admin(&["--dlq-url", &dlq, "dead-letters", "replay"]).await.is_err(), "--all or --id is required");
+    assert!(admin(&["dead-letters", "list"]).await.unwrap_err().contains("--dlq-url"));
+}
+
+#[tokio::test]
+async fn local_runs_read_accounts_from_the_config_and_keep_settings_in_the_file_store() {
+    let toml = format!(
+        "[[accounts]]\nid = \"acme\"\n[accounts.planfix]\nbase_url = \"http://127.0.0.1:8081/rest\"\ntoken = \"{}\"\nwebhook_secret = \"{}\"\n\
+         [accounts.provider]\nkind = \"meta\"\napp_secret = \"{}\"\nverify_token = \"{}\"\naccess_token = \"{}\"\nphone_number_id = \"42\"\n",
+        SECRETS[0], SECRETS[1], SECRETS[2], SECRETS[3], SECRETS[4]
+    );
+    let config = temp_file("bridge.toml", &toml);
+    let store_path = config.with_file_name("store.json");
+    let (config, store_path) = (config.to_str().unwrap(), store_path.to_str().unwrap());
+    let out = local(&["--config", config, "--local", store_path, "accounts", "list"]).await.unwrap();
+    assert!(out.contains("acme") && out.contains("phone_number_id=42"), "{out}");
+    assert_no_secret(&out);
+
+    local(&["--config", config, "--local", store_path, "settings", "set", "acme", "--single-task", "true"]).await.unwrap();
+    let stored = FileStore::open(std::path::Path::new(store_path)).unwrap().get_settings(&AccountId::parse("acme").unwrap()).await.unwrap();
+    assert!(stored.unwrap().single_task);
+    let account = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
+    let err = local(&["--config", config, "--local", store_path, "accounts", "put", "--file", account.to_str().unwrap()]).await.unwrap_err();
+    assert!(err.contains("read-only"), "{err}");
+}
