@@ -91,7 +91,7 @@ async fn put(target: &Target, file: &std::path::Path, kms_key_id: Option<&str>) 
         ),
         (None, _) => out.push_str("no settings in the file: the store's settings are unchanged"),
     }
-    out.push_str("\nrunning functions read accounts once per cold start");
+    out.push_str("\nrunning functions re-read accounts within BRIDGE_CONFIG_TTL_SECS (default 5 minutes)");
     Ok(out)
 }
 
@@ -160,14 +160,14 @@ mod tests {
     use super::*;
 
     const GOOD: &str = r#"{"id":"acme",
-        "planfix":{"base_url":"https://acme.planfix.com/rest","token":"pf-tok","webhook_secret":"hook"},
+        "planfix":{"base_url":"https://acme.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s"},
         "provider":{"kind":"meta","app_secret":"app-s","verify_token":"vt-s","access_token":"EAAGxyz","phone_number_id":"1122"}}"#;
 
     #[test]
     fn masks_every_secret() {
         let a = parse_account(GOOD).unwrap();
         let shown = masked(&a).to_string();
-        for secret in ["pf-tok", "hook", "app-s", "vt-s", "EAAGxyz"] {
+        for secret in ["pf-tok", "hk-s", "app-s", "vt-s", "EAAGxyz"] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
         assert!(shown.contains("1122") && shown.contains("acme.planfix.com"));

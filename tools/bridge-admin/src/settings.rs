@@ -68,6 +68,7 @@ pub async fn run(cmd: SettingsCmd, target: &Target) -> Result<String> {
     match cmd {
         SettingsCmd::Get { id } => {
             let id = crate::account_id(&id)?;
+            target.store()?; // `show` may omit settings without a store; `get` exists to read them.
             describe_stored(target, &id).await
         }
         SettingsCmd::Set(args) => set(target, args).await,
