@@ -343,22 +343,7 @@ impl Store for DynamoStore {
     }
 
     async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
-        let (pk, sk) = link_key(account, phone);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("REMOVE lease_owner, lease_until")
-            .condition_expression("lease_owner = :o")
-            .expression_attribute_values(":o", s(owner))
-            .send()
-            .await;
-        match map_owner_condition(result.map(|_| ())) {
-            Err(StoreError::LeaseLost) => Ok(()),
-            other => other,
-        }
+        self.release_lease(link_key(account, phone), owner, "conversation setup failed").await
     }
 
     async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError> {
