@@ -15,7 +15,7 @@ async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim) {
     let url = planfix.serve(None).await.unwrap();
     let account = AccountConfig {
         id: AccountId::parse("demo").unwrap(),
-        planfix: PlanfixConfig { base_url: url, token: Secret::new("t"), webhook_secret: Secret::new("demo-planfix-hook-secret") },
+        planfix: PlanfixConfig { base_url: url, token: Secret::new("t"), webhook_secret: Secret::new("demo-planfix-hook-secret"), requests_per_second: 200.0 },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new("demo-app-secret"),
             verify_token: Secret::new("demo-verify-token"),

@@ -14,6 +14,7 @@ use crate::core::outbound::{OutboundProcessor, RetryPolicy};
 use crate::core::settings_cache::SettingsCache;
 use crate::core::status_cache::StatusCache;
 use crate::core::file_relay::FileRelay;
+use crate::core::throttle::StoreThrottle;
 use crate::core::accounts::{AccountSource, Accounts, RuntimeBuilder};
 use crate::core::AccountRuntime;
 use crate::ports::{BlobStore, JobQueue, ProviderMedia, ProviderSender, ProviderWebhook, Store};
@@ -69,15 +70,17 @@ pub struct Infra {
     pub blob: Option<Arc<dyn BlobStore>>,
 }
 
-/// The runtime of one account: its provider and Planfix clients over the shared HTTP client.
-fn account_runtime(http: &reqwest::Client, cfg: &AccountConfig) -> AccountRuntime {
+/// The runtime of one account: its provider and Planfix clients over the shared HTTP client,
+/// Planfix calls paced through the store (shared by every instance).
+fn account_runtime(http: &reqwest::Client, store: &Arc<dyn Store>, cfg: &AccountConfig) -> AccountRuntime {
     let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) = match &cfg.provider {
         ProviderConfig::Meta(meta) => {
             let client = Arc::new(MetaSender::new(http.clone(), meta));
             (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
         }
     };
-    let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix).for_account(&cfg.id));
+    let throttle = Arc::new(StoreThrottle::per_second(store.clone(), cfg.id.clone(), cfg.planfix.requests_per_second));
+    let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix).for_account(&cfg.id).with_throttle(throttle));
     AccountRuntime {
         id: cfg.id.clone(),
         provider_kind: cfg.provider.kind(),
@@ -110,7 +113,8 @@ pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tu
             store.put_settings(&cfg.id, settings).await.map_err(|e| BootError::Config(e.to_string()))?;
         }
     }
-    let builder: RuntimeBuilder = Arc::new(move |cfg: &AccountConfig| account_runtime(&http, cfg));
+    let paced_by = store.clone();
+    let builder: RuntimeBuilder = Arc::new(move |cfg: &AccountConfig| account_runtime(&http, &paced_by, cfg));
     let accounts = Accounts::new(&accounts, builder, refresh).map_err(BootError::Config)?;
     Ok(App {
         accounts,

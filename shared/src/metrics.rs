@@ -20,6 +20,7 @@ pub enum Metric {
     FilesOut,
     FilesNotTransferred,
     PlanfixCalls,
+    RateLimitWaits,
     Failures,
 }
 
@@ -35,6 +36,7 @@ impl Metric {
             Metric::FilesOut => "FilesOut",
             Metric::FilesNotTransferred => "FilesNotTransferred",
             Metric::PlanfixCalls => "PlanfixCalls",
+            Metric::RateLimitWaits => "RateLimitWaits",
             Metric::Failures => "Failures",
         }
     }

@@ -110,6 +110,9 @@ pub fn account_config(id: &str, planfix_url: &str, graph_url: &str, settings: Se
             base_url: planfix_url.to_owned(),
             token: Secret::new(PLANFIX_TOKEN),
             webhook_secret: Secret::new(PLANFIX_HOOK_SECRET),
+            // Paced as in production, at a rate that keeps the suite fast; tests of the pacing
+            // itself set their own.
+            requests_per_second: 200.0,
         },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new(APP_SECRET),

@@ -72,6 +72,9 @@ fn job_key(account: &AccountId, job: &str) -> (AttributeValue, AttributeValue) {
 fn sent_key(account: &AccountId, id: &str) -> (AttributeValue, AttributeValue) {
     (s(format!("{account}#SENT#{id}")), s("SENT"))
 }
+fn rate_key(account: &AccountId, key: &str) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#RATE#{key}")), s("RATE"))
+}
 fn is_done(item: &Item) -> bool {
     item.get("done").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)
 }
@@ -443,6 +446,45 @@ impl Store for DynamoStore {
             Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn reserve_slot(&self, account: &AccountId, key: &str, now_ms: i64, interval_ms: i64) -> Result<i64, StoreError> {
+        // Idle clock: take "now" (conditional write). Busy clock: ADD one interval atomically and
+        // take the slot before the new value. Two writes at most, no compare-and-swap loop, and
+        // concurrent instances never share a slot.
+        let (pk, sk) = rate_key(account, key);
+        self.put_if_absent_with(pk.clone(), sk.clone(), [("next_at", n(0))]).await?;
+        let idle = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk.clone())
+            .key("sk", sk.clone())
+            .update_expression("SET next_at = :next")
+            .condition_expression("next_at <= :now")
+            .expression_attribute_values(":next", n(now_ms + interval_ms))
+            .expression_attribute_values(":now", n(now_ms))
+            .send()
+            .await;
+        match idle {
+            Ok(_) => return Ok(now_ms),
+            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .update_expression("ADD next_at :interval")
+            .expression_attribute_values(":interval", n(interval_ms))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let next = out.attributes().and_then(|a| get_i64(a, "next_at")).ok_or_else(|| StoreError::Corrupt(format!("pacing clock {key} of {account} has no value")))?;
+        Ok(next - interval_ms)
     }
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {

@@ -24,6 +24,9 @@ struct State {
     jobs: BTreeMap<String, JobRecord>,
     #[serde(default)]
     sent: BTreeMap<String, SentItem>,
+    /// Pacing clocks (not worth persisting: they matter for a second at most).
+    #[serde(skip)]
+    slots: BTreeMap<String, i64>,
 }
 
 /// The lease protocol shared by message and job records (same semantics as DynamoDB's).
@@ -297,6 +300,14 @@ impl Store for FileStore {
         item.status = Some(status.to_owned());
         self.persist(&st)?;
         Ok(true)
+    }
+
+    async fn reserve_slot(&self, account: &AccountId, key_name: &str, now_ms: i64, interval_ms: i64) -> Result<i64, StoreError> {
+        let mut st = self.state.lock().await;
+        let next = st.slots.entry(key(account, key_name)).or_insert(now_ms);
+        let slot = (*next).max(now_ms);
+        *next = slot + interval_ms;
+        Ok(slot)
     }
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {

@@ -39,6 +39,8 @@ pub struct PlanfixRest {
     files: Result<reqwest::Client, String>,
     /// The account this client acts for, as a metrics/log label.
     label: String,
+    /// Paces REST calls to the account's allowance (none: unpaced, e.g. in unit tests).
+    throttle: Option<std::sync::Arc<dyn Throttle>>,
     base_url: String,
     token: Secret,
 }
@@ -52,7 +54,20 @@ impl PlanfixRest {
             .read_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| format!("file client: {e}"));
-        Self { http, files, label: String::new(), base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+        Self { http, files, label: String::new(), throttle: None, base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+    }
+
+    /// Every REST call waits for its turn first.
+    pub fn with_throttle(mut self, throttle: std::sync::Arc<dyn Throttle>) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    async fn wait_turn(&self) -> Result<(), PlanfixError> {
+        match &self.throttle {
+            Some(t) => t.wait_turn().await,
+            None => Ok(()),
+        }
     }
 
     /// Labels metrics and budget warnings with the account.
@@ -83,14 +98,25 @@ impl PlanfixRest {
         body: Option<Value>,
     ) -> Result<(StatusCode, Option<T>), PlanfixError> {
         let url = format!("{}{}", self.base_url, path);
-        let mut req = self.http.request(method.clone(), &url).bearer_auth(self.token.expose()).query(query);
-        if let Some(body) = body {
-            req = req.json(&body);
+        // A request refused for coming too fast (HTTP 429) was not carried out, so sending it
+        // again in the next slot is safe; anything else is the caller's to judge.
+        const RATE_LIMIT_TRIES: usize = 3;
+        for attempt in 1..=RATE_LIMIT_TRIES {
+            let mut req = self.http.request(method.clone(), &url).bearer_auth(self.token.expose()).query(query);
+            if let Some(body) = &body {
+                req = req.json(body);
+            }
+            self.wait_turn().await?;
+            let resp = req.send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
+            crate::metrics::count(&self.label, crate::metrics::Metric::PlanfixCalls, 1.0);
+            self.watch_daily_budget(&resp);
+            if resp.status() == StatusCode::TOO_MANY_REQUESTS && attempt < RATE_LIMIT_TRIES {
+                tracing::warn!(account = %self.label, %method, path, attempt, "Planfix rate limit hit; retrying in the next slot");
+                continue;
+            }
+            return read_response(&method, path, resp).await;
         }
-        let resp = req.send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
-        crate::metrics::count(&self.label, crate::metrics::Metric::PlanfixCalls, 1.0);
-        self.watch_daily_budget(&resp);
-        read_response(&method, path, resp).await
+        Err(PlanfixError::Api { http: 429, code: None, message: "rate limited".into() })
     }
 
     /// Planfix reports the requests left today (refreshed about every 10 minutes); warn while
@@ -489,6 +515,7 @@ impl PlanfixFiles for PlanfixRest {
             .mime_str(mime)
             .map_err(|e| PlanfixError::Transport(without_url(e)))?;
         let timeout = UPLOAD_BASE_TIMEOUT + Duration::from_secs(size / UPLOAD_BYTES_PER_SECOND);
+        self.wait_turn().await?;
         let resp = files
             .post(format!("{}/file/", self.base_url))
             .bearer_auth(self.token.expose())
@@ -516,6 +543,7 @@ impl PlanfixFiles for PlanfixRest {
     async fn download_file(&self, file_id: i64) -> Result<(Option<String>, ByteStream), PlanfixError> {
         let files = self.files_client()?;
         let path = format!("/file/{file_id}/download");
+        self.wait_turn().await?;
         let resp = files
             .get(format!("{}{path}", self.base_url))
             .bearer_auth(self.token.expose())
@@ -577,7 +605,7 @@ mod tests {
         let spec = path.exists().then(|| Arc::new(SpecValidator::from_file(path).expect("the spec compiles")));
         let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec });
         let base_url = sim.serve(None).await.expect("serve");
-        let cfg = PlanfixConfig { base_url, token: Secret::new(TOKEN), webhook_secret: Secret::new("unused") };
+        let cfg = PlanfixConfig { base_url, token: Secret::new(TOKEN), webhook_secret: Secret::new("unused"), requests_per_second: 1.0 };
         (sim, PlanfixRest::new(PlanfixRest::default_http_client(), &cfg))
     }
 

@@ -34,6 +34,13 @@ pub struct PlanfixConfig {
     pub token: Secret,
     /// Shared secret the Planfix scenario sends (header `X-Bridge-Token` or Basic password).
     pub webhook_secret: Secret,
+    /// REST requests per second allowed for this account, across all instances (Planfix: 1).
+    #[serde(default = "default_planfix_rate")]
+    pub requests_per_second: f64,
+}
+
+fn default_planfix_rate() -> f64 {
+    1.0
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -15,6 +15,7 @@ pub mod planfix_webhook;
 pub mod render;
 pub mod settings_cache;
 pub mod status_cache;
+pub mod throttle;
 pub mod whatsapp_text;
 
 use std::sync::Arc;

@@ -107,6 +107,13 @@ pub trait PlanfixApi: Send + Sync {
     async fn find_comment_by_source(&self, task_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
 }
 
+/// Paces calls to one Planfix account (its REST API allows 1 request per second).
+#[async_trait]
+pub trait Throttle: Send + Sync {
+    /// Returns when this caller may send its next request.
+    async fn wait_turn(&self) -> Result<(), PlanfixError>;
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileInfo {
     pub id: i64,

@@ -128,6 +128,11 @@ pub trait Store: Send + Sync {
     /// downgrades, since statuses arrive out of order. True when this call changed it.
     async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError>;
 
+    /// A shared pacing clock (e.g. Planfix's 1 request/s per account, across every instance):
+    /// reserves the next free slot of `interval_ms` under `key` and returns when it starts
+    /// (Unix milliseconds; `now_ms` if free now). One conditional write decides each slot.
+    async fn reserve_slot(&self, account: &AccountId, key: &str, now_ms: i64, interval_ms: i64) -> Result<i64, StoreError>;
+
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError>;
 }

@@ -124,7 +124,7 @@ fn json_error(e: &serde_json::Error) -> String {
 /// field added to the config does not compile here until someone decides whether it is secret.
 pub(crate) fn masked(a: &AccountConfig) -> Value {
     let AccountConfig { id, planfix, provider, settings } = a;
-    let PlanfixConfig { base_url, token: _, webhook_secret: _ } = planfix;
+    let PlanfixConfig { base_url, token: _, webhook_secret: _, requests_per_second: _ } = planfix;
     let provider = match provider {
         ProviderConfig::Meta(MetaConfig {
             app_secret: _,

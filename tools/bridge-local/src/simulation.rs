@@ -31,6 +31,8 @@ pub fn demo_account(planfix_base_url: String, graph_base_url: String) -> Account
             base_url: planfix_base_url,
             token: Secret::new(DEMO_PLANFIX_TOKEN),
             webhook_secret: Secret::new(DEMO_PLANFIX_HOOK_SECRET),
+            // Real Planfix allows 1/s; the simulator is quicker so the demo does not drag.
+            requests_per_second: 10.0,
         },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new(DEMO_APP_SECRET),

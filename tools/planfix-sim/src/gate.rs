@@ -219,6 +219,17 @@ impl Admitted {
                 }
             }
         }
+        {
+            let mut state = sim.lock();
+            let now = std::time::Instant::now();
+            if let (Some(min), Some(last)) = (state.min_interval, state.last_request_at) {
+                if now.duration_since(last) < min {
+                    state.rate_rejections += 1;
+                    return Err((StatusCode::TOO_MANY_REQUESTS, Json(serde_json::json!({"result":"fail","code":0,"error":"Too many requests"}))).into_response());
+                }
+            }
+            state.last_request_at = Some(now);
+        }
         let failure = {
             let mut state = sim.lock();
             let targeted = state

@@ -192,6 +192,18 @@ impl PlanfixSim {
         self.lock().targeted_failures.push((method.to_owned(), path_fragment.to_owned(), n, failure));
     }
 
+    /// Enforce Planfix's per-account request rate: a REST request arriving sooner than
+    /// `min_interval` after the previous one is refused with HTTP 429 (what live Planfix answers
+    /// is unconfirmed; the bridge must simply never get there).
+    pub fn enforce_min_interval(&self, min_interval: std::time::Duration) {
+        self.lock().min_interval = Some(min_interval);
+    }
+
+    /// How many requests were refused for coming too fast.
+    pub fn rate_rejections(&self) -> usize {
+        self.lock().rate_rejections
+    }
+
     /// Contacts, tasks, comments and files (name and size, not the bytes) as JSON.
     pub fn snapshot(&self) -> Value {
         let state = self.lock();

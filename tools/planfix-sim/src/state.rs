@@ -98,6 +98,10 @@ pub(crate) struct State {
     pub failures: VecDeque<Failure>,
     /// Failures aimed at one kind of request: (method, path fragment, remaining count, failure).
     pub targeted_failures: Vec<(String, String, usize, Failure)>,
+    /// Planfix's per-second limit, when enforced: the minimum gap between two REST requests.
+    pub min_interval: Option<std::time::Duration>,
+    pub last_request_at: Option<std::time::Instant>,
+    pub rate_rejections: usize,
 }
 
 impl State {
@@ -120,6 +124,9 @@ impl State {
             violations: Vec::new(),
             failures: VecDeque::new(),
             targeted_failures: Vec::new(),
+            min_interval: None,
+            last_request_at: None,
+            rate_rejections: 0,
         }
     }
 

@@ -65,7 +65,7 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4()));
     let account = AccountConfig {
         id: AccountId::parse("bench").expect("id"),
-        planfix: PlanfixConfig { base_url: info["planfix"].as_str().unwrap_or_default().into(), token: Secret::new(TOKEN), webhook_secret: Secret::new("x") },
+        planfix: PlanfixConfig { base_url: info["planfix"].as_str().unwrap_or_default().into(), token: Secret::new(TOKEN), webhook_secret: Secret::new("x"), requests_per_second: 1000.0 },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new("x"),
             verify_token: Secret::new("x"),
