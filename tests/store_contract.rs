@@ -146,7 +146,30 @@ async fn reply_loop_records(store: &dyn Store) {
     assert!(!store.advance_delivery_status(&a, "wamid.x", "failed", 4).await.unwrap());
 }
 
+/// The pacing clock: an idle clock gives "now"; busy, consecutive slots one interval apart;
+/// 16 concurrent callers all get different slots.
+async fn pacing_clock(store: Arc<dyn Store>) {
+    let a = acct("pace");
+    assert_eq!(store.reserve_slot(&a, "planfix", 10_000, 1_000).await.unwrap(), 10_000);
+    assert_eq!(store.reserve_slot(&a, "planfix", 10_001, 1_000).await.unwrap(), 11_000);
+    assert_eq!(store.reserve_slot(&a, "planfix", 10_002, 1_000).await.unwrap(), 12_000);
+    // Idle again later: now.
+    assert_eq!(store.reserve_slot(&a, "planfix", 50_000, 1_000).await.unwrap(), 50_000);
+    let mut handles = Vec::new();
+    for _ in 0..16 {
+        let (store, a) = (store.clone(), a.clone());
+        handles.push(tokio::spawn(async move { store.reserve_slot(&a, "planfix", 60_000, 100).await.unwrap() }));
+    }
+    let mut slots = Vec::new();
+    for h in handles {
+        slots.push(h.await.unwrap());
+    }
+    slots.sort_unstable();
+    assert_eq!(slots, (0..16).map(|i| 60_000 + i * 100).collect::<Vec<_>>());
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    pacing_clock(store.clone()).await;
     reply_loop_records(store.as_ref()).await;
     message_lifecycle(store.as_ref()).await;
     link_lifecycle(store.as_ref()).await;
