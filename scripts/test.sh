@@ -16,7 +16,8 @@ fi
 
 PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 LOG="$(mktemp -t moto.XXXXXX.log)"
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
+# One request at a time, like DynamoDB's atomic conditional writes (see scripts/moto_serial.py).
+"$VENV/bin/python" scripts/moto_serial.py 127.0.0.1 "$PORT" >"$LOG" 2>&1 &
 MOTO_PID=$!
 trap 'kill $MOTO_PID 2>/dev/null || true; wait $MOTO_PID 2>/dev/null || true' EXIT
 
