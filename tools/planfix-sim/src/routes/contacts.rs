@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::request::{as_int, as_text, int_list, page, parse, Filter};
+use super::request::{all_match, as_int, as_text, int_list, page, parse, Filter};
 use crate::envelope::{code, created, success, success_with, ApiError};
 use crate::gate::{JsonBody, QueryPairs};
 use crate::model::Contact;
@@ -59,7 +59,7 @@ pub(super) async fn list(
     // Simulated contacts are people, never companies.
     if !request.is_company {
         for contact in state.contacts.values() {
-            if matches_all(contact, &request.filters)? {
+            if all_match(contact, &request.filters, matches)? {
                 found.push(contact);
             }
         }
@@ -74,16 +74,6 @@ pub(super) async fn list(
         })
         .collect();
     Ok(success_with("contacts", Value::Array(contacts)))
-}
-
-/// Filters combine with AND.
-fn matches_all(contact: &Contact, filters: &[Filter]) -> Result<bool, ApiError> {
-    for filter in filters {
-        if !matches(contact, filter)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// For the string filters (4001–4015) `equal` means "contains" and `notequal` "does not

@@ -54,6 +54,16 @@ impl Filter {
     }
 }
 
+/// Planfix combines the filters of one list request with AND.
+pub(crate) fn all_match<T>(item: &T, filters: &[Filter], matches: impl Fn(&T, &Filter) -> Result<bool, ApiError>) -> Result<bool, ApiError> {
+    for filter in filters {
+        if !matches(item, filter)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// A number, an integral float, or a numeric string.
 pub(crate) fn as_int(value: &Value) -> Option<i64> {
     match value {

@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::request::{as_int, existing_person, int_list, page, parse, Filter, IdRef};
+use super::request::{all_match, as_int, existing_person, int_list, page, parse, Filter, IdRef};
 use crate::envelope::{code, created, success, success_with, ApiError};
 use crate::gate::{JsonBody, QueryPairs};
 use crate::model::Task;
@@ -166,7 +166,7 @@ pub(super) async fn list(
     let state = sim.lock();
     let mut found = Vec::new();
     for task in state.tasks.values() {
-        if matches_all(task, &request.filters)? {
+        if all_match(task, &request.filters, matches)? {
             found.push(task);
         }
     }
@@ -175,15 +175,6 @@ pub(super) async fn list(
         .map(|task| select_fields(render::task(&state, task), request.fields.as_deref()))
         .collect();
     Ok(success_with("tasks", Value::Array(tasks)))
-}
-
-fn matches_all(task: &Task, filters: &[Filter]) -> Result<bool, ApiError> {
-    for filter in filters {
-        if !matches(task, filter)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// Id filters take one value or an array (any of them).
