@@ -10,7 +10,7 @@ use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, S
 use shared::domain::AccountId;
 
 /// The embedded demo account the events are signed for (see events/README.md).
-async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim) {
+async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim, e2e_tests::WorkerRig) {
     let planfix = PlanfixSim::new(PlanfixSimConfig { token: "t".into(), spec: planfix_spec() });
     let url = planfix.serve(None).await.unwrap();
     let account = AccountConfig {
@@ -28,13 +28,18 @@ async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim) {
     };
     let store = Arc::new(fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
-    let infra = Infra { store, files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
-    (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix)
+    let rig = e2e_tests::WorkerRig::new().await;
+    let infra = Infra { store, work: rig.queue(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
+    (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix, rig)
+}
+
+fn event(file: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(file);
+    std::fs::read_to_string(&path).unwrap()
 }
 
 async fn invoke(app: &shared::web::App, event_file: &str) -> (u16, String) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(event_file);
-    let json = std::fs::read_to_string(&path).unwrap();
+    let json = event(event_file);
     let request = lambda_http::request::from_str(&json).expect("a valid API Gateway event");
     let resp = lambda_adapter::handle(app, shared::web::Surface::ProviderWebhooks, request).await;
     let status = resp.status().as_u16();
@@ -48,22 +53,30 @@ async fn invoke(app: &shared::web::App, event_file: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn sample_events_through_the_lambda_handler() {
-    let (app, planfix) = demo_app().await;
+    let (app, planfix, rig) = demo_app().await;
 
     assert_eq!(invoke(&app, "meta-bad-signature.json").await.0, 401);
     assert!(planfix.requests().is_empty());
 
     let (status, body) = invoke(&app, "meta-text-message.json").await;
     assert_eq!(status, 200, "{body}");
+    assert!(planfix.requests().is_empty(), "the webhook only records and queues");
+    // The worker function, invoked with the sample SQS FIFO event for that message.
+    let sqs_event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&event("sqs-work-conversation.json")).expect("a valid SQS event");
+    let queue = shared::adapters::SqsWorkQueue::new(rig.sqs.clone(), rig.url.clone());
+    let response = worker::handle(&app, &queue, &rig.cfg, sqs_event, None).await;
+    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
     let tasks = planfix.tasks();
     assert_eq!(tasks.len(), 1);
     assert_eq!(planfix.comments(tasks[0].id)[0].description, "Hello! My order #123 has not arrived.");
 
     // Lambda retries / provider redelivery of the same event: no second comment.
     assert_eq!(invoke(&app, "meta-text-message.json").await.0, 200);
+    rig.settle(&app).await;
     assert_eq!(planfix.comments(tasks[0].id).len(), 1);
 
     assert_eq!(invoke(&app, "meta-status-delivered.json").await.0, 200);
+    rig.settle(&app).await;
     assert_eq!(invoke(&app, "meta-verify-handshake.json").await, (200, "1158201444".to_string()));
     assert!(planfix.violations().is_empty(), "{:?}", planfix.violations());
 }

@@ -81,7 +81,8 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     let accounts = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
     let store = Arc::new(e2e_tests::fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
-    let infra = Infra { store: store.clone(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
+    let rig = e2e_tests::WorkerRig::new().await;
+    let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
     let ttl = Duration::from_millis(300);
     let app = build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap();
     let acme = shared::domain::AccountId::parse("acme").unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::adapters::meta::{MetaSender, MetaWebhook};
 use crate::adapters::dir_blob::DirBlobStore;
 use crate::adapters::s3_blob::{s3_client, S3BlobStore};
-use crate::adapters::{DynamoStore, FileStore, LocalQueue, PlanfixRest, SqsQueue};
+use crate::adapters::{DynamoStore, FileStore, LocalQueue, LocalWorkQueue, PlanfixRest, SqsQueue, SqsWorkQueue};
 use crate::config::{load_accounts_from_ssm, AccountConfig, LocalConfig, ProviderConfig, StoreConfig};
 use crate::core::conversation::LeaseTiming;
 use crate::core::inbound::InboundProcessor;
@@ -17,7 +17,8 @@ use crate::core::file_relay::FileRelay;
 use crate::core::throttle::StoreThrottle;
 use crate::core::accounts::{AccountSource, Accounts, RuntimeBuilder};
 use crate::core::AccountRuntime;
-use crate::ports::{BlobStore, JobQueue, ProviderMedia, ProviderSender, ProviderWebhook, Store};
+use crate::domain::{FileJob, Work};
+use crate::ports::{BlobStore, JobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue};
 use crate::web::App;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +63,31 @@ impl AccountSource for SsmAccounts {
     }
 }
 
-/// The deployment's shared infrastructure: the store, the queue that hands files to the relay,
-/// and (in the relay) the blob store.
+/// The deployment's shared infrastructure: the store, the queue from the webhooks to the
+/// worker, the queue that hands files to the relay, and (in the relay) the blob store.
 pub struct Infra {
     pub store: Arc<dyn Store>,
+    pub work: Arc<dyn WorkQueue>,
     pub files: Arc<dyn JobQueue>,
     pub blob: Option<Arc<dyn BlobStore>>,
+}
+
+/// A queue a function was not given (least privilege: the webhooks never relay files, the
+/// relay never queues work). Using it is a deployment mistake, reported as such.
+struct NotConfigured(&'static str);
+
+#[async_trait::async_trait]
+impl JobQueue for NotConfigured {
+    async fn enqueue(&self, _: &FileJob) -> Result<(), QueueError> {
+        Err(QueueError(format!("{} is not set for this function", self.0)))
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkQueue for NotConfigured {
+    async fn enqueue(&self, _: &[Work]) -> Result<(), QueueError> {
+        Err(QueueError(format!("{} is not set for this function", self.0)))
+    }
 }
 
 /// The runtime of one account: its provider and Planfix clients over the shared HTTP client,
@@ -128,6 +148,7 @@ pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tu
             message_lease_secs: tuning.message_lease_secs,
             files: infra.files.clone(),
         },
+        work: infra.work,
         outbound: OutboundProcessor {
             files: infra.files,
             retry: tuning.send_retry,
@@ -142,13 +163,13 @@ fn env(name: &'static str) -> Result<String, BootError> {
     std::env::var(name).map_err(|_| BootError::MissingEnv(name))
 }
 
-/// Lambda: table `BRIDGE_TABLE`, accounts from SSM under `BRIDGE_SSM_PREFIX`, file jobs to the
-/// SQS queue `BRIDGE_FILE_QUEUE_URL`, files in the S3 bucket `BRIDGE_BUCKET` (relay only;
-/// `BRIDGE_S3_PATH_STYLE=true` for emulators).
+/// Lambda: table `BRIDGE_TABLE`, accounts from SSM under `BRIDGE_SSM_PREFIX`, work to the SQS
+/// FIFO queue `BRIDGE_WORK_QUEUE_URL` (webhooks), file jobs to the SQS queue
+/// `BRIDGE_FILE_QUEUE_URL` (worker), files in the S3 bucket `BRIDGE_BUCKET` (relay;
+/// `BRIDGE_S3_PATH_STYLE=true` for emulators). Each function gets only the queues it uses.
 pub async fn app_from_env() -> Result<App, BootError> {
     let table = env("BRIDGE_TABLE")?;
     let prefix = env("BRIDGE_SSM_PREFIX")?;
-    let queue_url = env("BRIDGE_FILE_QUEUE_URL")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let source = SsmAccounts { client: ssm, prefix };
@@ -159,18 +180,30 @@ pub async fn app_from_env() -> Result<App, BootError> {
         let path_style = std::env::var("BRIDGE_S3_PATH_STYLE").is_ok_and(|v| v == "true");
         Arc::new(S3BlobStore::new(s3_client(&aws, path_style), bucket)) as Arc<dyn BlobStore>
     });
-    let infra = Infra {
-        store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
-        files: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
-        blob,
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let files: Arc<dyn JobQueue> = match std::env::var("BRIDGE_FILE_QUEUE_URL") {
+        Ok(url) => Arc::new(SqsQueue::new(sqs.clone(), url)),
+        Err(_) => Arc::new(NotConfigured("BRIDGE_FILE_QUEUE_URL")),
     };
+    let work: Arc<dyn WorkQueue> = match std::env::var("BRIDGE_WORK_QUEUE_URL") {
+        Ok(url) => Arc::new(SqsWorkQueue::new(sqs, url)),
+        Err(_) => Arc::new(NotConfigured("BRIDGE_WORK_QUEUE_URL")),
+    };
+    let infra = Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, files, blob };
     build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await
 }
 
-/// Local run: accounts and store from the TOML config file; files in a local folder, handed to
-/// an in-process worker through the returned receiver (see [`crate::local_worker`]).
-pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str)
-    -> Result<(App, tokio::sync::mpsc::UnboundedReceiver<crate::domain::FileJob>), BootError> {
+/// The local run: the app plus the receiving ends of its in-process queues, for
+/// [`crate::local_worker`].
+pub struct LocalRuntime {
+    pub app: App,
+    pub work: tokio::sync::mpsc::UnboundedReceiver<Work>,
+    pub files: tokio::sync::mpsc::UnboundedReceiver<FileJob>,
+}
+
+/// Local run: accounts and store from the TOML config file; work and files handed to
+/// in-process workers; files in a local folder.
+pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<LocalRuntime, BootError> {
     let store: Arc<dyn Store> = match &cfg.store {
         StoreConfig::File { path } => Arc::new(FileStore::open(path).map_err(|e| BootError::Config(e.to_string()))?),
         StoreConfig::Dynamodb { table } => {
@@ -178,11 +211,12 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str)
             Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table.clone()))
         }
     };
-    let (queue, rx) = LocalQueue::new();
+    let (queue, files_rx) = LocalQueue::new();
+    let (work, work_rx) = LocalWorkQueue::new();
     // Presigned local URLs only need to be unguessable for this process's lifetime.
     let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
     let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
-    let infra = Infra { store, files: Arc::new(queue), blob: Some(blob) };
+    let infra = Infra { store, work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
     let tuning = Tuning { config_settings_override: true, ..Tuning::default() };
-    Ok((build_app(cfg.accounts, infra, tuning).await?, rx))
+    Ok(LocalRuntime { app: build_app(cfg.accounts, infra, tuning).await?, work: work_rx, files: files_rx })
 }

@@ -1,18 +1,76 @@
-//! The local run's file relay: drains the in-process queue with the same relay code the
-//! file-relay Lambda runs, retrying transient failures with backoff like SQS redelivery would.
+//! The local run's workers: the same core code the worker and file-relay Lambdas run, fed by
+//! in-process channels instead of SQS. Work keeps SQS FIFO's guarantee — one lane per group,
+//! in order, groups in parallel — and retries with the same backoff before dead-lettering.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use crate::core::file_relay::RelayOutcome;
-use crate::domain::FileJob;
+use crate::core::worker::{self, Delivery};
+use crate::domain::{FileJob, Work};
 use crate::web::App;
 
 const ATTEMPTS: u32 = 5;
 
-pub async fn run(app: Arc<App>, mut jobs: UnboundedReceiver<FileJob>) {
+/// Tries per piece of work before it becomes a dead letter, and the backoff between them.
+#[derive(Clone, Debug)]
+pub struct WorkRetry {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Default for WorkRetry {
+    fn default() -> Self {
+        Self { attempts: 6, base: Duration::from_secs(1), max: Duration::from_secs(60) }
+    }
+}
+
+/// Drains the work channel: one lane (task) per group, created on demand and ended when idle.
+pub async fn run_work(app: Arc<App>, mut work: UnboundedReceiver<Work>, retry: WorkRetry) {
+    let mut lanes: HashMap<String, UnboundedSender<Work>> = HashMap::new();
+    while let Some(item) = work.recv().await {
+        let group = item.group();
+        let item = match lanes.get(&group) {
+            Some(lane) => match lane.send(item) {
+                Ok(()) => continue,
+                Err(mpsc::error::SendError(item)) => item,
+            },
+            None => item,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = tx.send(item);
+        lanes.insert(group, tx);
+        tokio::spawn(lane(app.clone(), rx, retry.clone()));
+        lanes.retain(|_, lane| !lane.is_closed());
+    }
+}
+
+async fn lane(app: Arc<App>, mut rx: UnboundedReceiver<Work>, retry: WorkRetry) {
+    // Idle lanes end; the dispatcher starts a new one for the group's next work.
+    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+        // Bounded twice over: a message's own budget dead-letters it; this bounds the rest.
+        for attempt in 1..=retry.attempts * 2 {
+            let delivery = Delivery { attempts: attempt, max_attempts: retry.attempts, deadline: None };
+            match worker::handle(&app, &item, delivery).await {
+                Ok(outcome) => {
+                    tracing::info!(work = %item.key(), ?outcome, "work done");
+                    break;
+                }
+                Err(e) => {
+                    let wait = worker::backoff(attempt, retry.base, retry.max);
+                    tracing::warn!(work = %item.key(), attempt, error = %e, ?wait, "work failed; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+}
+
+pub async fn run_files(app: Arc<App>, mut jobs: UnboundedReceiver<FileJob>) {
     while let Some(job) = jobs.recv().await {
         let app = app.clone();
         // One task per job: a slow file does not hold up the others.

@@ -22,6 +22,7 @@ pub enum Metric {
     PlanfixCalls,
     RateLimitWaits,
     Failures,
+    DeadLetters,
 }
 
 impl Metric {
@@ -36,6 +37,7 @@ impl Metric {
             Metric::FilesOut => "FilesOut",
             Metric::FilesNotTransferred => "FilesNotTransferred",
             Metric::PlanfixCalls => "PlanfixCalls",
+            Metric::DeadLetters => "DeadLetters",
             Metric::RateLimitWaits => "RateLimitWaits",
             Metric::Failures => "Failures",
         }

@@ -2,8 +2,11 @@
 //!
 //! Routes:
 //! * `GET  /webhooks/{provider}/{account}` — provider subscription handshake (Meta).
-//! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → process.
-//! * `POST /planfix/{account}` — Planfix scenario "comment added": secret → read comment → send.
+//! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → queue → 200.
+//! * `POST /planfix/{account}` — Planfix scenario "comment added": secret → queue → 200.
+//!
+//! No route calls Planfix or the provider: the answer depends on the store and the queue only,
+//! and the worker ([`crate::core::worker`]) does the rest.
 //!
 //! A leading path prefix (an API Gateway stage) is tolerated.
 
@@ -13,14 +16,14 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use crate::core::inbound::{InboundProcessor, ProcessError};
-use crate::core::outbound::{OutboundProcessor, ReplyOutcome};
+use crate::core::inbound::InboundProcessor;
+use crate::core::outbound::OutboundProcessor;
 use crate::core::planfix_webhook;
 use crate::core::intake::{self, IntakeError};
 use crate::core::AccountRuntime;
-use crate::domain::AccountId;
+use crate::domain::{AccountId, Work};
 use crate::metrics::{self, Metric};
-use crate::ports::{Store, WebhookError};
+use crate::ports::{Store, WebhookError, WorkQueue};
 
 /// Webhook bodies are small JSON documents; anything bigger is refused before parsing.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,6 +36,8 @@ pub struct App {
     pub relay: crate::core::file_relay::FileRelay,
     pub inbound: InboundProcessor,
     pub outbound: OutboundProcessor,
+    /// Where the webhooks hand work to the worker.
+    pub work: Arc<dyn WorkQueue>,
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
@@ -124,35 +129,21 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
             tracing::warn!(account = %acct.id, error = %e, "webhook refused");
             return webhook_error(e);
         }
-        Err(IntakeError::Store(e)) => {
+        Err(e) => {
             tracing::error!(account = %acct.id, error = %e, "could not record webhook");
             return error(StatusCode::SERVICE_UNAVAILABLE, "could not record the webhook; retry");
         }
     };
+    if let Err(e) = intake::hand_over(app.work.as_ref(), acct, &accepted).await {
+        tracing::error!(account = %acct.id, error = %e, "could not queue webhook work");
+        return error(StatusCode::SERVICE_UNAVAILABLE, "could not queue the webhook; retry");
+    }
     metrics::count(acct.id.as_str(), Metric::Duplicates, accepted.duplicates as f64);
     metrics::count(acct.id.as_str(), Metric::StatusesIn, accepted.statuses.len() as f64);
-    for status in &accepted.statuses {
-        tracing::info!(account = %acct.id, message = %status.message_id, status = %status.status, "delivery status");
-        if let Err(e) = app.outbound.apply_status(app.store.as_ref(), acct, status).await {
-            tracing::error!(account = %acct.id, error = %e, "delivery status not applied; provider will retry");
-            return process_error(&e);
-        }
-    }
-    let mut processed = 0;
-    for msg in &accepted.to_process {
-        // Messages of one webhook go in send order; the first failure stops the rest so they
-        // are not overtaken: the provider's retry resumes where this stopped.
-        if let Err(e) = app.inbound.process(app.store.as_ref(), acct, msg).await {
-            tracing::error!(account = %acct.id, message = %msg.id, error = %e, "processing failed; provider will retry");
-            metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
-            return process_error(&e);
-        }
-        metrics::count(acct.id.as_str(), Metric::MessagesIn, 1.0);
-        processed += 1;
-    }
+    tracing::info!(account = %acct.id, messages = accepted.to_process.len(), duplicates = accepted.duplicates, statuses = accepted.statuses.len(), "webhook accepted");
     reply(
         StatusCode::OK,
-        json!({ "status": "ok", "processed": processed, "duplicates": accepted.duplicates, "statuses": accepted.statuses.len() }),
+        json!({ "status": "accepted", "messages": accepted.to_process.len(), "duplicates": accepted.duplicates, "statuses": accepted.statuses.len() }),
     )
 }
 
@@ -178,25 +169,15 @@ async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Respons
         Ok(n) => n,
         Err(e) => return webhook_error(e),
     };
-    match app.outbound.process_comment(app.store.as_ref(), &acct, notice.task_id, notice.comment_id).await {
-        Ok(outcome) => {
-            match &outcome {
-                ReplyOutcome::Sent { .. } => metrics::count(acct.id.as_str(), Metric::RepliesSent, 1.0),
-                ReplyOutcome::NotDelivered(_) => metrics::count(acct.id.as_str(), Metric::RepliesNotDelivered, 1.0),
-                _ => {}
-            }
-            let (result, detail) = match &outcome {
-                ReplyOutcome::Sent { .. } => ("sent", String::new()),
-                ReplyOutcome::Ignored(why) => ("ignored", (*why).to_owned()),
-                ReplyOutcome::NotDelivered(why) => ("not_delivered", why.clone()),
-                ReplyOutcome::AlreadyDone => ("duplicate", String::new()),
-            };
-            reply(StatusCode::OK, json!({ "status": "ok", "result": result, "detail": detail }))
+    let work = Work::Reply { account: acct.id.clone(), task_id: notice.task_id, comment_id: notice.comment_id };
+    match app.work.enqueue(std::slice::from_ref(&work)).await {
+        Ok(()) => {
+            tracing::info!(account = %acct.id, comment = notice.comment_id, "planfix comment queued");
+            reply(StatusCode::OK, json!({ "status": "accepted", "comment": notice.comment_id }))
         }
         Err(e) => {
-            tracing::error!(account = %acct.id, comment = notice.comment_id, error = %e, "planfix comment not handled; Planfix will retry");
-            metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
-            process_error(&e)
+            tracing::error!(account = %acct.id, comment = notice.comment_id, error = %e, "could not queue the planfix comment; Planfix will retry");
+            error(StatusCode::SERVICE_UNAVAILABLE, "could not queue the comment; retry")
         }
     }
 }
@@ -208,14 +189,4 @@ fn webhook_error(e: WebhookError) -> Response<Bytes> {
         WebhookError::BadRequest(_) => StatusCode::BAD_REQUEST,
     };
     error(status, e.to_string())
-}
-
-fn process_error(e: &ProcessError) -> Response<Bytes> {
-    let status = match e {
-        ProcessError::Planfix(_) => StatusCode::BAD_GATEWAY,
-        ProcessError::Store(_) | ProcessError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        ProcessError::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        ProcessError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    error(status, format!("not processed yet, retry: {e}"))
 }

@@ -12,7 +12,10 @@ use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::Value;
 use shared::adapters::DynamoStore;
-use shared::adapters::SqsQueue;
+use shared::adapters::{SqsQueue, SqsWorkQueue};
+use shared::core::outbound::ReplyOutcome;
+use shared::core::worker::WorkOutcome;
+use shared::domain::Work;
 use shared::bootstrap::{build_app, Infra, Tuning};
 use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use shared::core::conversation::LeaseTiming;
@@ -43,6 +46,141 @@ pub async fn fresh_queue() -> (aws_sdk_sqs::Client, String) {
     let name = format!("bridge-test-{}", uuid::Uuid::new_v4());
     let url = client.create_queue().queue_name(name).send().await.expect("create queue").queue_url.expect("queue url");
     (client, url)
+}
+
+/// An SQS FIFO queue of its own on moto (the work queue), as template.yaml declares it.
+pub async fn fresh_fifo_queue() -> (aws_sdk_sqs::Client, String) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let client = aws_sdk_sqs::Client::new(&aws_config().await);
+    let name = format!("bridge-test-{}.fifo", uuid::Uuid::new_v4());
+    let url = client
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
+        .attributes(QueueAttributeName::VisibilityTimeout, "60")
+        .send()
+        .await
+        .expect("create fifo queue")
+        .queue_url
+        .expect("queue url");
+    (client, url)
+}
+
+/// The work queue on moto plus the worker Lambda played by the test: what the SQS event source
+/// does (receive one record — BatchSize 1 — with its attributes, invoke the handler, delete it
+/// unless reported failed). Retries come back at once (backoff base 0) so tests stay fast.
+pub struct WorkerRig {
+    pub sqs: aws_sdk_sqs::Client,
+    pub url: String,
+    pub cfg: worker::WorkerConfig,
+    queue: SqsWorkQueue,
+}
+
+impl WorkerRig {
+    pub async fn new() -> Self {
+        let (sqs, url) = fresh_fifo_queue().await;
+        let cfg = worker::WorkerConfig { max_receives: 5, retry_base: Duration::ZERO, retry_max: Duration::ZERO };
+        Self { queue: SqsWorkQueue::new(sqs.clone(), url.clone()), sqs, url, cfg }
+    }
+
+    /// Another worker instance on the same queue (a second concurrent Lambda).
+    pub fn sharing(&self) -> Self {
+        Self { sqs: self.sqs.clone(), url: self.url.clone(), cfg: self.cfg.clone(), queue: SqsWorkQueue::new(self.sqs.clone(), self.url.clone()) }
+    }
+
+    /// The queue as the webhooks see it.
+    pub fn queue(&self) -> Arc<SqsWorkQueue> {
+        Arc::new(SqsWorkQueue::new(self.sqs.clone(), self.url.clone()))
+    }
+
+    /// One invocation; None when nothing was receivable.
+    pub async fn run_once(&self, app: &App) -> Option<Vec<(Work, WorkOutcome)>> {
+        use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive");
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return None;
+        }
+        let mut event = SqsEvent::default();
+        for m in &messages {
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id.clone();
+            record.body = m.body.clone();
+            record.receipt_handle = m.receipt_handle.clone();
+            for (k, v) in m.attributes.clone().unwrap_or_default() {
+                record.attributes.insert(k.as_str().to_owned(), v);
+            }
+            event.records.push(record);
+        }
+        let report = worker::handle_batch(app, &self.queue, &self.cfg, event, None).await;
+        let failed: Vec<String> = report.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        for m in &messages {
+            // Failed records stay: the handler already set their retry delay.
+            if !failed.contains(&m.message_id.clone().unwrap_or_default()) {
+                let handle = m.receipt_handle.clone().unwrap_or_default();
+                self.sqs.delete_message().queue_url(&self.url).receipt_handle(handle).send().await.expect("delete");
+            }
+        }
+        Some(report.outcomes)
+    }
+
+    /// Messages on the queue, visible or in flight.
+    pub async fn pending(&self) -> usize {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes");
+        let attrs = out.attributes.unwrap_or_default();
+        [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
+            .iter()
+            .map(|a| attrs.get(a).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0))
+            .sum()
+    }
+
+    /// Runs the worker until the queue is empty, also waiting out work another caller has in
+    /// flight (bounded: a stuck queue fails the test).
+    pub async fn settle(&self, app: &App) -> Vec<(Work, WorkOutcome)> {
+        let mut outcomes = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            assert!(tokio::time::Instant::now() < deadline, "the work queue did not drain");
+            match self.run_once(app).await {
+                Some(done) => outcomes.extend(done),
+                None if self.pending().await == 0 => return outcomes,
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+}
+
+/// What a reply's work came to, in the words the scenario-level tests use.
+pub fn reply_result(outcomes: &[(Work, WorkOutcome)], comment: i64) -> Option<&'static str> {
+    outcomes.iter().find_map(|(work, outcome)| match (work, outcome) {
+        (Work::Reply { comment_id, .. }, outcome) if *comment_id == comment => Some(match outcome {
+            WorkOutcome::Reply(ReplyOutcome::Sent { .. }) => "sent",
+            WorkOutcome::Reply(ReplyOutcome::Ignored(_)) => "ignored",
+            WorkOutcome::Reply(ReplyOutcome::NotDelivered(_)) => "not_delivered",
+            WorkOutcome::Reply(ReplyOutcome::AlreadyDone) => "duplicate",
+            WorkOutcome::DeadLettered { .. } => "dead_letter",
+            _ => "other",
+        }),
+        _ => None,
+    })
 }
 
 /// A private S3 bucket of its own on moto, with the retention lifecycle.
@@ -137,6 +275,7 @@ pub struct Harness {
     pub queue_url: String,
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
+    pub worker: WorkerRig,
 }
 
 impl Harness {
@@ -159,9 +298,15 @@ impl Harness {
         };
         let (sqs, queue_url) = fresh_queue().await;
         let (s3, bucket, blob) = fresh_blob_store().await;
-        let infra = Infra { store: store.clone(), files: Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
+        let worker = WorkerRig::new().await;
+        let infra = Infra { store: store.clone(), work: worker.queue(), files: Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
         let app = build_app(vec![account_config("acme", &url, &graph_url, settings)], infra, tuning).await.expect("app builds");
-        Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket }
+        Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket, worker }
+    }
+
+    /// Runs the worker until the work queue is empty.
+    pub async fn settle(&self) -> Vec<(Work, WorkOutcome)> {
+        self.worker.settle(&self.app).await
     }
 
     /// Plays the Lambda service for the file-relay function: receives what is on the file queue,
@@ -217,8 +362,22 @@ impl Harness {
         panic!("the file queue did not drain");
     }
 
-    /// What a Planfix scenario does when a comment is added: POST the ids with the secret.
+    /// What a Planfix scenario does when a comment is added: POST the ids with the secret; then
+    /// the worker runs, and `result` in the returned body says what became of the comment
+    /// (absent when another caller's worker handled it).
     pub async fn planfix_hook(&self, task: i64, comment: i64, secret: Option<&str>) -> (u16, Value) {
+        let (status, mut body) = self.planfix_hook_only(task, comment, secret).await;
+        if status == 200 {
+            let outcomes = self.settle().await;
+            if let (Some(result), Some(obj)) = (reply_result(&outcomes, comment), body.as_object_mut()) {
+                obj.insert("result".into(), result.into());
+            }
+        }
+        (status, body)
+    }
+
+    /// The scenario's request alone (the worker does not run).
+    pub async fn planfix_hook_only(&self, task: i64, comment: i64, secret: Option<&str>) -> (u16, Value) {
         let body = serde_json::json!({ "task": task.to_string(), "comment": comment.to_string() }).to_string();
         let mut req = http::Request::post("/planfix/acme").header("content-type", "application/json");
         if let Some(s) = secret {
@@ -240,8 +399,16 @@ impl Harness {
         (status, value)
     }
 
-    /// POST a payload signed with the account's app secret, as Meta does.
+    /// POST a payload signed with the account's app secret, as Meta does, then let the worker
+    /// do what the webhook queued.
     pub async fn post_meta(&self, payload: &Value) -> (u16, Value) {
+        let answer = self.post_meta_only(payload).await;
+        self.settle().await;
+        answer
+    }
+
+    /// The webhook alone: the worker does not run.
+    pub async fn post_meta_only(&self, payload: &Value) -> (u16, Value) {
         let body = payload.to_string();
         let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
         self.post_meta_raw("acme", body.as_bytes(), Some(&sig)).await

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use lambda_http::{service_fn, Body, Error, Request, Response};
+use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
+use tracing::Instrument;
 use shared::web::{self, App, Surface};
 
 pub async fn handle(app: &App, surface: Surface, req: Request) -> Response<Body> {
@@ -30,7 +31,10 @@ pub async fn run(surface: Surface) -> Result<(), Error> {
     let app = Arc::new(shared::bootstrap::app_from_env().await?);
     lambda_http::run(service_fn(move |req: Request| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(handle(&app, surface, req).await) }
+        // Every log line of this request carries the Lambda request id.
+        let request_id = req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
+        let span = tracing::info_span!("invocation", request_id = %request_id);
+        async move { Ok::<_, Error>(handle(&app, surface, req).await) }.instrument(span)
     }))
     .await
 }

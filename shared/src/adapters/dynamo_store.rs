@@ -10,6 +10,8 @@
 //! | job      | `{account}#JOB#{job key}`   | `JOB`      | done, attempts, lease_owner, lease_until, outcome, last_error, expires_at |
 //! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, delivery_status, status_rank, expires_at |
 //! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
+//! | inbox    | `{account}#INBOX#{digits}`  | `{timestamp}#{index}#{message id}` | entry (JSON), expires_at — a conversation's recorded, unprocessed messages in send order |
+//! | dead     | `{account}#DEAD`            | work key   | letter (JSON), failed_at — work past its retry budget, for replay |
 //!
 //! The account id leads every key, so an IAM policy with `dynamodb:LeadingKeys` can fence a
 //! tenant, and no code path can address another account's items by construction.
@@ -77,6 +79,13 @@ fn rate_key(account: &AccountId, key: &str) -> (AttributeValue, AttributeValue) 
 }
 fn is_done(item: &Item) -> bool {
     item.get("done").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)
+}
+
+fn inbox_pk(account: &AccountId, phone: &Phone) -> AttributeValue {
+    s(format!("{account}#INBOX#{}", phone.digits()))
+}
+fn dead_pk(account: &AccountId) -> AttributeValue {
+    s(format!("{account}#DEAD"))
 }
 
 fn settings_key(account: &AccountId) -> (AttributeValue, AttributeValue) {
@@ -273,6 +282,93 @@ impl Store for DynamoStore {
 
     async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
         self.release_lease(msg_key(account, message_id), owner, error).await
+    }
+
+    async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
+        let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", inbox_pk(account, &entry.message.from))
+            .item("sk", s(&entry.order))
+            .item("entry", s(json))
+            .item("expires_at", n(crate::domain::unix_now() + MESSAGE_RETENTION_SECS))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", inbox_pk(account, phone))
+            .consistent_read(true)
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.items()
+            .iter()
+            .map(|item| {
+                let json = get_str(item, "entry").ok_or_else(|| StoreError::Corrupt("inbox item without entry".into()))?;
+                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("inbox entry: {e}")))
+            })
+            .collect()
+    }
+
+    async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
+        self.client.delete_item().table_name(&self.table).key("pk", inbox_pk(account, phone)).key("sk", s(order)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {
+        let json = serde_json::to_string(letter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", dead_pk(account))
+            .item("sk", s(&letter.key))
+            .item("letter", s(json))
+            .item("failed_at", n(letter.failed_at))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn list_dead_letters(&self, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut letters = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", dead_pk(account))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                let json = get_str(item, "letter").ok_or_else(|| StoreError::Corrupt("dead letter without body".into()))?;
+                letters.push(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("dead letter: {e}")))?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(letters);
+            }
+        }
+    }
+
+    async fn remove_dead_letter(&self, account: &AccountId, key: &str) -> Result<(), StoreError> {
+        self.client.delete_item().table_name(&self.table).key("pk", dead_pk(account)).key("sk", s(key)).send().await.map_err(unavailable)?;
+        Ok(())
     }
 
     async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError> {

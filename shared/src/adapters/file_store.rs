@@ -24,6 +24,12 @@ struct State {
     jobs: BTreeMap<String, JobRecord>,
     #[serde(default)]
     sent: BTreeMap<String, SentItem>,
+    /// `{account}#{digits}` → order → entry.
+    #[serde(default)]
+    inbox: BTreeMap<String, BTreeMap<String, InboxEntry>>,
+    /// account → work key → letter.
+    #[serde(default)]
+    dead: BTreeMap<String, BTreeMap<String, DeadLetter>>,
     /// Pacing clocks (not worth persisting: they matter for a second at most).
     #[serde(skip)]
     slots: BTreeMap<String, i64>,
@@ -195,6 +201,48 @@ impl Store for FileStore {
     async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         if st.messages.get_mut(&key(account, message_id)).is_some_and(|rec| rec.lease.release(owner, error)) {
+            self.persist(&st)?;
+        }
+        Ok(())
+    }
+
+    async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        st.inbox.entry(key(account, entry.message.from.digits())).or_default().insert(entry.order.clone(), entry.clone());
+        self.persist(&st)
+    }
+
+    async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        let st = self.state.lock().await;
+        Ok(st.inbox.get(&key(account, phone.digits())).map(|m| m.values().take(limit).cloned().collect()).unwrap_or_default())
+    }
+
+    async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        let k = key(account, phone.digits());
+        let Some(entries) = st.inbox.get_mut(&k) else { return Ok(()) };
+        if entries.remove(order).is_some() {
+            if entries.is_empty() {
+                st.inbox.remove(&k);
+            }
+            self.persist(&st)?;
+        }
+        Ok(())
+    }
+
+    async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        st.dead.entry(account.as_str().to_owned()).or_default().insert(letter.key.clone(), letter.clone());
+        self.persist(&st)
+    }
+
+    async fn list_dead_letters(&self, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError> {
+        Ok(self.state.lock().await.dead.get(account.as_str()).map(|m| m.values().cloned().collect()).unwrap_or_default())
+    }
+
+    async fn remove_dead_letter(&self, account: &AccountId, key: &str) -> Result<(), StoreError> {
+        let mut st = self.state.lock().await;
+        if st.dead.get_mut(account.as_str()).is_some_and(|m| m.remove(key).is_some()) {
             self.persist(&st)?;
         }
         Ok(())

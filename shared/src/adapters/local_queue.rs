@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use crate::domain::FileJob;
-use crate::ports::{JobQueue, QueueError};
+use crate::domain::{FileJob, Work};
+use crate::ports::{JobQueue, QueueError, WorkQueue};
 
 pub struct LocalQueue {
     tx: mpsc::UnboundedSender<FileJob>,
@@ -22,5 +22,30 @@ impl LocalQueue {
 impl JobQueue for LocalQueue {
     async fn enqueue(&self, job: &FileJob) -> Result<(), QueueError> {
         self.tx.send(job.clone()).map_err(|_| QueueError("the local relay worker has stopped".into()))
+    }
+}
+
+/// The local run's work queue: an in-process channel drained by [`crate::local_worker`], which
+/// keeps each group in order like SQS FIFO. Messages are already in the (file-backed) store's
+/// inbox when they are queued, so the next message of a conversation finds any that a
+/// restart interrupted.
+pub struct LocalWorkQueue {
+    tx: mpsc::UnboundedSender<Work>,
+}
+
+impl LocalWorkQueue {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<Work>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx }, rx)
+    }
+}
+
+#[async_trait]
+impl WorkQueue for LocalWorkQueue {
+    async fn enqueue(&self, work: &[Work]) -> Result<(), QueueError> {
+        for w in work {
+            self.tx.send(w.clone()).map_err(|_| QueueError("the local worker has stopped".into()))?;
+        }
+        Ok(())
     }
 }

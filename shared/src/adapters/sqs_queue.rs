@@ -5,8 +5,10 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 
-use crate::domain::FileJob;
-use crate::ports::{JobQueue, QueueError};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
+use crate::domain::{FileJob, Work};
+use crate::ports::{JobQueue, QueueError, WorkQueue};
 
 pub struct SqsQueue {
     client: Client,
@@ -30,6 +32,69 @@ impl JobQueue for SqsQueue {
             .send()
             .await
             .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
+
+/// The work queue: an SQS FIFO queue. The message group is the conversation (one customer's
+/// messages, one task's replies), so SQS hands one group to one worker at a time and in order,
+/// while other groups run in parallel; the deduplication id is the work's key, so a webhook
+/// delivered twice within five minutes is queued once (the store dedupes the rest).
+pub struct SqsWorkQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsWorkQueue {
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self { client, queue_url: queue_url.into() }
+    }
+
+    /// Backoff for a failed receive: the message stays invisible (and its group blocked, which
+    /// keeps the conversation's order) for `delay_secs`.
+    pub async fn retry_later(&self, receipt_handle: &str, delay_secs: i32) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay_secs.clamp(0, 12 * 3600))
+            .send()
+            .await
+            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WorkQueue for SqsWorkQueue {
+    async fn enqueue(&self, work: &[Work]) -> Result<(), QueueError> {
+        for chunk in work.chunks(10) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, w) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(w).map_err(|e| QueueError(e.to_string()))?;
+                let entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .message_group_id(w.group())
+                    .message_deduplication_id(w.dedupe_id())
+                    .build()
+                    .map_err(|e| QueueError(e.to_string()))?;
+                entries.push(entry);
+            }
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+            // All or nothing for the caller: it answers 5xx and the sender retries (dedupe ids
+            // make the entries that did go in harmless).
+            if let Some(failed) = out.failed().first() {
+                return Err(QueueError(format!("{} of {} work items not queued: {}", out.failed().len(), chunk.len(), failed.message().unwrap_or(failed.code()))));
+            }
+        }
         Ok(())
     }
 }

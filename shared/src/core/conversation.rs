@@ -47,7 +47,8 @@ enum TaskState {
 impl Conversations<'_> {
     /// The link whose task should receive this message, creating, reopening or replacing the
     /// task as the account's settings say.
-    pub async fn resolve(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str)
+    /// `verified_task`: a task the caller saw active moments ago (its status is not re-read).
+    pub async fn resolve(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str, verified_task: Option<i64>)
         -> Result<ConversationLink, ProcessError> {
         let deadline = Instant::now() + self.timing.wait;
         loop {
@@ -62,6 +63,7 @@ impl Conversations<'_> {
                             return Ok(created);
                         }
                     }
+                    Some(link) if verified_task == Some(link.task_id) => return Ok(link),
                     Some(link) => match self.task_state(acct, link.task_id).await? {
                         TaskState::Active => return Ok(link),
                         TaskState::Closed if settings.single_task => {

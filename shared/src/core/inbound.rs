@@ -31,6 +31,14 @@ pub enum ProcessError {
     Queue(#[from] QueueError),
 }
 
+/// A failed attempt at one message.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: ProcessError,
+    /// Which claim of the message failed (None: it failed before this worker claimed it).
+    pub attempt: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Processed {
     Commented { task_id: i64, comment_id: i64 },
@@ -49,15 +57,28 @@ pub struct InboundProcessor {
 
 impl InboundProcessor {
     pub async fn process(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage) -> Result<Processed, ProcessError> {
+        self.process_verified(store, acct, msg, None).await.map_err(|f| f.error)
+    }
+
+    /// Like [`Self::process`]; `verified_task` is a task this worker found active moments ago,
+    /// whose status need not be read again if the conversation still points at it.
+    /// A failure says which attempt at this message it was (each claim counts one), so the
+    /// retry budget is the message's own, whatever delivery carried it.
+    pub async fn process_verified(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage, verified_task: Option<i64>)
+        -> Result<Processed, Failed> {
         let owner = uuid::Uuid::new_v4().to_string();
-        let attempt = match store.claim_message(&acct.id, &msg.id, &owner, unix_now(), self.message_lease_secs).await? {
+        let claim = store.claim_message(&acct.id, &msg.id, &owner, unix_now(), self.message_lease_secs).await;
+        let attempt = match claim.map_err(|e| Failed { error: e.into(), attempt: None })? {
             ClaimOutcome::Done => return Ok(Processed::AlreadyDone),
-            ClaimOutcome::Busy { .. } => return self.wait_for_other_worker(store, acct, msg).await,
+            ClaimOutcome::Busy { .. } => {
+                return self.wait_for_other_worker(store, acct, msg, verified_task).await.map_err(|error| Failed { error, attempt: None })
+            }
             ClaimOutcome::Claimed { attempt } => attempt,
         };
-        match self.deliver(store, acct, msg, attempt, &owner).await {
+        let failed = |error| Failed { error, attempt: Some(attempt) };
+        match self.deliver(store, acct, msg, attempt, &owner, verified_task).await {
             Ok((task_id, comment_id)) => {
-                store.complete_message(&acct.id, &msg.id, &owner, task_id, comment_id).await?;
+                store.complete_message(&acct.id, &msg.id, &owner, task_id, comment_id).await.map_err(|e| failed(e.into()))?;
                 tracing::info!(account = %acct.id, message = %msg.id, task = task_id, comment = comment_id, attempt, "message delivered to Planfix");
                 Ok(Processed::Commented { task_id, comment_id })
             }
@@ -66,15 +87,16 @@ impl InboundProcessor {
                 if let Err(release) = store.release_message(&acct.id, &msg.id, &owner, &e.to_string()).await {
                     tracing::warn!(error = %release, "could not release message lease; it will expire");
                 }
-                Err(e)
+                Err(failed(e))
             }
         }
     }
 
-    async fn deliver(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage, attempt: u32, owner: &str) -> Result<(i64, i64), ProcessError> {
+    async fn deliver(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage, attempt: u32, owner: &str, verified_task: Option<i64>)
+        -> Result<(i64, i64), ProcessError> {
         let settings = self.settings.get(store, &acct.id).await?;
         let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing };
-        let link = conversations.resolve(acct, msg, &settings, owner).await?;
+        let link = conversations.resolve(acct, msg, &settings, owner, verified_task).await?;
         let source_object_id = uuid::Uuid::new_v5(&SOURCE_NAMESPACE, format!("{}/{}", acct.id, msg.id).as_bytes()).to_string();
         // A previous attempt may have created the comment and died before recording it.
         if attempt > 1 {
@@ -113,7 +135,8 @@ impl InboundProcessor {
 
     /// A concurrent duplicate: wait for the worker that holds the message. If it finishes, this
     /// delivery is acknowledged; if not, the caller answers 5xx and the provider retries.
-    async fn wait_for_other_worker(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage) -> Result<Processed, ProcessError> {
+    async fn wait_for_other_worker(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage, verified_task: Option<i64>)
+        -> Result<Processed, ProcessError> {
         let deadline = Instant::now() + self.timing.wait;
         while Instant::now() < deadline {
             sleep(self.timing.poll).await;
@@ -123,7 +146,7 @@ impl InboundProcessor {
                 ClaimOutcome::Busy { .. } => continue,
                 // The other worker failed and released: this worker takes over.
                 ClaimOutcome::Claimed { attempt } => {
-                    return match self.deliver(store, acct, msg, attempt, &probe).await {
+                    return match self.deliver(store, acct, msg, attempt, &probe, verified_task).await {
                         Ok((task_id, comment_id)) => {
                             store.complete_message(&acct.id, &msg.id, &probe, task_id, comment_id).await?;
                             Ok(Processed::Commented { task_id, comment_id })

@@ -1,8 +1,8 @@
 //! The bridge's logic, free of Lambda and of any particular provider or store.
 //!
-//! Inbound flow = [`intake`] (verify, parse, dedupe, record — fast, no Planfix) followed by
-//! [`inbound::InboundProcessor`] (Planfix calls). Keeping them apart lets a durable queue sit
-//! between them later without touching either.
+//! Inbound flow = [`intake`] (verify, parse, dedupe, record in the conversation's inbox, queue
+//! — fast, no Planfix) in the webhook, then [`worker`] (drains the inbox in send order through
+//! [`inbound::InboundProcessor`], Planfix calls) behind a durable queue.
 
 pub mod accounts;
 pub mod conversation;
@@ -17,6 +17,7 @@ pub mod settings_cache;
 pub mod status_cache;
 pub mod throttle;
 pub mod whatsapp_text;
+pub mod worker;
 
 use std::sync::Arc;
 

@@ -4,11 +4,13 @@ mod account;
 mod file_job;
 mod message;
 mod phone;
+mod work;
 
 pub use account::AccountId;
 pub use file_job::FileJob;
 pub use message::{InboundEvent, InboundMessage, MessageContent, StatusUpdate};
 pub use phone::{Phone, PhoneError};
+pub use work::Work;
 
 /// Seconds since the Unix epoch; the store and the leases work in these units.
 pub fn unix_now() -> i64 {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::FileJob;
+use crate::domain::{FileJob, Work};
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not enqueue the file job: {0}")]
@@ -11,4 +11,13 @@ pub struct QueueError(pub String);
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, job: &FileJob) -> Result<(), QueueError>;
+}
+
+/// Hand-off of [`Work`] from the webhooks to the worker. Implementations keep each
+/// [`Work::group`] in order and let different groups run in parallel (SQS FIFO message groups
+/// on AWS; per-group lanes locally).
+#[async_trait]
+pub trait WorkQueue: Send + Sync {
+    /// Enqueues in the given order. Returns only once the work is durably queued.
+    async fn enqueue(&self, work: &[Work]) -> Result<(), QueueError>;
 }

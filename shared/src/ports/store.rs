@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
-use crate::domain::{AccountId, InboundMessage, Phone};
+use crate::domain::{AccountId, InboundMessage, Phone, Work};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -89,6 +89,36 @@ pub struct SentRecord {
     pub author: Option<String>,
 }
 
+/// A recorded message waiting in its conversation's inbox. `order` sorts entries by the
+/// customer's send time (provider timestamp, then position in the webhook).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    pub order: String,
+    pub message: InboundMessage,
+}
+
+impl InboxEntry {
+    /// `index` is the message's position among same-second messages of one webhook.
+    pub fn new(message: InboundMessage, index: usize) -> Self {
+        // Fixed width so the string order is the numeric order (timestamps before 2286).
+        let order = format!("{:011}#{:04}#{}", message.timestamp.max(0), index, message.id);
+        Self { order, message }
+    }
+}
+
+/// Work that failed past its retry budget, kept for an operator to inspect and replay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// [`Work::key`] (for a message, the key of its conversation poke).
+    pub key: String,
+    pub work: Work,
+    /// The message itself, for inbox work (it left the inbox so the conversation could go on).
+    pub entry: Option<InboxEntry>,
+    pub error: String,
+    pub attempts: u32,
+    pub failed_at: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Intake: store the normalized message under its provider id unless it exists.
@@ -101,6 +131,16 @@ pub trait Store: Send + Sync {
         -> Result<(), StoreError>;
     /// Give the lease back after a failure so the provider's retry can proceed at once.
     async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError>;
+
+    /// Put a recorded message into its conversation's inbox (idempotent: same entry, same item).
+    async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError>;
+    /// The oldest `limit` entries of one conversation's inbox, in send order (strongly consistent).
+    async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
+    async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError>;
+
+    async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError>;
+    async fn list_dead_letters(&self, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError>;
+    async fn remove_dead_letter(&self, account: &AccountId, key: &str) -> Result<(), StoreError>;
 
     async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError>;
     /// Take the link lease if the link's task is still `expected_task` (None: no link yet) and no

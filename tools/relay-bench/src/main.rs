@@ -98,7 +98,9 @@ async fn main() {
             Arc::new(DirBlobStore::new(dir.clone(), "http://127.0.0.1:1".into(), b"k".to_vec()))
         }
     };
-    let infra = Infra { store: Arc::new(FileStore::in_memory()), files: Arc::new(queue), blob: Some(blob) };
+    // Files only: work from webhooks is not part of this benchmark.
+    let (work, _work_rx) = shared::adapters::LocalWorkQueue::new();
+    let infra = Infra { store: Arc::new(FileStore::in_memory()), work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
     let phone = Phone::parse("79051234567").expect("phone");
     // The task and comment the inbound file is attached to, made through the REST adapter.

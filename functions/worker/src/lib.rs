@@ -1,0 +1,95 @@
+//! SQS FIFO event → [`Work`] → the shared worker core.
+//!
+//! Records arrive grouped (one conversation per message group) and in order. A failed record
+//! is delayed with exponential backoff (its visibility timeout) and reported as a batch item
+//! failure; every later record of the same group in this batch is reported too, unprocessed,
+//! so nothing overtakes it. On the last receive the core dead-letters instead of failing.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use shared::adapters::SqsWorkQueue;
+use shared::core::worker::{self, Delivery, WorkOutcome};
+use shared::domain::Work;
+use shared::web::App;
+use tokio::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Receives before the core dead-letters (`BRIDGE_WORK_MAX_RECEIVES`; the queue's own
+    /// redrive count must be higher so the bridge's dead letters come first).
+    pub max_receives: u32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl WorkerConfig {
+    pub fn from_env() -> Self {
+        let var = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+        Self {
+            max_receives: var("BRIDGE_WORK_MAX_RECEIVES", 8) as u32,
+            retry_base: Duration::from_secs(var("BRIDGE_WORK_RETRY_BASE_SECS", 2)),
+            retry_max: Duration::from_secs(var("BRIDGE_WORK_RETRY_MAX_SECS", 300)),
+        }
+    }
+}
+
+/// The Lambda answer plus what each record did (for logs and tests).
+#[derive(Default)]
+pub struct BatchReport {
+    pub response: SqsBatchResponse,
+    pub outcomes: Vec<(Work, WorkOutcome)>,
+}
+
+/// `deadline`: when to stop taking new messages (the invocation's time minus a margin).
+pub async fn handle(app: &App, queue: &SqsWorkQueue, cfg: &WorkerConfig, event: SqsEvent, deadline: Option<Instant>) -> SqsBatchResponse {
+    handle_batch(app, queue, cfg, event, deadline).await.response
+}
+
+pub async fn handle_batch(app: &App, queue: &SqsWorkQueue, cfg: &WorkerConfig, event: SqsEvent, deadline: Option<Instant>) -> BatchReport {
+    let mut report = BatchReport::default();
+    let response = &mut report.response;
+    // Group → the delay its first failure got; later records of the group wait as long (a
+    // record left at the queue's full visibility timeout would hold the group that long).
+    let mut blocked_groups: HashMap<String, i32> = HashMap::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
+        if let Some(delay) = blocked_groups.get(&group) {
+            delay_record(queue, record.receipt_handle.as_deref(), *delay).await;
+            response.add_failure(id);
+            continue;
+        }
+        let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+        let Some(work) = record.body.as_deref().and_then(|b| serde_json::from_str::<Work>(b).ok()) else {
+            // Not written by the bridge: leave it to the queue's redrive (DLQ), visibly.
+            tracing::error!(message = %id, receives, "unreadable work item; leaving it for the dead-letter queue");
+            blocked_groups.insert(group, 0);
+            response.add_failure(id);
+            continue;
+        };
+        let delivery = Delivery { attempts: receives, max_attempts: cfg.max_receives, deadline };
+        match worker::handle(app, &work, delivery).await {
+            Ok(outcome) => {
+                tracing::info!(work = %work.key(), ?outcome, "work done");
+                report.outcomes.push((work, outcome));
+            }
+            Err(e) => {
+                let wait = worker::backoff(receives, cfg.retry_base, cfg.retry_max).as_secs() as i32;
+                tracing::warn!(work = %work.key(), receives, error = %e, wait_secs = wait, "work failed; SQS will redeliver");
+                delay_record(queue, record.receipt_handle.as_deref(), wait).await;
+                blocked_groups.insert(group, wait);
+                response.add_failure(id);
+            }
+        }
+    }
+    report
+}
+
+async fn delay_record(queue: &SqsWorkQueue, receipt_handle: Option<&str>, delay_secs: i32) {
+    let Some(handle) = receipt_handle else { return };
+    if let Err(e) = queue.retry_later(handle, delay_secs).await {
+        tracing::warn!(error = %e, "could not set the retry delay; the visibility timeout applies");
+    }
+}

@@ -1,0 +1,33 @@
+//! Lambda: the worker (SQS FIFO-triggered).
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::Instrument;
+
+/// Time kept back from the invocation's deadline: the message in progress (a few Planfix calls
+/// at 1/s) must finish and the continuation be queued before Lambda stops the instance.
+const SAFETY_MARGIN: Duration = Duration::from_secs(30);
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init_json_logs();
+    let app = Arc::new(shared::bootstrap::app_from_env().await?);
+    let queue_url = std::env::var("BRIDGE_WORK_QUEUE_URL").map_err(|_| "BRIDGE_WORK_QUEUE_URL is not set")?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let queue = Arc::new(shared::adapters::SqsWorkQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
+    let cfg = worker::WorkerConfig::from_env();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let (app, queue, cfg) = (Arc::clone(&app), Arc::clone(&queue), cfg.clone());
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        async move {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+            let left = Duration::from_millis(event.context.deadline).saturating_sub(now).saturating_sub(SAFETY_MARGIN);
+            let deadline = tokio::time::Instant::now() + left;
+            Ok::<_, Error>(worker::handle(&app, &queue, &cfg, event.payload, Some(deadline)).await)
+        }
+        .instrument(span)
+    }))
+    .await
+}

@@ -1,0 +1,76 @@
+//! Work handed from the webhooks (which only verify and record) to the worker (which talks to
+//! Planfix and the provider). Small on purpose: the content lives in the store.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{AccountId, Phone, StatusUpdate};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Work {
+    /// A conversation has recorded messages waiting: the worker drains its inbox in the
+    /// customer's send order. `message_id` only makes each poke distinct (dedupe id).
+    Conversation { account: AccountId, phone: Phone, message_id: String },
+    /// A Planfix comment was added (scenario webhook): send it if it notifies the contact.
+    Reply { account: AccountId, task_id: Option<i64>, comment_id: i64 },
+    /// A delivery status for a message the bridge sent.
+    Status { account: AccountId, status: StatusUpdate },
+}
+
+impl Work {
+    pub fn account(&self) -> &AccountId {
+        match self {
+            Work::Conversation { account, .. } | Work::Reply { account, .. } | Work::Status { account, .. } => account,
+        }
+    }
+
+    /// What must happen in order: one customer's messages; one task's replies. Different
+    /// groups proceed in parallel (an SQS FIFO message group).
+    pub fn group(&self) -> String {
+        match self {
+            Work::Conversation { account, phone, .. } => format!("{account}#{}", phone.digits()),
+            Work::Status { account, status } => match &status.recipient {
+                Some(phone) => format!("{account}#{}", phone.digits()),
+                None => format!("{account}#status"),
+            },
+            Work::Reply { account, task_id, comment_id } => match task_id {
+                Some(t) => format!("{account}#task#{t}"),
+                None => format!("{account}#comment#{comment_id}"),
+            },
+        }
+    }
+
+    /// Identity of this piece of work: the same webhook delivered twice yields the same key.
+    pub fn key(&self) -> String {
+        match self {
+            Work::Conversation { account, message_id, .. } => format!("{account}#msg#{message_id}"),
+            Work::Reply { account, comment_id, .. } => format!("{account}#reply#{comment_id}"),
+            Work::Status { account, status } => format!("{account}#status#{}#{}", status.message_id, status.status),
+        }
+    }
+
+    /// [`Self::key`] as SQS accepts a deduplication id (≤ 128 chars of a limited alphabet).
+    pub fn dedupe_id(&self) -> String {
+        hex::encode(Sha256::digest(self.key().as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_keep_one_conversation_together_and_apart_from_others() {
+        let acct = AccountId::parse("acme").unwrap();
+        let a = Work::Conversation { account: acct.clone(), phone: Phone::parse("+79051234567").unwrap(), message_id: "m1".into() };
+        let b = Work::Conversation { account: acct.clone(), phone: Phone::parse("79051234567").unwrap(), message_id: "m2".into() };
+        let c = Work::Conversation { account: acct, phone: Phone::parse("+79051234568").unwrap(), message_id: "m1".into() };
+        assert_eq!(a.group(), b.group());
+        assert_ne!(a.group(), c.group());
+        assert_ne!(a.dedupe_id(), b.dedupe_id());
+        assert_eq!(a.dedupe_id().len(), 64);
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<Work>(&json).unwrap(), a);
+    }
+}

@@ -1,0 +1,1 @@
+//! Step 4: durable intake, order, retries and dead letters (filled below).
