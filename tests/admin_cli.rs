@@ -1,13 +1,14 @@
-//! The operator tool (`bridge-admin`) against moto: accounts in SSM, settings and links in
-//! DynamoDB, the file-job dead-letter queue. Commands are parsed from argv like the binary does.
+//! The operator tool (`bridge-admin`) against moto: accounts in SSM, settings, links and dead
+//! letters in DynamoDB, the file-job and work dead-letter queues. Commands are parsed from argv
+//! like the binary does.
 
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_ssm::types::ParameterType;
-use e2e_tests::{aws_config, fresh_queue};
+use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
 use shared::adapters::{DynamoStore, FileStore};
 use shared::config::{load_accounts_from_ssm, ProviderConfig, Settings};
-use shared::domain::{AccountId, FileJob, Phone};
-use shared::ports::{ConversationLink, LinkLock, Store};
+use shared::domain::{AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
+use shared::ports::{ConversationLink, DeadLetter, InboxEntry, LinkLock, Store};
 
 const SECRETS: [&str; 5] = ["pf-secret-token", "hook-secret-xyz", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
 
@@ -309,4 +310,201 @@ async fn local_runs_read_accounts_from_the_config_and_keep_settings_in_the_file_
     let account = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
     let err = local(&["--config", config, "--local", store_path, "accounts", "put", "--file", account.to_str().unwrap()]).await.unwrap_err();
     assert!(err.contains("read-only"), "{err}");
+}
+
+/// What must never show in a listing of dead letters.
+const MESSAGE_TEXT: &str = "my card is 4111 1111";
+const PROFILE_NAME: &str = "Ivan Petrov";
+
+fn acme() -> AccountId {
+    AccountId::parse("acme").unwrap()
+}
+
+fn customer() -> Phone {
+    Phone::parse("79051234567").unwrap()
+}
+
+/// A message the worker gave up on (Planfix refused it) and a reply that failed every try.
+fn dead_letters() -> (DeadLetter, DeadLetter) {
+    let message = InboundMessage {
+        id: "wamid.DEAD1".into(),
+        from: customer(),
+        profile_name: Some(PROFILE_NAME.into()),
+        timestamp: 1_714_000_000,
+        content: MessageContent::Text { body: MESSAGE_TEXT.into() },
+    };
+    let work = Work::Conversation { account: acme(), phone: customer(), message_id: message.id.clone() };
+    let conversation = DeadLetter {
+        key: work.key(),
+        work,
+        entry: Some(InboxEntry::new(message, 0)),
+        error: "Planfix answered HTTP 400 (code Some(1000)): task not found".into(),
+        attempts: 3,
+        failed_at: 1_714_000_100,
+    };
+    let work = Work::Reply { account: acme(), task_id: Some(815), comment_id: 4711 };
+    let reply = DeadLetter { key: work.key(), work, entry: None, error: "WhatsApp unavailable\nafter 8 tries".into(), attempts: 8, failed_at: 1_714_000_200 };
+    (conversation, reply)
+}
+
+/// Everything on a FIFO queue (received and deleted), with each message's group.
+async fn drain_fifo(sqs: &Sqs, queue: &str) -> Vec<(String, String)> {
+    let mut items = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return items;
+        }
+        for m in messages {
+            let group = m.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)).cloned().unwrap_or_default();
+            items.push((group, m.body().unwrap().to_owned()));
+            sqs.delete_message().queue_url(queue).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_queue() {
+    let (table, store) = fresh_table().await;
+    let (sqs, work_queue) = fresh_fifo_queue().await;
+    let (conversation, reply) = dead_letters();
+    store.put_dead_letter(&acme(), &conversation).await.unwrap();
+    store.put_dead_letter(&acme(), &reply).await.unwrap();
+
+    let out = admin(&["--table", &table, "dead-letters", "list", "--account", "acme"]).await.unwrap();
+    assert!(out.starts_with("2 dead letter(s) in account acme"), "{out}");
+    for expected in [
+        "acme#msg#wamid.DEAD1  failed 2024-04-24T23:08:20Z  attempts=3  message from +790******67: text, sent 2024-04-24T23:06:40Z  error: Planfix answered HTTP 400",
+        "acme#reply#4711  failed 2024-04-24T23:10:00Z  attempts=8  reply comment 4711 in task 815  error: WhatsApp unavailable after 8 tries",
+    ] {
+        assert!(out.contains(expected), "{expected} missing:\n{out}");
+    }
+    for private in [MESSAGE_TEXT, PROFILE_NAME, "9051234567"] {
+        assert!(!out.contains(private), "{private} printed:\n{out}");
+    }
+    assert_eq!(admin(&["--table", &table, "dead-letters", "list", "--account", "other"]).await.unwrap(), "no dead letters in account other");
+
+    // Missing or contradicting flags.
+    for bad in [
+        vec!["--table", &table, "dead-letters", "replay", "--account", "acme"],
+        vec!["--table", &table, "dead-letters", "replay", "--key", "acme#reply#4711"],
+        vec!["--table", &table, "dead-letters", "replay", "--account", "acme", "--key", "acme#reply#4711", "--all"],
+        vec!["--table", &table, "dead-letters", "replay", "--account", "acme", "--id", "x"],
+        vec!["--table", &table, "dead-letters", "list", "--account", "acme", "--queue", "work"],
+    ] {
+        assert!(admin(&bad).await.is_err(), "{bad:?} accepted");
+    }
+    let err = admin(&["--table", &table, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap_err();
+    assert!(err.contains("--work-queue-url"), "{err}");
+    assert!(admin(&["dead-letters", "list", "--account", "acme"]).await.unwrap_err().contains("--table"));
+    let err = admin(&["--table", &table, "--work-queue-url", &work_queue, "dead-letters", "replay", "--account", "acme", "--key", "acme#msg#nope"]).await.unwrap_err();
+    assert!(err.contains("no dead letter with key acme#msg#nope"), "{err}");
+    assert_eq!(store.list_dead_letters(&acme()).await.unwrap().len(), 2, "nothing replayed by the failures");
+
+    // One: the message is back in its conversation's inbox, its work queued in its group.
+    let out = admin(&["--table", &table, "--work-queue-url", &work_queue, "dead-letters", "replay", "--account", "acme", "--key", &conversation.key])
+        .await
+        .unwrap();
+    assert!(out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#msg#wamid.DEAD1: queued again"), "{out}");
+    assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply.clone()]);
+    // … with a fresh retry budget: the attempts spent so far no longer count.
+    let back = shared::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
+    assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
+    let queued = drain_fifo(&sqs, &work_queue).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let work: Work = serde_json::from_str(&queued[0].1).unwrap();
+    let Work::Conversation { account, phone, .. } = &work else { panic!("{work:?}") };
+    assert_eq!((account, phone), (&acme(), &customer()));
+    assert_eq!(queued[0].0, conversation.work.group());
+
+    // The rest.
+    let out = admin(&["--table", &table, "--work-queue-url", &work_queue, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap();
+    assert!(out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#reply#4711: queued again"), "{out}");
+    assert!(store.list_dead_letters(&acme()).await.unwrap().is_empty());
+    let queued = drain_fifo(&sqs, &work_queue).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(serde_json::from_str::<Work>(&queued[0].1).unwrap(), reply.work);
+    assert_eq!(queued[0].0, "acme#task#815");
+    assert_eq!(admin(&["--table", &table, "dead-letters", "list", "--account", "acme"]).await.unwrap(), "no dead letters in account acme");
+}
+
+#[tokio::test]
+async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue() {
+    let path = temp_file("store.json", "").with_file_name("local-store.json");
+    let (conversation, reply) = dead_letters();
+    {
+        let store = FileStore::open(&path).unwrap();
+        store.put_dead_letter(&acme(), &conversation).await.unwrap();
+        store.put_dead_letter(&acme(), &reply).await.unwrap();
+    }
+    let path_str = path.to_str().unwrap();
+    let out = local(&["--local", path_str, "dead-letters", "list", "--account", "acme"]).await.unwrap();
+    assert!(out.starts_with("2 dead letter(s)") && !out.contains(MESSAGE_TEXT), "{out}");
+
+    let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--key", &reply.key]).await.unwrap_err();
+    assert!(err.contains("need a work queue (--work-queue-url)") && err.contains("acme#reply#4711"), "{err}");
+    let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap_err();
+    assert!(err.starts_with("replayed 1 dead letter(s) of acme into the local store"), "{err}");
+    assert!(err.contains("back in the inbox of +790******67") && err.contains("1 dead letter(s) kept"), "{err}");
+
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply]);
+    let back = shared::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
+    assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
+}
+
+#[tokio::test]
+async fn work_dead_letter_queue_replays_into_the_right_group_with_a_fresh_dedupe_id() {
+    let (sqs, work_queue) = fresh_fifo_queue().await;
+    let (_, work_dlq) = fresh_fifo_queue().await;
+    let message = Work::Conversation { account: acme(), phone: customer(), message_id: "wamid.W1".into() };
+    let reply = Work::Reply { account: acme(), task_id: None, comment_id: 99 };
+    // The original went into the work queue moments ago: its dedupe id is still inside SQS's
+    // five-minute window there, so replay must not reuse it (moto dedupes against what is still
+    // queued, hence the original stays until the end).
+    sqs.send_message()
+        .queue_url(&work_queue)
+        .message_body(serde_json::to_string(&message).unwrap())
+        .message_group_id(message.group())
+        .message_deduplication_id(message.dedupe_id())
+        .send()
+        .await
+        .unwrap();
+    for (body, group, dedupe) in [
+        (serde_json::to_string(&message).unwrap(), message.group(), message.dedupe_id()),
+        (serde_json::to_string(&reply).unwrap(), reply.group(), reply.dedupe_id()),
+        ("{\"kind\":\"mystery\"}".to_owned(), "odd".to_owned(), "odd-1".to_owned()),
+    ] {
+        sqs.send_message().queue_url(&work_dlq).message_body(body).message_group_id(group).message_deduplication_id(dedupe).send().await.unwrap();
+    }
+
+    assert!(admin(&["dead-letters", "list", "--queue", "work"]).await.unwrap_err().contains("--work-dlq-url"));
+    let out = admin(&["--work-dlq-url", &work_dlq, "dead-letters", "list", "--queue", "work"]).await.unwrap();
+    assert!(out.starts_with("3 work item(s) in the work dead-letter queue"), "{out}");
+    for expected in ["message account=acme from=+790******67 message=wamid.W1", "reply account=acme task=? comment=99", "not a work item", "receives="] {
+        assert!(out.contains(expected), "{expected} missing:\n{out}");
+    }
+    assert!(!out.contains("9051234567"), "{out}");
+
+    let out = admin(&["--work-dlq-url", &work_dlq, "--work-queue-url", &work_queue, "dead-letters", "replay", "--queue", "work", "--all"]).await.unwrap();
+    assert!(out.starts_with(&format!("moved 2 work item(s) from the dead-letter queue to {work_queue}")), "{out}");
+    assert!(out.contains("left 1 message(s) in the dead-letter queue: not work items"), "{out}");
+    let mut moved = drain_fifo(&sqs, &work_queue).await;
+    moved.sort();
+    let body = |w: &Work| serde_json::to_string(w).unwrap();
+    let mut expected = vec![(message.group(), body(&message)), (message.group(), body(&message)), (reply.group(), body(&reply))];
+    expected.sort();
+    assert_eq!(moved, expected);
+    // The unreadable one stays, visible at once.
+    let left = drain_fifo(&sqs, &work_dlq).await;
+    assert_eq!(left, vec![("odd".to_owned(), "{\"kind\":\"mystery\"}".to_owned())]);
 }

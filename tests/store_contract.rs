@@ -7,8 +7,8 @@ use std::sync::Arc;
 use e2e_tests::fresh_dynamo_store;
 use shared::adapters::FileStore;
 use shared::config::Settings;
-use shared::domain::{AccountId, InboundMessage, MessageContent, Phone};
-use shared::ports::{ClaimOutcome, ConversationLink, LinkLock, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
+use shared::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
+use shared::ports::{ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
 
 fn acct(id: &str) -> AccountId {
     AccountId::parse(id).unwrap()
@@ -168,7 +168,48 @@ async fn pacing_clock(store: Arc<dyn Store>) {
     assert_eq!(slots, (0..16).map(|i| 60_000 + i * 100).collect::<Vec<_>>());
 }
 
+/// A conversation's inbox: send order (not insertion order), idempotent adds, per phone and
+/// per account; dead letters listed and removed per account.
+async fn inbox_and_dead_letters(store: &dyn Store) {
+    let a = acct("inbox");
+    let at = |id: &str, ts: i64, phone: &str| InboundMessage { timestamp: ts, from: Phone::parse(phone).unwrap(), ..msg(id) };
+    let late = InboxEntry::new(at("late", 1_700_000_005, "79051234567"), 0);
+    let early = InboxEntry::new(at("early", 1_700_000_001, "79051234567"), 0);
+    let same_second_second = InboxEntry::new(at("b", 1_700_000_001, "79051234567"), 1);
+    let other_phone = InboxEntry::new(at("x", 1_700_000_000, "79051234568"), 0);
+    for e in [&late, &early, &same_second_second, &early, &other_phone] {
+        store.add_to_inbox(&a, e).await.unwrap();
+    }
+    store.add_to_inbox(&acct("inbox-other"), &early).await.unwrap();
+    let phone = Phone::parse("79051234567").unwrap();
+    let ids = |entries: Vec<InboxEntry>| entries.into_iter().map(|e| e.message.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.inbox(&a, &phone, 10).await.unwrap()), ["early", "b", "late"]);
+    assert_eq!(ids(store.inbox(&a, &phone, 2).await.unwrap()), ["early", "b"]);
+    store.remove_from_inbox(&a, &phone, &early.order).await.unwrap();
+    store.remove_from_inbox(&a, &phone, &early.order).await.unwrap();
+    assert_eq!(ids(store.inbox(&a, &phone, 10).await.unwrap()), ["b", "late"]);
+    assert_eq!(ids(store.inbox(&acct("inbox-other"), &phone, 10).await.unwrap()), ["early"]);
+
+    let letter = |key: &str| DeadLetter {
+        key: key.into(),
+        work: Work::Conversation { account: a.clone(), phone: phone.clone(), message_id: key.into() },
+        entry: Some(late.clone()),
+        error: "planfix down".into(),
+        attempts: 5,
+        failed_at: 1_700_000_100,
+    };
+    assert!(store.list_dead_letters(&a).await.unwrap().is_empty());
+    store.put_dead_letter(&a, &letter("k1")).await.unwrap();
+    store.put_dead_letter(&a, &letter("k2")).await.unwrap();
+    store.put_dead_letter(&acct("inbox-other"), &letter("k3")).await.unwrap();
+    let listed = store.list_dead_letters(&a).await.unwrap();
+    assert_eq!(listed, vec![letter("k1"), letter("k2")]);
+    store.remove_dead_letter(&a, "k1").await.unwrap();
+    assert_eq!(store.list_dead_letters(&a).await.unwrap(), vec![letter("k2")]);
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    inbox_and_dead_letters(store.as_ref()).await;
     pacing_clock(store.clone()).await;
     reply_loop_records(store.as_ref()).await;
     message_lifecycle(store.as_ref()).await;

@@ -39,11 +39,19 @@ pub struct Tuning {
     /// Settings in account configs overwrite the store's (local config files) instead of only
     /// seeding absent ones (SSM).
     pub config_settings_override: bool,
+    /// Longest wait for one Planfix or provider API answer; a hung call becomes a retry.
+    pub http_timeout: Duration,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { timing: LeaseTiming::default(), message_lease_secs: 120, send_retry: RetryPolicy::default(), config_settings_override: false }
+        Self {
+            timing: LeaseTiming::default(),
+            message_lease_secs: 120,
+            send_retry: RetryPolicy::default(),
+            config_settings_override: false,
+            http_timeout: Duration::from_secs(15),
+        }
     }
 }
 
@@ -123,7 +131,7 @@ pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tunin
 /// Like [`build_app`], re-reading the accounts from `refresh` once they are older than its TTL.
 pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning, refresh: Option<(Arc<dyn AccountSource>, Duration)>)
     -> Result<App, BootError> {
-    let http = PlanfixRest::default_http_client();
+    let http = PlanfixRest::http_client(tuning.http_timeout);
     let store = infra.store;
     for cfg in &accounts {
         let Some(settings) = &cfg.settings else { continue };

@@ -162,7 +162,7 @@ impl WorkerRig {
             match self.run_once(app).await {
                 Some(done) => outcomes.extend(done),
                 None if self.pending().await == 0 => return outcomes,
-                None => tokio::time::sleep(Duration::from_millis(20)).await,
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
     }
@@ -285,6 +285,11 @@ impl Harness {
     }
 
     pub async fn with_store(settings: Settings, store: Arc<dyn Store>) -> Self {
+        Self::custom(settings, store, |_, _| {}).await
+    }
+
+    /// A harness whose tuning and account the test adjusts.
+    pub async fn custom(settings: Settings, store: Arc<dyn Store>, adjust: impl FnOnce(&mut Tuning, &mut AccountConfig)) -> Self {
         let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
         let url = planfix.serve(None).await.expect("planfix sim starts");
         let graph = GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
@@ -295,12 +300,16 @@ impl Harness {
             // Real backoff shape, test-sized delays.
             send_retry: RetryPolicy { attempts: 3, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(40) },
             config_settings_override: true,
+            http_timeout: Duration::from_secs(15),
         };
+        let mut account = account_config("acme", &url, &graph_url, settings);
+        let mut tuning = tuning;
+        adjust(&mut tuning, &mut account);
         let (sqs, queue_url) = fresh_queue().await;
         let (s3, bucket, blob) = fresh_blob_store().await;
         let worker = WorkerRig::new().await;
         let infra = Infra { store: store.clone(), work: worker.queue(), files: Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
-        let app = build_app(vec![account_config("acme", &url, &graph_url, settings)], infra, tuning).await.expect("app builds");
+        let app = build_app(vec![account], infra, tuning).await.expect("app builds");
         Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket, worker }
     }
 

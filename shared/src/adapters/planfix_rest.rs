@@ -83,9 +83,14 @@ impl PlanfixRest {
     /// A client with the timeouts the bridge wants for Planfix: bounded, so a hung Planfix turns
     /// into a retryable error well inside the Lambda timeout.
     pub fn default_http_client() -> reqwest::Client {
+        Self::http_client(Duration::from_secs(15))
+    }
+
+    /// The same client with another overall timeout per request.
+    pub fn http_client(timeout: Duration) -> reqwest::Client {
         reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .timeout(timeout)
             .build()
             .unwrap_or_default()
     }

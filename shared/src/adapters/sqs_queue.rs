@@ -68,6 +68,18 @@ impl SqsWorkQueue {
 #[async_trait]
 impl WorkQueue for SqsWorkQueue {
     async fn enqueue(&self, work: &[Work]) -> Result<(), QueueError> {
+        self.send(work, false).await
+    }
+
+    async fn enqueue_again(&self, work: &[Work]) -> Result<(), QueueError> {
+        self.send(work, true).await
+    }
+}
+
+impl SqsWorkQueue {
+    /// `fresh`: a new deduplication id (the original may still be inside SQS's five-minute
+    /// deduplication window).
+    async fn send(&self, work: &[Work], fresh: bool) -> Result<(), QueueError> {
         for chunk in work.chunks(10) {
             let mut entries = Vec::with_capacity(chunk.len());
             for (i, w) in chunk.iter().enumerate() {
@@ -76,7 +88,7 @@ impl WorkQueue for SqsWorkQueue {
                     .id(i.to_string())
                     .message_body(body)
                     .message_group_id(w.group())
-                    .message_deduplication_id(w.dedupe_id())
+                    .message_deduplication_id(if fresh { uuid::Uuid::new_v4().simple().to_string() } else { w.dedupe_id() })
                     .build()
                     .map_err(|e| QueueError(e.to_string()))?;
                 entries.push(entry);

@@ -121,7 +121,8 @@ async fn drain_conversation(app: &App, acct: &AccountRuntime, work: &Work, phone
                     processed += 1;
                 }
                 Err(f) => {
-                    let outcome = failed(app, acct, work, Some(&entry), f.error, f.attempt, delivery).await?;
+                    let attempt = f.attempt.map(|a| a.saturating_sub(entry.attempts_before));
+                    let outcome = failed(app, acct, work, Some(&entry), f.error, attempt, delivery).await?;
                     store.remove_from_inbox(&acct.id, phone, &entry.order).await.map_err(retry_store)?;
                     // The rest of the inbox has its own queued pokes, each with a full retry
                     // budget: let them take over.
@@ -207,20 +208,20 @@ pub async fn replay(app: &App, account: &AccountId, key: &str) -> Result<bool, S
 }
 
 pub async fn replay_letter(store: &dyn crate::ports::Store, queue: &dyn crate::ports::WorkQueue, account: &AccountId, letter: &DeadLetter) -> Result<(), String> {
-    if let Some(entry) = &letter.entry {
-        store.add_to_inbox(account, entry).await.map_err(|e| e.to_string())?;
-    }
+    return_to_inbox(store, account, letter).await?;
     // A fresh dedupe identity: the original may still be inside SQS's five-minute window.
-    let work = match &letter.work {
-        Work::Conversation { account, phone, message_id } => {
-            Work::Conversation { account: account.clone(), phone: phone.clone(), message_id: format!("{message_id}#replay-{}", uuid::Uuid::new_v4()) }
-        }
-        other => other.clone(),
-    };
-    queue.enqueue(&[work]).await.map_err(|e| e.to_string())?;
+    queue.enqueue_again(std::slice::from_ref(&letter.work)).await.map_err(|e| e.to_string())?;
     store.remove_dead_letter(account, &letter.key).await.map_err(|e| e.to_string())?;
     tracing::info!(account = %account, work = %letter.key, "dead letter replayed");
     Ok(())
+}
+
+/// A message letter's entry goes back into its conversation's inbox with a fresh retry budget
+/// (nothing to do for other work).
+pub async fn return_to_inbox(store: &dyn crate::ports::Store, account: &AccountId, letter: &DeadLetter) -> Result<(), String> {
+    let Some(entry) = &letter.entry else { return Ok(()) };
+    let fresh_budget = InboxEntry { attempts_before: entry.attempts_before + letter.attempts, ..entry.clone() };
+    store.add_to_inbox(account, &fresh_budget).await.map_err(|e| e.to_string())
 }
 
 /// Exponential backoff with full jitter for the queue's redelivery: `base·2^(attempt-1)`

@@ -20,4 +20,9 @@ pub trait JobQueue: Send + Sync {
 pub trait WorkQueue: Send + Sync {
     /// Enqueues in the given order. Returns only once the work is durably queued.
     async fn enqueue(&self, work: &[Work]) -> Result<(), QueueError>;
+    /// Enqueues work that was queued before (a replay): where the queue deduplicates, this
+    /// must not be mistaken for the original.
+    async fn enqueue_again(&self, work: &[Work]) -> Result<(), QueueError> {
+        self.enqueue(work).await
+    }
 }

@@ -95,6 +95,9 @@ pub struct SentRecord {
 pub struct InboxEntry {
     pub order: String,
     pub message: InboundMessage,
+    /// Attempts spent before an operator replayed it: a replay gets a full retry budget.
+    #[serde(default)]
+    pub attempts_before: u32,
 }
 
 impl InboxEntry {
@@ -102,7 +105,7 @@ impl InboxEntry {
     pub fn new(message: InboundMessage, index: usize) -> Self {
         // Fixed width so the string order is the numeric order (timestamps before 2286).
         let order = format!("{:011}#{:04}#{}", message.timestamp.max(0), index, message.id);
-        Self { order, message }
+        Self { order, message, attempts_before: 0 }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Operator tool for the bridge: accounts in SSM, per-account settings and conversation links in
-//! the store, and the file-job dead-letter queue.
+//! Operator tool for the bridge: accounts in SSM, per-account settings, conversation links and
+//! dead letters in the store, and the SQS dead-letter queues (file jobs, work).
 //!
 //! The logic lives here so the tests drive it directly against moto; `main.rs` only parses,
 //! connects and prints. Every command returns its output as text and fails with a plain message
@@ -15,7 +15,7 @@ mod target;
 use clap::{Parser, Subcommand};
 
 pub use accounts::AccountsCmd;
-pub use dead_letters::DeadLettersCmd;
+pub use dead_letters::{DeadLettersCmd, QueueKind};
 pub use settings::SettingsCmd;
 pub use target::{Target, TargetArgs};
 
@@ -47,7 +47,8 @@ pub enum Command {
         /// Any provider spelling: `79051234567`, `+7 905 123-45-67`, `whatsapp:+7…`.
         phone: String,
     },
-    /// File jobs that failed every try (`--dlq-url`, stack output FileJobDeadLetterQueueUrl).
+    /// Work that failed every try: an account's dead letters in the store (`--account`), or the
+    /// SQS dead-letter queues (`--queue files`: `--dlq-url`; `--queue work`: `--work-dlq-url`).
     #[command(subcommand)]
     DeadLetters(DeadLettersCmd),
 }
@@ -96,6 +97,36 @@ pub(crate) fn now() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dead_letter_flags_combine_only_sensibly() {
+        let ok = |args: &str| super::parse(format!("bridge-admin {args}").split_whitespace()).map(|_| ()).map_err(|e| format!("{args}: {e}"));
+        ok("dead-letters list").unwrap();
+        ok("dead-letters list --queue work").unwrap();
+        ok("dead-letters list --account acme").unwrap();
+        ok("dead-letters replay --all --queue work").unwrap();
+        ok("dead-letters replay --id m1").unwrap();
+        ok("dead-letters replay --account acme --all").unwrap();
+        ok("dead-letters replay --account acme --key acme#msg#1").unwrap();
+        for bad in [
+            "dead-letters list --queue other",
+            "dead-letters list --account acme --queue files",
+            "dead-letters replay",
+            "dead-letters replay --account acme",
+            "dead-letters replay --key k",
+            "dead-letters replay --account acme --key k --all",
+            "dead-letters replay --account acme --id m1",
+            "dead-letters replay --account acme --all --queue work",
+        ] {
+            assert!(ok(bad).is_err(), "{bad} accepted");
+        }
+    }
+
     #[test]
     fn formats_utc() {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");

@@ -3,13 +3,14 @@
 //! Accounts come from `--config bridge.toml` (local runs; read-only) or else from SSM. The store
 //! is `--local store.json`, else DynamoDB `--table`, else the `[store]` of `--config`. AWS
 //! endpoint and credentials come from the usual AWS environment (`AWS_ENDPOINT_URL`, profiles…).
+//! Two queue pairs exist: the file-job queue with its DLQ, and the FIFO work queue with its DLQ.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use clap::Args;
-use shared::adapters::{DynamoStore, FileStore};
+use shared::adapters::{DynamoStore, FileStore, SqsWorkQueue};
 use shared::config::{load_file, AccountConfig, StoreConfig};
 use shared::ports::Store;
 
@@ -29,6 +30,13 @@ pub struct TargetArgs {
     /// The file-job dead-letter queue (stack output FileJobDeadLetterQueueUrl).
     #[arg(long, global = true)]
     pub dlq_url: Option<String>,
+    /// The work queue (stack output WorkQueueUrl): where `dead-letters replay --account` sends work;
+    /// `--queue work` finds it from the DLQ's redrive sources if omitted.
+    #[arg(long, global = true, env = "BRIDGE_WORK_QUEUE_URL")]
+    pub work_queue_url: Option<String>,
+    /// The work queue's SQS dead-letter queue (stack output WorkDeadLetterQueueUrl), for `--queue work`.
+    #[arg(long, global = true)]
+    pub work_dlq_url: Option<String>,
     /// AWS region (default: from the AWS environment).
     #[arg(long, global = true)]
     pub region: Option<String>,
@@ -49,9 +57,13 @@ enum Accounts {
 pub struct Target {
     accounts: Accounts,
     store: Option<Arc<dyn Store>>,
+    /// The store is a local run's file (`--local`, or `[store]` of `--config`).
+    store_is_file: bool,
     sqs: Option<aws_sdk_sqs::Client>,
     queue_url: Option<String>,
     dlq_url: Option<String>,
+    work_queue_url: Option<String>,
+    work_dlq_url: Option<String>,
 }
 
 enum StoreChoice {
@@ -78,7 +90,9 @@ impl Target {
         let needs_aws = (args.config.is_none() && args.local.is_none())
             || matches!(store_choice(args, config.as_ref()), StoreChoice::Dynamo(_))
             || args.queue_url.is_some()
-            || args.dlq_url.is_some();
+            || args.dlq_url.is_some()
+            || args.work_queue_url.is_some()
+            || args.work_dlq_url.is_some();
         let aws = if needs_aws {
             let mut loader = aws_config::defaults(BehaviorVersion::latest());
             if let Some(region) = &args.region {
@@ -94,7 +108,9 @@ impl Target {
     /// Builds the target from an already loaded AWS configuration (tests pass moto's).
     pub fn from_args(args: &TargetArgs, aws: Option<&SdkConfig>) -> Result<Self> {
         let config = args.config.as_deref().map(load_file).transpose()?;
-        let store: Option<Arc<dyn Store>> = match store_choice(args, config.as_ref()) {
+        let choice = store_choice(args, config.as_ref());
+        let store_is_file = matches!(choice, StoreChoice::File(_));
+        let store: Option<Arc<dyn Store>> = match choice {
             StoreChoice::File(path) => Some(Arc::new(FileStore::open(&path).map_err(|e| e.to_string())?)),
             StoreChoice::Dynamo(table) => {
                 let aws = aws.ok_or("DynamoDB needs the AWS environment")?;
@@ -114,9 +130,12 @@ impl Target {
         Ok(Self {
             accounts,
             store,
+            store_is_file,
             sqs: aws.map(aws_sdk_sqs::Client::new),
             queue_url: args.queue_url.clone(),
             dlq_url: args.dlq_url.clone(),
+            work_queue_url: args.work_queue_url.clone(),
+            work_dlq_url: args.work_dlq_url.clone(),
         })
     }
 
@@ -138,6 +157,26 @@ impl Target {
 
     pub(crate) fn queue_url(&self) -> Option<&str> {
         self.queue_url.as_deref()
+    }
+
+    pub(crate) fn store_is_file(&self) -> bool {
+        self.store_is_file
+    }
+
+    pub(crate) fn work_dlq_url(&self) -> Result<&str> {
+        self.work_dlq_url.as_deref().ok_or_else(|| "pass --work-dlq-url (stack output WorkDeadLetterQueueUrl)".into())
+    }
+
+    pub(crate) fn work_queue_url(&self) -> Option<&str> {
+        self.work_queue_url.as_deref()
+    }
+
+    /// The work queue as the webhooks use it (FIFO group and dedupe ids set per item), if given.
+    pub(crate) fn work_queue(&self) -> Result<Option<SqsWorkQueue>> {
+        match &self.work_queue_url {
+            Some(url) => Ok(Some(SqsWorkQueue::new(self.sqs()?.clone(), url.clone()))),
+            None => Ok(None),
+        }
     }
 
     /// Every account, as the bridge would read it.

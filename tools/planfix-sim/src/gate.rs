@@ -315,6 +315,7 @@ fn record(
         query,
         body,
         status: 0,
+        at: std::time::Instant::now(),
     });
     state.requests.len() - 1
 }

@@ -55,6 +55,9 @@ pub struct RecordedRequest {
     pub body: Option<Value>,
     /// HTTP status of the answer (0 while the request is still being answered).
     pub status: u16,
+    /// When it arrived.
+    #[serde(skip)]
+    pub at: std::time::Instant,
 }
 
 /// Fault injected into the next requests by [`crate::PlanfixSim::fail_next`].

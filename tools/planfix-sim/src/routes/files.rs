@@ -133,6 +133,7 @@ pub(crate) async fn storage(sim: PlanfixSim, token: String, request: Request) ->
         query: Vec::new(),
         body: None,
         status: status.as_u16(),
+        at: std::time::Instant::now(),
     });
     drop(state);
     match file {

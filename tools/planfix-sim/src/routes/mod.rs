@@ -102,6 +102,7 @@ async fn outside_rest(sim: PlanfixSim, request: Request) -> Response {
         query: Vec::new(),
         body: None,
         status: StatusCode::NOT_FOUND.as_u16(),
+        at: std::time::Instant::now(),
     });
     gate::violation(
         &sim,

@@ -1,0 +1,147 @@
+//! The store's dead letters: work the worker gave up on, kept per account with the message it
+//! concerned. Listed without anything private (the phone masked, a message's content kind but
+//! never its text), and replayed through [`shared::core::worker::replay_letter`], exactly as the
+//! bridge would: the message back into its conversation's inbox, fresh work on the work queue,
+//! the letter removed.
+
+use shared::core::worker::replay_letter;
+use shared::domain::{AccountId, MessageContent, Work};
+use shared::ports::{DeadLetter, Store};
+
+use crate::target::Target;
+use crate::{utc, Result};
+
+/// Longest error text shown per letter (errors are the bridge's own texts, already in its logs).
+const ERROR_CHARS: usize = 300;
+
+pub async fn list(target: &Target, account: &str, max: usize) -> Result<String> {
+    let account = crate::account_id(account)?;
+    let mut letters = target.store()?.list_dead_letters(&account).await.map_err(|e| e.to_string())?;
+    letters.sort_by(|a, b| (a.failed_at, &a.key).cmp(&(b.failed_at, &b.key)));
+    let total = letters.len();
+    if total == 0 {
+        return Ok(format!("no dead letters in account {account}"));
+    }
+    let mut out = format!("{total} dead letter(s) in account {account}, oldest first{}\n", if total > max { format!(" ({max} shown; raise --max)") } else { String::new() });
+    for letter in letters.iter().take(max) {
+        out.push_str(&line(letter));
+        out.push('\n');
+    }
+    out.push_str(&format!("replay: dead-letters replay --account {account} --key <key> (or --all)\n"));
+    Ok(out)
+}
+
+/// `key  failed <time>  attempts=N  <kind> <summary>  error: <why>`.
+fn line(l: &DeadLetter) -> String {
+    let what = match (&l.work, &l.entry) {
+        (Work::Conversation { .. }, Some(entry)) => {
+            let m = &entry.message;
+            format!("message from {}: {}, sent {}", m.from, content_kind(&m.content), utc(m.timestamp))
+        }
+        // The worker gave up before draining (e.g. the account was not configured): the
+        // conversation's messages are still in its inbox.
+        (Work::Conversation { phone, .. }, None) => format!("message from {phone}: the conversation's inbox (messages still there)"),
+        (Work::Reply { task_id, comment_id, .. }, _) => match task_id {
+            Some(task) => format!("reply comment {comment_id} in task {task}"),
+            None => format!("reply comment {comment_id}"),
+        },
+        (Work::Status { status, .. }, _) => format!(
+            "status {} of sent message {} to {}",
+            status.status,
+            status.message_id,
+            status.recipient.as_ref().map_or_else(|| "?".to_owned(), ToString::to_string)
+        ),
+    };
+    format!("{}  failed {}  attempts={}  {what}  error: {}", l.key, utc(l.failed_at), l.attempts, one_line(&l.error))
+}
+
+/// What kind of message it was: never its text, caption, file name or place.
+fn content_kind(c: &MessageContent) -> String {
+    match c {
+        MessageContent::Text { .. } => "text".into(),
+        MessageContent::Media { media_kind, .. } => media_kind.clone(),
+        MessageContent::Location { .. } => "location".into(),
+        MessageContent::Reaction { .. } => "reaction".into(),
+        MessageContent::Unsupported { kind } => format!("unsupported ({kind})"),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match flat.char_indices().nth(ERROR_CHARS) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+pub async fn replay(target: &Target, account: &str, key: Option<&str>) -> Result<String> {
+    let account = crate::account_id(account)?;
+    let store = target.store()?;
+    let letters = store.list_dead_letters(&account).await.map_err(|e| e.to_string())?;
+    let chosen = match key {
+        Some(key) => vec![letters.into_iter().find(|l| l.key == key).ok_or_else(|| {
+            format!("no dead letter with key {key} in account {account} (keys: dead-letters list --account {account})")
+        })?],
+        None => {
+            let mut all = letters;
+            all.sort_by(|a, b| (a.failed_at, &a.key).cmp(&(b.failed_at, &b.key)));
+            all
+        }
+    };
+    if chosen.is_empty() {
+        return Ok(format!("no dead letters in account {account}"));
+    }
+    match target.work_queue()? {
+        Some(queue) => {
+            let mut out = Vec::new();
+            for letter in &chosen {
+                replay_letter(store, &queue, &account, letter).await.map_err(|e| {
+                    format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, out.len())
+                })?;
+                out.push(format!("{}: queued again", letter.key));
+            }
+            let url = target.work_queue_url().unwrap_or_default();
+            Ok(format!("replayed {} dead letter(s) of {account} to {url}\n{}", out.len(), out.join("\n")))
+        }
+        None if target.store_is_file() => replay_local(store, &account, &chosen).await,
+        None => Err("pass --work-queue-url (stack output WorkQueueUrl; env BRIDGE_WORK_QUEUE_URL): replay queues the work again".into()),
+    }
+}
+
+/// A local run's store without a work queue: the local bridge's queue lives in its process, but
+/// its worker drains a conversation's whole inbox whenever that conversation gets work, so a
+/// message put back into the inbox goes out with the conversation's next message. Replies and
+/// statuses have no inbox: they need a queue.
+async fn replay_local(store: &dyn Store, account: &AccountId, letters: &[DeadLetter]) -> Result<String> {
+    let mut done = Vec::new();
+    let mut need_queue = Vec::new();
+    for letter in letters {
+        let Work::Conversation { phone, .. } = &letter.work else {
+            need_queue.push(letter.key.as_str());
+            continue;
+        };
+        let fail = |e: String| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, done.len());
+        shared::core::worker::return_to_inbox(store, account, letter).await.map_err(fail)?;
+        store.remove_dead_letter(account, &letter.key).await.map_err(|e| fail(e.to_string()))?;
+        done.push(format!("{}: back in the inbox of {phone}", letter.key));
+    }
+    let mut out = String::new();
+    if !done.is_empty() {
+        out = format!(
+            "replayed {} dead letter(s) of {account} into the local store\n{}\n\
+             bridge-local serve comments each with its conversation's next message (start it after this change: \
+             a running one keeps the store in memory and would overwrite it)",
+            done.len(),
+            done.join("\n")
+        );
+    }
+    if need_queue.is_empty() {
+        return Ok(out);
+    }
+    let why = format!(
+        "{} dead letter(s) kept: replies and statuses need a work queue (--work-queue-url), a local store alone cannot replay them: {}",
+        need_queue.len(),
+        need_queue.join(", ")
+    );
+    Err(if out.is_empty() { why } else { format!("{out}\n{why}") })
+}
