@@ -119,6 +119,8 @@ async fn planfix_errors_timeouts_and_rate_limits_then_recovery_deliver_everythin
     // Retries come back after 0.5–1 s, later than a timed-out call takes to land in Planfix.
     h.worker.cfg.retry_base = Duration::from_secs(1);
     h.worker.cfg.retry_max = Duration::from_secs(1);
+    // Planfix's "daily limit spent" (code 22) waits longer than other failures.
+    h.worker.cfg.daily_limit_pause = Duration::from_secs(2);
     let h = Arc::new(h);
     let fail = |code: i64| json!({"result": "fail", "code": code, "error": "injected"});
     h.planfix.fail_next(2, Failure::Status { http: 500, body: fail(0) });

@@ -61,7 +61,10 @@ async fn lane(app: Arc<App>, mut rx: UnboundedReceiver<Work>, retry: WorkRetry) 
                     break;
                 }
                 Err(e) => {
-                    let wait = worker::backoff(attempt, retry.base, retry.max);
+                    let mut wait = worker::backoff(attempt, retry.base, retry.max);
+                    if e.hint() == worker::RetryHint::DailyLimit {
+                        wait = wait.max(retry.max);
+                    }
                     tracing::warn!(work = %item.key(), attempt, error = %e, ?wait, "work failed; retrying");
                     tokio::time::sleep(wait).await;
                 }

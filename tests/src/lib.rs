@@ -80,7 +80,7 @@ pub struct WorkerRig {
 impl WorkerRig {
     pub async fn new() -> Self {
         let (sqs, url) = fresh_fifo_queue().await;
-        let cfg = worker::WorkerConfig { max_receives: 5, retry_base: Duration::ZERO, retry_max: Duration::ZERO };
+        let cfg = worker::WorkerConfig { max_receives: 5, retry_base: Duration::ZERO, retry_max: Duration::ZERO, daily_limit_pause: Duration::ZERO };
         Self { queue: SqsWorkQueue::new(sqs.clone(), url.clone()), sqs, url, cfg }
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::adapters::SqsWorkQueue;
-use shared::core::worker::{self, Delivery, WorkOutcome};
+use shared::core::worker::{self, Delivery, RetryHint, WorkOutcome};
 use shared::domain::Work;
 use shared::web::App;
 use tokio::time::Instant;
@@ -22,6 +22,8 @@ pub struct WorkerConfig {
     pub max_receives: u32,
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// Wait after Planfix reports the daily request limit spent (`BRIDGE_WORK_DAILY_LIMIT_PAUSE_SECS`).
+    pub daily_limit_pause: Duration,
 }
 
 impl WorkerConfig {
@@ -31,6 +33,7 @@ impl WorkerConfig {
             max_receives: var("BRIDGE_WORK_MAX_RECEIVES", 8) as u32,
             retry_base: Duration::from_secs(var("BRIDGE_WORK_RETRY_BASE_SECS", 2)),
             retry_max: Duration::from_secs(var("BRIDGE_WORK_RETRY_MAX_SECS", 300)),
+            daily_limit_pause: Duration::from_secs(var("BRIDGE_WORK_DAILY_LIMIT_PAUSE_SECS", 900)),
         }
     }
 }
@@ -76,7 +79,11 @@ pub async fn handle_batch(app: &App, queue: &SqsWorkQueue, cfg: &WorkerConfig, e
                 report.outcomes.push((work, outcome));
             }
             Err(e) => {
-                let wait = worker::backoff(receives, cfg.retry_base, cfg.retry_max).as_secs() as i32;
+                let mut wait = worker::backoff(receives, cfg.retry_base, cfg.retry_max);
+                if e.hint() == RetryHint::DailyLimit {
+                    wait = wait.max(cfg.daily_limit_pause);
+                }
+                let wait = wait.as_secs() as i32;
                 tracing::warn!(work = %work.key(), receives, error = %e, wait_secs = wait, "work failed; SQS will redeliver");
                 delay_record(queue, record.receipt_handle.as_deref(), wait).await;
                 blocked_groups.insert(group, wait);

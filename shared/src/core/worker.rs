@@ -17,7 +17,7 @@ use super::outbound::ReplyOutcome;
 use super::AccountRuntime;
 use crate::domain::{unix_now, AccountId, Phone, Work};
 use crate::metrics::{self, Metric};
-use crate::ports::{DeadLetter, InboxEntry, StoreError};
+use crate::ports::{DeadLetter, InboxEntry, PlanfixError, StoreError};
 use crate::web::App;
 
 /// Inbox entries read per store query while draining a conversation.
@@ -26,7 +26,27 @@ const INBOX_PAGE: usize = 25;
 /// Work that must be tried again later.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct RetryLater(pub String);
+pub struct RetryLater(pub String, pub RetryHint);
+
+/// What the failure says about when to try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryHint {
+    /// The usual exponential backoff.
+    Backoff,
+    /// Planfix reports the account's daily request limit spent (code 22): retrying within
+    /// minutes only burns the retry budget; wait long (the caller's configured pause).
+    DailyLimit,
+}
+
+impl RetryLater {
+    fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into(), RetryHint::Backoff)
+    }
+
+    pub fn hint(&self) -> RetryHint {
+        self.1
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkOutcome {
@@ -108,7 +128,7 @@ async fn drain_conversation(app: &App, acct: &AccountRuntime, work: &Work, phone
                 // Out of time: a fresh poke continues behind everything already queued for this
                 // conversation, without spending this delivery's retries.
                 let next = Work::Conversation { account: acct.id.clone(), phone: phone.clone(), message_id: format!("continue-{}", uuid::Uuid::new_v4()) };
-                app.work.enqueue(&[next]).await.map_err(|e| RetryLater(e.to_string()))?;
+                app.work.enqueue(&[next]).await.map_err(|e| RetryLater::new(e.to_string()))?;
                 return Ok(WorkOutcome::Continued { processed });
             }
             match app.inbound.process_verified(store, acct, &entry.message, verified_task).await {
@@ -134,7 +154,7 @@ async fn drain_conversation(app: &App, acct: &AccountRuntime, work: &Work, phone
 }
 
 fn retry_store(e: StoreError) -> RetryLater {
-    RetryLater(format!("store: {e}"))
+    RetryLater::new(format!("store: {e}"))
 }
 
 async fn failed(app: &App, acct: &AccountRuntime, work: &Work, entry: Option<&InboxEntry>, e: ProcessError, attempt: Option<u32>, delivery: Delivery)
@@ -142,7 +162,8 @@ async fn failed(app: &App, acct: &AccountRuntime, work: &Work, entry: Option<&In
     metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
     if retryable(&e) && !delivery.last_try(attempt) {
         tracing::warn!(account = %acct.id, work = %work.key(), attempt = attempt.unwrap_or(delivery.attempts), error = %e, "work failed; will retry");
-        return Err(RetryLater(e.to_string()));
+        let hint = if matches!(&e, ProcessError::Planfix(PlanfixError::Api { code: Some(22), .. })) { RetryHint::DailyLimit } else { RetryHint::Backoff };
+        return Err(RetryLater(e.to_string(), hint));
     }
     dead_letter(app, Some(acct), work, entry, &e.to_string(), attempt.unwrap_or(delivery.attempts)).await
 }
