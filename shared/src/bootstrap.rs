@@ -212,8 +212,13 @@ pub struct LocalRuntime {
 /// Local run: accounts and store from the TOML config file; work and files handed to
 /// in-process workers; files in a local folder.
 pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<LocalRuntime, BootError> {
+    let mut file_store = None;
     let store: Arc<dyn Store> = match &cfg.store {
-        StoreConfig::File { path } => Arc::new(FileStore::open(path).map_err(|e| BootError::Config(e.to_string()))?),
+        StoreConfig::File { path } => {
+            let store = Arc::new(FileStore::open(path).map_err(|e| BootError::Config(e.to_string()))?);
+            file_store = Some(store.clone());
+            store
+        }
         StoreConfig::Dynamodb { table } => {
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table.clone()))
@@ -226,5 +231,19 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<L
     let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
     let infra = Infra { store, work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
     let tuning = Tuning { config_settings_override: true, ..Tuning::default() };
-    Ok(LocalRuntime { app: build_app(cfg.accounts, infra, tuning).await?, work: work_rx, files: files_rx })
+    let app = build_app(cfg.accounts, infra, tuning).await?;
+    // Messages recorded before a restart but never commented: queue their conversations again.
+    if let Some(store) = file_store {
+        let waiting: Vec<Work> = store
+            .waiting_conversations()
+            .await
+            .into_iter()
+            .map(|(account, phone)| Work::Conversation { account, phone, message_id: format!("restart-{}", uuid::Uuid::new_v4()) })
+            .collect();
+        if !waiting.is_empty() {
+            tracing::info!(conversations = waiting.len(), "resuming conversations with waiting messages");
+            app.work.enqueue(&waiting).await.map_err(|e| BootError::Config(e.to_string()))?;
+        }
+    }
+    Ok(LocalRuntime { app, work: work_rx, files: files_rx })
 }

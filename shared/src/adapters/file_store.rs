@@ -136,6 +136,19 @@ impl FileStore {
         Ok(Self { path: Some(path.to_owned()), state: Mutex::new(state) })
     }
 
+    /// Conversations with recorded messages still waiting in their inbox (after a restart, the
+    /// local run queues work for them again: the in-process queue did not survive).
+    pub async fn waiting_conversations(&self) -> Vec<(AccountId, Phone)> {
+        let st = self.state.lock().await;
+        st.inbox
+            .keys()
+            .filter_map(|k| {
+                let (account, digits) = k.rsplit_once('#')?;
+                Some((AccountId::parse(account).ok()?, Phone::parse(digits).ok()?))
+            })
+            .collect()
+    }
+
     /// A store that forgets everything at exit (unit tests).
     pub fn in_memory() -> Self {
         Self { path: None, state: Mutex::new(State::default()) }

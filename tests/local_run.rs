@@ -1,0 +1,90 @@
+//! The local run's embedded equivalent of the queue and the worker: the file-backed store plus
+//! in-process lanes (one per conversation, in order), through the same webhook handler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use e2e_tests::{account_config, meta_sample, planfix_spec, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PLANFIX_TOKEN};
+use meta_sim::{GraphSim, GraphSimConfig};
+use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig};
+use shared::config::{FilesConfig, LocalConfig, Settings, StoreConfig};
+use shared::local_worker::{run_files, run_work, WorkRetry};
+use shared::web::{handle, App, Surface};
+
+struct Local {
+    planfix: PlanfixSim,
+    config: LocalConfig,
+}
+
+async fn local() -> Local {
+    let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
+    let pf_url = planfix.serve(None).await.unwrap();
+    let graph = GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
+    let g_url = graph.serve(None).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("bridge-local-test-{}", uuid::Uuid::new_v4()));
+    let config = LocalConfig {
+        store: StoreConfig::File { path: dir.join("store.json") },
+        accounts: vec![account_config("acme", &pf_url, &g_url, Settings::default())],
+        files: FilesConfig { dir: dir.join("files") },
+    };
+    Local { planfix, config }
+}
+
+async fn post(app: &App, payload: &serde_json::Value) -> u16 {
+    let body = payload.to_string();
+    let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
+    let req = http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap();
+    handle(app, Surface::All, req).await.status().as_u16()
+}
+
+fn texts(planfix: &PlanfixSim) -> Vec<String> {
+    planfix.tasks().first().map(|t| planfix.comments(t.id).into_iter().map(|c| c.description).collect()).unwrap_or_default()
+}
+
+async fn wait_for_comments(planfix: &PlanfixSim, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let t = texts(planfix);
+        if t.len() >= n {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("only {:?} arrived", texts(planfix));
+}
+
+const QUICK: WorkRetry = WorkRetry { attempts: 5, base: Duration::from_millis(10), max: Duration::from_millis(50) };
+
+#[tokio::test]
+async fn local_worker_retries_and_keeps_order() {
+    let Some(sample) = meta_sample("inbound_text.json") else { return };
+    let l = local().await;
+    let rt = shared::bootstrap::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+    let app = Arc::new(rt.app);
+    tokio::spawn(run_work(app.clone(), rt.work, QUICK));
+    tokio::spawn(run_files(app.clone(), rt.files));
+    l.planfix.fail_next(2, Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"down"}) });
+    for i in 0..5 {
+        assert_eq!(post(&app, &text_from_sample(&sample, &format!("wamid.local-{i}"), "972555555555", 1_700_000_000 + i, &format!("l{i}"))).await, 200);
+    }
+    assert_eq!(wait_for_comments(&l.planfix, 5).await, (0..5).map(|i| format!("l{i}")).collect::<Vec<_>>());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(texts(&l.planfix).len(), 5, "once each");
+}
+
+#[tokio::test]
+async fn messages_recorded_before_a_restart_are_commented_after_it() {
+    let Some(sample) = meta_sample("inbound_text.json") else { return };
+    let l = local().await;
+    {
+        // Accepted (200) by a bridge that stops before its worker ran.
+        let rt = shared::bootstrap::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+        for i in 0..3 {
+            assert_eq!(post(&rt.app, &text_from_sample(&sample, &format!("wamid.restart-{i}"), "972566666666", 1_700_000_000 + i, &format!("r{i}"))).await, 200);
+        }
+    }
+    assert!(l.planfix.requests().is_empty());
+    let rt = shared::bootstrap::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+    let app = Arc::new(rt.app);
+    tokio::spawn(run_work(app.clone(), rt.work, QUICK));
+    assert_eq!(wait_for_comments(&l.planfix, 3).await, ["r0", "r1", "r2"]);
+}
