@@ -109,9 +109,8 @@ pub async fn replay(target: &Target, account: &str, key: Option<&str>) -> Result
 }
 
 /// A local run's store without a work queue: the local bridge's queue lives in its process, but
-/// its worker drains a conversation's whole inbox whenever that conversation gets work, so a
-/// message put back into the inbox goes out with the conversation's next message. Replies and
-/// statuses have no inbox: they need a queue.
+/// it resumes every conversation with waiting messages when it starts, so a message put back
+/// into the inbox goes out then. Replies and statuses have no inbox: they need a queue.
 async fn replay_local(store: &dyn Store, account: &AccountId, letters: &[DeadLetter]) -> Result<String> {
     let mut done = Vec::new();
     let mut need_queue = Vec::new();
@@ -129,7 +128,7 @@ async fn replay_local(store: &dyn Store, account: &AccountId, letters: &[DeadLet
     if !done.is_empty() {
         out = format!(
             "replayed {} dead letter(s) of {account} into the local store\n{}\n\
-             bridge-local serve comments each with its conversation's next message (start it after this change: \
+             bridge-local serve comments them when it starts (start it after this change: \
              a running one keeps the store in memory and would overwrite it)",
             done.len(),
             done.join("\n")
