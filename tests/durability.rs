@@ -147,6 +147,24 @@ async fn planfix_errors_timeouts_and_rate_limits_then_recovery_deliver_everythin
 }
 
 #[tokio::test]
+async fn a_task_created_after_the_bridge_stopped_waiting_is_found_not_created_twice() {
+    let Some(sample) = sample() else { return };
+    let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
+    let mut h = Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
+    // The retry comes 1–2 s later, after the slow creation has landed.
+    h.worker.cfg.retry_base = Duration::from_secs(2);
+    h.worker.cfg.retry_max = Duration::from_secs(2);
+    h.planfix.fail_matching("POST", "/task/", 1, Failure::Delay(Duration::from_millis(600)));
+    assert_eq!(h.post_meta(&sample).await.0, 200);
+    assert_eq!(h.planfix.contacts().len(), 1);
+    let tasks = h.planfix.tasks();
+    assert_eq!(tasks.len(), 1, "found by its sourceObjectId, not created again");
+    assert_eq!(h.planfix.comments(tasks[0].id).len(), 1);
+    assert!(h.planfix.requests().iter().any(|r| r.path == "/task/list"), "looked for it");
+    h.assert_spec_clean();
+}
+
+#[tokio::test]
 async fn past_the_retry_budget_a_message_is_dead_lettered_noted_and_replay_delivers_it() {
     let Some(sample) = sample() else { return };
     let h = Harness::start(Settings::default()).await;

@@ -387,6 +387,7 @@ impl PlanfixApi for PlanfixRest {
             "name": t.name,
             "description": t.description_html,
             "assigner": { "id": format!("contact:{}", t.assigner_contact_id) },
+            "sourceObjectId": t.source_object_id,
         });
         if !t.assignee_user_ids.is_empty() {
             let users: Vec<Value> = t.assignee_user_ids.iter().map(|u| json!({ "id": format!("user:{u}") })).collect();
@@ -505,6 +506,39 @@ impl PlanfixApi for PlanfixRest {
         }
         Ok(None)
     }
+
+    async fn find_task_by_source(&self, contact_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError> {
+        // A contact's tasks are few; the bound only stops a runaway on a misbehaving server.
+        for page in 0..MAX_COMMENT_PAGES {
+            let body = json!({
+                "offset": page * PAGE_SIZE,
+                "pageSize": PAGE_SIZE,
+                "fields": "id,sourceObjectId",
+                "filters": [{ "type": 1, "operator": "equal", "value": format!("contact:{contact_id}") }],
+            });
+            let list: TaskList = self.call_required(Method::POST, "/task/list", &[], Some(body)).await?;
+            if let Some(t) = list.tasks.iter().find(|t| t.source_object_id.as_deref() == Some(source_object_id)) {
+                return Ok(Some(t.id));
+            }
+            if list.tasks.len() < PAGE_SIZE {
+                break;
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[derive(Deserialize)]
+struct TaskList {
+    #[serde(default)]
+    tasks: Vec<SourcedItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SourcedItem {
+    id: i64,
+    source_object_id: Option<String>,
 }
 
 #[async_trait]

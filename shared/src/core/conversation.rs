@@ -36,6 +36,9 @@ pub struct Conversations<'a> {
     pub store: &'a dyn Store,
     pub statuses: &'a StatusCache,
     pub timing: &'a LeaseTiming,
+    /// An earlier attempt at this message failed: a task it created may exist although its
+    /// answer was lost, so look for it before creating one.
+    pub retry: bool,
 }
 
 enum TaskState {
@@ -92,7 +95,7 @@ impl Conversations<'_> {
             LinkLock::Acquired { .. } => {
                 let created = async {
                     let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
-                    let task_id = create_task(acct.planfix.as_ref(), msg, contact_id, settings, 1).await?;
+                    let task_id = self.create_task(acct, msg, contact_id, settings, 1).await?;
                     self.remember_task(acct, task_id, &msg.from, contact_id).await?;
                     Ok::<_, ProcessError>(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
                 }
@@ -109,7 +112,7 @@ impl Conversations<'_> {
             LinkLock::Acquired { .. } => {
                 let count = old.task_count + 1;
                 let created = async {
-                    let task_id = create_task(acct.planfix.as_ref(), msg, old.contact_id, settings, count).await?;
+                    let task_id = self.create_task(acct, msg, old.contact_id, settings, count).await?;
                     self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
                     Ok(ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() })
                 }
@@ -209,7 +212,25 @@ async fn find_or_create_contact(planfix: &dyn PlanfixApi, msg: &InboundMessage, 
     Ok(id)
 }
 
-async fn create_task(planfix: &dyn PlanfixApi, msg: &InboundMessage, contact_id: i64, settings: &Settings, count: u32) -> Result<i64, ProcessError> {
+impl Conversations<'_> {
+    /// The conversation's `count`-th task. Its `sourceObjectId` is derived from the account,
+    /// the number and `count`, so a retry finds the task an attempt created before losing
+    /// Planfix's answer instead of creating a second one.
+    async fn create_task(&self, acct: &AccountRuntime, msg: &InboundMessage, contact_id: i64, settings: &Settings, count: u32)
+        -> Result<i64, ProcessError> {
+        let source = uuid::Uuid::new_v5(&super::inbound::SOURCE_NAMESPACE, format!("{}/{}/task/{count}", acct.id, msg.from.digits()).as_bytes()).to_string();
+        if self.retry {
+            if let Some(id) = acct.planfix.find_task_by_source(contact_id, &source).await? {
+                tracing::info!(contact = contact_id, task = id, "task from an earlier attempt found; not creating another");
+                return Ok(id);
+            }
+        }
+        create_task(acct.planfix.as_ref(), msg, contact_id, settings, count, source).await
+    }
+}
+
+async fn create_task(planfix: &dyn PlanfixApi, msg: &InboundMessage, contact_id: i64, settings: &Settings, count: u32, source_object_id: String)
+    -> Result<i64, ProcessError> {
     let who = match &msg.profile_name {
         Some(name) => format!("{name} ({})", msg.from.display()),
         None => msg.from.display(),
@@ -226,6 +247,7 @@ async fn create_task(planfix: &dyn PlanfixApi, msg: &InboundMessage, contact_id:
             assigner_contact_id: contact_id,
             assignee_user_ids: settings.assignee_user_ids.clone(),
             template_id: settings.task_template_id,
+            source_object_id,
         })
         .await?;
     tracing::info!(contact = contact_id, task = id, "created Planfix task");

@@ -14,7 +14,7 @@ use crate::ports::{ClaimOutcome, ConversationLink, JobQueue, NewComment, Planfix
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
-const SOURCE_NAMESPACE: uuid::Uuid = uuid::uuid!("3f0d7a52-1c5e-4b8e-9a57-6f1f2b7c9d10");
+pub(crate) const SOURCE_NAMESPACE: uuid::Uuid = uuid::uuid!("3f0d7a52-1c5e-4b8e-9a57-6f1f2b7c9d10");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -95,7 +95,7 @@ impl InboundProcessor {
     async fn deliver(&self, store: &dyn Store, acct: &AccountRuntime, msg: &InboundMessage, attempt: u32, owner: &str, verified_task: Option<i64>)
         -> Result<(i64, i64), ProcessError> {
         let settings = self.settings.get(store, &acct.id).await?;
-        let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing };
+        let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: attempt > 1 };
         let link = conversations.resolve(acct, msg, &settings, owner, verified_task).await?;
         let source_object_id = uuid::Uuid::new_v5(&SOURCE_NAMESPACE, format!("{}/{}", acct.id, msg.id).as_bytes()).to_string();
         // A previous attempt may have created the comment and died before recording it.

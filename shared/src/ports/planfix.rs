@@ -45,6 +45,8 @@ pub struct NewTask {
     pub assigner_contact_id: i64,
     pub assignee_user_ids: Vec<i64>,
     pub template_id: Option<i64>,
+    /// Idempotency key, found again by [`PlanfixApi::find_task_by_source`] after a lost answer.
+    pub source_object_id: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +107,8 @@ pub trait PlanfixApi: Send + Sync {
     async fn add_internal_comment(&self, task_id: i64, html: &str, notify: &[String]) -> Result<i64, PlanfixError>;
     /// The id of a comment on the task carrying this `sourceObjectId`, if any.
     async fn find_comment_by_source(&self, task_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
+    /// A task of this contact (as assigner) created with `source_object_id`, if any.
+    async fn find_task_by_source(&self, contact_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
 }
 
 /// Paces calls to one Planfix account (its REST API allows 1 request per second).

@@ -24,6 +24,8 @@ pub struct Task {
     pub status_id: i64,
     pub process_id: i64,
     pub template_id: Option<i64>,
+    /// The client's idempotency key (`sourceObjectId`), if it sent one.
+    pub source_object_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -59,6 +59,9 @@ pub(crate) fn task(state: &State, task: &Task) -> Map<String, Value> {
     if let Some(template) = task.template_id {
         full.insert("template".to_owned(), json!({ "id": template }));
     }
+    if let Some(source) = &task.source_object_id {
+        full.insert("sourceObjectId".to_owned(), json!(source));
+    }
     full
 }
 

@@ -33,6 +33,7 @@ struct TaskWrite {
     process_id: Option<i64>,
     assigner: Option<IdRef>,
     template: Option<IdRef>,
+    source_object_id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -75,6 +76,7 @@ pub(super) async fn create(
         status_id,
         process_id,
         template_id,
+        source_object_id: write.source_object_id,
     });
     Ok(created(id))
 }
