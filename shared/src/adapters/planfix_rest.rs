@@ -688,7 +688,7 @@ mod tests {
         assert_eq!(collect(body).await, br#"{"raw":true}"#);
 
         let task = rest
-            .create_task(&NewTask { name: "t".into(), description_html: String::new(), assigner_contact_id: sim.add_contact("Ivan", "+79051234567"), assignee_user_ids: vec![], template_id: None })
+            .create_task(&NewTask { name: "t".into(), description_html: String::new(), assigner_contact_id: sim.add_contact("Ivan", "+79051234567"), assignee_user_ids: vec![], template_id: None, source_object_id: uuid::Uuid::new_v4().to_string() })
             .await
             .expect("task");
         let note = sim.add_file("note.txt", b"hi".to_vec());

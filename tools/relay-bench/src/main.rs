@@ -107,7 +107,7 @@ async fn main() {
     let acct = app.accounts.any().await.expect("account");
     let task_id = acct
         .planfix
-        .create_task(&NewTask { name: "bench".into(), description_html: String::new(), assigner_contact_id: 1, assignee_user_ids: vec![], template_id: None })
+        .create_task(&NewTask { name: "bench".into(), description_html: String::new(), assigner_contact_id: 1, assignee_user_ids: vec![], template_id: None, source_object_id: uuid::Uuid::new_v4().to_string() })
         .await
         .expect("task");
     let comment_id = acct
