@@ -156,7 +156,7 @@ impl WorkerRig {
     /// flight (bounded: a stuck queue fails the test).
     pub async fn settle(&self, app: &App) -> Vec<(Work, WorkOutcome)> {
         let mut outcomes = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
         loop {
             assert!(tokio::time::Instant::now() < deadline, "the work queue did not drain");
             match self.run_once(app).await {
