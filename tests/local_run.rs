@@ -8,7 +8,8 @@ use e2e_tests::{account_config, meta_sample, planfix_spec, text_from_sample, APP
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig};
 use shared::config::{FilesConfig, LocalConfig, Settings, StoreConfig};
-use shared::local_worker::{run_files, run_work, WorkRetry};
+use shared::core::outbound::RetryPolicy;
+use shared::local_worker::{run_files, run_work};
 use shared::web::{handle, App, Surface};
 
 struct Local {
@@ -52,7 +53,7 @@ async fn wait_for_comments(planfix: &PlanfixSim, n: usize) -> Vec<String> {
     panic!("only {:?} arrived", texts(planfix));
 }
 
-const QUICK: WorkRetry = WorkRetry { attempts: 5, base: Duration::from_millis(10), max: Duration::from_millis(50) };
+const QUICK: RetryPolicy = RetryPolicy { attempts: 5, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) };
 
 #[tokio::test]
 async fn local_worker_retries_and_keeps_order() {

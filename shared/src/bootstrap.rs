@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::adapters::meta::{MetaSender, MetaWebhook};
 use crate::adapters::dir_blob::DirBlobStore;
 use crate::adapters::s3_blob::{s3_client, S3BlobStore};
-use crate::adapters::{DynamoStore, FileStore, LocalQueue, LocalWorkQueue, PlanfixRest, SqsQueue, SqsWorkQueue};
+use crate::adapters::{DynamoStore, FileStore, LocalQueue, PlanfixRest, SqsQueue, SqsWorkQueue};
 use crate::config::{load_accounts_from_ssm, AccountConfig, LocalConfig, ProviderConfig, StoreConfig};
 use crate::core::conversation::LeaseTiming;
 use crate::core::inbound::InboundProcessor;
@@ -176,9 +176,15 @@ fn env(name: &'static str) -> Result<String, BootError> {
 /// `BRIDGE_FILE_QUEUE_URL` (worker), files in the S3 bucket `BRIDGE_BUCKET` (relay;
 /// `BRIDGE_S3_PATH_STYLE=true` for emulators). Each function gets only the queues it uses.
 pub async fn app_from_env() -> Result<App, BootError> {
+    app_from_aws(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await).await
+}
+
+/// [`app_from_env`] on an AWS configuration the caller already loaded (a function that needs
+/// more clients of its own builds them from the same one).
+pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<App, BootError> {
+    let aws = aws.clone();
     let table = env("BRIDGE_TABLE")?;
     let prefix = env("BRIDGE_SSM_PREFIX")?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let source = SsmAccounts { client: ssm, prefix };
     let accounts = source.load().await.map_err(BootError::Config)?;
@@ -224,8 +230,8 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<L
             Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table.clone()))
         }
     };
-    let (queue, files_rx) = LocalQueue::new();
-    let (work, work_rx) = LocalWorkQueue::new();
+    let (queue, files_rx) = LocalQueue::<FileJob>::new();
+    let (work, work_rx) = LocalQueue::<Work>::new();
     // Presigned local URLs only need to be unguessable for this process's lifetime.
     let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
     let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));

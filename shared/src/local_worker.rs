@@ -9,28 +9,21 @@ use std::time::Duration;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use crate::core::file_relay::RelayOutcome;
+use crate::core::outbound::RetryPolicy;
 use crate::core::worker::{self, Delivery};
 use crate::domain::{FileJob, Work};
 use crate::web::App;
 
 const ATTEMPTS: u32 = 5;
 
-/// Tries per piece of work before it becomes a dead letter, and the backoff between them.
-#[derive(Clone, Debug)]
-pub struct WorkRetry {
-    pub attempts: u32,
-    pub base: Duration,
-    pub max: Duration,
-}
-
-impl Default for WorkRetry {
-    fn default() -> Self {
-        Self { attempts: 6, base: Duration::from_secs(1), max: Duration::from_secs(60) }
-    }
+/// The local worker's retries: tries per piece of work before it becomes a dead letter, and
+/// the backoff between them.
+pub fn default_work_retry() -> RetryPolicy {
+    RetryPolicy { attempts: 6, min_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
 }
 
 /// Drains the work channel: one lane (task) per group, created on demand and ended when idle.
-pub async fn run_work(app: Arc<App>, mut work: UnboundedReceiver<Work>, retry: WorkRetry) {
+pub async fn run_work(app: Arc<App>, mut work: UnboundedReceiver<Work>, retry: RetryPolicy) {
     let mut lanes: HashMap<String, UnboundedSender<Work>> = HashMap::new();
     while let Some(item) = work.recv().await {
         let group = item.group();
@@ -49,21 +42,31 @@ pub async fn run_work(app: Arc<App>, mut work: UnboundedReceiver<Work>, retry: W
     }
 }
 
-async fn lane(app: Arc<App>, mut rx: UnboundedReceiver<Work>, retry: WorkRetry) {
-    // Idle lanes end; the dispatcher starts a new one for the group's next work.
-    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+async fn lane(app: Arc<App>, mut rx: UnboundedReceiver<Work>, retry: RetryPolicy) {
+    let max_attempts = u32::try_from(retry.attempts).unwrap_or(u32::MAX);
+    loop {
+        let item = match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+            Ok(Some(item)) => item,
+            Ok(None) => return,
+            // Idle: refuse new work (the dispatcher starts a new lane for it), finish what is
+            // already buffered, then end.
+            Err(_) => {
+                rx.close();
+                continue;
+            }
+        };
         // Bounded twice over: a message's own budget dead-letters it; this bounds the rest.
-        for attempt in 1..=retry.attempts * 2 {
-            let delivery = Delivery { attempts: attempt, max_attempts: retry.attempts, deadline: None };
+        for attempt in 1..=max_attempts.saturating_mul(2) {
+            let delivery = Delivery { attempts: attempt, max_attempts, deadline: None };
             match worker::handle(&app, &item, delivery).await {
                 Ok(outcome) => {
                     tracing::info!(work = %item.key(), ?outcome, "work done");
                     break;
                 }
                 Err(e) => {
-                    let mut wait = worker::backoff(attempt, retry.base, retry.max);
+                    let mut wait = worker::backoff(attempt, retry.min_delay, retry.max_delay);
                     if e.hint() == worker::RetryHint::DailyLimit {
-                        wait = wait.max(retry.max);
+                        wait = wait.max(retry.max_delay);
                     }
                     tracing::warn!(work = %item.key(), attempt, error = %e, ?wait, "work failed; retrying");
                     tokio::time::sleep(wait).await;

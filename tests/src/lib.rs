@@ -96,30 +96,9 @@ impl WorkerRig {
 
     /// One invocation; None when nothing was receivable.
     pub async fn run_once(&self, app: &App) -> Option<Vec<(Work, WorkOutcome)>> {
-        use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(1)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("receive");
-        let messages = out.messages.unwrap_or_default();
+        let (messages, event) = receive_as_lambda(&self.sqs, &self.url, 1).await;
         if messages.is_empty() {
             return None;
-        }
-        let mut event = SqsEvent::default();
-        for m in &messages {
-            let mut record = SqsMessage::default();
-            record.message_id = m.message_id.clone();
-            record.body = m.body.clone();
-            record.receipt_handle = m.receipt_handle.clone();
-            for (k, v) in m.attributes.clone().unwrap_or_default() {
-                record.attributes.insert(k.as_str().to_owned(), v);
-            }
-            event.records.push(record);
         }
         let report = worker::handle_batch(app, &self.queue, &self.cfg, event, None).await;
         let failed: Vec<String> = report.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
@@ -166,6 +145,33 @@ impl WorkerRig {
             }
         }
     }
+}
+
+/// What the Lambda service does for an SQS event source: receive up to `max` messages with
+/// their system attributes and hand them over as the records of one event.
+async fn receive_as_lambda(sqs: &aws_sdk_sqs::Client, url: &str, max: i32) -> (Vec<aws_sdk_sqs::types::Message>, aws_lambda_events::event::sqs::SqsEvent) {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(max)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("receive");
+    let messages = out.messages.unwrap_or_default();
+    let mut event = SqsEvent::default();
+    for m in &messages {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.body = m.body.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        for (k, v) in m.attributes.clone().unwrap_or_default() {
+            record.attributes.insert(k.as_str().to_owned(), v);
+        }
+        event.records.push(record);
+    }
+    (messages, event)
 }
 
 /// What a reply's work came to, in the words the scenario-level tests use.
@@ -323,30 +329,9 @@ impl Harness {
     /// batch item failures visible again (what the visibility timeout does, without the wait).
     /// Returns the number of records handled.
     pub async fn run_file_relay(&self, max_receives: u32) -> usize {
-        use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .expect("receive");
-        let messages = out.messages.unwrap_or_default();
+        let (messages, event) = receive_as_lambda(&self.sqs, &self.queue_url, 10).await;
         if messages.is_empty() {
             return 0;
-        }
-        let mut event = SqsEvent::default();
-        for m in &messages {
-            let mut record = SqsMessage::default();
-            record.message_id = m.message_id.clone();
-            record.body = m.body.clone();
-            record.receipt_handle = m.receipt_handle.clone();
-            for (k, v) in m.attributes.clone().unwrap_or_default() {
-                record.attributes.insert(k.as_str().to_owned(), v);
-            }
-            event.records.push(record);
         }
         let response = file_relay::handle(&self.app, event, max_receives).await;
         let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();

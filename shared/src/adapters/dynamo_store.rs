@@ -203,6 +203,48 @@ impl DynamoStore {
         }
     }
 
+    /// An item whose content is one JSON document in attribute `attr` (plus one extra attribute).
+    async fn put_json<T: serde::Serialize>(&self, pk: AttributeValue, sk: &str, attr: &str, value: &T, extra: Option<(&str, AttributeValue)>)
+        -> Result<(), StoreError> {
+        let json = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut req = self.client.put_item().table_name(&self.table).item("pk", pk).item("sk", s(sk)).item(attr, s(json));
+        if let Some((name, v)) = extra {
+            req = req.item(name, v);
+        }
+        req.send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// The JSON documents in `attr` of the items under `pk`, in sort-key order (strongly
+    /// consistent), at most `limit` of them (all when None).
+    async fn query_json<T: serde::de::DeserializeOwned>(&self, pk: AttributeValue, attr: &str, limit: Option<usize>) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let wanted = limit.map(|l| l.saturating_sub(out.len()).clamp(1, 1000) as i32);
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", pk.clone())
+                .consistent_read(true)
+                .set_limit(wanted)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                let json = get_str(item, attr).ok_or_else(|| StoreError::Corrupt(format!("item without {attr}")))?;
+                out.push(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("{attr}: {e}")))?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() || limit.is_some_and(|l| out.len() >= l) {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Creates the table as `template.yaml` declares it (on-demand, TTL on `expires_at`).
     /// For local runs and tests; on AWS the stack owns the table.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
@@ -285,39 +327,12 @@ impl Store for DynamoStore {
     }
 
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
-        let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", inbox_pk(account, &entry.message.from))
-            .item("sk", s(&entry.order))
-            .item("entry", s(json))
-            .item("expires_at", n(crate::domain::unix_now() + MESSAGE_RETENTION_SECS))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let expires = n(crate::domain::unix_now() + MESSAGE_RETENTION_SECS);
+        self.put_json(inbox_pk(account, &entry.message.from), &entry.order, "entry", entry, Some(("expires_at", expires))).await
     }
 
     async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", inbox_pk(account, phone))
-            .consistent_read(true)
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.items()
-            .iter()
-            .map(|item| {
-                let json = get_str(item, "entry").ok_or_else(|| StoreError::Corrupt("inbox item without entry".into()))?;
-                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("inbox entry: {e}")))
-            })
-            .collect()
+        self.query_json(inbox_pk(account, phone), "entry", Some(limit)).await
     }
 
     async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
@@ -326,44 +341,11 @@ impl Store for DynamoStore {
     }
 
     async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {
-        let json = serde_json::to_string(letter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", dead_pk(account))
-            .item("sk", s(&letter.key))
-            .item("letter", s(json))
-            .item("failed_at", n(letter.failed_at))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.put_json(dead_pk(account), &letter.key, "letter", letter, Some(("failed_at", n(letter.failed_at)))).await
     }
 
     async fn list_dead_letters(&self, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut letters = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", dead_pk(account))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                let json = get_str(item, "letter").ok_or_else(|| StoreError::Corrupt("dead letter without body".into()))?;
-                letters.push(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("dead letter: {e}")))?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(letters);
-            }
-        }
+        self.query_json(dead_pk(account), "letter", None).await
     }
 
     async fn remove_dead_letter(&self, account: &AccountId, key: &str) -> Result<(), StoreError> {

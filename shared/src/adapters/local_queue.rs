@@ -1,5 +1,8 @@
-//! The local run's stand-in for SQS: an in-process channel. The worker that drains it
-//! (tools/bridge-local) retries with the same relay code the file-relay Lambda runs.
+//! The local run's stand-in for SQS: in-process channels, one per kind of item. File jobs are
+//! drained by the local relay, work by the local worker ([`crate::local_worker`]), which keeps
+//! each group in order like SQS FIFO. Messages are in the (file-backed) store's inbox before
+//! their work is queued, and the local run re-queues waiting conversations when it starts, so
+//! an item lost with the process loses no message.
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -7,45 +10,31 @@ use tokio::sync::mpsc;
 use crate::domain::{FileJob, Work};
 use crate::ports::{JobQueue, QueueError, WorkQueue};
 
-pub struct LocalQueue {
-    tx: mpsc::UnboundedSender<FileJob>,
+pub struct LocalQueue<T> {
+    tx: mpsc::UnboundedSender<T>,
 }
 
-impl LocalQueue {
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<FileJob>) {
+impl<T> LocalQueue<T> {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<T>) {
         let (tx, rx) = mpsc::unbounded_channel();
         (Self { tx }, rx)
+    }
+
+    fn send(&self, item: T) -> Result<(), QueueError> {
+        self.tx.send(item).map_err(|_| QueueError("the local worker has stopped".into()))
     }
 }
 
 #[async_trait]
-impl JobQueue for LocalQueue {
+impl JobQueue for LocalQueue<FileJob> {
     async fn enqueue(&self, job: &FileJob) -> Result<(), QueueError> {
-        self.tx.send(job.clone()).map_err(|_| QueueError("the local relay worker has stopped".into()))
-    }
-}
-
-/// The local run's work queue: an in-process channel drained by [`crate::local_worker`], which
-/// keeps each group in order like SQS FIFO. Messages are already in the (file-backed) store's
-/// inbox when they are queued, so the next message of a conversation finds any that a
-/// restart interrupted.
-pub struct LocalWorkQueue {
-    tx: mpsc::UnboundedSender<Work>,
-}
-
-impl LocalWorkQueue {
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<Work>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
+        self.send(job.clone())
     }
 }
 
 #[async_trait]
-impl WorkQueue for LocalWorkQueue {
+impl WorkQueue for LocalQueue<Work> {
     async fn enqueue(&self, work: &[Work]) -> Result<(), QueueError> {
-        for w in work {
-            self.tx.send(w.clone()).map_err(|_| QueueError("the local worker has stopped".into()))?;
-        }
-        Ok(())
+        work.iter().try_for_each(|w| self.send(w.clone()))
     }
 }

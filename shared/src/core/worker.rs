@@ -171,15 +171,12 @@ async fn failed(app: &App, acct: &AccountRuntime, work: &Work, entry: Option<&In
 async fn dead_letter(app: &App, acct: Option<&AccountRuntime>, work: &Work, entry: Option<&InboxEntry>, reason: &str, attempts: u32)
     -> Result<WorkOutcome, RetryLater> {
     let account = work.account();
-    let key = match (work, entry) {
-        (Work::Conversation { .. }, Some(entry)) => format!("{account}#msg#{}", entry.message.id),
-        _ => work.key(),
-    };
     let work = match (work, entry) {
-        // The letter names the message it holds, whatever poke found it.
+        // The letter names (and is keyed by) the message it holds, whatever poke found it.
         (Work::Conversation { account, phone, .. }, Some(entry)) => Work::Conversation { account: account.clone(), phone: phone.clone(), message_id: entry.message.id.clone() },
         _ => work.clone(),
     };
+    let key = work.key();
     let letter = DeadLetter { key: key.clone(), work, entry: entry.cloned(), error: reason.to_owned(), attempts, failed_at: unix_now() };
     app.store.put_dead_letter(account, &letter).await.map_err(retry_store)?;
     metrics::count(account.as_str(), Metric::DeadLetters, 1.0);

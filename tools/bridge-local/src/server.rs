@@ -34,7 +34,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let local = shared::bootstrap::app_from_local(config, &format!("http://{}", args.listen)).await.map_err(|e| e.to_string())?;
     let app = Arc::new(local.app);
     // The worker and the file relay run in this process, fed by in-process queues (SQS's stand-ins).
-    tokio::spawn(shared::local_worker::run_work(app.clone(), local.work, shared::local_worker::WorkRetry::default()));
+    tokio::spawn(shared::local_worker::run_work(app.clone(), local.work, shared::local_worker::default_work_retry()));
     tokio::spawn(shared::local_worker::run_files(app.clone(), local.files));
     let ctx = Ctx { app, planfix, graph };
     let router = Router::new()

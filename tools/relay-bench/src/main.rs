@@ -76,7 +76,7 @@ async fn main() {
         }),
         settings: None,
     };
-    let (queue, _rx) = LocalQueue::new();
+    let (queue, _rx) = LocalQueue::<shared::domain::FileJob>::new();
     // With an AWS endpoint (e.g. moto from scripts/test.sh) the files go through real S3 calls:
     // the multipart upload's part buffer is what bounds memory on Lambda.
     let blob: Arc<dyn BlobStore> = match std::env::var("BRIDGE_TEST_AWS_ENDPOINT") {
@@ -99,7 +99,7 @@ async fn main() {
         }
     };
     // Files only: work from webhooks is not part of this benchmark.
-    let (work, _work_rx) = shared::adapters::LocalWorkQueue::new();
+    let (work, _work_rx) = LocalQueue::<shared::domain::Work>::new();
     let infra = Infra { store: Arc::new(FileStore::in_memory()), work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
     let phone = Phone::parse("79051234567").expect("phone");
