@@ -3,8 +3,10 @@
 //! Multipart bodies (file uploads, up to 100 MB) are not buffered: they reach the handler as the
 //! original stream.
 
+use std::time::Duration;
+
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{FromRequestParts, MatchedPath, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -12,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
+use crate::conn::Cut;
 use crate::envelope::{code, fail, ApiError};
-use crate::model::{Failure, RecordedRequest};
+use crate::model::{Failure, FiredFault, RecordedRequest};
 use crate::spec::{BodyKind, Rejection};
 use crate::PlanfixSim;
 
@@ -91,6 +94,7 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
         .extensions
         .get::<MatchedPath>()
         .map(|matched| matched.as_str().to_owned());
+    let cut = parts.extensions.get::<ConnectInfo<Cut>>().map(|info| info.0.clone());
     let admitted = Admitted {
         method,
         path,
@@ -100,27 +104,79 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
         route,
     };
     let response = match admitted.admit(&sim, &parts.headers).await {
-        Ok((body, query, spec_known, after)) => {
+        Ok((body, query, spec_known, then)) => {
             let mut parts = parts;
             parts.extensions.insert(JsonBody(body));
             parts.extensions.insert(QueryPairs(query));
             parts.extensions.insert(SpecKnown(spec_known));
             let body = streamed.unwrap_or_else(|| Body::from(bytes.unwrap_or_default()));
-            let handled = next.run(Request::from_parts(parts, body)).await;
-            match after {
-                Some((http, body)) => {
+            let request = Request::from_parts(parts, body);
+            match then {
+                Then::Answer => next.run(request).await,
+                Then::Replace { http, body } => {
+                    next.run(request).await;
                     let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                     (status, Json(body)).into_response()
                 }
-                None => handled,
+                Then::AnswerLate(delay) => {
+                    let handled = handle_detached(&sim, index, next, request).await;
+                    tokio::time::sleep(delay).await;
+                    handled
+                }
+                Then::Drop => {
+                    let handled = handle_detached(&sim, index, next, request).await;
+                    match cut {
+                        // hyper then fails to write the answer and closes the connection.
+                        Some(cut) => {
+                            cut.cut();
+                            handled
+                        }
+                        None => fail(StatusCode::INTERNAL_SERVER_ERROR, code::UNKNOWN, DROP_NEEDS_SERVE),
+                    }
+                }
             }
         }
         Err(response) => response,
     };
+    set_status(&sim, index, &response);
+    response
+}
+
+/// The answer to a `DropAfterCommit` when the router runs outside [`PlanfixSim::serve`], which
+/// alone provides connections that can be cut.
+const DROP_NEEDS_SERVE: &str = "planfix-sim: Failure::DropAfterCommit needs the server of PlanfixSim::serve";
+
+/// What the gate does with the request once admitted.
+enum Then {
+    Answer,
+    /// Handle it, then answer this instead.
+    Replace { http: u16, body: Value },
+    /// Handle it (detached), then answer after the delay.
+    AnswerLate(Duration),
+    /// Handle it (detached), then close the connection without an answer.
+    Drop,
+}
+
+/// Runs the handler in a task of its own, so that the effect is committed and its status logged
+/// even if the client hangs up meanwhile (hyper then drops the gate's future, and would drop an
+/// inline handler with it).
+async fn handle_detached(sim: &PlanfixSim, index: usize, next: Next, request: Request) -> Response {
+    let sim = sim.clone();
+    let handling = tokio::spawn(async move {
+        let response = next.run(request).await;
+        set_status(&sim, index, &response);
+        response
+    });
+    handling.await.unwrap_or_else(|error| {
+        tracing::error!(%error, "planfix-sim: handler failed");
+        fail(StatusCode::INTERNAL_SERVER_ERROR, code::UNKNOWN, "planfix-sim: handler failed")
+    })
+}
+
+fn set_status(sim: &PlanfixSim, index: usize, response: &Response) {
     if let Some(recorded) = sim.lock().requests.get_mut(index) {
         recorded.status = response.status().as_u16();
     }
-    response
 }
 
 struct Admitted {
@@ -135,12 +191,13 @@ struct Admitted {
 }
 
 impl Admitted {
-    /// Ok: the parsed body and query, and whether the spec knows the operation; Err: the answer.
+    /// Ok: the parsed body and query, whether the spec knows the operation, and what to do after
+    /// handling; Err: the answer.
     async fn admit(
         self,
         sim: &PlanfixSim,
         headers: &HeaderMap,
-    ) -> Result<(Option<Value>, Vec<(String, String)>, bool, Option<(u16, Value)>), Response> {
+    ) -> Result<(Option<Value>, Vec<(String, String)>, bool, Then), Response> {
         let Self {
             method,
             path,
@@ -225,7 +282,8 @@ impl Admitted {
             if let (Some(min), Some(last)) = (state.min_interval, state.last_request_at) {
                 if now.duration_since(last) < min {
                     state.rate_rejections += 1;
-                    return Err((StatusCode::TOO_MANY_REQUESTS, Json(serde_json::json!({"result":"fail","code":0,"error":"Too many requests"}))).into_response());
+                    let body = serde_json::json!({"result":"fail","code":0,"error":"Too many requests"});
+                    return Err((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response());
                 }
             }
             state.last_request_at = Some(now);
@@ -240,20 +298,29 @@ impl Admitted {
                     *left -= 1;
                     failure.clone()
                 });
-            targeted.or_else(|| state.failures.pop_front())
+            let failure = targeted.or_else(|| state.failures.pop_front());
+            if let Some(failure) = &failure {
+                let (method, path, failure) = (method.clone(), path.clone(), failure.clone());
+                state.fired.push(FiredFault { method, path, failure });
+            }
+            failure
         };
-        let mut after = None;
-        match failure {
-            Some(Failure::AfterHandling { http, body }) => after = Some((http, body)),
+        let then = match failure {
+            None => Then::Answer,
+            Some(Failure::AfterHandling { http, body }) => Then::Replace { http, body },
+            Some(Failure::AnswerLate(delay)) => Then::AnswerLate(delay),
+            Some(Failure::DropAfterCommit) => Then::Drop,
             Some(Failure::Status { http, body }) => {
                 let status =
                     StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 return Err((status, Json(body)).into_response());
             }
-            Some(Failure::Delay(delay)) => tokio::time::sleep(delay).await,
-            None => {}
-        }
-        Ok((body, query, spec_known, after))
+            Some(Failure::Delay(delay)) => {
+                tokio::time::sleep(delay).await;
+                Then::Answer
+            }
+        };
+        Ok((body, query, spec_known, then))
     }
 }
 

@@ -8,6 +8,7 @@
 //! Ids: contacts count from 1, tasks from 101, comments from 1001 and files from 50001, so that
 //! an id of the wrong kind is unlikely to name an existing object.
 
+mod conn;
 mod envelope;
 mod gate;
 mod model;
@@ -17,7 +18,7 @@ mod sim;
 mod spec;
 mod state;
 
-pub use model::{Comment, Contact, Failure, RecordedRequest, Task};
+pub use model::{Comment, Contact, Failure, FiredFault, RecordedRequest, Task};
 pub use sim::{PlanfixSim, PlanfixSimConfig};
 pub use spec::SpecValidator;
 pub use state::{ProcessStatus, PROCESS_ID, PROCESS_STATUSES};

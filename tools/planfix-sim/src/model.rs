@@ -55,7 +55,9 @@ pub struct RecordedRequest {
     pub query: Vec<(String, String)>,
     /// The parsed JSON body; a body that is not JSON is kept as a JSON string.
     pub body: Option<Value>,
-    /// HTTP status of the answer (0 while the request is still being answered).
+    /// HTTP status of the answer (0 while the request is still being answered). For a fault that
+    /// loses the answer ([`Failure::AnswerLate`], [`Failure::DropAfterCommit`]): the status the
+    /// handler produced, logged once the effect is committed.
     pub status: u16,
     /// When it arrived.
     #[serde(skip)]
@@ -63,13 +65,31 @@ pub struct RecordedRequest {
 }
 
 /// Fault injected into the next requests by [`crate::PlanfixSim::fail_next`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Failure {
     /// Answer with this HTTP status and JSON body instead of handling the request.
     Status { http: u16, body: Value },
-    /// Wait, then answer normally.
+    /// Wait, then answer normally. A client that gives up meanwhile drops the request unhandled
+    /// (see [`Failure::AnswerLate`] for an effect that happens anyway).
     Delay(Duration),
     /// Handle the request (its effect happens), then answer with this status and body instead:
     /// the "response lost after the work was done" window a crash or timeout opens.
     AfterHandling { http: u16, body: Value },
+    /// Handle the request and commit its effect, then answer only after this long. Unlike
+    /// [`Failure::Delay`], the effect happens even when the client gives up before the answer:
+    /// the handling runs detached from the connection.
+    AnswerLate(Duration),
+    /// Handle the request and commit its effect, then close the connection without answering:
+    /// the client sees a transport error. Needs the server of [`crate::PlanfixSim::serve`]
+    /// (elsewhere the answer is an HTTP 500 saying so).
+    DropAfterCommit,
+}
+
+/// An injected fault as applied to a request, listed by [`crate::PlanfixSim::fired_faults`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FiredFault {
+    pub method: String,
+    /// Relative to the API root, as in [`RecordedRequest::path`].
+    pub path: String,
+    pub failure: Failure,
 }

@@ -7,7 +7,8 @@ use axum::body::Bytes;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::model::{Comment, Contact, Failure, RecordedRequest, Task};
+use crate::conn::{Cut, CuttableListener};
+use crate::model::{Comment, Contact, Failure, FiredFault, RecordedRequest, Task};
 use crate::render::time_point_now;
 use crate::spec::SpecValidator;
 use crate::state::State;
@@ -54,9 +55,10 @@ impl PlanfixSim {
         let addr = addr.unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        let app = crate::routes::rooted(self.clone());
+        // Each connection carries a switch for `Failure::DropAfterCommit`.
+        let app = crate::routes::rooted(self.clone()).into_make_service_with_connect_info::<Cut>();
         tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
+            if let Err(error) = axum::serve(CuttableListener(listener), app).await {
                 tracing::error!(%error, "planfix-sim server stopped");
             }
         });
@@ -190,6 +192,20 @@ impl PlanfixSim {
     /// (checked before the untargeted queue of [`Self::fail_next`]).
     pub fn fail_matching(&self, method: &str, path_fragment: &str, n: usize, failure: Failure) {
         self.lock().targeted_failures.push((method.to_owned(), path_fragment.to_owned(), n, failure));
+    }
+
+    /// Injected faults applied so far, in order. A fault is listed the moment it is applied to a
+    /// request, whether or not the client then received anything.
+    pub fn fired_faults(&self) -> Vec<FiredFault> {
+        self.lock().fired.clone()
+    }
+
+    /// Injected faults armed by [`Self::fail_next`] and [`Self::fail_matching`] that have not
+    /// fired yet.
+    pub fn pending_faults(&self) -> usize {
+        let state = self.lock();
+        let targeted: usize = state.targeted_failures.iter().map(|(_, _, left, _)| left).sum();
+        state.failures.len() + targeted
     }
 
     /// Enforce Planfix's per-account request rate: a REST request arriving sooner than

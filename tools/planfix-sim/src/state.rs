@@ -6,7 +6,7 @@ use axum::body::Bytes;
 
 use serde_json::Value;
 
-use crate::model::{Comment, Contact, Failure, RecordedRequest, Task};
+use crate::model::{Comment, Contact, Failure, FiredFault, RecordedRequest, Task};
 
 /// The one task process the simulator knows.
 pub const PROCESS_ID: i64 = 1;
@@ -98,6 +98,8 @@ pub(crate) struct State {
     pub failures: VecDeque<Failure>,
     /// Failures aimed at one kind of request: (method, path fragment, remaining count, failure).
     pub targeted_failures: Vec<(String, String, usize, Failure)>,
+    /// Faults applied so far, in order.
+    pub fired: Vec<FiredFault>,
     /// Planfix's per-second limit, when enforced: the minimum gap between two REST requests.
     pub min_interval: Option<std::time::Duration>,
     pub last_request_at: Option<std::time::Instant>,
@@ -124,6 +126,7 @@ impl State {
             violations: Vec::new(),
             failures: VecDeque::new(),
             targeted_failures: Vec::new(),
+            fired: Vec::new(),
             min_interval: None,
             last_request_at: None,
             rate_rejections: 0,

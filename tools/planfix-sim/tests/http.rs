@@ -1,36 +1,20 @@
 //! The simulator over real HTTP, as the bridge talks to it.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig, SpecValidator};
+use planfix_sim::{Failure, FiredFault, PlanfixSim, PlanfixSimConfig, SpecValidator};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
+#[path = "support/spec_path.rs"]
+mod spec_path;
+
 const TOKEN: &str = "test-token";
 
-/// The spec, or `None` (the caller skips its spec-dependent part) when it is missing outside CI.
-fn spec() -> Option<Arc<SpecValidator>> {
-    let path = std::env::var_os("PLANFIX_SWAGGER").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/planfix/swagger.json")),
-        PathBuf::from,
-    );
-    if !path.exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "spec {} is required in CI",
-            path.display()
-        );
-        eprintln!(
-            "spec {} missing: running without validation (set PLANFIX_SWAGGER)",
-            path.display()
-        );
-        return None;
-    }
-    Some(Arc::new(
-        SpecValidator::from_file(&path).expect("the spec compiles"),
-    ))
+/// The spec validator; a missing spec fails the test.
+fn spec() -> Arc<SpecValidator> {
+    Arc::new(SpecValidator::from_file(&spec_path::spec_path()).expect("the spec compiles"))
 }
 
 struct Api {
@@ -77,7 +61,7 @@ impl Api {
 
 #[tokio::test]
 async fn the_bridges_conversation_flow() {
-    let api = Api::start(spec()).await;
+    let api = Api::start(Some(spec())).await;
     let contact = api.sim.add_contact("Ivan", "+79051234567");
     assert!(api.base.starts_with("http://127.0.0.1:") && api.base.ends_with("/rest"));
 
@@ -205,8 +189,7 @@ async fn the_bridges_conversation_flow() {
 
 #[tokio::test]
 async fn authentication_and_spec_violations() {
-    let Some(spec) = spec() else { return };
-    let api = Api::start(Some(spec)).await;
+    let api = Api::start(Some(spec())).await;
     let url = format!("{}/ping", api.base);
 
     let unauthorized = api.client.get(&url).send().await.expect("send");
@@ -284,7 +267,7 @@ async fn authentication_and_spec_violations() {
 
 #[tokio::test]
 async fn planfix_errors_and_injected_faults() {
-    let api = Api::start(spec()).await;
+    let api = Api::start(Some(spec())).await;
     let contact = api.sim.add_contact("Ivan", "+79051234567");
 
     let (status, body) = api
@@ -366,6 +349,106 @@ async fn planfix_errors_and_injected_faults() {
     assert!(statuses.contains(&500));
 }
 
+fn client_with_timeout(timeout: Duration) -> Client {
+    Client::builder().timeout(timeout).build().expect("client")
+}
+
+fn fired(method: &str, path: &str, failure: &Failure) -> FiredFault {
+    let (method, path, failure) = (method.to_owned(), path.to_owned(), failure.clone());
+    FiredFault { method, path, failure }
+}
+
+impl Api {
+    /// A JSON POST through `client`: the status, or the error when no answer came.
+    async fn post_with(&self, client: &Client, path: &str, body: Value) -> Result<StatusCode, reqwest::Error> {
+        let request = client.post(format!("{}{path}", self.base)).bearer_auth(TOKEN).json(&body);
+        request.send().await.map(|response| response.status())
+    }
+
+    fn task_names(&self) -> Vec<String> {
+        self.sim.tasks().into_iter().map(|task| task.name).collect()
+    }
+}
+
+#[tokio::test]
+async fn answer_late_commits_the_effect_though_the_client_gives_up() {
+    let api = Api::start(Some(spec())).await;
+    let late = Failure::AnswerLate(Duration::from_millis(600));
+    api.sim.fail_matching("POST", "/task/", 1, late.clone());
+    assert_eq!(api.sim.pending_faults(), 1);
+
+    let impatient = client_with_timeout(Duration::from_millis(200));
+    let started = Instant::now();
+    let sent = api.post_with(&impatient, "/task/", json!({"name": "answer lost"})).await;
+    let error = sent.expect_err("the answer comes after the client's timeout");
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() < Duration::from_millis(600), "the client waited for the answer");
+    // Committed before the answer is held back, not after the delay (as `Delay` would).
+    assert_eq!(api.task_names(), ["answer lost"]);
+
+    // Past the delay, with the client long gone: one task, its status logged, the fault on record.
+    tokio::time::sleep_until((started + Duration::from_millis(700)).into()).await;
+    assert_eq!(api.task_names(), ["answer lost"]);
+    let logged: Vec<(String, u16)> = api.sim.requests().into_iter().map(|r| (r.path, r.status)).collect();
+    assert_eq!(logged, [("/task/".to_owned(), 201)]);
+    assert_eq!(api.sim.fired_faults(), [fired("POST", "/task/", &late)]);
+    assert_eq!(api.sim.pending_faults(), 0);
+}
+
+#[tokio::test]
+async fn drop_after_commit_closes_the_connection_without_an_answer() {
+    let api = Api::start(Some(spec())).await;
+    let (_, created) = api.post("/task/", json!({"name": "t"})).await;
+    let task = created["id"].as_i64().expect("task id");
+    let path = format!("/task/{task}/comments/");
+    api.sim.fail_matching("POST", "/comments/", 1, Failure::DropAfterCommit);
+
+    // A generous timeout: an answer held back would end as a timeout, not as a transport error.
+    let patient = client_with_timeout(Duration::from_secs(5));
+    let sent = api.post_with(&patient, &path, json!({"description": "answer lost"})).await;
+    let error = sent.expect_err("the connection closes without an answer");
+    assert!(!error.is_timeout() && error.status().is_none(), "{error:?}");
+    let comments: Vec<String> = api.sim.comments(task).into_iter().map(|c| c.description).collect();
+    assert_eq!(comments, ["answer lost"]);
+    assert_eq!(api.sim.fired_faults(), [fired("POST", &path, &Failure::DropAfterCommit)]);
+    assert_eq!(api.sim.pending_faults(), 0);
+    // One attempt (the client did not resend it), and the server goes on serving.
+    assert_eq!(api.sim.requests().iter().filter(|r| r.path == path).count(), 1);
+    let ping = patient.get(format!("{}/ping", api.base)).bearer_auth(TOKEN).send().await;
+    assert_eq!(ping.expect("send").status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn armed_faults_are_pending_until_they_fire() {
+    let api = Api::start(Some(spec())).await;
+    let boom = Failure::Status {
+        http: 500,
+        body: json!({"result": "fail", "code": 0, "error": "Rest API error"}),
+    };
+    let slow = Failure::Delay(Duration::from_millis(10));
+    api.sim.fail_next(2, boom.clone());
+    api.sim.fail_matching("GET", "/ping", 1, slow.clone());
+    assert_eq!((api.sim.pending_faults(), api.sim.fired_faults()), (3, vec![]));
+
+    // Refused before faults are injected: none fires.
+    let anonymous = api.client.get(format!("{}/ping", api.base)).send().await.expect("send");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(api.sim.pending_faults(), 3);
+
+    // The targeted fault goes first, then the queue.
+    assert_eq!(api.get("/ping").await.0, StatusCode::OK);
+    assert_eq!(api.sim.pending_faults(), 2);
+    assert_eq!(api.post("/task/", json!({"name": "t"})).await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(api.get("/ping").await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(api.sim.pending_faults(), 0);
+    assert_eq!(api.get("/ping").await.0, StatusCode::OK);
+    assert_eq!(
+        api.sim.fired_faults(),
+        [fired("GET", "/ping", &slow), fired("POST", "/task/", &boom), fired("GET", "/ping", &boom)]
+    );
+    assert!(api.sim.tasks().is_empty());
+}
+
 #[tokio::test]
 async fn without_a_spec_unrouted_requests_are_violations() {
     let api = Api::start(None).await;
@@ -399,7 +482,7 @@ impl Api {
 
 #[tokio::test]
 async fn files_upload_read_download_and_attach() {
-    let api = Api::start(spec()).await;
+    let api = Api::start(Some(spec())).await;
     // Above the gate's 4 MB JSON limit and axum's 2 MB default: the upload must be streamed.
     let photo: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let form = reqwest::multipart::Form::new().part("file", file_part("photo.jpg", photo.clone(), "image/jpeg"));
@@ -491,9 +574,7 @@ async fn files_upload_read_download_and_attach() {
 
 #[tokio::test]
 async fn file_upload_refusals() {
-    let spec = spec();
-    let with_spec = spec.is_some();
-    let api = Api::start(spec).await;
+    let api = Api::start(Some(spec())).await;
     let form = || reqwest::multipart::Form::new();
 
     let (status, body) = api.upload(form().text("other", "x")).await;
@@ -520,9 +601,6 @@ async fn file_upload_refusals() {
         .expect("send");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert!(api.sim.violations().is_empty(), "{:#?}", api.sim.violations());
-    if !with_spec {
-        return;
-    }
 
     // The spec takes only multipart/form-data on /file/, and no multipart elsewhere.
     let (status, body) = api.post("/file/", json!({"file": "x"})).await;

@@ -1,54 +1,32 @@
-//! Validator tests against the real spec: `PLANFIX_SWAGGER` or the reference copy. Without the
-//! file they print why and pass, unless `CI=true`.
+//! Validator tests against the real spec (see `spec_path` for where it is looked for). A missing
+//! spec fails them.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
 use super::SpecValidator;
 
-/// The reference folder beside the checkout (`../shared` next to the repository root).
-const DEFAULT_SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/planfix/swagger.json");
+#[path = "../../tests/support/spec_path.rs"]
+mod spec_path;
 
-fn spec_path() -> PathBuf {
-    std::env::var_os("PLANFIX_SWAGGER").map_or_else(|| PathBuf::from(DEFAULT_SPEC), PathBuf::from)
-}
-
-/// The raw spec document, or `None` (test skipped) when it is missing outside CI.
-fn raw_spec() -> Option<&'static Value> {
-    static SPEC: OnceLock<Option<Value>> = OnceLock::new();
+/// The raw spec document.
+fn raw_spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = spec_path();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some(serde_json::from_str(&text).expect("swagger.json is JSON")),
-            Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("spec {} is required in CI: {error}", path.display())
-            }
-            Err(error) => {
-                eprintln!(
-                    "skipping spec tests: cannot read {} ({error}); set PLANFIX_SWAGGER",
-                    path.display()
-                );
-                None
-            }
-        }
+        let path = spec_path::spec_path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).expect("swagger.json is JSON")
     })
-    .as_ref()
 }
 
-fn validator() -> Option<&'static SpecValidator> {
-    static VALIDATOR: OnceLock<Option<SpecValidator>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| {
-            raw_spec()
-                .map(|spec| SpecValidator::from_value(spec.clone()).expect("the spec compiles"))
-        })
-        .as_ref()
+fn validator() -> &'static SpecValidator {
+    static VALIDATOR: OnceLock<SpecValidator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| SpecValidator::from_value(raw_spec().clone()).expect("the spec compiles"))
 }
 
 fn post(path: &str, body: Value) -> Result<(), String> {
-    validator().map_or(Ok(()), |v| v.check("POST", path, &[], Some(&body)))
+    validator().check("POST", path, &[], Some(&body))
 }
 
 fn get(path: &str, query: &[(&str, &str)]) -> Result<(), String> {
@@ -56,13 +34,10 @@ fn get(path: &str, query: &[(&str, &str)]) -> Result<(), String> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    validator().map_or(Ok(()), |v| v.check("GET", path, &query, None))
+    validator().check("GET", path, &query, None)
 }
 
 fn assert_rejected(result: Result<(), String>, mentions: &str) {
-    if validator().is_none() {
-        return;
-    }
     match result {
         Ok(()) => panic!("expected a rejection mentioning {mentions:?}"),
         Err(reason) => assert!(
@@ -120,9 +95,7 @@ const REJECTED_EXAMPLES: &[(&str, &str, &str)] = &[
 
 #[test]
 fn spec_request_examples_pass_except_the_documented_ones() {
-    let (Some(spec), Some(validator)) = (raw_spec(), validator()) else {
-        return;
-    };
+    let (spec, validator) = (raw_spec(), validator());
     let mut problems = Vec::new();
     let mut checked = 0;
     for (template, path) in OPERATIONS_WITH_EXAMPLES {
@@ -192,12 +165,10 @@ fn path_and_query_parameters_follow_their_schemas() {
     );
     // The help allows the token as a query parameter on GET only.
     assert!(get("/task/5", &[("access_token", "t")]).is_ok());
-    if let Some(v) = validator() {
-        let token = [("access_token".to_owned(), "t".to_owned())];
-        assert!(v
-            .check("POST", "/task/5", &token, Some(&json!({})))
-            .is_err());
-    }
+    let token = [("access_token".to_owned(), "t".to_owned())];
+    assert!(validator()
+        .check("POST", "/task/5", &token, Some(&json!({})))
+        .is_err());
 }
 
 #[test]
@@ -256,12 +227,10 @@ fn misspelled_and_mistyped_members_are_rejected() {
         post("/task/5", json!({"status": {"id": "2"}})),
         "/status/id",
     );
-    if let Some(v) = validator() {
-        assert!(
-            v.check("GET", "/ping", &[], Some(&json!({}))).is_err(),
-            "GET takes no body"
-        );
-    }
+    assert!(
+        validator().check("GET", "/ping", &[], Some(&json!({}))).is_err(),
+        "GET takes no body"
+    );
 }
 
 #[test]
@@ -350,7 +319,7 @@ fn the_bridges_requests_pass() {
 #[test]
 fn multipart_bodies_need_an_operation_that_takes_them() {
     use super::{BodyKind, Rejection};
-    let Some(v) = validator() else { return };
+    let v = validator();
     let form = BodyKind::Multipart("multipart/form-data; boundary=x");
     assert_eq!(v.check_body_kind("POST", "/file/", &[], form), Ok("/file/"));
     let mixed = BodyKind::Multipart("multipart/mixed; boundary=x");
