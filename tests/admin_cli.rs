@@ -5,10 +5,12 @@
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_ssm::types::ParameterType;
 use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
-use shared::adapters::{DynamoStore, FileStore};
-use shared::config::{load_accounts_from_ssm, ProviderConfig, Settings};
-use shared::domain::{AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
-use shared::ports::{ConversationLink, DeadLetter, InboxEntry, LinkLock, Store};
+use bridge_aws::DynamoStore;
+use bridge_embedded::JsonFileStore;
+use bridge_aws::load_accounts_from_ssm;
+use bridge_core::config::{ProviderConfig, Settings};
+use bridge_core::domain::{AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
+use bridge_core::ports::{ConversationLink, DeadLetter, InboxEntry, LinkLock, Store};
 
 const SECRETS: [&str; 5] = ["pf-secret-token", "hook-secret-xyz", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
 
@@ -305,7 +307,7 @@ async fn local_runs_read_accounts_from_the_config_and_keep_settings_in_the_file_
     assert_no_secret(&out);
 
     local(&["--config", config, "--local", store_path, "settings", "set", "acme", "--single-task", "true"]).await.unwrap();
-    let stored = FileStore::open(std::path::Path::new(store_path)).unwrap().get_settings(&AccountId::parse("acme").unwrap()).await.unwrap();
+    let stored = JsonFileStore::open(std::path::Path::new(store_path)).unwrap().get_settings(&AccountId::parse("acme").unwrap()).await.unwrap();
     assert!(stored.unwrap().single_task);
     let account = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
     let err = local(&["--config", config, "--local", store_path, "accounts", "put", "--file", account.to_str().unwrap()]).await.unwrap_err();
@@ -417,7 +419,7 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     assert!(out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#msg#wamid.DEAD1: queued again"), "{out}");
     assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply.clone()]);
     // … with a fresh retry budget: the attempts spent so far no longer count.
-    let back = shared::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
+    let back = bridge_core::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
     assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
     let queued = drain_fifo(&sqs, &work_queue).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
@@ -442,7 +444,7 @@ async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue(
     let path = temp_file("store.json", "").with_file_name("local-store.json");
     let (conversation, reply) = dead_letters();
     {
-        let store = FileStore::open(&path).unwrap();
+        let store = JsonFileStore::open(&path).unwrap();
         store.put_dead_letter(&acme(), &conversation).await.unwrap();
         store.put_dead_letter(&acme(), &reply).await.unwrap();
     }
@@ -456,9 +458,9 @@ async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue(
     assert!(err.starts_with("replayed 1 dead letter(s) of acme into the local store"), "{err}");
     assert!(err.contains("back in the inbox of +790******67") && err.contains("1 dead letter(s) kept"), "{err}");
 
-    let store = FileStore::open(&path).unwrap();
+    let store = JsonFileStore::open(&path).unwrap();
     assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply]);
-    let back = shared::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
+    let back = bridge_core::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
     assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
 }
 

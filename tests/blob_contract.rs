@@ -7,8 +7,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use shared::adapters::{s3_client, DirBlobStore, S3BlobStore};
-use shared::ports::{BlobError, BlobStore, ByteStream};
+use bridge_aws::{s3_client, S3BlobStore};
+use bridge_embedded::DirBlobStore;
+use bridge_core::ports::{BlobError, BlobStore, ByteStream};
 
 const MIB: usize = 1024 * 1024;
 

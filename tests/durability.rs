@@ -8,9 +8,9 @@ use e2e_tests::{fresh_dynamo_store, meta_sample, text_from_sample, Harness};
 use futures_util::StreamExt;
 use planfix_sim::Failure;
 use serde_json::{json, Value};
-use shared::config::Settings;
-use shared::domain::AccountId;
-use shared::ports::Store;
+use bridge_core::config::Settings;
+use bridge_core::domain::AccountId;
+use bridge_core::ports::Store;
 
 fn sample() -> Option<Value> {
     meta_sample("inbound_text.json")
@@ -188,7 +188,7 @@ async fn past_the_retry_budget_a_message_is_dead_lettered_noted_and_replay_deliv
     // The operator replays it (Planfix still hiccups once: a replay has a fresh retry budget):
     // delivered once, the letter gone.
     h.planfix.fail_matching("POST", "/comments/", 1, Failure::Status { http: 500, body: json!({"result":"fail","code":0,"error":"again"}) });
-    assert!(shared::core::worker::replay(&h.app, &acme(), &letters[0].key).await.unwrap());
+    assert!(bridge_core::worker::replay(&h.app, &acme(), &letters[0].key).await.unwrap());
     h.settle().await;
     assert_eq!(texts(&h, task), ["m1", "m2", "m0"]);
     assert!(h.store.list_dead_letters(&acme()).await.unwrap().is_empty());
@@ -213,7 +213,7 @@ async fn a_reply_that_cannot_be_read_from_planfix_is_dead_lettered_and_replayed(
     let letters = h.store.list_dead_letters(&acme()).await.unwrap();
     assert_eq!(letters.len(), 1);
     assert!(h.planfix.comments(task.id).iter().any(|c| c.description.contains(&format!("Comment #{comment} could not be sent"))));
-    assert!(shared::core::worker::replay(&h.app, &acme(), &letters[0].key).await.unwrap());
+    assert!(bridge_core::worker::replay(&h.app, &acme(), &letters[0].key).await.unwrap());
     h.settle().await;
     assert_eq!(h.graph.sent().len(), 1, "sent once after the replay");
 }

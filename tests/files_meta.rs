@@ -7,7 +7,7 @@ use meta_sim::webhook::{media_message, Business, Sender};
 use meta_sim::GraphFailure;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use shared::config::Settings;
+use bridge_core::config::Settings;
 
 const CUSTOMER: &str = "972987654321";
 const EMPLOYEE: i64 = 5;
@@ -216,9 +216,9 @@ async fn a_file_job_delivered_twice_is_relayed_once() {
     // The scenario fires twice (Planfix retry), and the hook is idempotent; enqueue the job again
     // by hand as an SQS duplicate would.
     assert_eq!(h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
-    let job = shared::domain::FileJob::Outbound {
-        account: shared::domain::AccountId::parse("acme").unwrap(),
-        phone: shared::domain::Phone::parse(CUSTOMER).unwrap(),
+    let job = bridge_core::domain::FileJob::Outbound {
+        account: bridge_core::domain::AccountId::parse("acme").unwrap(),
+        phone: bridge_core::domain::Phone::parse(CUSTOMER).unwrap(),
         task_id: task,
         comment_id: comment,
         file_id: f,

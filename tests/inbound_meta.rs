@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use e2e_tests::{meta_sample, text_from_sample, Harness, APP_SECRET, VERIFY_TOKEN};
 use serde_json::Value;
-use shared::config::Settings;
+use bridge_core::config::Settings;
 
 const FROM: &str = "972987654321";
 /// Planfix's built-in process in the simulator: status 3 is "Completed" (inactive).
@@ -118,8 +118,8 @@ async fn completed_task_makes_the_next_message_open_a_new_task() {
     // The link moved: the next message goes to the new task.
     assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.3", FROM, 1_700_000_200, "three")).await.0, 200);
     assert_eq!(h.planfix.comments(second.id).len(), 2);
-    let phone = shared::domain::Phone::parse(FROM).unwrap();
-    let link = h.store.get_link(&shared::domain::AccountId::parse("acme").unwrap(), &phone).await.unwrap().unwrap().link.unwrap();
+    let phone = bridge_core::domain::Phone::parse(FROM).unwrap();
+    let link = h.store.get_link(&bridge_core::domain::AccountId::parse("acme").unwrap(), &phone).await.unwrap().unwrap().link.unwrap();
     assert_eq!((link.task_id, link.task_count), (second.id, 2));
     h.assert_spec_clean();
 }
@@ -269,15 +269,15 @@ async fn unsigned_or_badly_signed_webhooks_get_401_and_store_nothing() {
     let other = meta_sim::webhook::sign(APP_SECRET.as_bytes(), b"{}");
     assert_eq!(h.post_meta_raw("acme", body.as_bytes(), Some(&other)).await.0, 401);
     assert!(h.planfix.requests().is_empty());
-    let acme = shared::domain::AccountId::parse("acme").unwrap();
-    let probe = shared::domain::InboundMessage {
+    let acme = bridge_core::domain::AccountId::parse("acme").unwrap();
+    let probe = bridge_core::domain::InboundMessage {
         id: "wamid.xyzxyz".into(),
-        from: shared::domain::Phone::parse(FROM).unwrap(),
+        from: bridge_core::domain::Phone::parse(FROM).unwrap(),
         profile_name: None,
         timestamp: 0,
-        content: shared::domain::MessageContent::Text { body: String::new() },
+        content: bridge_core::domain::MessageContent::Text { body: String::new() },
     };
-    assert_eq!(h.store.record_message(&acme, &probe, 0).await.unwrap(), shared::ports::RecordOutcome::New, "nothing was stored");
+    assert_eq!(h.store.record_message(&acme, &probe, 0).await.unwrap(), bridge_core::ports::RecordOutcome::New, "nothing was stored");
 }
 
 #[tokio::test]
@@ -321,7 +321,7 @@ async fn verification_handshake() {
         let app = h.app.clone();
         async move {
             let req = http::Request::get(format!("/webhooks/meta/acme?{q}")).body(bytes::Bytes::new()).unwrap();
-            let resp = shared::web::handle(&app, shared::web::Surface::ProviderWebhooks, req).await;
+            let resp = bridge_http::handle(&app, bridge_http::Surface::ProviderWebhooks, req).await;
             (resp.status().as_u16(), String::from_utf8_lossy(resp.body()).into_owned())
         }
     };

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use e2e_tests::{fresh_dynamo_store, planfix_spec};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::bootstrap::{build_app, Infra, Tuning};
-use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use shared::domain::AccountId;
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
+use bridge_core::domain::AccountId;
 
 /// The embedded demo account the events are signed for (see events/README.md).
-async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim, e2e_tests::WorkerRig) {
+async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, e2e_tests::WorkerRig) {
     let planfix = PlanfixSim::new(PlanfixSimConfig { token: "t".into(), spec: planfix_spec() });
     let url = planfix.serve(None).await.unwrap();
     let account = AccountConfig {
@@ -29,7 +29,7 @@ async fn demo_app() -> (Arc<shared::web::App>, PlanfixSim, e2e_tests::WorkerRig)
     let store = Arc::new(fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
     let rig = e2e_tests::WorkerRig::new().await;
-    let infra = Infra { store, work: rig.queue(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
+    let infra = Infra { store, work: rig.queue(), files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)), blob: None };
     (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix, rig)
 }
 
@@ -38,10 +38,10 @@ fn event(file: &str) -> String {
     std::fs::read_to_string(&path).unwrap()
 }
 
-async fn invoke(app: &shared::web::App, event_file: &str) -> (u16, String) {
+async fn invoke(app: &Arc<bridge_core::Bridge>, event_file: &str) -> (u16, String) {
     let json = event(event_file);
     let request = lambda_http::request::from_str(&json).expect("a valid API Gateway event");
-    let resp = lambda_adapter::handle(app, shared::web::Surface::ProviderWebhooks, request).await;
+    let resp = lambda_adapter::handle(app, bridge_http::Surface::ProviderWebhooks, request).await;
     let status = resp.status().as_u16();
     let body = match resp.into_body() {
         lambda_http::Body::Text(t) => t,
@@ -63,7 +63,7 @@ async fn sample_events_through_the_lambda_handler() {
     assert!(planfix.requests().is_empty(), "the webhook only records and queues");
     // The worker function, invoked with the sample SQS FIFO event for that message.
     let sqs_event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&event("sqs-work-conversation.json")).expect("a valid SQS event");
-    let queue = shared::adapters::SqsWorkQueue::new(rig.sqs.clone(), rig.url.clone());
+    let queue = bridge_aws::SqsWorkQueue::new(rig.sqs.clone(), rig.url.clone());
     let response = worker::handle(&app, &queue, &rig.cfg, sqs_event, None).await;
     assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
     let tasks = planfix.tasks();

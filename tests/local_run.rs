@@ -7,10 +7,12 @@ use std::time::Duration;
 use e2e_tests::{account_config, meta_sample, planfix_spec, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PLANFIX_TOKEN};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig};
-use shared::config::{FilesConfig, LocalConfig, Settings, StoreConfig};
-use shared::core::outbound::RetryPolicy;
-use shared::local_worker::{run_files, run_work};
-use shared::web::{handle, App, Surface};
+use bridge_app::local_config::{FilesConfig, LocalConfig, StoreConfig};
+use bridge_core::config::Settings;
+use bridge_core::outbound::RetryPolicy;
+use bridge_embedded::local_worker::{run_files, run_work};
+use bridge_core::Bridge;
+use bridge_http::{handle, Surface};
 
 struct Local {
     planfix: PlanfixSim,
@@ -31,7 +33,7 @@ async fn local() -> Local {
     Local { planfix, config }
 }
 
-async fn post(app: &App, payload: &serde_json::Value) -> u16 {
+async fn post(app: &Arc<Bridge>, payload: &serde_json::Value) -> u16 {
     let body = payload.to_string();
     let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
     let req = http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap();
@@ -59,7 +61,7 @@ const QUICK: RetryPolicy = RetryPolicy { attempts: 5, min_delay: Duration::from_
 async fn local_worker_retries_and_keeps_order() {
     let Some(sample) = meta_sample("inbound_text.json") else { return };
     let l = local().await;
-    let rt = shared::bootstrap::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+    let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
     let app = Arc::new(rt.app);
     tokio::spawn(run_work(app.clone(), rt.work, QUICK));
     tokio::spawn(run_files(app.clone(), rt.files));
@@ -78,13 +80,14 @@ async fn messages_recorded_before_a_restart_are_commented_after_it() {
     let l = local().await;
     {
         // Accepted (200) by a bridge that stops before its worker ran.
-        let rt = shared::bootstrap::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+        let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+        let stopped = Arc::new(rt.app);
         for i in 0..3 {
-            assert_eq!(post(&rt.app, &text_from_sample(&sample, &format!("wamid.restart-{i}"), "972566666666", 1_700_000_000 + i, &format!("r{i}"))).await, 200);
+            assert_eq!(post(&stopped, &text_from_sample(&sample, &format!("wamid.restart-{i}"), "972566666666", 1_700_000_000 + i, &format!("r{i}"))).await, 200);
         }
     }
     assert!(l.planfix.requests().is_empty());
-    let rt = shared::bootstrap::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
+    let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
     let app = Arc::new(rt.app);
     tokio::spawn(run_work(app.clone(), rt.work, QUICK));
     assert_eq!(wait_for_comments(&l.planfix, 3).await, ["r0", "r1", "r2"]);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use e2e_tests::{meta_sample, text_from_sample, Harness, APP_SECRET, GRAPH_TOKEN, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
 use meta_sim::webhook::{media_message, Business, Sender};
-use shared::config::Settings;
+use bridge_core::config::Settings;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 

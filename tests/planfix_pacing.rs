@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use e2e_tests::{account_config, fresh_dynamo_store, fresh_queue, meta_sample, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PLANFIX_TOKEN};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::adapters::SqsQueue;
-use shared::bootstrap::{build_app, Infra, Tuning};
-use shared::config::Settings;
-use shared::ports::Store;
-use shared::web::{handle, Surface};
+use bridge_aws::SqsFileJobQueue;
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_core::config::Settings;
+use bridge_core::ports::Store;
+use bridge_http::{handle, Surface};
 
 const RATE: f64 = 20.0; // requests per second: the real 1/s, scaled so the test takes seconds
 
@@ -35,7 +35,7 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
         let mut cfg = account_config("acme", &pf_url, &g_url, Settings::default());
         cfg.planfix.requests_per_second = RATE;
         let (sqs, q) = fresh_queue().await;
-        let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(SqsQueue::new(sqs, q)), blob: None };
+        let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(SqsFileJobQueue::new(sqs, q)), blob: None };
         apps.push(Arc::new(build_app(vec![cfg], infra, Tuning::default()).await.unwrap()));
     }
     let phones = ["972987654321", "972987654322", "972987654323"];

@@ -8,8 +8,8 @@ use std::time::Duration;
 use e2e_tests::{account_config, fresh_dynamo_store, meta_sample, Harness, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
 use meta_sim::{GraphFailure, GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::bootstrap::{build_app, Infra, Tuning};
-use shared::config::{Secret, Settings};
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_core::config::{Secret, Settings};
 
 const CUSTOMER: &str = "972987654321";
 const EMPLOYEE: i64 = 5;
@@ -88,9 +88,9 @@ async fn duplicate_and_concurrent_notifications_send_once() {
         assert_eq!(status, 200, "{body}");
     }
     // A late duplicate, past the queue's own dedupe: the store's job record answers it.
-    let late = shared::domain::Work::Reply { account: shared::domain::AccountId::parse("acme").unwrap(), task_id: Some(task), comment_id: comment };
-    let outcome = shared::core::worker::handle(&h.app, &late, shared::core::worker::Delivery { attempts: 1, max_attempts: 5, deadline: None }).await.unwrap();
-    assert_eq!(outcome, shared::core::worker::WorkOutcome::Reply(shared::core::outbound::ReplyOutcome::AlreadyDone));
+    let late = bridge_core::domain::Work::Reply { account: bridge_core::domain::AccountId::parse("acme").unwrap(), task_id: Some(task), comment_id: comment };
+    let outcome = bridge_core::worker::handle(&h.app, &late, bridge_core::worker::Delivery { attempts: 1, max_attempts: 5, deadline: None }).await.unwrap();
+    assert_eq!(outcome, bridge_core::worker::WorkOutcome::Reply(bridge_core::outbound::ReplyOutcome::AlreadyDone));
     assert_eq!(h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
     assert_eq!(h.graph.sent().len(), 1);
 }
@@ -167,7 +167,7 @@ async fn malformed_planfix_requests_get_a_reason() {
     let Some((h, _, _)) = with_conversation().await else { return };
     for body in [r#"{"task":"1"}"#, r#"{"comment":"{{Comment.Id}}"}"#, "not json"] {
         let req = http::Request::post("/planfix/acme").header("x-bridge-token", PLANFIX_HOOK_SECRET).body(bytes::Bytes::from(body)).unwrap();
-        let resp = shared::web::handle(&h.app, shared::web::Surface::PlanfixWebhooks, req).await;
+        let resp = bridge_http::handle(&h.app, bridge_http::Surface::PlanfixWebhooks, req).await;
         assert_eq!(resp.status(), 400, "{body}");
         assert!(!resp.body().is_empty());
     }
@@ -193,9 +193,9 @@ async fn accounts_are_isolated() {
     let store = Arc::new(fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
     let rig = e2e_tests::WorkerRig::new().await;
-    let infra = Infra { store, work: rig.queue(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
-    let tuning = Tuning { send_retry: shared::core::outbound::RetryPolicy { attempts: 1, min_delay: Duration::ZERO, max_delay: Duration::ZERO }, ..Tuning::default() };
-    let app = build_app(configs, infra, tuning).await.unwrap();
+    let infra = Infra { store, work: rig.queue(), files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)), blob: None };
+    let tuning = Tuning { send_retry: bridge_core::outbound::RetryPolicy { attempts: 1, min_delay: Duration::ZERO, max_delay: Duration::ZERO }, ..Tuning::default() };
+    let app = std::sync::Arc::new(build_app(configs, infra, tuning).await.unwrap());
     let post = |path: &str, secret: &str, body: String| {
         http::Request::post(path).header("x-bridge-token", secret).header("content-type", "application/json").body(bytes::Bytes::from(body)).unwrap()
     };
@@ -203,7 +203,7 @@ async fn accounts_are_isolated() {
     let body = sample.to_string();
     let sig = meta_sim::webhook::sign(e2e_tests::APP_SECRET.as_bytes(), body.as_bytes());
     let req = http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap();
-    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, req).await.status(), 200);
+    assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, req).await.status(), 200);
     rig.settle(&app).await;
     let (acme_pf, acme_graph) = &sims[0];
     let (beta_pf, beta_graph) = &sims[1];
@@ -212,16 +212,16 @@ async fn accounts_are_isolated() {
     let comment = acme_pf.add_employee_comment(task.id, EMPLOYEE, "for acme's customer", &[contact]);
     let ids = serde_json::json!({"task": task.id, "comment": comment}).to_string();
 
-    let resp = shared::web::handle(&app, shared::web::Surface::All, post("/planfix/acme", "beta-secret", ids.clone())).await;
+    let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "beta-secret", ids.clone())).await;
     assert_eq!(resp.status(), 401, "beta's secret does not open acme's route");
-    let resp = shared::web::handle(&app, shared::web::Surface::All, post("/planfix/beta", "beta-secret", ids.clone())).await;
+    let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/beta", "beta-secret", ids.clone())).await;
     assert_eq!(resp.status(), 200);
     rig.settle(&app).await;
     assert!(acme_graph.sent().is_empty() && beta_graph.sent().is_empty(), "nothing sent across accounts");
     assert!(acme_pf.requests().iter().all(|r| !r.path.starts_with("/comment/")), "acme's Planfix was not read for beta");
     assert!(beta_pf.requests().iter().any(|r| r.path == format!("/comment/{comment}")), "beta looked in its own Planfix");
 
-    let resp = shared::web::handle(&app, shared::web::Surface::All, post("/planfix/acme", "acme-secret", ids)).await;
+    let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "acme-secret", ids)).await;
     assert_eq!(resp.status(), 200);
     rig.settle(&app).await;
     assert_eq!(acme_graph.sent().len(), 1);

@@ -2,7 +2,8 @@
 
 use aws_sdk_ssm::types::ParameterType;
 use e2e_tests::aws_config;
-use shared::config::{load_accounts_from_ssm, ProviderConfig};
+use bridge_aws::load_accounts_from_ssm;
+use bridge_core::config::ProviderConfig;
 
 #[tokio::test]
 async fn accounts_load_from_secure_string_parameters() {
@@ -57,9 +58,10 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use shared::bootstrap::{build_app_refreshing, Infra, SsmAccounts, Tuning};
-    use shared::config::Settings;
-    use shared::ports::Store;
+    use bridge_app::bootstrap::{build_app_refreshing, Infra, Tuning};
+    use bridge_aws::SsmAccounts;
+    use bridge_core::config::Settings;
+    use bridge_core::ports::Store;
 
     let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
     let prefix = format!("/bridge-test-{}", uuid::Uuid::new_v4());
@@ -82,10 +84,10 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     let store = Arc::new(e2e_tests::fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
     let rig = e2e_tests::WorkerRig::new().await;
-    let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(shared::adapters::SqsQueue::new(sqs, queue_url)), blob: None };
+    let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)), blob: None };
     let ttl = Duration::from_millis(300);
-    let app = build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap();
-    let acme = shared::domain::AccountId::parse("acme").unwrap();
+    let app = Arc::new(build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap());
+    let acme = bridge_core::domain::AccountId::parse("acme").unwrap();
     // An operator turns single_task on in the store; the SSM copy says false.
     store.put_settings(&acme, &Settings { single_task: true, ..Settings::default() }).await.unwrap();
 
@@ -95,11 +97,11 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
         let sig = meta_sim::webhook::sign(secret.as_bytes(), body.as_bytes());
         http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap()
     };
-    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("old-secret")).await.status(), 200);
+    assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("old-secret")).await.status(), 200);
     put("new-secret").await;
-    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("new-secret")).await.status(), 401, "not before the TTL");
+    assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(), 401, "not before the TTL");
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
-    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("new-secret")).await.status(), 200);
-    assert_eq!(shared::web::handle(&app, shared::web::Surface::All, post("old-secret")).await.status(), 401);
+    assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(), 200);
+    assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("old-secret")).await.status(), 401);
     assert!(store.get_settings(&acme).await.unwrap().unwrap().single_task, "the store's settings were not overwritten");
 }

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use e2e_tests::fresh_dynamo_store;
-use shared::adapters::FileStore;
-use shared::config::Settings;
-use shared::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
-use shared::ports::{ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
+use bridge_embedded::JsonFileStore;
+use bridge_core::config::Settings;
+use bridge_core::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
+use bridge_core::ports::{ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
 
 fn acct(id: &str) -> AccountId {
     AccountId::parse(id).unwrap()
@@ -226,7 +226,7 @@ async fn dynamodb_store_honours_the_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn file_store_honours_the_contract() {
-    run_contract(Arc::new(FileStore::in_memory())).await;
+    run_contract(Arc::new(JsonFileStore::in_memory())).await;
 }
 
 #[tokio::test]
@@ -236,12 +236,12 @@ async fn file_store_survives_a_restart() {
     let a = acct("a1");
     let p = Phone::parse("79051234567").unwrap();
     {
-        let store = FileStore::open(&path).unwrap();
+        let store = JsonFileStore::open(&path).unwrap();
         store.record_message(&a, &msg("m1"), 1).await.unwrap();
         store.lock_link(&a, &p, None, "w", 1, 30).await.unwrap();
         store.commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3 }).await.unwrap();
     }
-    let reopened = FileStore::open(&path).unwrap();
+    let reopened = JsonFileStore::open(&path).unwrap();
     assert_eq!(reopened.record_message(&a, &msg("m1"), 1).await.unwrap(), RecordOutcome::Pending);
     assert_eq!(reopened.get_link(&a, &p).await.unwrap().unwrap().link.unwrap().task_id, 2);
     std::fs::remove_dir_all(dir).ok();

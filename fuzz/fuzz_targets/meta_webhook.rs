@@ -1,9 +1,9 @@
 //! Meta webhook bodies: verification and parsing must answer Ok or a 4xx-class error, never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::adapters::meta::MetaWebhook;
-use shared::config::{MetaConfig, Secret};
-use shared::ports::ProviderWebhook;
+use bridge_providers::meta::MetaWebhook;
+use bridge_core::config::{MetaConfig, Secret};
+use bridge_core::ports::ProviderWebhook;
 
 fuzz_target!(|data: &[u8]| {
     let cfg = MetaConfig {

@@ -4,6 +4,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let html = String::from_utf8_lossy(data);
-    let out = shared::core::whatsapp_text::planfix_html_to_whatsapp(&html);
+    let out = bridge_core::whatsapp_text::planfix_html_to_whatsapp(&html);
     assert!(!out.contains("\n\n\n"));
 });

@@ -11,18 +11,18 @@ use bytes::Bytes;
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::Value;
-use shared::adapters::DynamoStore;
-use shared::adapters::{SqsQueue, SqsWorkQueue};
-use shared::core::outbound::ReplyOutcome;
-use shared::core::worker::WorkOutcome;
-use shared::domain::Work;
-use shared::bootstrap::{build_app, Infra, Tuning};
-use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use shared::core::conversation::LeaseTiming;
-use shared::core::outbound::RetryPolicy;
-use shared::domain::AccountId;
-use shared::ports::{BlobStore, Store};
-use shared::web::App;
+use bridge_aws::DynamoStore;
+use bridge_aws::{SqsFileJobQueue, SqsWorkQueue};
+use bridge_core::outbound::ReplyOutcome;
+use bridge_core::worker::WorkOutcome;
+use bridge_core::domain::Work;
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
+use bridge_core::conversation::LeaseTiming;
+use bridge_core::outbound::RetryPolicy;
+use bridge_core::domain::AccountId;
+use bridge_core::ports::{BlobStore, Store};
+use bridge_core::Bridge;
 
 /// The emulator's endpoint. Tests that need AWS fail loudly without it rather than skip:
 /// run them through `scripts/test.sh`, which starts moto and sets this variable.
@@ -95,7 +95,7 @@ impl WorkerRig {
     }
 
     /// One invocation; None when nothing was receivable.
-    pub async fn run_once(&self, app: &App) -> Option<Vec<(Work, WorkOutcome)>> {
+    pub async fn run_once(&self, app: &Bridge) -> Option<Vec<(Work, WorkOutcome)>> {
         let (messages, event) = receive_as_lambda(&self.sqs, &self.url, 1).await;
         if messages.is_empty() {
             return None;
@@ -133,7 +133,7 @@ impl WorkerRig {
 
     /// Runs the worker until the queue is empty, also waiting out work another caller has in
     /// flight (bounded: a stuck queue fails the test).
-    pub async fn settle(&self, app: &App) -> Vec<(Work, WorkOutcome)> {
+    pub async fn settle(&self, app: &Bridge) -> Vec<(Work, WorkOutcome)> {
         let mut outcomes = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
         loop {
@@ -191,10 +191,10 @@ pub fn reply_result(outcomes: &[(Work, WorkOutcome)], comment: i64) -> Option<&'
 
 /// A private S3 bucket of its own on moto, with the retention lifecycle.
 pub async fn fresh_blob_store() -> (aws_sdk_s3::Client, String, Arc<dyn BlobStore>) {
-    let client = shared::adapters::s3_blob::s3_client(&aws_config().await, true);
+    let client = bridge_aws::s3_client(&aws_config().await, true);
     let bucket = format!("bridge-test-{}", uuid::Uuid::new_v4());
-    shared::adapters::s3_blob::S3BlobStore::create_bucket_with_lifecycle(&client, &bucket, 30).await.expect("bucket");
-    let store = Arc::new(shared::adapters::s3_blob::S3BlobStore::new(client.clone(), bucket.clone()));
+    bridge_aws::S3BlobStore::create_bucket_with_lifecycle(&client, &bucket, 30).await.expect("bucket");
+    let store = Arc::new(bridge_aws::S3BlobStore::new(client.clone(), bucket.clone()));
     (client, bucket, store)
 }
 
@@ -273,7 +273,7 @@ pub fn account_config(id: &str, planfix_url: &str, graph_url: &str, settings: Se
 /// A bridge (real adapters, DynamoDB on moto) for account `acme`, talking to a Planfix
 /// simulator and a Meta Graph API simulator.
 pub struct Harness {
-    pub app: Arc<App>,
+    pub app: Arc<Bridge>,
     pub planfix: PlanfixSim,
     pub graph: GraphSim,
     pub store: Arc<dyn Store>,
@@ -314,7 +314,7 @@ impl Harness {
         let (sqs, queue_url) = fresh_queue().await;
         let (s3, bucket, blob) = fresh_blob_store().await;
         let worker = WorkerRig::new().await;
-        let infra = Infra { store: store.clone(), work: worker.queue(), files: Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
+        let infra = Infra { store: store.clone(), work: worker.queue(), files: Arc::new(SqsFileJobQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
         let app = build_app(vec![account], infra, tuning).await.expect("app builds");
         Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket, worker }
     }
@@ -377,7 +377,7 @@ impl Harness {
         if let Some(s) = secret {
             req = req.header("x-bridge-token", s);
         }
-        let resp = shared::web::handle(&self.app, shared::web::Surface::PlanfixWebhooks, req.body(Bytes::from(body)).unwrap()).await;
+        let resp = bridge_http::handle(&self.app, bridge_http::Surface::PlanfixWebhooks, req.body(Bytes::from(body)).unwrap()).await;
         (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
     }
 
@@ -387,7 +387,7 @@ impl Harness {
         if let Some(sig) = signature {
             req = req.header("x-hub-signature-256", sig);
         }
-        let resp = shared::web::handle(&self.app, shared::web::Surface::ProviderWebhooks, req.body(Bytes::copy_from_slice(body)).unwrap()).await;
+        let resp = bridge_http::handle(&self.app, bridge_http::Surface::ProviderWebhooks, req.body(Bytes::copy_from_slice(body)).unwrap()).await;
         let status = resp.status().as_u16();
         let value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
         (status, value)

@@ -5,11 +5,11 @@
 //! visibly in Planfix instead, and a record that still fails lands in the dead-letter queue.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use shared::core::file_relay::{handle_job, RelayOutcome};
-use shared::domain::FileJob;
-use shared::web::App;
+use bridge_core::file_relay::{handle_job, RelayOutcome};
+use bridge_core::domain::FileJob;
+use bridge_core::Bridge;
 
-pub async fn handle(app: &App, event: SqsEvent, max_receives: u32) -> SqsBatchResponse {
+pub async fn handle(app: &Bridge, event: SqsEvent, max_receives: u32) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();

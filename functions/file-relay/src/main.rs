@@ -7,8 +7,8 @@ use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_json_logs();
-    let app = Arc::new(shared::bootstrap::app_from_env().await?);
+    bridge_app::telemetry::init_json_logs();
+    let app = Arc::new(bridge_app::aws::app_from_env().await?);
     let max_receives = std::env::var("BRIDGE_RELAY_MAX_RECEIVES").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let app = Arc::clone(&app);

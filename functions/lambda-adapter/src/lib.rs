@@ -6,9 +6,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
-use shared::web::{self, App, Surface};
+use bridge_core::Bridge;
+use bridge_http::{self as web, Surface};
 
-pub async fn handle(app: &App, surface: Surface, req: Request) -> Response<Body> {
+pub async fn handle(app: &Arc<Bridge>, surface: Surface, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let bytes = match body {
         Body::Empty => Bytes::new(),
@@ -27,8 +28,8 @@ pub async fn handle(app: &App, surface: Surface, req: Request) -> Response<Body>
 /// The whole life of a function instance: JSON logs, configuration and clients built once per
 /// cold start, then the runtime loop.
 pub async fn run(surface: Surface) -> Result<(), Error> {
-    shared::telemetry::init_json_logs();
-    let app = Arc::new(shared::bootstrap::app_from_env().await?);
+    bridge_app::telemetry::init_json_logs();
+    let app = Arc::new(bridge_app::aws::app_from_env().await?);
     lambda_http::run(service_fn(move |req: Request| {
         let app = Arc::clone(&app);
         // Every log line of this request carries the Lambda request id.

@@ -12,11 +12,11 @@ const SAFETY_MARGIN: Duration = Duration::from_secs(30);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_json_logs();
+    bridge_app::telemetry::init_json_logs();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let app = Arc::new(shared::bootstrap::app_from_aws(&aws).await?);
+    let app = Arc::new(bridge_app::aws::app_from_aws(&aws).await?);
     let queue_url = std::env::var("BRIDGE_WORK_QUEUE_URL").map_err(|_| "BRIDGE_WORK_QUEUE_URL is not set")?;
-    let queue = Arc::new(shared::adapters::SqsWorkQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
+    let queue = Arc::new(bridge_aws::SqsWorkQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
     let cfg = worker::WorkerConfig::from_env();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (app, queue, cfg) = (Arc::clone(&app), Arc::clone(&queue), cfg.clone());

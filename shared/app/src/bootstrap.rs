@@ -1,25 +1,22 @@
-//! Builds the [`App`] once per cold start from typed configuration.
+//! Builds the [`Bridge`] once per cold start from typed configuration.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapters::meta::{MetaSender, MetaWebhook};
-use crate::adapters::dir_blob::DirBlobStore;
-use crate::adapters::s3_blob::{s3_client, S3BlobStore};
-use crate::adapters::{DynamoStore, FileStore, LocalQueue, PlanfixRest, SqsQueue, SqsWorkQueue};
-use crate::config::{load_accounts_from_ssm, AccountConfig, LocalConfig, ProviderConfig, StoreConfig};
-use crate::core::conversation::LeaseTiming;
-use crate::core::inbound::InboundProcessor;
-use crate::core::outbound::{OutboundProcessor, RetryPolicy};
-use crate::core::settings_cache::SettingsCache;
-use crate::core::status_cache::StatusCache;
-use crate::core::file_relay::FileRelay;
-use crate::core::throttle::StoreThrottle;
-use crate::core::accounts::{AccountSource, Accounts, RuntimeBuilder};
-use crate::core::AccountRuntime;
-use crate::domain::{FileJob, Work};
-use crate::ports::{BlobStore, JobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue};
-use crate::web::App;
+use bridge_core::accounts::{AccountSource, Accounts, RuntimeBuilder};
+use bridge_core::config::{AccountConfig, ProviderConfig};
+use bridge_core::conversation::LeaseTiming;
+use bridge_core::domain::{FileJob, Work};
+use bridge_core::file_relay::FileRelay;
+use bridge_core::inbound::InboundProcessor;
+use bridge_core::outbound::{OutboundProcessor, RetryPolicy};
+use bridge_core::ports::{BlobStore, FileJobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue};
+use bridge_core::settings_cache::SettingsCache;
+use bridge_core::status_cache::StatusCache;
+use bridge_core::throttle::StoreThrottle;
+use bridge_core::{AccountRuntime, Bridge};
+use bridge_planfix::PlanfixRest;
+use bridge_providers::meta::{MetaClient, MetaWebhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
@@ -55,37 +52,21 @@ impl Default for Tuning {
     }
 }
 
-/// How long accounts read from SSM are trusted before they are read again (`BRIDGE_CONFIG_TTL_SECS`).
-const DEFAULT_CONFIG_TTL: Duration = Duration::from_secs(300);
-
-/// Accounts from SSM, for refreshes.
-pub struct SsmAccounts {
-    pub client: aws_sdk_ssm::Client,
-    pub prefix: String,
-}
-
-#[async_trait::async_trait]
-impl AccountSource for SsmAccounts {
-    async fn load(&self) -> Result<Vec<AccountConfig>, String> {
-        load_accounts_from_ssm(&self.client, &self.prefix).await.map_err(|e| e.to_string())
-    }
-}
-
 /// The deployment's shared infrastructure: the store, the queue from the webhooks to the
 /// worker, the queue that hands files to the relay, and (in the relay) the blob store.
 pub struct Infra {
     pub store: Arc<dyn Store>,
     pub work: Arc<dyn WorkQueue>,
-    pub files: Arc<dyn JobQueue>,
+    pub files: Arc<dyn FileJobQueue>,
     pub blob: Option<Arc<dyn BlobStore>>,
 }
 
 /// A queue a function was not given (least privilege: the webhooks never relay files, the
 /// relay never queues work). Using it is a deployment mistake, reported as such.
-struct NotConfigured(&'static str);
+pub(crate) struct NotConfigured(pub(crate) &'static str);
 
 #[async_trait::async_trait]
-impl JobQueue for NotConfigured {
+impl FileJobQueue for NotConfigured {
     async fn enqueue(&self, _: &FileJob) -> Result<(), QueueError> {
         Err(QueueError(format!("{} is not set for this function", self.0)))
     }
@@ -103,7 +84,7 @@ impl WorkQueue for NotConfigured {
 fn account_runtime(http: &reqwest::Client, store: &Arc<dyn Store>, cfg: &AccountConfig) -> AccountRuntime {
     let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) = match &cfg.provider {
         ProviderConfig::Meta(meta) => {
-            let client = Arc::new(MetaSender::new(http.clone(), meta));
+            let client = Arc::new(MetaClient::new(http.clone(), meta));
             (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
         }
     };
@@ -116,7 +97,7 @@ fn account_runtime(http: &reqwest::Client, store: &Arc<dyn Store>, cfg: &Account
         planfix: planfix.clone(),
         sender,
         media,
-        files: planfix,
+        planfix_files: planfix,
         planfix_webhook_secret: cfg.planfix.webhook_secret.clone(),
     }
 }
@@ -124,13 +105,13 @@ fn account_runtime(http: &reqwest::Client, store: &Arc<dyn Store>, cfg: &Account
 /// Assembles the app from accounts and infrastructure. Settings in account configs seed the
 /// store: always for a local config file (the file is what the user edits), only where the
 /// store has none for configs from SSM (there the store, edited with bridge-admin, rules).
-pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning) -> Result<App, BootError> {
+pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning) -> Result<Bridge, BootError> {
     build_app_refreshing(accounts, infra, tuning, None).await
 }
 
 /// Like [`build_app`], re-reading the accounts from `refresh` once they are older than its TTL.
 pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning, refresh: Option<(Arc<dyn AccountSource>, Duration)>)
-    -> Result<App, BootError> {
+    -> Result<Bridge, BootError> {
     let http = PlanfixRest::http_client(tuning.http_timeout);
     let store = infra.store;
     for cfg in &accounts {
@@ -144,7 +125,7 @@ pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tu
     let paced_by = store.clone();
     let builder: RuntimeBuilder = Arc::new(move |cfg: &AccountConfig| account_runtime(&http, &paced_by, cfg));
     let accounts = Accounts::new(&accounts, builder, refresh).map_err(BootError::Config)?;
-    Ok(App {
+    Ok(Bridge {
         accounts,
         store,
         blob: infra.blob,
@@ -154,102 +135,15 @@ pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tu
             statuses: StatusCache::default(),
             timing: tuning.timing.clone(),
             message_lease_secs: tuning.message_lease_secs,
-            files: infra.files.clone(),
+            file_jobs: infra.files.clone(),
         },
         work: infra.work,
         outbound: OutboundProcessor {
-            files: infra.files,
+            file_jobs: infra.files,
             retry: tuning.send_retry,
             job_lease_secs: tuning.message_lease_secs,
             wait: tuning.timing.wait,
             poll: tuning.timing.poll,
         },
     })
-}
-
-fn env(name: &'static str) -> Result<String, BootError> {
-    std::env::var(name).map_err(|_| BootError::MissingEnv(name))
-}
-
-/// Lambda: table `BRIDGE_TABLE`, accounts from SSM under `BRIDGE_SSM_PREFIX`, work to the SQS
-/// FIFO queue `BRIDGE_WORK_QUEUE_URL` (webhooks), file jobs to the SQS queue
-/// `BRIDGE_FILE_QUEUE_URL` (worker), files in the S3 bucket `BRIDGE_BUCKET` (relay;
-/// `BRIDGE_S3_PATH_STYLE=true` for emulators). Each function gets only the queues it uses.
-pub async fn app_from_env() -> Result<App, BootError> {
-    app_from_aws(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await).await
-}
-
-/// [`app_from_env`] on an AWS configuration the caller already loaded (a function that needs
-/// more clients of its own builds them from the same one).
-pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<App, BootError> {
-    let aws = aws.clone();
-    let table = env("BRIDGE_TABLE")?;
-    let prefix = env("BRIDGE_SSM_PREFIX")?;
-    let ssm = aws_sdk_ssm::Client::new(&aws);
-    let source = SsmAccounts { client: ssm, prefix };
-    let accounts = source.load().await.map_err(BootError::Config)?;
-    let ttl = std::env::var("BRIDGE_CONFIG_TTL_SECS").ok().and_then(|v| v.parse().ok()).map(Duration::from_secs).unwrap_or(DEFAULT_CONFIG_TTL);
-    tracing::info!(accounts = accounts.len(), "configuration loaded from SSM");
-    let blob = std::env::var("BRIDGE_BUCKET").ok().map(|bucket| {
-        let path_style = std::env::var("BRIDGE_S3_PATH_STYLE").is_ok_and(|v| v == "true");
-        Arc::new(S3BlobStore::new(s3_client(&aws, path_style), bucket)) as Arc<dyn BlobStore>
-    });
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let files: Arc<dyn JobQueue> = match std::env::var("BRIDGE_FILE_QUEUE_URL") {
-        Ok(url) => Arc::new(SqsQueue::new(sqs.clone(), url)),
-        Err(_) => Arc::new(NotConfigured("BRIDGE_FILE_QUEUE_URL")),
-    };
-    let work: Arc<dyn WorkQueue> = match std::env::var("BRIDGE_WORK_QUEUE_URL") {
-        Ok(url) => Arc::new(SqsWorkQueue::new(sqs, url)),
-        Err(_) => Arc::new(NotConfigured("BRIDGE_WORK_QUEUE_URL")),
-    };
-    let infra = Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, files, blob };
-    build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await
-}
-
-/// The local run: the app plus the receiving ends of its in-process queues, for
-/// [`crate::local_worker`].
-pub struct LocalRuntime {
-    pub app: App,
-    pub work: tokio::sync::mpsc::UnboundedReceiver<Work>,
-    pub files: tokio::sync::mpsc::UnboundedReceiver<FileJob>,
-}
-
-/// Local run: accounts and store from the TOML config file; work and files handed to
-/// in-process workers; files in a local folder.
-pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<LocalRuntime, BootError> {
-    let mut file_store = None;
-    let store: Arc<dyn Store> = match &cfg.store {
-        StoreConfig::File { path } => {
-            let store = Arc::new(FileStore::open(path).map_err(|e| BootError::Config(e.to_string()))?);
-            file_store = Some(store.clone());
-            store
-        }
-        StoreConfig::Dynamodb { table } => {
-            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table.clone()))
-        }
-    };
-    let (queue, files_rx) = LocalQueue::<FileJob>::new();
-    let (work, work_rx) = LocalQueue::<Work>::new();
-    // Presigned local URLs only need to be unguessable for this process's lifetime.
-    let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
-    let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
-    let infra = Infra { store, work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
-    let tuning = Tuning { config_settings_override: true, ..Tuning::default() };
-    let app = build_app(cfg.accounts, infra, tuning).await?;
-    // Messages recorded before a restart but never commented: queue their conversations again.
-    if let Some(store) = file_store {
-        let waiting: Vec<Work> = store
-            .waiting_conversations()
-            .await
-            .into_iter()
-            .map(|(account, phone)| Work::Conversation { account, phone, message_id: format!("restart-{}", uuid::Uuid::new_v4()) })
-            .collect();
-        if !waiting.is_empty() {
-            tracing::info!(conversations = waiting.len(), "resuming conversations with waiting messages");
-            app.work.enqueue(&waiting).await.map_err(|e| BootError::Config(e.to_string()))?;
-        }
-    }
-    Ok(LocalRuntime { app, work: work_rx, files: files_rx })
 }

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::AccountConfig;
+use bridge_core::config::AccountConfig;
 
 /// The local run's configuration file (TOML). README.md documents it with an example.
 #[derive(Clone, Debug, Deserialize)]

@@ -26,9 +26,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use crate::config::Settings;
-use crate::domain::{AccountId, InboundMessage, Phone};
-use crate::ports::store::*;
+use bridge_core::config::Settings;
+use bridge_core::domain::{AccountId, InboundMessage, Phone};
+use bridge_core::ports::store::*;
 
 /// Dedupe records outlive Meta's redelivery window (days) by a wide margin.
 const MESSAGE_RETENTION_SECS: i64 = 30 * 24 * 3600;
@@ -327,7 +327,7 @@ impl Store for DynamoStore {
     }
 
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
-        let expires = n(crate::domain::unix_now() + MESSAGE_RETENTION_SECS);
+        let expires = n(bridge_core::domain::unix_now() + MESSAGE_RETENTION_SECS);
         self.put_json(inbox_pk(account, &entry.message.from), &entry.order, "entry", entry, Some(("expires_at", expires))).await
     }
 
@@ -485,7 +485,7 @@ impl Store for DynamoStore {
             })
             .expression_attribute_values(":c", n(record.comment_id))
             .expression_attribute_values(":t", n(record.task_id))
-            .expression_attribute_values(":exp", n(crate::domain::unix_now() + MESSAGE_RETENTION_SECS));
+            .expression_attribute_values(":exp", n(bridge_core::domain::unix_now() + MESSAGE_RETENTION_SECS));
         if let Some(a) = &record.author {
             req = req.expression_attribute_values(":a", s(a.clone()));
         }

@@ -16,7 +16,7 @@ use aws_sdk_s3::Client;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
-use crate::ports::blob::{BlobError, BlobMeta, BlobStore, ByteStream};
+use bridge_core::ports::blob::{BlobError, BlobMeta, BlobStore, ByteStream};
 
 /// Multipart part size: above S3's 5 MiB minimum, and the memory bound of one upload.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;

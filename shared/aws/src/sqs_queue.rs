@@ -7,22 +7,22 @@ use aws_sdk_sqs::Client;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use crate::domain::{FileJob, Work};
-use crate::ports::{JobQueue, QueueError, WorkQueue};
+use bridge_core::domain::{FileJob, Work};
+use bridge_core::ports::{FileJobQueue, QueueError, WorkQueue};
 
-pub struct SqsQueue {
+pub struct SqsFileJobQueue {
     client: Client,
     queue_url: String,
 }
 
-impl SqsQueue {
+impl SqsFileJobQueue {
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
         Self { client, queue_url: queue_url.into() }
     }
 }
 
 #[async_trait]
-impl JobQueue for SqsQueue {
+impl FileJobQueue for SqsFileJobQueue {
     async fn enqueue(&self, job: &FileJob) -> Result<(), QueueError> {
         let body = serde_json::to_string(job).map_err(|e| QueueError(e.to_string()))?;
         self.client

@@ -1,6 +1,6 @@
 use aws_sdk_ssm::Client;
 
-use super::AccountConfig;
+use bridge_core::config::AccountConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SsmError {
@@ -42,4 +42,17 @@ pub async fn load_accounts_from_ssm(client: &Client, prefix: &str) -> Result<Vec
         }
     }
     Ok(accounts)
+}
+
+/// Accounts from SSM, for the refreshes of [`bridge_core::accounts::Accounts`].
+pub struct SsmAccounts {
+    pub client: Client,
+    pub prefix: String,
+}
+
+#[async_trait::async_trait]
+impl bridge_core::accounts::AccountSource for SsmAccounts {
+    async fn load(&self) -> Result<Vec<AccountConfig>, String> {
+        load_accounts_from_ssm(&self.client, &self.prefix).await.map_err(|e| e.to_string())
+    }
 }

@@ -168,9 +168,9 @@ impl FileRelay {
             return Err(permanent(format!("it is {}, over Planfix's limit of {}", human_size(size), human_size(PLANFIX_MAX_FILE))));
         }
         let (_, stream) = blob.get(&key).await?;
-        let file_id = acct.files.upload_file(&name, &mime, size, stream).await?;
+        let file_id = acct.planfix_files.upload_file(&name, &mime, size, stream).await?;
         let html = join_note(caption_html, &format!("📎 {} ({})", name, human_size(size)));
-        acct.files.update_comment(*task_id, *comment_id, &html, &[file_id]).await?;
+        acct.planfix_files.update_comment(*task_id, *comment_id, &html, &[file_id]).await?;
         tracing::info!(account = %acct.id, message = %message_id, file = file_id, size, "inbound file attached in Planfix");
         Ok(())
     }
@@ -179,7 +179,7 @@ impl FileRelay {
         let FileJob::Outbound { phone, task_id, comment_id, file_id, author, .. } = job else {
             return Err(permanent("not an outbound job"));
         };
-        let info = acct.files.file_info(*file_id).await?.ok_or_else(|| permanent(format!("file {file_id} no longer exists in Planfix")))?;
+        let info = acct.planfix_files.file_info(*file_id).await?.ok_or_else(|| permanent(format!("file {file_id} no longer exists in Planfix")))?;
         let name = info.name.replace(['/', '\\'], "_");
         let guessed = mime_guess::from_path(&name).first_or_octet_stream().essence_str().to_owned();
         let Some(kind) = outgoing_kind(&guessed, info.size, |k| acct.media.max_size(k)) else {
@@ -189,7 +189,7 @@ impl FileRelay {
                 human_size(acct.media.max_size(MediaKind::Document))
             )));
         };
-        let (content_type, body) = acct.files.download_file(*file_id).await?;
+        let (content_type, body) = acct.planfix_files.download_file(*file_id).await?;
         let mime = content_type.filter(|c| !c.starts_with("application/octet-stream")).unwrap_or(guessed);
         let key = format!("{}/{}/out/{}/{}-{}", acct.id, phone.digits(), comment_id, file_id, name);
         let size = blob.put(&key, &mime, body).await?;
@@ -213,10 +213,10 @@ impl FileRelay {
             FileJob::Inbound { task_id, comment_id, caption_html, filename, media_kind, mime_type, message_id, .. } => {
                 let name = file_name(filename.as_deref(), media_kind, mime_type.as_deref(), message_id);
                 let note = format!("⚠ The customer sent a file «{name}» that could not be transferred: {reason}. Ask them to send it again or another way.");
-                acct.files.update_comment(*task_id, *comment_id, &join_note(caption_html, &note), &[]).await?;
+                acct.planfix_files.update_comment(*task_id, *comment_id, &join_note(caption_html, &note), &[]).await?;
             }
             FileJob::Outbound { task_id, comment_id, file_id, author, .. } => {
-                let name = acct.files.file_info(*file_id).await.ok().flatten().map(|f| format!("«{}» ({})", f.name, human_size(f.size)));
+                let name = acct.planfix_files.file_info(*file_id).await.ok().flatten().map(|f| format!("«{}» ({})", f.name, human_size(f.size)));
                 let note = format!(
                     "⚠ WhatsApp: the file {} of comment #{comment_id} was not delivered to the customer: {reason}.",
                     name.unwrap_or_else(|| format!("#{file_id}"))
@@ -271,7 +271,7 @@ mod tests {
 }
 
 /// Entry point for one queued job, used by the file-relay Lambda and the local worker alike.
-pub async fn handle_job(app: &crate::web::App, job: &FileJob, last_try: bool) -> Result<RelayOutcome, RelayError> {
+pub async fn handle_job(app: &crate::Bridge, job: &FileJob, last_try: bool) -> Result<RelayOutcome, RelayError> {
     let Some(acct) = app.accounts.get(job.account()).await else {
         return Err(permanent(format!("unknown account {}", job.account())));
     };

@@ -10,7 +10,7 @@ use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
 use crate::domain::{unix_now, FileJob, InboundMessage, MessageContent};
-use crate::ports::{ClaimOutcome, ConversationLink, JobQueue, NewComment, PlanfixError, QueueError, Store, StoreError};
+use crate::ports::{ClaimOutcome, ConversationLink, FileJobQueue, NewComment, PlanfixError, QueueError, Store, StoreError};
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
@@ -52,7 +52,7 @@ pub struct InboundProcessor {
     /// Lease on one message while it is processed; longer than the worst Planfix path.
     pub message_lease_secs: i64,
     /// Where media messages hand their file to the file relay.
-    pub files: Arc<dyn JobQueue>,
+    pub file_jobs: Arc<dyn FileJobQueue>,
 }
 
 impl InboundProcessor {
@@ -129,7 +129,7 @@ impl InboundProcessor {
             mime_type: mime_type.clone(),
             filename: filename.clone(),
         };
-        self.files.enqueue(&job).await?;
+        self.file_jobs.enqueue(&job).await?;
         Ok(())
     }
 

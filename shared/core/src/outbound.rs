@@ -54,7 +54,7 @@ impl ReplyOutcome {
 
 pub struct OutboundProcessor {
     /// Where the files of a notifying comment go to the file relay.
-    pub files: std::sync::Arc<dyn crate::ports::JobQueue>,
+    pub file_jobs: std::sync::Arc<dyn crate::ports::FileJobQueue>,
     pub retry: RetryPolicy,
     pub job_lease_secs: i64,
     /// How long a concurrent duplicate waits for the first delivery to finish.
@@ -134,7 +134,7 @@ impl OutboundProcessor {
                 file_id: *file_id,
                 author: comment.owner.clone(),
             };
-            self.files.enqueue(&job).await.map_err(ProcessError::Queue)?;
+            self.file_jobs.enqueue(&job).await.map_err(ProcessError::Queue)?;
         }
         let mut sent = Vec::new();
         for part in split_text(text.trim(), MAX_TEXT_CHARS).into_iter().filter(|p| !p.is_empty()) {

@@ -18,7 +18,7 @@ use super::AccountRuntime;
 use crate::domain::{unix_now, AccountId, Phone, Work};
 use crate::metrics::{self, Metric};
 use crate::ports::{DeadLetter, InboxEntry, PlanfixError, StoreError};
-use crate::web::App;
+use crate::Bridge;
 
 /// Inbox entries read per store query while draining a conversation.
 const INBOX_PAGE: usize = 25;
@@ -84,7 +84,7 @@ fn retryable(e: &ProcessError) -> bool {
     }
 }
 
-pub async fn handle(app: &App, work: &Work, delivery: Delivery) -> Result<WorkOutcome, RetryLater> {
+pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<WorkOutcome, RetryLater> {
     let Some(acct) = app.accounts.get(work.account()).await else {
         // The account was removed from the configuration: keep the work for the operator.
         return dead_letter(app, None, work, None, "the account is not configured (any more)", delivery.attempts).await;
@@ -112,7 +112,7 @@ pub async fn handle(app: &App, work: &Work, delivery: Delivery) -> Result<WorkOu
 /// Comments every message waiting in the conversation's inbox, oldest first. The inbox (not
 /// the queue) decides the order, so a message that arrived late but was sent earlier still
 /// goes first among those waiting.
-async fn drain_conversation(app: &App, acct: &AccountRuntime, work: &Work, phone: &Phone, delivery: Delivery) -> Result<WorkOutcome, RetryLater> {
+async fn drain_conversation(app: &Bridge, acct: &AccountRuntime, work: &Work, phone: &Phone, delivery: Delivery) -> Result<WorkOutcome, RetryLater> {
     let store = app.store.as_ref();
     let mut processed = 0;
     // The task this drain just commented on: seconds old, so its status is not re-read
@@ -157,7 +157,7 @@ fn retry_store(e: StoreError) -> RetryLater {
     RetryLater::new(format!("store: {e}"))
 }
 
-async fn failed(app: &App, acct: &AccountRuntime, work: &Work, entry: Option<&InboxEntry>, e: ProcessError, attempt: Option<u32>, delivery: Delivery)
+async fn failed(app: &Bridge, acct: &AccountRuntime, work: &Work, entry: Option<&InboxEntry>, e: ProcessError, attempt: Option<u32>, delivery: Delivery)
     -> Result<WorkOutcome, RetryLater> {
     metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
     if retryable(&e) && !delivery.last_try(attempt) {
@@ -168,7 +168,7 @@ async fn failed(app: &App, acct: &AccountRuntime, work: &Work, entry: Option<&In
     dead_letter(app, Some(acct), work, entry, &e.to_string(), attempt.unwrap_or(delivery.attempts)).await
 }
 
-async fn dead_letter(app: &App, acct: Option<&AccountRuntime>, work: &Work, entry: Option<&InboxEntry>, reason: &str, attempts: u32)
+async fn dead_letter(app: &Bridge, acct: Option<&AccountRuntime>, work: &Work, entry: Option<&InboxEntry>, reason: &str, attempts: u32)
     -> Result<WorkOutcome, RetryLater> {
     let account = work.account();
     let work = match (work, entry) {
@@ -189,7 +189,7 @@ async fn dead_letter(app: &App, acct: Option<&AccountRuntime>, work: &Work, entr
 
 /// Best effort: tell the people in the task that something is missing (Planfix may well be
 /// the reason it failed, so a failure here is only logged).
-async fn note_in_planfix(app: &App, acct: &AccountRuntime, letter: &DeadLetter) {
+async fn note_in_planfix(app: &Bridge, acct: &AccountRuntime, letter: &DeadLetter) {
     let target = match (&letter.work, &letter.entry) {
         (Work::Conversation { phone, .. }, Some(entry)) => match app.store.get_link(&acct.id, phone).await {
             Ok(Some(record)) => record.link.map(|l| {
@@ -218,7 +218,7 @@ fn when(ts: i64) -> String {
 
 /// Puts a dead letter back to work: messages return to their conversation's inbox (in their
 /// original place in the order), then the work is queued again and the letter removed.
-pub async fn replay(app: &App, account: &AccountId, key: &str) -> Result<bool, String> {
+pub async fn replay(app: &Bridge, account: &AccountId, key: &str) -> Result<bool, String> {
     let letters = app.store.list_dead_letters(account).await.map_err(|e| e.to_string())?;
     let Some(letter) = letters.into_iter().find(|l| l.key == key) else { return Ok(false) };
     replay_letter(app.store.as_ref(), app.work.as_ref(), account, &letter).await?;

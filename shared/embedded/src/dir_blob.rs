@@ -13,7 +13,7 @@ use sha2::Sha256;
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
-use crate::ports::blob::{BlobError, BlobMeta, BlobStore, ByteStream};
+use bridge_core::ports::blob::{BlobError, BlobMeta, BlobStore, ByteStream};
 
 const SIDECAR_SUFFIX: &str = ".content-type";
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::config::Settings;
-use crate::domain::{AccountId, InboundMessage, Phone};
-use crate::ports::store::*;
+use bridge_core::config::Settings;
+use bridge_core::domain::{AccountId, InboundMessage, Phone};
+use bridge_core::ports::store::*;
 
 #[derive(Default, Serialize, Deserialize)]
 struct State {
@@ -112,7 +112,7 @@ struct LinkItem {
     lease_until: Option<i64>,
 }
 
-pub struct FileStore {
+pub struct JsonFileStore {
     path: Option<PathBuf>,
     state: Mutex<State>,
 }
@@ -125,7 +125,7 @@ fn lease_free(until: Option<i64>, now: i64) -> bool {
     until.is_none_or(|u| u < now)
 }
 
-impl FileStore {
+impl JsonFileStore {
     /// Opens (or creates) the store file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let state = match std::fs::read(path) {
@@ -168,7 +168,7 @@ impl FileStore {
 }
 
 #[async_trait]
-impl Store for FileStore {
+impl Store for JsonFileStore {
     async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError> {
         let mut st = self.state.lock().await;
         let k = key(account, &msg.id);

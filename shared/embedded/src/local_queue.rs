@@ -7,8 +7,8 @@
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use crate::domain::{FileJob, Work};
-use crate::ports::{JobQueue, QueueError, WorkQueue};
+use bridge_core::domain::{FileJob, Work};
+use bridge_core::ports::{FileJobQueue, QueueError, WorkQueue};
 
 pub struct LocalQueue<T> {
     tx: mpsc::UnboundedSender<T>,
@@ -26,7 +26,7 @@ impl<T> LocalQueue<T> {
 }
 
 #[async_trait]
-impl JobQueue for LocalQueue<FileJob> {
+impl FileJobQueue for LocalQueue<FileJob> {
     async fn enqueue(&self, job: &FileJob) -> Result<(), QueueError> {
         self.send(job.clone())
     }

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
-use crate::core::file_relay::RelayOutcome;
-use crate::core::outbound::RetryPolicy;
-use crate::core::worker::{self, Delivery};
-use crate::domain::{FileJob, Work};
-use crate::web::App;
+use bridge_core::file_relay::RelayOutcome;
+use bridge_core::outbound::RetryPolicy;
+use bridge_core::worker::{self, Delivery};
+use bridge_core::domain::{FileJob, Work};
+use bridge_core::Bridge;
 
 const ATTEMPTS: u32 = 5;
 
@@ -23,7 +23,7 @@ pub fn default_work_retry() -> RetryPolicy {
 }
 
 /// Drains the work channel: one lane (task) per group, created on demand and ended when idle.
-pub async fn run_work(app: Arc<App>, mut work: UnboundedReceiver<Work>, retry: RetryPolicy) {
+pub async fn run_work(app: Arc<Bridge>, mut work: UnboundedReceiver<Work>, retry: RetryPolicy) {
     let mut lanes: HashMap<String, UnboundedSender<Work>> = HashMap::new();
     while let Some(item) = work.recv().await {
         let group = item.group();
@@ -42,7 +42,7 @@ pub async fn run_work(app: Arc<App>, mut work: UnboundedReceiver<Work>, retry: R
     }
 }
 
-async fn lane(app: Arc<App>, mut rx: UnboundedReceiver<Work>, retry: RetryPolicy) {
+async fn lane(app: Arc<Bridge>, mut rx: UnboundedReceiver<Work>, retry: RetryPolicy) {
     let max_attempts = u32::try_from(retry.attempts).unwrap_or(u32::MAX);
     loop {
         let item = match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
@@ -76,13 +76,13 @@ async fn lane(app: Arc<App>, mut rx: UnboundedReceiver<Work>, retry: RetryPolicy
     }
 }
 
-pub async fn run_files(app: Arc<App>, mut jobs: UnboundedReceiver<FileJob>) {
+pub async fn run_files(app: Arc<Bridge>, mut jobs: UnboundedReceiver<FileJob>) {
     while let Some(job) = jobs.recv().await {
         let app = app.clone();
         // One task per job: a slow file does not hold up the others.
         tokio::spawn(async move {
             for attempt in 1..=ATTEMPTS {
-                match crate::core::file_relay::handle_job(&app, &job, attempt == ATTEMPTS).await {
+                match bridge_core::file_relay::handle_job(&app, &job, attempt == ATTEMPTS).await {
                     Ok(RelayOutcome::Delivered) => tracing::info!(job = %job.job_key(), "file relayed"),
                     Ok(other) => tracing::info!(job = %job.job_key(), outcome = ?other, "file job finished"),
                     Err(e) if e.transient => {

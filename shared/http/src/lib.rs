@@ -1,68 +1,33 @@
-//! HTTP routing on plain `http` types, shared by the Lambda functions and the local server.
+//! The bridge's one route table, shared by the HTTP Lambda functions and the local server:
 //!
-//! Routes:
 //! * `GET  /webhooks/{provider}/{account}` — provider subscription handshake (Meta).
 //! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → queue → 200.
 //! * `POST /planfix/{account}` — Planfix scenario "comment added": secret → queue → 200.
 //!
+//! Paths match exactly (an account may be called `planfix` or `webhooks`); the same routes
+//! are also served under one leading segment, an API Gateway stage (`/prod/webhooks/…`).
 //! No route calls Planfix or the provider: the answer depends on the store and the queue only,
-//! and the worker ([`crate::core::worker`]) does the rest.
-//!
-//! A leading path prefix (an API Gateway stage) is tolerated.
+//! and the worker (`bridge_core::worker`) does the rest.
 
 use std::sync::Arc;
 
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::{get, post};
+use axum::Router;
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use serde_json::json;
 
-use crate::core::inbound::InboundProcessor;
-use crate::core::outbound::OutboundProcessor;
-use crate::core::planfix_webhook;
-use crate::core::intake::{self, IntakeError};
-use crate::core::AccountRuntime;
-use crate::domain::{AccountId, Work};
-use crate::metrics::{self, Metric};
-use crate::ports::{Store, WebhookError, WorkQueue};
+use bridge_core::domain::{AccountId, Work};
+use bridge_core::intake::{self, IntakeError};
+use bridge_core::metrics::{self, Metric};
+use bridge_core::planfix_webhook;
+use bridge_core::ports::WebhookError;
+use bridge_core::{AccountRuntime, Bridge};
 
 /// Webhook bodies are small JSON documents; anything bigger is refused before parsing.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-pub struct App {
-    pub accounts: crate::core::accounts::Accounts,
-    pub store: Arc<dyn Store>,
-    /// Present where files are relayed (the file-relay function, the local run).
-    pub blob: Option<Arc<dyn crate::ports::BlobStore>>,
-    pub relay: crate::core::file_relay::FileRelay,
-    pub inbound: InboundProcessor,
-    pub outbound: OutboundProcessor,
-    /// Where the webhooks hand work to the worker.
-    pub work: Arc<dyn WorkQueue>,
-}
-
-fn reply(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Bytes::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Bytes::new()))
-}
-
-fn error(status: StatusCode, reason: impl Into<String>) -> Response<Bytes> {
-    reply(status, json!({ "error": reason.into() }))
-}
-
-async fn account_runtime(app: &App, raw: &str) -> Option<Arc<AccountRuntime>> {
-    let id = AccountId::parse(raw).ok()?;
-    app.accounts.get(&id).await
-}
-
-fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
-    req.uri()
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
-}
 
 /// Which routes a deployment unit serves: each Lambda only its own (least privilege), the local
 /// server all of them.
@@ -73,57 +38,118 @@ pub enum Surface {
     All,
 }
 
-pub async fn handle(app: &App, surface: Surface, req: Request<Bytes>) -> Response<Bytes> {
-    let path = req.uri().path().to_owned();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let planfix = segments.iter().position(|s| *s == "planfix").filter(|_| surface != Surface::ProviderWebhooks);
-    let provider = segments.iter().position(|s| *s == "webhooks").filter(|_| surface != Surface::PlanfixWebhooks);
-    if let Some(start) = planfix {
-        return match &segments[start + 1..] {
-            [account] => planfix_route(app, account, req).await,
-            _ => error(StatusCode::NOT_FOUND, "expected /planfix/{account}"),
-        };
+type App = Arc<Bridge>;
+
+/// The routes of `surface`, at the root and under one stage segment.
+pub fn router(app: App, surface: Surface) -> Router {
+    let mut routes = Router::new();
+    if surface != Surface::PlanfixWebhooks {
+        routes = routes.route("/webhooks/{provider}/{account}", get(provider_handshake).post(provider_post));
     }
-    let Some(start) = provider else {
-        return error(StatusCode::NOT_FOUND, "no such route");
+    if surface != Surface::ProviderWebhooks {
+        routes = routes.route("/planfix/{account}", post(planfix_post));
+    }
+    let routes = routes.method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route") });
+    Router::new()
+        .merge(routes.clone())
+        .nest("/{stage}", routes)
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .with_state(app)
+}
+
+/// One request through [`router`], with the body collected: for callers that hold a whole
+/// request (the Lambda adapter, tests). Building the router per call costs microseconds.
+pub async fn handle(app: &App, surface: Surface, req: Request<Bytes>) -> Response<Bytes> {
+    use tower::ServiceExt;
+    let resp = match router(app.clone(), surface).oneshot(req.map(Body::from)).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
     };
-    let [provider, account] = match &segments[start + 1..] {
-        [p, a] => [*p, *a],
-        _ => return error(StatusCode::NOT_FOUND, "expected /webhooks/{provider}/{account}"),
-    };
+    let (parts, body) = resp.into_parts();
+    // Our own handlers' bodies are small and in memory; collecting cannot exceed the limit.
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    Response::from_parts(parts, bytes)
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn error(status: StatusCode, reason: impl Into<String>) -> Response<Body> {
+    reply(status, json!({ "error": reason.into() }))
+}
+
+async fn account_runtime(app: &Bridge, raw: &str) -> Option<Arc<AccountRuntime>> {
+    let id = AccountId::parse(raw).ok()?;
+    app.accounts.get(&id).await
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+}
+
+/// The body, or the answer that refuses it.
+async fn body_bytes(body: Body) -> Result<Bytes, Response<Body>> {
+    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB"))
+}
+
+/// The account behind `{provider}/{account}`, refusing unknown accounts and accounts of
+/// another provider alike.
+async fn provider_account(app: &Bridge, provider: &str, account: &str) -> Result<Arc<AccountRuntime>, Response<Body>> {
     let Some(acct) = account_runtime(app, account).await else {
-        return error(StatusCode::NOT_FOUND, "unknown account");
+        return Err(error(StatusCode::NOT_FOUND, "unknown account"));
     };
     // An account's URL only accepts its own provider: a Meta payload can never reach a
     // Twilio-configured account through a guessed URL.
     if acct.provider_kind != provider {
-        return error(StatusCode::NOT_FOUND, "this account does not use that provider");
+        return Err(error(StatusCode::NOT_FOUND, "this account does not use that provider"));
     }
-    let span = tracing::info_span!("webhook", account = %acct.id, provider);
-    let _enter = span.enter();
-    match *req.method() {
-        Method::GET => match acct.webhook.handshake(&query_pairs(&req)) {
-            Ok(challenge) => Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "text/plain")
-                .body(Bytes::from(challenge))
-                .unwrap_or_else(|_| Response::new(Bytes::new())),
-            Err(e) => webhook_error(e),
-        },
-        Method::POST => {
-            drop(_enter);
-            provider_post(app, &acct, req).await
-        }
-        _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST"),
+    Ok(acct)
+}
+
+/// Path parameters with or without the stage segment.
+#[derive(serde::Deserialize)]
+struct ProviderPath {
+    provider: String,
+    account: String,
+}
+
+#[derive(serde::Deserialize)]
+struct AccountPath {
+    account: String,
+}
+
+async fn provider_handshake(State(app): State<App>, Path(path): Path<ProviderPath>, RawQuery(query): RawQuery) -> Response<Body> {
+    let acct = match provider_account(&app, &path.provider, &path.account).await {
+        Ok(acct) => acct,
+        Err(resp) => return resp,
+    };
+    let _span = tracing::info_span!("webhook", account = %acct.id, provider = %path.provider).entered();
+    match acct.webhook.handshake(&query_pairs(query.as_deref())) {
+        Ok(challenge) => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/plain")
+            .body(Body::from(challenge))
+            .unwrap_or_else(|_| Response::new(Body::empty())),
+        Err(e) => webhook_error(e),
     }
 }
 
-async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) -> Response<Bytes> {
+async fn provider_post(State(app): State<App>, Path(path): Path<ProviderPath>, req: Request<Body>) -> Response<Body> {
+    let acct = match provider_account(&app, &path.provider, &path.account).await {
+        Ok(acct) => acct,
+        Err(resp) => return resp,
+    };
     let (parts, body) = req.into_parts();
-    if body.len() > MAX_BODY_BYTES {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "webhook body over 1 MiB");
-    }
-    let accepted = match intake::accept(app.store.as_ref(), acct, &parts.headers, &body).await {
+    let body = match body_bytes(body).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
+    };
+    let accepted = match intake::accept(app.store.as_ref(), &acct, &parts.headers, &body).await {
         Ok(a) => a,
         Err(IntakeError::Webhook(e)) => {
             tracing::warn!(account = %acct.id, error = %e, "webhook refused");
@@ -134,7 +160,7 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
             return error(StatusCode::SERVICE_UNAVAILABLE, "could not record the webhook; retry");
         }
     };
-    if let Err(e) = intake::hand_over(app.work.as_ref(), acct, &accepted).await {
+    if let Err(e) = intake::hand_over(app.work.as_ref(), &acct, &accepted).await {
         tracing::error!(account = %acct.id, error = %e, "could not queue webhook work");
         return error(StatusCode::SERVICE_UNAVAILABLE, "could not queue the webhook; retry");
     }
@@ -149,21 +175,19 @@ async fn provider_post(app: &App, acct: &AccountRuntime, req: Request<Bytes>) ->
 
 /// Planfix sends scenario requests one at a time per account and freezes them for minutes after
 /// a failure, so everything the bridge merely does not care about is a 200.
-async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Response<Bytes> {
-    let Some(acct) = account_runtime(app, account).await else {
+async fn planfix_post(State(app): State<App>, Path(path): Path<AccountPath>, req: Request<Body>) -> Response<Body> {
+    let Some(acct) = account_runtime(&app, &path.account).await else {
         return error(StatusCode::NOT_FOUND, "unknown account");
     };
-    if req.method() != Method::POST {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "use POST");
-    }
     let (parts, body) = req.into_parts();
     if let Err(e) = planfix_webhook::authenticate(&acct.planfix_webhook_secret, &parts.headers) {
         tracing::warn!(account = %acct.id, error = %e, "planfix webhook refused");
         return webhook_error(e);
     }
-    if body.len() > MAX_BODY_BYTES {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB");
-    }
+    let body = match body_bytes(body).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
+    };
     let content_type = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let notice = match planfix_webhook::parse_notice(content_type, &body) {
         Ok(n) => n,
@@ -182,7 +206,7 @@ async fn planfix_route(app: &App, account: &str, req: Request<Bytes>) -> Respons
     }
 }
 
-fn webhook_error(e: WebhookError) -> Response<Bytes> {
+fn webhook_error(e: WebhookError) -> Response<Body> {
     let status = match e {
         WebhookError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,

@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::config::{PlanfixConfig, Secret};
-use crate::ports::planfix::*;
-use crate::ports::ByteStream;
+use bridge_core::config::{PlanfixConfig, Secret};
+use bridge_core::ports::planfix::*;
+use bridge_core::ports::ByteStream;
 
 /// Largest page Planfix serves; list responses have no total, so a short page ends the listing.
 const PAGE_SIZE: usize = 100;
@@ -71,7 +71,7 @@ impl PlanfixRest {
     }
 
     /// Labels metrics and budget warnings with the account.
-    pub fn for_account(mut self, account: &crate::domain::AccountId) -> Self {
+    pub fn for_account(mut self, account: &bridge_core::domain::AccountId) -> Self {
         self.label = account.to_string();
         self
     }
@@ -113,7 +113,7 @@ impl PlanfixRest {
             }
             self.wait_turn().await?;
             let resp = req.send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
-            crate::metrics::count(&self.label, crate::metrics::Metric::PlanfixCalls, 1.0);
+            bridge_core::metrics::count(&self.label, bridge_core::metrics::Metric::PlanfixCalls, 1.0);
             self.watch_daily_budget(&resp);
             if resp.status() == StatusCode::TOO_MANY_REQUESTS && attempt < RATE_LIMIT_TRIES {
                 tracing::warn!(account = %self.label, %method, path, attempt, "Planfix rate limit hit; retrying in the next slot");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use aws_sdk_ssm::types::ParameterType;
 use clap::Subcommand;
 use serde_json::{json, Value};
-use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig};
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig};
 
 use crate::target::Target;
 use crate::{Result, MASK};

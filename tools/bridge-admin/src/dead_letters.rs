@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
 use clap::{ArgGroup, Subcommand, ValueEnum};
-use shared::domain::{FileJob, Work};
+use bridge_core::domain::{FileJob, Work};
 
 use crate::target::Target;
 use crate::{utc, Result};

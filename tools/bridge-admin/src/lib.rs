@@ -71,8 +71,8 @@ pub async fn run(command: Command, target: &Target) -> Result<String> {
     }
 }
 
-fn account_id(raw: &str) -> Result<shared::domain::AccountId> {
-    shared::domain::AccountId::parse(raw)
+fn account_id(raw: &str) -> Result<bridge_core::domain::AccountId> {
+    bridge_core::domain::AccountId::parse(raw)
 }
 
 /// `2024-05-01T12:00:00Z` for Unix seconds (UTC; proleptic Gregorian, days-from-civil inverse),

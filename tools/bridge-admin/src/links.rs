@@ -1,7 +1,7 @@
 //! The store's link of one phone: which contact and task its messages go to. Only ids and
 //! times are printed; the number itself is the operator's input and is not echoed.
 
-use shared::domain::Phone;
+use bridge_core::domain::Phone;
 
 use crate::target::Target;
 use crate::{now, utc, Result};

@@ -2,8 +2,8 @@
 //! stored (or the defaults), so one flag never silently resets the others.
 
 use clap::{Args, Subcommand};
-use shared::config::Settings;
-use shared::domain::AccountId;
+use bridge_core::config::Settings;
+use bridge_core::domain::AccountId;
 
 use crate::target::Target;
 use crate::Result;

@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use clap::Args;
-use shared::adapters::{DynamoStore, FileStore, SqsWorkQueue};
-use shared::config::{load_file, AccountConfig, StoreConfig};
-use shared::ports::Store;
+use bridge_aws::{DynamoStore, SqsWorkQueue};
+use bridge_embedded::JsonFileStore;
+use bridge_app::local_config::{load_file, StoreConfig};
+use bridge_core::config::AccountConfig;
+use bridge_core::ports::Store;
 
 use crate::Result;
 
@@ -72,7 +74,7 @@ enum StoreChoice {
     None,
 }
 
-fn store_choice(args: &TargetArgs, config: Option<&shared::config::LocalConfig>) -> StoreChoice {
+fn store_choice(args: &TargetArgs, config: Option<&bridge_app::local_config::LocalConfig>) -> StoreChoice {
     match (&args.local, &args.table, config.map(|c| &c.store)) {
         (Some(path), _, _) => StoreChoice::File(path.clone()),
         (None, Some(table), _) => StoreChoice::Dynamo(table.clone()),
@@ -111,7 +113,7 @@ impl Target {
         let choice = store_choice(args, config.as_ref());
         let store_is_file = matches!(choice, StoreChoice::File(_));
         let store: Option<Arc<dyn Store>> = match choice {
-            StoreChoice::File(path) => Some(Arc::new(FileStore::open(&path).map_err(|e| e.to_string())?)),
+            StoreChoice::File(path) => Some(Arc::new(JsonFileStore::open(&path).map_err(|e| e.to_string())?)),
             StoreChoice::Dynamo(table) => {
                 let aws = aws.ok_or("DynamoDB needs the AWS environment")?;
                 Some(Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table)))
@@ -182,7 +184,7 @@ impl Target {
     /// Every account, as the bridge would read it.
     pub(crate) async fn list_accounts(&self) -> Result<Vec<AccountConfig>> {
         match &self.accounts {
-            Accounts::Ssm { client, prefix } => shared::config::load_accounts_from_ssm(client, prefix).await.map_err(|e| e.to_string()),
+            Accounts::Ssm { client, prefix } => bridge_aws::load_accounts_from_ssm(client, prefix).await.map_err(|e| e.to_string()),
             Accounts::File { accounts, .. } => Ok(accounts.clone()),
             Accounts::Missing(why) => Err((*why).into()),
         }

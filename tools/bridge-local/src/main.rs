@@ -13,7 +13,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() {
-    shared::telemetry::init_pretty_logs();
+    bridge_app::telemetry::init_pretty_logs();
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Serve(args) => server::serve(args).await,

@@ -1,4 +1,4 @@
-//! The local HTTP server: every webhook route through `shared::web`, plus `/sim/*` pages in
+//! The local HTTP server: every webhook route through `bridge_http`, plus `/sim/*` pages in
 //! simulation mode.
 
 use std::sync::Arc;
@@ -10,15 +10,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use meta_sim::graph::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
-use shared::config::{load_file, LocalConfig, StoreConfig};
-use shared::web::{self, App, MAX_BODY_BYTES};
+use bridge_app::local_config::{load_file, LocalConfig, StoreConfig};
+use bridge_core::Bridge;
+use bridge_http::{self as web, MAX_BODY_BYTES};
 
 use crate::cli::ServeArgs;
 use crate::simulation::{demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_HOOK_SECRET, DEMO_PLANFIX_TOKEN};
 
 #[derive(Clone)]
 struct Ctx {
-    app: Arc<App>,
+    app: Arc<Bridge>,
     planfix: Option<PlanfixSim>,
     graph: Option<GraphSim>,
 }
@@ -31,11 +32,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             (cfg, Some(p), Some(g))
         }
     };
-    let local = shared::bootstrap::app_from_local(config, &format!("http://{}", args.listen)).await.map_err(|e| e.to_string())?;
+    let local = bridge_app::local::app_from_local(config, &format!("http://{}", args.listen)).await.map_err(|e| e.to_string())?;
     let app = Arc::new(local.app);
     // The worker and the file relay run in this process, fed by in-process queues (SQS's stand-ins).
-    tokio::spawn(shared::local_worker::run_work(app.clone(), local.work, shared::local_worker::default_work_retry()));
-    tokio::spawn(shared::local_worker::run_files(app.clone(), local.files));
+    tokio::spawn(bridge_embedded::local_worker::run_work(app.clone(), local.work, bridge_embedded::local_worker::default_work_retry()));
+    tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.files));
     let ctx = Ctx { app, planfix, graph };
     let router = Router::new()
         .route("/sim/planfix", get(planfix_state))
@@ -67,7 +68,7 @@ async fn start_simulators(args: &ServeArgs) -> Result<(LocalConfig, PlanfixSim, 
     // The simulators start empty, so the links of an earlier session would point nowhere.
     let _ = std::fs::remove_file(&args.sim_store);
     tracing::info!(%planfix_url, %graph_url, "simulation mode: account `demo` uses the built-in simulators");
-    let files = shared::config::FilesConfig { dir: args.sim_store.with_file_name("sim-files") };
+    let files = bridge_app::local_config::FilesConfig { dir: args.sim_store.with_file_name("sim-files") };
     let config = LocalConfig {
         store: StoreConfig::File { path: args.sim_store.clone() },
         accounts: vec![demo_account(planfix_url, graph_url)],

@@ -3,8 +3,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use meta_sim::webhook::{self, Business, Sender};
-use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use shared::domain::AccountId;
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
+use bridge_core::domain::AccountId;
 
 use crate::cli::{ReplyArgs, SendArgs, ShowArgs};
 

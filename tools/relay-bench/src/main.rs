@@ -11,12 +11,13 @@ use std::time::Instant;
 
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use shared::adapters::{s3_client, DirBlobStore, FileStore, LocalQueue, S3BlobStore};
-use shared::bootstrap::{build_app, Infra, Tuning};
-use shared::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
-use shared::core::file_relay::handle_job;
-use shared::domain::{AccountId, FileJob, Phone};
-use shared::ports::{BlobStore, NewComment, NewTask};
+use bridge_aws::{s3_client, S3BlobStore};
+use bridge_embedded::{DirBlobStore, JsonFileStore, LocalQueue};
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
+use bridge_core::file_relay::handle_job;
+use bridge_core::domain::{AccountId, FileJob, Phone};
+use bridge_core::ports::{BlobStore, NewComment, NewTask};
 
 const TOKEN: &str = "bench";
 const PHONE_NUMBER_ID: &str = "100";
@@ -76,7 +77,7 @@ async fn main() {
         }),
         settings: None,
     };
-    let (queue, _rx) = LocalQueue::<shared::domain::FileJob>::new();
+    let (queue, _rx) = LocalQueue::<bridge_core::domain::FileJob>::new();
     // With an AWS endpoint (e.g. moto from scripts/test.sh) the files go through real S3 calls:
     // the multipart upload's part buffer is what bounds memory on Lambda.
     let blob: Arc<dyn BlobStore> = match std::env::var("BRIDGE_TEST_AWS_ENDPOINT") {
@@ -99,8 +100,8 @@ async fn main() {
         }
     };
     // Files only: work from webhooks is not part of this benchmark.
-    let (work, _work_rx) = LocalQueue::<shared::domain::Work>::new();
-    let infra = Infra { store: Arc::new(FileStore::in_memory()), work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
+    let (work, _work_rx) = LocalQueue::<bridge_core::domain::Work>::new();
+    let infra = Infra { store: Arc::new(JsonFileStore::in_memory()), work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
     let phone = Phone::parse("79051234567").expect("phone");
     // The task and comment the inbound file is attached to, made through the REST adapter.

@@ -1,17 +1,13 @@
-//! Typed configuration, loaded once per cold start (see [`crate::bootstrap`]).
+//! Typed configuration, loaded once per cold start (by the composition root, `bridge-app`).
 //!
 //! One shape for every source: the local TOML file lists `[[accounts]]`; on AWS each account is
 //! one SSM SecureString parameter holding the same fields as JSON.
 
-mod file;
 mod secret;
-mod ssm;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{load_file, FilesConfig, LocalConfig, StoreConfig};
 pub use secret::Secret;
-pub use ssm::{load_accounts_from_ssm, SsmError};
 
 use crate::domain::AccountId;
 

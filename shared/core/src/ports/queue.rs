@@ -9,7 +9,7 @@ use crate::domain::{FileJob, Work};
 pub struct QueueError(pub String);
 
 #[async_trait]
-pub trait JobQueue: Send + Sync {
+pub trait FileJobQueue: Send + Sync {
     async fn enqueue(&self, job: &FileJob) -> Result<(), QueueError>;
 }
 

@@ -9,9 +9,9 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::sender::{classify, transport, MetaSender};
-use crate::domain::Phone;
-use crate::ports::{MediaDownload, MediaKind, OutgoingFile, ProviderMedia, SendFailure};
+use super::sender::{classify, transport, MetaClient};
+use bridge_core::domain::Phone;
+use bridge_core::ports::{MediaDownload, MediaKind, OutgoingFile, ProviderMedia, SendFailure};
 
 const MB: u64 = 1024 * 1024;
 
@@ -57,7 +57,7 @@ struct Uploaded {
     id: Option<String>,
 }
 
-impl MetaSender {
+impl MetaClient {
     /// Reads a non-2xx answer and maps it; the body is small JSON, so collecting it is fine.
     async fn failure(resp: reqwest::Response) -> SendFailure {
         let status = resp.status();
@@ -103,7 +103,7 @@ impl MetaSender {
 }
 
 #[async_trait]
-impl ProviderMedia for MetaSender {
+impl ProviderMedia for MetaClient {
     /// Two requests, both with the bearer token: metadata (for the short-lived URL), then the
     /// bytes. An expired URL surfaces as an error; calling `download` again fetches a fresh one.
     async fn download(&self, media_id: &str) -> Result<MediaDownload, SendFailure> {
@@ -197,14 +197,14 @@ mod tests {
     use meta_sim::{GraphFailure, GraphSim, GraphSimConfig};
 
     use super::*;
-    use crate::config::{MetaConfig, Secret};
-    use crate::ports::ByteStream;
+    use bridge_core::config::{MetaConfig, Secret};
+    use bridge_core::ports::ByteStream;
 
     const TOKEN: &str = "test-access-token";
     const NUMBER_ID: &str = "1000001";
     const TO: &str = "79051234567";
 
-    async fn sim() -> (GraphSim, MetaSender) {
+    async fn sim() -> (GraphSim, MetaClient) {
         let sim = GraphSim::new(GraphSimConfig { access_token: TOKEN.into(), phone_number_id: NUMBER_ID.into() });
         let base = sim.serve(None).await.expect("serve meta-sim");
         let cfg = MetaConfig {
@@ -215,7 +215,7 @@ mod tests {
             graph_base_url: base,
             graph_api_version: "v21.0".into(),
         };
-        (sim, MetaSender::new(reqwest::Client::new(), &cfg))
+        (sim, MetaClient::new(reqwest::Client::new(), &cfg))
     }
 
     fn phone() -> Phone {

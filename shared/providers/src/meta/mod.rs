@@ -7,5 +7,5 @@ mod sender;
 mod webhook;
 
 pub use media::meta_limit;
-pub use sender::MetaSender;
+pub use sender::MetaClient;
 pub use webhook::MetaWebhook;

@@ -7,14 +7,14 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::config::{MetaConfig, Secret};
-use crate::domain::Phone;
-use crate::ports::{ProviderSender, SendFailure};
+use bridge_core::config::{MetaConfig, Secret};
+use bridge_core::domain::Phone;
+use bridge_core::ports::{ProviderSender, SendFailure};
 
 /// Meta's limit for `text.body`, in characters.
 const MAX_TEXT_CHARS: usize = 4096;
 
-pub struct MetaSender {
+pub struct MetaClient {
     pub(super) http: reqwest::Client,
     /// `{graph_base_url}/{graph_api_version}`; the root of media ids. Holds no secret.
     pub(super) graph_url: String,
@@ -25,7 +25,7 @@ pub struct MetaSender {
     pub(super) access_token: Secret,
 }
 
-impl MetaSender {
+impl MetaClient {
     /// `http` is shared across accounts (connection reuse); its timeouts bound each send.
     pub fn new(http: reqwest::Client, cfg: &MetaConfig) -> Self {
         let graph_url =
@@ -65,7 +65,7 @@ impl MetaSender {
 }
 
 #[async_trait]
-impl ProviderSender for MetaSender {
+impl ProviderSender for MetaClient {
     /// Sends one text message. A text over 4096 characters (Meta's limit) is refused with `Rejected`
     /// before any request: splitting long Planfix comments is the caller's job.
     ///
@@ -204,13 +204,13 @@ mod tests {
     }
 
     /// A running meta-sim and a sender that presents `token` to it.
-    async fn sim_with(token: &str) -> (GraphSim, MetaSender) {
+    async fn sim_with(token: &str) -> (GraphSim, MetaClient) {
         let sim = GraphSim::new(GraphSimConfig { access_token: TOKEN.into(), phone_number_id: NUMBER_ID.into() });
         let base = sim.serve(None).await.expect("serve meta-sim");
-        (sim, MetaSender::new(reqwest::Client::new(), &config(&base, token)))
+        (sim, MetaClient::new(reqwest::Client::new(), &config(&base, token)))
     }
 
-    async fn sim() -> (GraphSim, MetaSender) {
+    async fn sim() -> (GraphSim, MetaClient) {
         sim_with(TOKEN).await
     }
 
@@ -280,7 +280,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        let sender = MetaSender::new(reqwest::Client::new(), &config(&format!("http://{addr}"), TOKEN));
+        let sender = MetaClient::new(reqwest::Client::new(), &config(&format!("http://{addr}"), TOKEN));
         let err = sender.send_text(&phone(), "hi").await.expect_err("refused");
         assert!(err.is_transient(), "{err:?}");
         assert!(!err.to_string().contains(NUMBER_ID), "no URL in the reason: {err}");

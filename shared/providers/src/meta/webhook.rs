@@ -3,9 +3,9 @@ use http::HeaderMap;
 use sha2::Sha256;
 
 use super::payload::{self, Envelope};
-use crate::config::{MetaConfig, Secret};
-use crate::domain::{InboundEvent, InboundMessage, MessageContent, Phone, StatusUpdate};
-use crate::ports::{ProviderWebhook, WebhookError};
+use bridge_core::config::{MetaConfig, Secret};
+use bridge_core::domain::{InboundEvent, InboundMessage, MessageContent, Phone, StatusUpdate};
+use bridge_core::ports::{ProviderWebhook, WebhookError};
 
 /// Webhook side of one account's Meta business number.
 pub struct MetaWebhook {

@@ -1,12 +1,12 @@
 //! The store's dead letters: work the worker gave up on, kept per account with the message it
 //! concerned. Listed without anything private (the phone masked, a message's content kind but
-//! never its text), and replayed through [`shared::core::worker::replay_letter`], exactly as the
+//! never its text), and replayed through [`bridge_core::worker::replay_letter`], exactly as the
 //! bridge would: the message back into its conversation's inbox, fresh work on the work queue,
 //! the letter removed.
 
-use shared::core::worker::replay_letter;
-use shared::domain::{AccountId, MessageContent, Work};
-use shared::ports::{DeadLetter, Store};
+use bridge_core::worker::replay_letter;
+use bridge_core::domain::{AccountId, MessageContent, Work};
+use bridge_core::ports::{DeadLetter, Store};
 
 use crate::target::Target;
 use crate::{utc, Result};
@@ -120,7 +120,7 @@ async fn replay_local(store: &dyn Store, account: &AccountId, letters: &[DeadLet
             continue;
         };
         let fail = |e: String| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, done.len());
-        shared::core::worker::return_to_inbox(store, account, letter).await.map_err(fail)?;
+        bridge_core::worker::return_to_inbox(store, account, letter).await.map_err(fail)?;
         store.remove_dead_letter(account, &letter.key).await.map_err(|e| fail(e.to_string()))?;
         done.push(format!("{}: back in the inbox of {phone}", letter.key));
     }
