@@ -4,15 +4,16 @@
 
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_ssm::types::ParameterType;
-use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
-use bridge_aws::DynamoStore;
-use bridge_embedded::JsonFileStore;
 use bridge_aws::load_accounts_from_ssm;
+use bridge_aws::DynamoStore;
 use bridge_core::config::{ProviderConfig, Settings};
 use bridge_core::domain::{AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::ports::{ConversationLink, DeadLetter, InboxEntry, LinkLock, Store};
+use bridge_embedded::JsonFileStore;
+use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
 
-const SECRETS: [&str; 5] = ["pf-secret-token", "hook-secret-xyz", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
+const SECRETS: [&str; 5] =
+    ["pf-secret-token", "hook-secret-xyz", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
 
 fn account_json(base_url: &str) -> String {
     serde_json::json!({
@@ -65,7 +66,9 @@ async fn accounts_put_writes_a_secure_string_the_bridge_reads_and_nothing_prints
     let prefix = format!("/bridge-admin-{}", uuid::Uuid::new_v4());
     let (table, store) = fresh_table().await;
     let file = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
-    let out = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "put", "--file", file.to_str().unwrap()]).await.unwrap();
+    let out = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "put", "--file", file.to_str().unwrap()])
+        .await
+        .unwrap();
     assert_no_secret(&out);
     assert!(out.contains(&format!("{prefix}/accounts/acme")) && out.contains("***"), "{out}");
 
@@ -78,7 +81,10 @@ async fn accounts_put_writes_a_secure_string_the_bridge_reads_and_nothing_prints
     let ProviderConfig::Meta(meta) = &accounts[0].provider;
     assert_eq!(meta.access_token.expose(), SECRETS[4]);
     let acme = AccountId::parse("acme").unwrap();
-    assert_eq!(store.get_settings(&acme).await.unwrap(), Some(Settings { single_task: true, assignee_user_ids: vec![5], ..Settings::default() }));
+    assert_eq!(
+        store.get_settings(&acme).await.unwrap(),
+        Some(Settings { single_task: true, assignee_user_ids: vec![5], ..Settings::default() })
+    );
 
     // Overwrites.
     std::fs::write(&file, account_json("https://acme2.planfix.com/rest")).unwrap();
@@ -92,7 +98,10 @@ async fn accounts_put_writes_a_secure_string_the_bridge_reads_and_nothing_prints
     let show = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "show", "acme"]).await.unwrap();
     assert_no_secret(&show);
     assert!(show.contains("\"single_task\": true"), "{show}");
-    assert!(admin(&["--ssm-prefix", &prefix, "accounts", "show", "other"]).await.unwrap_err().contains("no account other"));
+    assert!(admin(&["--ssm-prefix", &prefix, "accounts", "show", "other"])
+        .await
+        .unwrap_err()
+        .contains("no account other"));
 }
 
 #[tokio::test]
@@ -130,17 +139,42 @@ async fn settings_set_changes_only_what_is_given() {
     let out = admin(&["--table", &table, "settings", "get", "acme"]).await.unwrap();
     assert!(out.contains("no settings stored"), "{out}");
 
-    admin(&["--table", &table, "settings", "set", "acme", "--single-task", "true", "--task-template-id", "7", "--reopen-status-id", "3", "--assignee-user-ids", "1,2"])
-        .await
-        .unwrap();
-    let expected = Settings { single_task: true, task_template_id: Some(7), reopen_status_id: Some(3), assignee_user_ids: vec![1, 2], ..Settings::default() };
+    admin(&[
+        "--table",
+        &table,
+        "settings",
+        "set",
+        "acme",
+        "--single-task",
+        "true",
+        "--task-template-id",
+        "7",
+        "--reopen-status-id",
+        "3",
+        "--assignee-user-ids",
+        "1,2",
+    ])
+    .await
+    .unwrap();
+    let expected = Settings {
+        single_task: true,
+        task_template_id: Some(7),
+        reopen_status_id: Some(3),
+        assignee_user_ids: vec![1, 2],
+        ..Settings::default()
+    };
     assert_eq!(store.get_settings(&acme).await.unwrap(), Some(expected));
     let out = admin(&["settings", "get", "acme", "--table", &table]).await.unwrap();
     assert!(out.contains("\"task_template_id\": 7") && out.contains("\"single_task\": true"), "{out}");
 
-    admin(&["--table", &table, "settings", "set", "acme", "--task-template-id", "none", "--assignee-user-ids", "none"]).await.unwrap();
+    admin(&["--table", &table, "settings", "set", "acme", "--task-template-id", "none", "--assignee-user-ids", "none"])
+        .await
+        .unwrap();
     let s = store.get_settings(&acme).await.unwrap().unwrap();
-    assert_eq!((s.single_task, s.task_template_id, s.reopen_status_id, s.assignee_user_ids), (true, None, Some(3), vec![]));
+    assert_eq!(
+        (s.single_task, s.task_template_id, s.reopen_status_id, s.assignee_user_ids),
+        (true, None, Some(3), vec![])
+    );
 
     for bad in [
         vec!["--table", &table, "settings", "set", "acme", "--single-task", "maybe"],
@@ -164,7 +198,15 @@ async fn link_prints_the_conversation_ids_only() {
     let phone = Phone::parse("79051234567").unwrap();
     let now = 1_714_000_000;
     assert!(matches!(store.lock_link(&acme, &phone, None, "w1", now, 30).await.unwrap(), LinkLock::Acquired { .. }));
-    store.commit_link(&acme, &phone, "w1", &ConversationLink { contact_id: 4711, task_id: 815, task_count: 2, updated_at: now }).await.unwrap();
+    store
+        .commit_link(
+            &acme,
+            &phone,
+            "w1",
+            &ConversationLink { contact_id: 4711, task_id: 815, task_count: 2, updated_at: now },
+        )
+        .await
+        .unwrap();
 
     let out = admin(&["--table", &table, "link", "acme", "whatsapp:+79051234567"]).await.unwrap();
     for expected in ["contact_id: 4711", "task_id: 815", "task_count: 2", "2024-04-24T23:06:40Z", "lease: none"] {
@@ -194,14 +236,22 @@ fn jobs() -> Vec<FileJob> {
             mime_type: Some("image/jpeg".into()),
             filename: Some("passport.jpg".into()),
         },
-        FileJob::Outbound { account: acme, phone, task_id: 11, comment_id: 21, file_id: 31, author: Some("user:5".into()) },
+        FileJob::Outbound {
+            account: acme,
+            phone,
+            task_id: 11,
+            comment_id: 21,
+            file_id: 31,
+            author: Some("user:5".into()),
+        },
     ]
 }
 
 async fn fill_dlq(sqs: &Sqs, dlq: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for job in jobs() {
-        let out = sqs.send_message().queue_url(dlq).message_body(serde_json::to_string(&job).unwrap()).send().await.unwrap();
+        let out =
+            sqs.send_message().queue_url(dlq).message_body(serde_json::to_string(&job).unwrap()).send().await.unwrap();
         ids.push(out.message_id.unwrap());
     }
     ids
@@ -211,7 +261,14 @@ async fn fill_dlq(sqs: &Sqs, dlq: &str) -> Vec<String> {
 async fn drain(sqs: &Sqs, queue: &str) -> Vec<FileJob> {
     let mut jobs = Vec::new();
     loop {
-        let out = sqs.receive_message().queue_url(queue).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
             return jobs;
@@ -231,7 +288,13 @@ async fn dead_letters_list_without_personal_data_and_replay_all_to_the_main_queu
 
     let out = admin(&["--dlq-url", &dlq, "dead-letters", "list"]).await.unwrap();
     assert!(out.starts_with("2 job(s)"), "{out}");
-    for expected in [ids[0].as_str(), ids[1].as_str(), "inbound account=acme task=10 comment=20 message=wamid.IN1", "outbound account=acme task=11 comment=21 file=31", "receives="] {
+    for expected in [
+        ids[0].as_str(),
+        ids[1].as_str(),
+        "inbound account=acme task=10 comment=20 message=wamid.IN1",
+        "outbound account=acme task=11 comment=21 file=31",
+        "receives=",
+    ] {
         assert!(out.contains(expected), "{expected} missing:\n{out}");
     }
     for private in ["9051234567", "private caption", "passport.jpg"] {
@@ -306,11 +369,20 @@ async fn local_runs_read_accounts_from_the_config_and_keep_settings_in_the_file_
     assert!(out.contains("acme") && out.contains("phone_number_id=42"), "{out}");
     assert_no_secret(&out);
 
-    local(&["--config", config, "--local", store_path, "settings", "set", "acme", "--single-task", "true"]).await.unwrap();
-    let stored = JsonFileStore::open(std::path::Path::new(store_path)).unwrap().get_settings(&AccountId::parse("acme").unwrap()).await.unwrap();
+    local(&["--config", config, "--local", store_path, "settings", "set", "acme", "--single-task", "true"])
+        .await
+        .unwrap();
+    let stored = JsonFileStore::open(std::path::Path::new(store_path))
+        .unwrap()
+        .get_settings(&AccountId::parse("acme").unwrap())
+        .await
+        .unwrap();
     assert!(stored.unwrap().single_task);
     let account = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
-    let err = local(&["--config", config, "--local", store_path, "accounts", "put", "--file", account.to_str().unwrap()]).await.unwrap_err();
+    let err =
+        local(&["--config", config, "--local", store_path, "accounts", "put", "--file", account.to_str().unwrap()])
+            .await
+            .unwrap_err();
     assert!(err.contains("read-only"), "{err}");
 }
 
@@ -345,7 +417,14 @@ fn dead_letters() -> (DeadLetter, DeadLetter) {
         failed_at: 1_714_000_100,
     };
     let work = Work::Reply { account: acme(), task_id: Some(815), comment_id: 4711 };
-    let reply = DeadLetter { key: work.key(), work, entry: None, error: "WhatsApp unavailable\nafter 8 tries".into(), attempts: 8, failed_at: 1_714_000_200 };
+    let reply = DeadLetter {
+        key: work.key(),
+        work,
+        entry: None,
+        error: "WhatsApp unavailable\nafter 8 tries".into(),
+        attempts: 8,
+        failed_at: 1_714_000_200,
+    };
     (conversation, reply)
 }
 
@@ -367,7 +446,11 @@ async fn drain_fifo(sqs: &Sqs, queue: &str) -> Vec<(String, String)> {
             return items;
         }
         for m in messages {
-            let group = m.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)).cloned().unwrap_or_default();
+            let group = m
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
+                .cloned()
+                .unwrap_or_default();
             items.push((group, m.body().unwrap().to_owned()));
             sqs.delete_message().queue_url(queue).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
         }
@@ -393,7 +476,10 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     for private in [MESSAGE_TEXT, PROFILE_NAME, "9051234567"] {
         assert!(!out.contains(private), "{private} printed:\n{out}");
     }
-    assert_eq!(admin(&["--table", &table, "dead-letters", "list", "--account", "other"]).await.unwrap(), "no dead letters in account other");
+    assert_eq!(
+        admin(&["--table", &table, "dead-letters", "list", "--account", "other"]).await.unwrap(),
+        "no dead letters in account other"
+    );
 
     // Missing or contradicting flags.
     for bad in [
@@ -408,18 +494,48 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     let err = admin(&["--table", &table, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap_err();
     assert!(err.contains("--work-queue-url"), "{err}");
     assert!(admin(&["dead-letters", "list", "--account", "acme"]).await.unwrap_err().contains("--table"));
-    let err = admin(&["--table", &table, "--work-queue-url", &work_queue, "dead-letters", "replay", "--account", "acme", "--key", "acme#msg#nope"]).await.unwrap_err();
+    let err = admin(&[
+        "--table",
+        &table,
+        "--work-queue-url",
+        &work_queue,
+        "dead-letters",
+        "replay",
+        "--account",
+        "acme",
+        "--key",
+        "acme#msg#nope",
+    ])
+    .await
+    .unwrap_err();
     assert!(err.contains("no dead letter with key acme#msg#nope"), "{err}");
     assert_eq!(store.list_dead_letters(&acme()).await.unwrap().len(), 2, "nothing replayed by the failures");
 
     // One: the message is back in its conversation's inbox, its work queued in its group.
-    let out = admin(&["--table", &table, "--work-queue-url", &work_queue, "dead-letters", "replay", "--account", "acme", "--key", &conversation.key])
-        .await
-        .unwrap();
-    assert!(out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#msg#wamid.DEAD1: queued again"), "{out}");
+    let out = admin(&[
+        "--table",
+        &table,
+        "--work-queue-url",
+        &work_queue,
+        "dead-letters",
+        "replay",
+        "--account",
+        "acme",
+        "--key",
+        &conversation.key,
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#msg#wamid.DEAD1: queued again"),
+        "{out}"
+    );
     assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply.clone()]);
     // … with a fresh retry budget: the attempts spent so far no longer count.
-    let back = bridge_core::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
+    let back = bridge_core::ports::InboxEntry {
+        attempts_before: conversation.attempts,
+        ..conversation.entry.clone().unwrap()
+    };
     assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
     let queued = drain_fifo(&sqs, &work_queue).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
@@ -429,14 +545,32 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     assert_eq!(queued[0].0, conversation.work.group());
 
     // The rest.
-    let out = admin(&["--table", &table, "--work-queue-url", &work_queue, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap();
-    assert!(out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#reply#4711: queued again"), "{out}");
+    let out = admin(&[
+        "--table",
+        &table,
+        "--work-queue-url",
+        &work_queue,
+        "dead-letters",
+        "replay",
+        "--account",
+        "acme",
+        "--all",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.starts_with("replayed 1 dead letter(s) of acme") && out.contains("acme#reply#4711: queued again"),
+        "{out}"
+    );
     assert!(store.list_dead_letters(&acme()).await.unwrap().is_empty());
     let queued = drain_fifo(&sqs, &work_queue).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert_eq!(serde_json::from_str::<Work>(&queued[0].1).unwrap(), reply.work);
     assert_eq!(queued[0].0, "acme#task#815");
-    assert_eq!(admin(&["--table", &table, "dead-letters", "list", "--account", "acme"]).await.unwrap(), "no dead letters in account acme");
+    assert_eq!(
+        admin(&["--table", &table, "dead-letters", "list", "--account", "acme"]).await.unwrap(),
+        "no dead letters in account acme"
+    );
 }
 
 #[tokio::test]
@@ -452,7 +586,9 @@ async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue(
     let out = local(&["--local", path_str, "dead-letters", "list", "--account", "acme"]).await.unwrap();
     assert!(out.starts_with("2 dead letter(s)") && !out.contains(MESSAGE_TEXT), "{out}");
 
-    let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--key", &reply.key]).await.unwrap_err();
+    let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--key", &reply.key])
+        .await
+        .unwrap_err();
     assert!(err.contains("need a work queue (--work-queue-url)") && err.contains("acme#reply#4711"), "{err}");
     let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap_err();
     assert!(err.starts_with("replayed 1 dead letter(s) of acme into the local store"), "{err}");
@@ -460,7 +596,10 @@ async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue(
 
     let store = JsonFileStore::open(&path).unwrap();
     assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply]);
-    let back = bridge_core::ports::InboxEntry { attempts_before: conversation.attempts, ..conversation.entry.clone().unwrap() };
+    let back = bridge_core::ports::InboxEntry {
+        attempts_before: conversation.attempts,
+        ..conversation.entry.clone().unwrap()
+    };
     assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
 }
 
@@ -486,24 +625,49 @@ async fn work_dead_letter_queue_replays_into_the_right_group_with_a_fresh_dedupe
         (serde_json::to_string(&reply).unwrap(), reply.group(), reply.dedupe_id()),
         ("{\"kind\":\"mystery\"}".to_owned(), "odd".to_owned(), "odd-1".to_owned()),
     ] {
-        sqs.send_message().queue_url(&work_dlq).message_body(body).message_group_id(group).message_deduplication_id(dedupe).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&work_dlq)
+            .message_body(body)
+            .message_group_id(group)
+            .message_deduplication_id(dedupe)
+            .send()
+            .await
+            .unwrap();
     }
 
     assert!(admin(&["dead-letters", "list", "--queue", "work"]).await.unwrap_err().contains("--work-dlq-url"));
     let out = admin(&["--work-dlq-url", &work_dlq, "dead-letters", "list", "--queue", "work"]).await.unwrap();
     assert!(out.starts_with("3 work item(s) in the work dead-letter queue"), "{out}");
-    for expected in ["message account=acme from=+790******67 message=wamid.W1", "reply account=acme task=? comment=99", "not a work item", "receives="] {
+    for expected in [
+        "message account=acme from=+790******67 message=wamid.W1",
+        "reply account=acme task=? comment=99",
+        "not a work item",
+        "receives=",
+    ] {
         assert!(out.contains(expected), "{expected} missing:\n{out}");
     }
     assert!(!out.contains("9051234567"), "{out}");
 
-    let out = admin(&["--work-dlq-url", &work_dlq, "--work-queue-url", &work_queue, "dead-letters", "replay", "--queue", "work", "--all"]).await.unwrap();
+    let out = admin(&[
+        "--work-dlq-url",
+        &work_dlq,
+        "--work-queue-url",
+        &work_queue,
+        "dead-letters",
+        "replay",
+        "--queue",
+        "work",
+        "--all",
+    ])
+    .await
+    .unwrap();
     assert!(out.starts_with(&format!("moved 2 work item(s) from the dead-letter queue to {work_queue}")), "{out}");
     assert!(out.contains("left 1 message(s) in the dead-letter queue: not work items"), "{out}");
     let mut moved = drain_fifo(&sqs, &work_queue).await;
     moved.sort();
     let body = |w: &Work| serde_json::to_string(w).unwrap();
-    let mut expected = vec![(message.group(), body(&message)), (message.group(), body(&message)), (reply.group(), body(&reply))];
+    let mut expected =
+        vec![(message.group(), body(&message)), (message.group(), body(&message)), (reply.group(), body(&reply))];
     expected.sort();
     assert_eq!(moved, expected);
     // The unreadable one stays, visible at once.

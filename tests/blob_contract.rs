@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
+use bridge_aws::{s3_client, S3BlobStore};
+use bridge_core::ports::{BlobError, BlobStore, ByteStream};
+use bridge_embedded::DirBlobStore;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use bridge_aws::{s3_client, S3BlobStore};
-use bridge_embedded::DirBlobStore;
-use bridge_core::ports::{BlobError, BlobStore, ByteStream};
 
 const MIB: usize = 1024 * 1024;
 

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bridge_core::config::Settings;
+use bridge_core::domain::AccountId;
+use bridge_core::ports::Store;
 use e2e_tests::{fresh_dynamo_store, meta_sample, text_from_sample, Harness};
 use futures_util::StreamExt;
 use planfix_sim::Failure;
 use serde_json::{json, Value};
-use bridge_core::config::Settings;
-use bridge_core::domain::AccountId;
-use bridge_core::ports::Store;
 
 fn sample() -> Option<Value> {
     meta_sample("inbound_text.json")
@@ -76,7 +76,13 @@ async fn two_hundred_messages_delivered_five_times_concurrently_are_commented_on
     let mut payloads = Vec::new();
     for (p, phone) in phones.iter().enumerate() {
         for m in 0..10 {
-            let payload = text_from_sample(&sample, &format!("wamid.load-{p}-{m}"), phone, 1_700_000_000 + m, &format!("{phone} m{m}"));
+            let payload = text_from_sample(
+                &sample,
+                &format!("wamid.load-{p}-{m}"),
+                phone,
+                1_700_000_000 + m,
+                &format!("{phone} m{m}"),
+            );
             payloads.extend(std::iter::repeat_n(payload, 5));
         }
     }
@@ -101,8 +107,10 @@ async fn ten_simultaneous_messages_from_a_new_number_make_one_task_with_comments
     let h = Arc::new(Harness::start(Settings::default()).await);
     let phone = "972511111111";
     // Arrival order is the reverse of the send order.
-    let payloads: Vec<Value> =
-        (0..10).rev().map(|i| text_from_sample(&sample, &format!("wamid.same-{i}"), phone, 1_700_000_000 + i, &format!("burst {i}"))).collect();
+    let payloads: Vec<Value> = (0..10)
+        .rev()
+        .map(|i| text_from_sample(&sample, &format!("wamid.same-{i}"), phone, 1_700_000_000 + i, &format!("burst {i}")))
+        .collect();
     post_all(&h, payloads, 10).await;
     settle_with(&h, 3).await;
     assert_eq!(h.planfix.contacts().len(), 1);
@@ -115,7 +123,8 @@ async fn ten_simultaneous_messages_from_a_new_number_make_one_task_with_comments
 async fn planfix_errors_timeouts_and_rate_limits_then_recovery_deliver_everything_once_in_order() {
     let Some(sample) = sample() else { return };
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
-    let mut h = Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
+    let mut h =
+        Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
     // Retries come back after 0.5–1 s, later than a timed-out call takes to land in Planfix.
     h.worker.cfg.retry_base = Duration::from_secs(1);
     h.worker.cfg.retry_max = Duration::from_secs(1);
@@ -132,7 +141,13 @@ async fn planfix_errors_timeouts_and_rate_limits_then_recovery_deliver_everythin
     let mut payloads = Vec::new();
     for (p, phone) in phones.iter().enumerate() {
         for m in 0..4 {
-            payloads.push(text_from_sample(&sample, &format!("wamid.fault-{p}-{m}"), phone, 1_700_000_000 + m, &format!("{phone} m{m}")));
+            payloads.push(text_from_sample(
+                &sample,
+                &format!("wamid.fault-{p}-{m}"),
+                phone,
+                1_700_000_000 + m,
+                &format!("{phone} m{m}"),
+            ));
         }
     }
     post_all(&h, payloads, 8).await;
@@ -150,7 +165,8 @@ async fn planfix_errors_timeouts_and_rate_limits_then_recovery_deliver_everythin
 async fn a_task_created_after_the_bridge_stopped_waiting_is_found_not_created_twice() {
     let Some(sample) = sample() else { return };
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
-    let mut h = Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
+    let mut h =
+        Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
     // The retry comes 1–2 s later, after the slow creation has landed.
     h.worker.cfg.retry_base = Duration::from_secs(2);
     h.worker.cfg.retry_max = Duration::from_secs(2);
@@ -170,9 +186,25 @@ async fn past_the_retry_budget_a_message_is_dead_lettered_noted_and_replay_deliv
     let h = Harness::start(Settings::default()).await;
     let phone = "972533333333";
     // The first message's comment fails on every try (the worker allows 5).
-    h.planfix.fail_matching("POST", "/comments/", 5, Failure::Status { http: 500, body: json!({"result":"fail","code":0,"error":"down"}) });
+    h.planfix.fail_matching(
+        "POST",
+        "/comments/",
+        5,
+        Failure::Status { http: 500, body: json!({"result":"fail","code":0,"error":"down"}) },
+    );
     for m in 0..3 {
-        assert_eq!(h.post_meta_only(&text_from_sample(&sample, &format!("wamid.dead-{m}"), phone, 1_700_000_000 + m, &format!("m{m}"))).await.0, 200);
+        assert_eq!(
+            h.post_meta_only(&text_from_sample(
+                &sample,
+                &format!("wamid.dead-{m}"),
+                phone,
+                1_700_000_000 + m,
+                &format!("m{m}")
+            ))
+            .await
+            .0,
+            200
+        );
     }
     h.settle().await;
     let task = task_of(&h, phone);
@@ -181,13 +213,19 @@ async fn past_the_retry_budget_a_message_is_dead_lettered_noted_and_replay_deliv
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert_eq!(letters[0].attempts, 5);
     assert!(letters[0].error.contains("500"), "{}", letters[0].error);
-    let notes: Vec<String> = h.planfix.comments(task).into_iter().map(|c| c.description).filter(|d| d.contains('⚠')).collect();
+    let notes: Vec<String> =
+        h.planfix.comments(task).into_iter().map(|c| c.description).filter(|d| d.contains('⚠')).collect();
     assert_eq!(notes.len(), 1, "the task says a message is missing");
     assert!(notes[0].contains("could not be added") && !notes[0].contains("m0"), "{}", notes[0]);
 
     // The operator replays it (Planfix still hiccups once: a replay has a fresh retry budget):
     // delivered once, the letter gone.
-    h.planfix.fail_matching("POST", "/comments/", 1, Failure::Status { http: 500, body: json!({"result":"fail","code":0,"error":"again"}) });
+    h.planfix.fail_matching(
+        "POST",
+        "/comments/",
+        1,
+        Failure::Status { http: 500, body: json!({"result":"fail","code":0,"error":"again"}) },
+    );
     assert!(bridge_core::worker::replay(&h.app, &acme(), &letters[0].key).await.unwrap());
     h.settle().await;
     assert_eq!(texts(&h, task), ["m1", "m2", "m0"]);
@@ -206,13 +244,22 @@ async fn a_reply_that_cannot_be_read_from_planfix_is_dead_lettered_and_replayed(
     let task = h.planfix.tasks()[0].clone();
     let contact: i64 = task.assigner.trim_start_matches("contact:").parse().unwrap();
     let comment = h.planfix.add_employee_comment(task.id, 5, "answer", &[contact]);
-    h.planfix.fail_matching("GET", &format!("/comment/{comment}"), 5, Failure::Status { http: 502, body: json!({"result":"fail","code":0,"error":"bad gateway"}) });
+    h.planfix.fail_matching(
+        "GET",
+        &format!("/comment/{comment}"),
+        5,
+        Failure::Status { http: 502, body: json!({"result":"fail","code":0,"error":"bad gateway"}) },
+    );
     let (status, body) = h.planfix_hook(task.id, comment, Some(e2e_tests::PLANFIX_HOOK_SECRET)).await;
     assert_eq!((status, body["result"].as_str()), (200, Some("dead_letter")), "{body}");
     assert!(h.graph.sent().is_empty());
     let letters = h.store.list_dead_letters(&acme()).await.unwrap();
     assert_eq!(letters.len(), 1);
-    assert!(h.planfix.comments(task.id).iter().any(|c| c.description.contains(&format!("Comment #{comment} could not be sent"))));
+    assert!(h
+        .planfix
+        .comments(task.id)
+        .iter()
+        .any(|c| c.description.contains(&format!("Comment #{comment} could not be sent"))));
     assert!(bridge_core::worker::replay(&h.app, &acme(), &letters[0].key).await.unwrap());
     h.settle().await;
     assert_eq!(h.graph.sent().len(), 1, "sent once after the replay");
@@ -225,11 +272,14 @@ async fn a_reply_that_cannot_be_read_from_planfix_is_dead_lettered_and_replayed(
 async fn a_burst_of_thirty_against_one_request_per_second_loses_nothing() {
     let Some(sample) = sample() else { return };
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
-    let h = Arc::new(Harness::custom(Settings::default(), store, |_, account| account.planfix.requests_per_second = 1.0).await);
+    let h = Arc::new(
+        Harness::custom(Settings::default(), store, |_, account| account.planfix.requests_per_second = 1.0).await,
+    );
     h.planfix.enforce_min_interval(Duration::from_secs(1));
     let phone = "972544444444";
-    let payloads: Vec<Value> =
-        (0..30).map(|i| text_from_sample(&sample, &format!("wamid.burst30-{i}"), phone, 1_700_000_000 + i, &format!("b{i}"))).collect();
+    let payloads: Vec<Value> = (0..30)
+        .map(|i| text_from_sample(&sample, &format!("wamid.burst30-{i}"), phone, 1_700_000_000 + i, &format!("b{i}")))
+        .collect();
     let started = Instant::now();
     post_all(&h, payloads, 30).await;
     let acked = started.elapsed();
@@ -241,7 +291,10 @@ async fn a_burst_of_thirty_against_one_request_per_second_loses_nothing() {
     let calls = requests.len();
     let rejected = h.planfix.rate_rejections();
     let gaps: Vec<u128> = requests.windows(2).map(|w| w[1].at.duration_since(w[0].at).as_millis()).collect();
-    println!("gaps between Planfix calls (ms): {gaps:?}; first call {:.2} s after the first webhook", requests[0].at.duration_since(started).as_secs_f64());
+    println!(
+        "gaps between Planfix calls (ms): {gaps:?}; first call {:.2} s after the first webhook",
+        requests[0].at.duration_since(started).as_secs_f64()
+    );
     println!(
         "burst of 30 at 1 req/s: all 30 webhooks acknowledged in {:.2} s; {calls} Planfix calls ({rejected} refused as too fast) in {elapsed:.1} s; \
          ratio to calls ÷ 1/s = {:.3}",

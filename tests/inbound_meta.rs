@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use bridge_core::config::Settings;
 use e2e_tests::{meta_sample, text_from_sample, Harness, APP_SECRET, VERIFY_TOKEN};
 use serde_json::Value;
-use bridge_core::config::Settings;
 
 const FROM: &str = "972987654321";
 /// Planfix's built-in process in the simulator: status 3 is "Completed" (inactive).
@@ -44,7 +44,8 @@ async fn first_message_creates_contact_task_and_comment() {
 async fn comment_text_is_escaped_html_with_line_breaks() {
     let Some(sample) = sample() else { return };
     let h = Harness::start(Settings::default()).await;
-    let payload = text_from_sample(&sample, "wamid.html", FROM, 1_700_000_000, "<b>bold?</b> & \"quotes\"\nsecond line");
+    let payload =
+        text_from_sample(&sample, "wamid.html", FROM, 1_700_000_000, "<b>bold?</b> & \"quotes\"\nsecond line");
     assert_eq!(h.post_meta(&payload).await.0, 200);
     let task = &h.planfix.tasks()[0];
     let comments = h.planfix.comments(task.id);
@@ -91,7 +92,9 @@ async fn messages_in_one_webhook_are_commented_in_send_order() {
     let h = Harness::start(Settings::default()).await;
     // One POST carrying two messages listed newest first.
     let mut payload = text_from_sample(&sample, "wamid.b", FROM, 1_700_000_010, "second");
-    let earlier = text_from_sample(&sample, "wamid.a", FROM, 1_700_000_001, "first")["entry"][0]["changes"][0]["value"]["messages"][0].clone();
+    let earlier = text_from_sample(&sample, "wamid.a", FROM, 1_700_000_001, "first")["entry"][0]["changes"][0]["value"]
+        ["messages"][0]
+        .clone();
     payload["entry"][0]["changes"][0]["value"]["messages"].as_array_mut().unwrap().push(earlier);
     assert_eq!(h.post_meta(&payload).await.0, 200);
     let task = &h.planfix.tasks()[0];
@@ -119,7 +122,14 @@ async fn completed_task_makes_the_next_message_open_a_new_task() {
     assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.3", FROM, 1_700_000_200, "three")).await.0, 200);
     assert_eq!(h.planfix.comments(second.id).len(), 2);
     let phone = bridge_core::domain::Phone::parse(FROM).unwrap();
-    let link = h.store.get_link(&bridge_core::domain::AccountId::parse("acme").unwrap(), &phone).await.unwrap().unwrap().link.unwrap();
+    let link = h
+        .store
+        .get_link(&bridge_core::domain::AccountId::parse("acme").unwrap(), &phone)
+        .await
+        .unwrap()
+        .unwrap()
+        .link
+        .unwrap();
     assert_eq!((link.task_id, link.task_count), (second.id, 2));
     h.assert_spec_clean();
 }
@@ -193,7 +203,10 @@ async fn simultaneous_first_messages_make_one_contact_and_one_task() {
 async fn planfix_failure_does_not_fail_the_webhook_and_the_queue_retries() {
     let Some(sample) = sample() else { return };
     let h = Harness::start(Settings::default()).await;
-    h.planfix.fail_next(1, planfix_sim::Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"boom"}) });
+    h.planfix.fail_next(
+        1,
+        planfix_sim::Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"boom"}) },
+    );
     // Acknowledged at once: the message is recorded and queued; Planfix is the worker's problem.
     let (status, body) = h.post_meta_only(&sample).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("accepted")), "{body}");
@@ -215,7 +228,15 @@ async fn failure_after_comment_creation_does_not_duplicate_on_retry() {
     // The next message's processing: GET task (ok), POST comment (ok) … then the store write
     // "done" would happen. Simulate the crash window: the comment exists, the answer is lost.
     let msg_payload = text_from_sample(&sample, "wamid.crash", FROM, 1_700_000_050, "after crash");
-    h.planfix.fail_matching("POST", "/comments/", 1, planfix_sim::Failure::AfterHandling { http: 504, body: serde_json::json!({"result":"fail","code":0,"error":"gateway timeout"}) });
+    h.planfix.fail_matching(
+        "POST",
+        "/comments/",
+        1,
+        planfix_sim::Failure::AfterHandling {
+            http: 504,
+            body: serde_json::json!({"result":"fail","code":0,"error":"gateway timeout"}),
+        },
+    );
     assert_eq!(h.post_meta_only(&msg_payload).await.0, 200);
     let worker = &h.worker;
     assert!(worker.run_once(&h.app).await.expect("one work item").is_empty(), "the first try fails");
@@ -241,7 +262,13 @@ async fn status_callbacks_are_accepted_without_comments() {
 #[tokio::test]
 async fn other_message_kinds_are_kept_as_readable_comments() {
     let h = Harness::start(Settings::default()).await;
-    for name in ["inbound_image.json", "inbound_location.json", "inbound_reaction.json", "inbound_unsupported.json", "inbound_document.json"] {
+    for name in [
+        "inbound_image.json",
+        "inbound_location.json",
+        "inbound_reaction.json",
+        "inbound_unsupported.json",
+        "inbound_document.json",
+    ] {
         let Some(mut s) = meta_sample(name) else { return };
         // Give each sample its own id so none is deduplicated against another.
         s["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = Value::from(format!("wamid.{name}"));
@@ -277,7 +304,11 @@ async fn unsigned_or_badly_signed_webhooks_get_401_and_store_nothing() {
         timestamp: 0,
         content: bridge_core::domain::MessageContent::Text { body: String::new() },
     };
-    assert_eq!(h.store.record_message(&acme, &probe, 0).await.unwrap(), bridge_core::ports::RecordOutcome::New, "nothing was stored");
+    assert_eq!(
+        h.store.record_message(&acme, &probe, 0).await.unwrap(),
+        bridge_core::ports::RecordOutcome::New,
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -288,7 +319,10 @@ async fn bad_requests_get_clear_4xx_never_a_panic() {
     let body = b"{}";
     assert_eq!(h.post_meta_raw("nobody", body, Some(&sign(body))).await.0, 404);
     // Malformed bodies, correctly signed.
-    let long_id = format!(r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"messages":[{{"from":"972987654321","id":"{}","timestamp":"1","type":"text","text":{{"body":"x"}}}}]}}}}]}}]}}"#, "x".repeat(300));
+    let long_id = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"messages":[{{"from":"972987654321","id":"{}","timestamp":"1","type":"text","text":{{"body":"x"}}}}]}}}}]}}]}}"#,
+        "x".repeat(300)
+    );
     let cases: Vec<Vec<u8>> = vec![
         b"".to_vec(),
         b"not json".to_vec(),
@@ -325,7 +359,10 @@ async fn verification_handshake() {
             (resp.status().as_u16(), String::from_utf8_lossy(resp.body()).into_owned())
         }
     };
-    assert_eq!(get(format!("hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444")).await, (200, "1158201444".into()));
+    assert_eq!(
+        get(format!("hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444")).await,
+        (200, "1158201444".into())
+    );
     assert_eq!(get("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1".into()).await.0, 403);
     assert_eq!(get("hub.mode=subscribe&hub.challenge=1".into()).await.0, 403);
 }
@@ -337,10 +374,15 @@ async fn verification_handshake() {
 async fn planfix_calls_per_message() {
     let Some(sample) = sample() else { return };
     let h = Harness::start(Settings::default()).await;
-    let calls = |h: &Harness| h.planfix.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
+    let calls =
+        |h: &Harness| h.planfix.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>();
     assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.c1", FROM, 1_700_000_000, "one")).await.0, 200);
     let first = calls(&h);
-    assert_eq!(first, vec!["POST /contact/list", "POST /contact/", "POST /task/", "POST /task/101/comments/"], "{first:?}");
+    assert_eq!(
+        first,
+        vec!["POST /contact/list", "POST /contact/", "POST /task/", "POST /task/101/comments/"],
+        "{first:?}"
+    );
     assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.c2", FROM, 1_700_000_001, "two")).await.0, 200);
     assert_eq!(calls(&h)[first.len()..], ["GET /task/101", "GET /process/task/1/statuses", "POST /task/101/comments/"]);
     let so_far = calls(&h).len();

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use e2e_tests::{fresh_dynamo_store, planfix_spec};
-use planfix_sim::{PlanfixSim, PlanfixSimConfig};
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use bridge_core::domain::AccountId;
+use e2e_tests::{fresh_dynamo_store, planfix_spec};
+use planfix_sim::{PlanfixSim, PlanfixSimConfig};
 
 /// The embedded demo account the events are signed for (see events/README.md).
 async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, e2e_tests::WorkerRig) {
@@ -15,7 +15,12 @@ async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, e2e_tests::WorkerR
     let url = planfix.serve(None).await.unwrap();
     let account = AccountConfig {
         id: AccountId::parse("demo").unwrap(),
-        planfix: PlanfixConfig { base_url: url, token: Secret::new("t"), webhook_secret: Secret::new("demo-planfix-hook-secret"), requests_per_second: 200.0 },
+        planfix: PlanfixConfig {
+            base_url: url,
+            token: Secret::new("t"),
+            webhook_secret: Secret::new("demo-planfix-hook-secret"),
+            requests_per_second: 200.0,
+        },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new("demo-app-secret"),
             verify_token: Secret::new("demo-verify-token"),
@@ -29,7 +34,12 @@ async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, e2e_tests::WorkerR
     let store = Arc::new(fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
     let rig = e2e_tests::WorkerRig::new().await;
-    let infra = Infra { store, work: rig.queue(), files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)), blob: None };
+    let infra = Infra {
+        store,
+        work: rig.queue(),
+        files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
+        blob: None,
+    };
     (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix, rig)
 }
 
@@ -62,7 +72,8 @@ async fn sample_events_through_the_lambda_handler() {
     assert_eq!(status, 200, "{body}");
     assert!(planfix.requests().is_empty(), "the webhook only records and queues");
     // The worker function, invoked with the sample SQS FIFO event for that message.
-    let sqs_event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&event("sqs-work-conversation.json")).expect("a valid SQS event");
+    let sqs_event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&event("sqs-work-conversation.json")).expect("a valid SQS event");
     let queue = bridge_aws::SqsWorkQueue::new(rig.sqs.clone(), rig.url.clone());
     let response = worker::handle(&app, &queue, &rig.cfg, sqs_event, None).await;
     assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);

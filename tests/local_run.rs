@@ -4,15 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use e2e_tests::{account_config, meta_sample, planfix_spec, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PLANFIX_TOKEN};
-use meta_sim::{GraphSim, GraphSimConfig};
-use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig};
 use bridge_app::local_config::{FilesConfig, LocalConfig, StoreConfig};
 use bridge_core::config::Settings;
 use bridge_core::outbound::RetryPolicy;
-use bridge_embedded::local_worker::{run_files, run_work};
 use bridge_core::Bridge;
+use bridge_embedded::local_worker::{run_files, run_work};
 use bridge_http::{handle, Surface};
+use e2e_tests::{
+    account_config, meta_sample, planfix_spec, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID,
+    PLANFIX_TOKEN,
+};
+use meta_sim::{GraphSim, GraphSimConfig};
+use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig};
 
 struct Local {
     planfix: PlanfixSim,
@@ -22,7 +25,8 @@ struct Local {
 async fn local() -> Local {
     let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
     let pf_url = planfix.serve(None).await.unwrap();
-    let graph = GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
+    let graph =
+        GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
     let g_url = graph.serve(None).await.unwrap();
     let dir = std::env::temp_dir().join(format!("bridge-local-test-{}", uuid::Uuid::new_v4()));
     let config = LocalConfig {
@@ -36,12 +40,19 @@ async fn local() -> Local {
 async fn post(app: &Arc<Bridge>, payload: &serde_json::Value) -> u16 {
     let body = payload.to_string();
     let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
-    let req = http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap();
+    let req = http::Request::post("/webhooks/meta/acme")
+        .header("x-hub-signature-256", sig)
+        .body(bytes::Bytes::from(body))
+        .unwrap();
     handle(app, Surface::All, req).await.status().as_u16()
 }
 
 fn texts(planfix: &PlanfixSim) -> Vec<String> {
-    planfix.tasks().first().map(|t| planfix.comments(t.id).into_iter().map(|c| c.description).collect()).unwrap_or_default()
+    planfix
+        .tasks()
+        .first()
+        .map(|t| planfix.comments(t.id).into_iter().map(|c| c.description).collect())
+        .unwrap_or_default()
 }
 
 async fn wait_for_comments(planfix: &PlanfixSim, n: usize) -> Vec<String> {
@@ -55,7 +66,8 @@ async fn wait_for_comments(planfix: &PlanfixSim, n: usize) -> Vec<String> {
     panic!("only {:?} arrived", texts(planfix));
 }
 
-const QUICK: RetryPolicy = RetryPolicy { attempts: 5, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) };
+const QUICK: RetryPolicy =
+    RetryPolicy { attempts: 5, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) };
 
 #[tokio::test]
 async fn local_worker_retries_and_keeps_order() {
@@ -65,9 +77,25 @@ async fn local_worker_retries_and_keeps_order() {
     let app = Arc::new(rt.app);
     tokio::spawn(run_work(app.clone(), rt.work, QUICK));
     tokio::spawn(run_files(app.clone(), rt.files));
-    l.planfix.fail_next(2, Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"down"}) });
+    l.planfix.fail_next(
+        2,
+        Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"down"}) },
+    );
     for i in 0..5 {
-        assert_eq!(post(&app, &text_from_sample(&sample, &format!("wamid.local-{i}"), "972555555555", 1_700_000_000 + i, &format!("l{i}"))).await, 200);
+        assert_eq!(
+            post(
+                &app,
+                &text_from_sample(
+                    &sample,
+                    &format!("wamid.local-{i}"),
+                    "972555555555",
+                    1_700_000_000 + i,
+                    &format!("l{i}")
+                )
+            )
+            .await,
+            200
+        );
     }
     assert_eq!(wait_for_comments(&l.planfix, 5).await, (0..5).map(|i| format!("l{i}")).collect::<Vec<_>>());
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -83,7 +111,20 @@ async fn messages_recorded_before_a_restart_are_commented_after_it() {
         let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
         let stopped = Arc::new(rt.app);
         for i in 0..3 {
-            assert_eq!(post(&stopped, &text_from_sample(&sample, &format!("wamid.restart-{i}"), "972566666666", 1_700_000_000 + i, &format!("r{i}"))).await, 200);
+            assert_eq!(
+                post(
+                    &stopped,
+                    &text_from_sample(
+                        &sample,
+                        &format!("wamid.restart-{i}"),
+                        "972566666666",
+                        1_700_000_000 + i,
+                        &format!("r{i}")
+                    )
+                )
+                .await,
+                200
+            );
         }
     }
     assert!(l.planfix.requests().is_empty());

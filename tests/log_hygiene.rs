@@ -6,9 +6,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use bridge_core::config::Settings;
 use e2e_tests::{meta_sample, text_from_sample, Harness, APP_SECRET, GRAPH_TOKEN, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
 use meta_sim::webhook::{media_message, Business, Sender};
-use bridge_core::config::Settings;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
@@ -58,9 +58,24 @@ fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
             assert_eq!(h.post_meta_raw("acme", body.as_bytes(), Some("sha256=00")).await.0, 401);
             // A media message and its relay.
             let media_id = h.graph.add_media(vec![7u8; 2048], "image/jpeg");
-            let biz = Business { phone_number_id: e2e_tests::PHONE_NUMBER_ID.into(), display_phone_number: "1".into(), waba_id: "1".into() };
+            let biz = Business {
+                phone_number_id: e2e_tests::PHONE_NUMBER_ID.into(),
+                display_phone_number: "1".into(),
+                waba_id: "1".into(),
+            };
             let from = Sender { wa_id: CUSTOMER.into(), profile_name: "Test Name".into() };
-            let media = media_message(&biz, &from, "wamid.log2", 1_700_000_001, "image", &media_id, "image/jpeg", Some(SECRET_TEXT), None, false);
+            let media = media_message(
+                &biz,
+                &from,
+                "wamid.log2",
+                1_700_000_001,
+                "image",
+                &media_id,
+                "image/jpeg",
+                Some(SECRET_TEXT),
+                None,
+                false,
+            );
             assert_eq!(h.post_meta(&media).await.0, 200);
             h.drain_file_relay(5).await;
             // A reply, a reply that fails (24-hour window), a file reply, a wrong secret.
@@ -86,7 +101,11 @@ fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
     for secret in [APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET] {
         assert!(!logs.contains(secret), "a credential reached the logs: {secret}");
     }
-    assert!(!logs.contains(CUSTOMER), "an unmasked phone number reached the logs:\n{}", logs.lines().filter(|l| l.contains(CUSTOMER)).collect::<Vec<_>>().join("\n"));
+    assert!(
+        !logs.contains(CUSTOMER),
+        "an unmasked phone number reached the logs:\n{}",
+        logs.lines().filter(|l| l.contains(CUSTOMER)).collect::<Vec<_>>().join("\n")
+    );
     // Any fragment of the text ("4111" alone also turns up in random ids and receipt handles).
     for fragment in ["card number", "4111 1111"] {
         let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(fragment)).collect();

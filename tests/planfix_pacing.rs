@@ -5,14 +5,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e_tests::{account_config, fresh_dynamo_store, fresh_queue, meta_sample, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PLANFIX_TOKEN};
-use meta_sim::{GraphSim, GraphSimConfig};
-use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use bridge_aws::SqsFileJobQueue;
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_aws::SqsFileJobQueue;
 use bridge_core::config::Settings;
 use bridge_core::ports::Store;
 use bridge_http::{handle, Surface};
+use e2e_tests::{
+    account_config, fresh_dynamo_store, fresh_queue, meta_sample, text_from_sample, APP_SECRET, GRAPH_TOKEN,
+    PHONE_NUMBER_ID, PLANFIX_TOKEN,
+};
+use meta_sim::{GraphSim, GraphSimConfig};
+use planfix_sim::{PlanfixSim, PlanfixSimConfig};
 
 const RATE: f64 = 20.0; // requests per second: the real 1/s, scaled so the test takes seconds
 
@@ -24,7 +27,8 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
     // shift one send by a few ms, while an unpaced burst arrives ~0-5 ms apart.
     planfix.enforce_min_interval(Duration::from_millis(25));
     let pf_url = planfix.serve(None).await.unwrap();
-    let graph = GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
+    let graph =
+        GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
     let g_url = graph.serve(None).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
     let rig = e2e_tests::WorkerRig::new().await;
@@ -35,7 +39,12 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
         let mut cfg = account_config("acme", &pf_url, &g_url, Settings::default());
         cfg.planfix.requests_per_second = RATE;
         let (sqs, q) = fresh_queue().await;
-        let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(SqsFileJobQueue::new(sqs, q)), blob: None };
+        let infra = Infra {
+            store: store.clone(),
+            work: rig.queue(),
+            files: Arc::new(SqsFileJobQueue::new(sqs, q)),
+            blob: None,
+        };
         apps.push(Arc::new(build_app(vec![cfg], infra, Tuning::default()).await.unwrap()));
     }
     let phones = ["972987654321", "972987654322", "972987654323"];
@@ -43,10 +52,20 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
     let mut handles = Vec::new();
     for i in 0..12 {
         let app = apps[i % 2].clone();
-        let body = text_from_sample(&sample, &format!("wamid.burst{i}"), phones[i % 3], 1_700_000_000 + i as i64, &format!("m{i}")).to_string();
+        let body = text_from_sample(
+            &sample,
+            &format!("wamid.burst{i}"),
+            phones[i % 3],
+            1_700_000_000 + i as i64,
+            &format!("m{i}"),
+        )
+        .to_string();
         handles.push(tokio::spawn(async move {
             let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
-            let req = http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap();
+            let req = http::Request::post("/webhooks/meta/acme")
+                .header("x-hub-signature-256", sig)
+                .body(bytes::Bytes::from(body))
+                .unwrap();
             let resp = handle(&app, Surface::ProviderWebhooks, req).await;
             (resp.status().as_u16(), String::from_utf8_lossy(resp.body()).into_owned())
         }));
@@ -79,5 +98,8 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
     let floor = (calls - 1) as f64 / RATE;
     assert!(elapsed >= floor * 0.95, "{calls} calls in {elapsed:.2}s cannot respect {RATE}/s");
     // How close to the allowance the burst ran is a performance figure, reported, not asserted.
-    println!("{calls} Planfix calls in {elapsed:.2} s; minimum at {RATE}/s is {floor:.2} s (ratio {:.2})", elapsed / floor);
+    println!(
+        "{calls} Planfix calls in {elapsed:.2} s; minimum at {RATE}/s is {floor:.2} s (ratio {:.2})",
+        elapsed / floor
+    );
 }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_core::config::{Secret, Settings};
 use e2e_tests::{account_config, fresh_dynamo_store, meta_sample, Harness, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
 use meta_sim::{GraphFailure, GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use bridge_app::bootstrap::{build_app, Infra, Tuning};
-use bridge_core::config::{Secret, Settings};
 
 const CUSTOMER: &str = "972987654321";
 const EMPLOYEE: i64 = 5;
@@ -88,8 +88,18 @@ async fn duplicate_and_concurrent_notifications_send_once() {
         assert_eq!(status, 200, "{body}");
     }
     // A late duplicate, past the queue's own dedupe: the store's job record answers it.
-    let late = bridge_core::domain::Work::Reply { account: bridge_core::domain::AccountId::parse("acme").unwrap(), task_id: Some(task), comment_id: comment };
-    let outcome = bridge_core::worker::handle(&h.app, &late, bridge_core::worker::Delivery { attempts: 1, max_attempts: 5, deadline: None }).await.unwrap();
+    let late = bridge_core::domain::Work::Reply {
+        account: bridge_core::domain::AccountId::parse("acme").unwrap(),
+        task_id: Some(task),
+        comment_id: comment,
+    };
+    let outcome = bridge_core::worker::handle(
+        &h.app,
+        &late,
+        bridge_core::worker::Delivery { attempts: 1, max_attempts: 5, deadline: None },
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome, bridge_core::worker::WorkOutcome::Reply(bridge_core::outbound::ReplyOutcome::AlreadyDone));
     assert_eq!(h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
     assert_eq!(h.graph.sent().len(), 1);
@@ -105,7 +115,11 @@ async fn closed_24_hour_window_becomes_an_internal_note_for_the_author() {
     let notes = internal_notes(&h, task);
     assert_eq!(notes.len(), 1);
     assert!(notes[0].description.contains("24 hours"), "{}", notes[0].description);
-    assert!(notes[0].recipients.to_string().contains(&format!("user:{EMPLOYEE}")), "the author is told: {}", notes[0].recipients);
+    assert!(
+        notes[0].recipients.to_string().contains(&format!("user:{EMPLOYEE}")),
+        "the author is told: {}",
+        notes[0].recipients
+    );
     assert!(!notes[0].recipients.to_string().contains("contact:"), "the customer is not");
     // Only one attempt: 131047 is not worth retrying.
     assert_eq!(h.graph.requests().iter().filter(|r| r.path.ends_with("/messages")).count(), 1);
@@ -166,7 +180,10 @@ async fn wrong_or_missing_secret_is_401() {
 async fn malformed_planfix_requests_get_a_reason() {
     let Some((h, _, _)) = with_conversation().await else { return };
     for body in [r#"{"task":"1"}"#, r#"{"comment":"{{Comment.Id}}"}"#, "not json"] {
-        let req = http::Request::post("/planfix/acme").header("x-bridge-token", PLANFIX_HOOK_SECRET).body(bytes::Bytes::from(body)).unwrap();
+        let req = http::Request::post("/planfix/acme")
+            .header("x-bridge-token", PLANFIX_HOOK_SECRET)
+            .body(bytes::Bytes::from(body))
+            .unwrap();
         let resp = bridge_http::handle(&h.app, bridge_http::Surface::PlanfixWebhooks, req).await;
         assert_eq!(resp.status(), 400, "{body}");
         assert!(!resp.body().is_empty());
@@ -181,9 +198,13 @@ async fn accounts_are_isolated() {
     let mut sims = Vec::new();
     let mut configs = Vec::new();
     for id in ["acme", "beta"] {
-        let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: e2e_tests::planfix_spec() });
+        let planfix =
+            PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: e2e_tests::planfix_spec() });
         let pf_url = planfix.serve(None).await.unwrap();
-        let graph = GraphSim::new(GraphSimConfig { access_token: e2e_tests::GRAPH_TOKEN.into(), phone_number_id: e2e_tests::PHONE_NUMBER_ID.into() });
+        let graph = GraphSim::new(GraphSimConfig {
+            access_token: e2e_tests::GRAPH_TOKEN.into(),
+            phone_number_id: e2e_tests::PHONE_NUMBER_ID.into(),
+        });
         let g_url = graph.serve(None).await.unwrap();
         let mut cfg = account_config(id, &pf_url, &g_url, Settings::default());
         cfg.planfix.webhook_secret = Secret::new(format!("{id}-secret"));
@@ -193,16 +214,35 @@ async fn accounts_are_isolated() {
     let store = Arc::new(fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
     let rig = e2e_tests::WorkerRig::new().await;
-    let infra = Infra { store, work: rig.queue(), files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)), blob: None };
-    let tuning = Tuning { send_retry: bridge_core::outbound::RetryPolicy { attempts: 1, min_delay: Duration::ZERO, max_delay: Duration::ZERO }, ..Tuning::default() };
+    let infra = Infra {
+        store,
+        work: rig.queue(),
+        files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
+        blob: None,
+    };
+    let tuning = Tuning {
+        send_retry: bridge_core::outbound::RetryPolicy {
+            attempts: 1,
+            min_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        },
+        ..Tuning::default()
+    };
     let app = std::sync::Arc::new(build_app(configs, infra, tuning).await.unwrap());
     let post = |path: &str, secret: &str, body: String| {
-        http::Request::post(path).header("x-bridge-token", secret).header("content-type", "application/json").body(bytes::Bytes::from(body)).unwrap()
+        http::Request::post(path)
+            .header("x-bridge-token", secret)
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from(body))
+            .unwrap()
     };
     // A conversation in acme.
     let body = sample.to_string();
     let sig = meta_sim::webhook::sign(e2e_tests::APP_SECRET.as_bytes(), body.as_bytes());
-    let req = http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap();
+    let req = http::Request::post("/webhooks/meta/acme")
+        .header("x-hub-signature-256", sig)
+        .body(bytes::Bytes::from(body))
+        .unwrap();
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, req).await.status(), 200);
     rig.settle(&app).await;
     let (acme_pf, acme_graph) = &sims[0];
@@ -212,14 +252,22 @@ async fn accounts_are_isolated() {
     let comment = acme_pf.add_employee_comment(task.id, EMPLOYEE, "for acme's customer", &[contact]);
     let ids = serde_json::json!({"task": task.id, "comment": comment}).to_string();
 
-    let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "beta-secret", ids.clone())).await;
+    let resp =
+        bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "beta-secret", ids.clone())).await;
     assert_eq!(resp.status(), 401, "beta's secret does not open acme's route");
-    let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/beta", "beta-secret", ids.clone())).await;
+    let resp =
+        bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/beta", "beta-secret", ids.clone())).await;
     assert_eq!(resp.status(), 200);
     rig.settle(&app).await;
     assert!(acme_graph.sent().is_empty() && beta_graph.sent().is_empty(), "nothing sent across accounts");
-    assert!(acme_pf.requests().iter().all(|r| !r.path.starts_with("/comment/")), "acme's Planfix was not read for beta");
-    assert!(beta_pf.requests().iter().any(|r| r.path == format!("/comment/{comment}")), "beta looked in its own Planfix");
+    assert!(
+        acme_pf.requests().iter().all(|r| !r.path.starts_with("/comment/")),
+        "acme's Planfix was not read for beta"
+    );
+    assert!(
+        beta_pf.requests().iter().any(|r| r.path == format!("/comment/{comment}")),
+        "beta looked in its own Planfix"
+    );
 
     let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "acme-secret", ids)).await;
     assert_eq!(resp.status(), 200);

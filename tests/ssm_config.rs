@@ -1,9 +1,9 @@
 //! Account configuration from SSM Parameter Store (SecureString, decrypted) through the real SDK.
 
 use aws_sdk_ssm::types::ParameterType;
-use e2e_tests::aws_config;
 use bridge_aws::load_accounts_from_ssm;
 use bridge_core::config::ProviderConfig;
+use e2e_tests::aws_config;
 
 #[tokio::test]
 async fn accounts_load_from_secure_string_parameters() {
@@ -45,7 +45,13 @@ async fn a_parameter_whose_name_differs_from_its_id_is_refused() {
         "planfix": { "base_url": "https://x/rest", "token": "t", "webhook_secret": "w" },
         "provider": { "kind": "meta", "app_secret": "s", "verify_token": "v", "access_token": "a", "phone_number_id": "1" }
     });
-    ssm.put_parameter().name(format!("{prefix}/accounts/acme")).value(account.to_string()).r#type(ParameterType::SecureString).send().await.unwrap();
+    ssm.put_parameter()
+        .name(format!("{prefix}/accounts/acme"))
+        .value(account.to_string())
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
     let err = load_accounts_from_ssm(&ssm, &prefix).await.unwrap_err().to_string();
     assert!(err.contains("differs"), "{err}");
     assert!(!err.contains("\"t\""), "no secret in the error");
@@ -75,7 +81,14 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
                 "provider": { "kind": "meta", "app_secret": secret, "verify_token": "v", "access_token": "a", "phone_number_id": "1" },
                 "settings": { "single_task": false }
             });
-            ssm.put_parameter().name(name).value(account.to_string()).r#type(ParameterType::SecureString).overwrite(true).send().await.unwrap();
+            ssm.put_parameter()
+                .name(name)
+                .value(account.to_string())
+                .r#type(ParameterType::SecureString)
+                .overwrite(true)
+                .send()
+                .await
+                .unwrap();
         }
     };
     put("old-secret").await;
@@ -84,9 +97,16 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     let store = Arc::new(e2e_tests::fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
     let rig = e2e_tests::WorkerRig::new().await;
-    let infra = Infra { store: store.clone(), work: rig.queue(), files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)), blob: None };
+    let infra = Infra {
+        store: store.clone(),
+        work: rig.queue(),
+        files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
+        blob: None,
+    };
     let ttl = Duration::from_millis(300);
-    let app = Arc::new(build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap());
+    let app = Arc::new(
+        build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap(),
+    );
     let acme = bridge_core::domain::AccountId::parse("acme").unwrap();
     // An operator turns single_task on in the store; the SSM copy says false.
     store.put_settings(&acme, &Settings { single_task: true, ..Settings::default() }).await.unwrap();
@@ -95,11 +115,18 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     let body = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"statuses":[{"id":"wamid.1","status":"read","timestamp":"1"}]}}]}]}"#;
     let post = |secret: &str| {
         let sig = meta_sim::webhook::sign(secret.as_bytes(), body.as_bytes());
-        http::Request::post("/webhooks/meta/acme").header("x-hub-signature-256", sig).body(bytes::Bytes::from(body)).unwrap()
+        http::Request::post("/webhooks/meta/acme")
+            .header("x-hub-signature-256", sig)
+            .body(bytes::Bytes::from(body))
+            .unwrap()
     };
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("old-secret")).await.status(), 200);
     put("new-secret").await;
-    assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(), 401, "not before the TTL");
+    assert_eq!(
+        bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(),
+        401,
+        "not before the TTL"
+    );
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(), 200);
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("old-secret")).await.status(), 401);

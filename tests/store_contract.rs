@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
-use e2e_tests::fresh_dynamo_store;
-use bridge_embedded::JsonFileStore;
 use bridge_core::config::Settings;
 use bridge_core::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
-use bridge_core::ports::{ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
+use bridge_core::ports::{
+    ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError,
+    TaskConversation,
+};
+use bridge_embedded::JsonFileStore;
+use e2e_tests::fresh_dynamo_store;
 
 fn acct(id: &str) -> AccountId {
     AccountId::parse(id).unwrap()
@@ -65,7 +68,10 @@ async fn link_lifecycle(store: &dyn Store) {
     // Creation is refused once a link exists; rotation needs the current task id.
     assert!(matches!(store.lock_link(&a, &p, None, "w3", 103, 30).await.unwrap(), LinkLock::Contended(_)));
     assert!(matches!(store.lock_link(&a, &p, Some(69), "w3", 103, 30).await.unwrap(), LinkLock::Contended(_)));
-    assert_eq!(store.lock_link(&a, &p, Some(70), "w3", 103, 30).await.unwrap(), LinkLock::Acquired { current: Some(link.clone()) });
+    assert_eq!(
+        store.lock_link(&a, &p, Some(70), "w3", 103, 30).await.unwrap(),
+        LinkLock::Acquired { current: Some(link.clone()) }
+    );
     store.unlock_link(&a, &p, "w3").await.unwrap();
     assert_eq!(store.get_link(&a, &p).await.unwrap().unwrap().lease_until, None);
 
@@ -88,7 +94,8 @@ async fn concurrent_link_lock(store: Arc<dyn Store>) {
     let mut handles = Vec::new();
     for i in 0..16 {
         let (store, a, p) = (store.clone(), a.clone(), p.clone());
-        handles.push(tokio::spawn(async move { store.lock_link(&a, &p, None, &format!("w{i}"), 500, 30).await.unwrap() }));
+        handles
+            .push(tokio::spawn(async move { store.lock_link(&a, &p, None, &format!("w{i}"), 500, 30).await.unwrap() }));
     }
     let mut winners = 0;
     for h in handles {
@@ -106,7 +113,8 @@ async fn concurrent_message_claim(store: Arc<dyn Store>) {
     let mut handles = Vec::new();
     for i in 0..16 {
         let (store, a) = (store.clone(), a.clone());
-        handles.push(tokio::spawn(async move { store.claim_message(&a, "dup", &format!("w{i}"), 2, 30).await.unwrap() }));
+        handles
+            .push(tokio::spawn(async move { store.claim_message(&a, "dup", &format!("w{i}"), 2, 30).await.unwrap() }));
     }
     let mut claimed = 0;
     for h in handles {
@@ -172,7 +180,11 @@ async fn pacing_clock(store: Arc<dyn Store>) {
 /// per account; dead letters listed and removed per account.
 async fn inbox_and_dead_letters(store: &dyn Store) {
     let a = acct("inbox");
-    let at = |id: &str, ts: i64, phone: &str| InboundMessage { timestamp: ts, from: Phone::parse(phone).unwrap(), ..msg(id) };
+    let at = |id: &str, ts: i64, phone: &str| InboundMessage {
+        timestamp: ts,
+        from: Phone::parse(phone).unwrap(),
+        ..msg(id)
+    };
     let late = InboxEntry::new(at("late", 1_700_000_005, "79051234567"), 0);
     let early = InboxEntry::new(at("early", 1_700_000_001, "79051234567"), 0);
     let same_second_second = InboxEntry::new(at("b", 1_700_000_001, "79051234567"), 1);
@@ -239,7 +251,10 @@ async fn file_store_survives_a_restart() {
         let store = JsonFileStore::open(&path).unwrap();
         store.record_message(&a, &msg("m1"), 1).await.unwrap();
         store.lock_link(&a, &p, None, "w", 1, 30).await.unwrap();
-        store.commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3 }).await.unwrap();
+        store
+            .commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3 })
+            .await
+            .unwrap();
     }
     let reopened = JsonFileStore::open(&path).unwrap();
     assert_eq!(reopened.record_message(&a, &msg("m1"), 1).await.unwrap(), RecordOutcome::Pending);

@@ -1,9 +1,9 @@
 //! Meta webhook bodies: verification and parsing must answer Ok or a 4xx-class error, never panic.
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use bridge_providers::meta::MetaWebhook;
 use bridge_core::config::{MetaConfig, Secret};
 use bridge_core::ports::ProviderWebhook;
+use bridge_providers::meta::MetaWebhook;
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let cfg = MetaConfig {
@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = hook.verify(&headers, data);
     let text = String::from_utf8_lossy(data);
-    let pairs: Vec<(String, String)> = text.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let pairs: Vec<(String, String)> =
+        text.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let _ = hook.handshake(&pairs);
 });

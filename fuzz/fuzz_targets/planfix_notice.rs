@@ -1,8 +1,8 @@
 //! Planfix scenario requests: any body, JSON or form, any auth header — never a panic.
 #![no_main]
-use libfuzzer_sys::fuzz_target;
 use bridge_core::config::Secret;
 use bridge_core::planfix_webhook::{authenticate, parse_notice};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_notice(Some("application/json"), data);

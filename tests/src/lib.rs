@@ -7,22 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_aws::DynamoStore;
+use bridge_aws::{SqsFileJobQueue, SqsWorkQueue};
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
+use bridge_core::conversation::LeaseTiming;
+use bridge_core::domain::AccountId;
+use bridge_core::domain::Work;
+use bridge_core::outbound::ReplyOutcome;
+use bridge_core::outbound::RetryPolicy;
+use bridge_core::ports::{BlobStore, Store};
+use bridge_core::worker::WorkOutcome;
+use bridge_core::Bridge;
 use bytes::Bytes;
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::Value;
-use bridge_aws::DynamoStore;
-use bridge_aws::{SqsFileJobQueue, SqsWorkQueue};
-use bridge_core::outbound::ReplyOutcome;
-use bridge_core::worker::WorkOutcome;
-use bridge_core::domain::Work;
-use bridge_app::bootstrap::{build_app, Infra, Tuning};
-use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use bridge_core::conversation::LeaseTiming;
-use bridge_core::outbound::RetryPolicy;
-use bridge_core::domain::AccountId;
-use bridge_core::ports::{BlobStore, Store};
-use bridge_core::Bridge;
 
 /// The emulator's endpoint. Tests that need AWS fail loudly without it rather than skip:
 /// run them through `scripts/test.sh`, which starts moto and sets this variable.
@@ -80,13 +80,23 @@ pub struct WorkerRig {
 impl WorkerRig {
     pub async fn new() -> Self {
         let (sqs, url) = fresh_fifo_queue().await;
-        let cfg = worker::WorkerConfig { max_receives: 5, retry_base: Duration::ZERO, retry_max: Duration::ZERO, daily_limit_pause: Duration::ZERO };
+        let cfg = worker::WorkerConfig {
+            max_receives: 5,
+            retry_base: Duration::ZERO,
+            retry_max: Duration::ZERO,
+            daily_limit_pause: Duration::ZERO,
+        };
         Self { queue: SqsWorkQueue::new(sqs.clone(), url.clone()), sqs, url, cfg }
     }
 
     /// Another worker instance on the same queue (a second concurrent Lambda).
     pub fn sharing(&self) -> Self {
-        Self { sqs: self.sqs.clone(), url: self.url.clone(), cfg: self.cfg.clone(), queue: SqsWorkQueue::new(self.sqs.clone(), self.url.clone()) }
+        Self {
+            sqs: self.sqs.clone(),
+            url: self.url.clone(),
+            cfg: self.cfg.clone(),
+            queue: SqsWorkQueue::new(self.sqs.clone(), self.url.clone()),
+        }
     }
 
     /// The queue as the webhooks see it.
@@ -101,7 +111,8 @@ impl WorkerRig {
             return None;
         }
         let report = worker::handle_batch(app, &self.queue, &self.cfg, event, None).await;
-        let failed: Vec<String> = report.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        let failed: Vec<String> =
+            report.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         for m in &messages {
             // Failed records stay: the handler already set their retry delay.
             if !failed.contains(&m.message_id.clone().unwrap_or_default()) {
@@ -149,7 +160,11 @@ impl WorkerRig {
 
 /// What the Lambda service does for an SQS event source: receive up to `max` messages with
 /// their system attributes and hand them over as the records of one event.
-async fn receive_as_lambda(sqs: &aws_sdk_sqs::Client, url: &str, max: i32) -> (Vec<aws_sdk_sqs::types::Message>, aws_lambda_events::event::sqs::SqsEvent) {
+async fn receive_as_lambda(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    max: i32,
+) -> (Vec<aws_sdk_sqs::types::Message>, aws_lambda_events::event::sqs::SqsEvent) {
     use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
     let out = sqs
         .receive_message()
@@ -295,16 +310,25 @@ impl Harness {
     }
 
     /// A harness whose tuning and account the test adjusts.
-    pub async fn custom(settings: Settings, store: Arc<dyn Store>, adjust: impl FnOnce(&mut Tuning, &mut AccountConfig)) -> Self {
+    pub async fn custom(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        adjust: impl FnOnce(&mut Tuning, &mut AccountConfig),
+    ) -> Self {
         let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
         let url = planfix.serve(None).await.expect("planfix sim starts");
-        let graph = GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
+        let graph =
+            GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
         let graph_url = graph.serve(None).await.expect("graph sim starts");
         let tuning = Tuning {
             timing: LeaseTiming { lease_secs: 30, wait: Duration::from_secs(15), poll: Duration::from_millis(50) },
             message_lease_secs: 30,
             // Real backoff shape, test-sized delays.
-            send_retry: RetryPolicy { attempts: 3, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(40) },
+            send_retry: RetryPolicy {
+                attempts: 3,
+                min_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(40),
+            },
             config_settings_override: true,
             http_timeout: Duration::from_secs(15),
         };
@@ -314,7 +338,12 @@ impl Harness {
         let (sqs, queue_url) = fresh_queue().await;
         let (s3, bucket, blob) = fresh_blob_store().await;
         let worker = WorkerRig::new().await;
-        let infra = Infra { store: store.clone(), work: worker.queue(), files: Arc::new(SqsFileJobQueue::new(sqs.clone(), queue_url.clone())), blob: Some(blob) };
+        let infra = Infra {
+            store: store.clone(),
+            work: worker.queue(),
+            files: Arc::new(SqsFileJobQueue::new(sqs.clone(), queue_url.clone())),
+            blob: Some(blob),
+        };
         let app = build_app(vec![account], infra, tuning).await.expect("app builds");
         Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket, worker }
     }
@@ -338,9 +367,22 @@ impl Harness {
         for m in &messages {
             let handle = m.receipt_handle.clone().unwrap_or_default();
             if failed.contains(&m.message_id.clone().unwrap_or_default()) {
-                self.sqs.change_message_visibility().queue_url(&self.queue_url).receipt_handle(handle).visibility_timeout(0).send().await.expect("visibility");
+                self.sqs
+                    .change_message_visibility()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("visibility");
             } else {
-                self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await.expect("delete");
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
             }
         }
         messages.len()
@@ -377,17 +419,25 @@ impl Harness {
         if let Some(s) = secret {
             req = req.header("x-bridge-token", s);
         }
-        let resp = bridge_http::handle(&self.app, bridge_http::Surface::PlanfixWebhooks, req.body(Bytes::from(body)).unwrap()).await;
+        let resp =
+            bridge_http::handle(&self.app, bridge_http::Surface::PlanfixWebhooks, req.body(Bytes::from(body)).unwrap())
+                .await;
         (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
     }
 
     /// POST a body to the Meta webhook route, signed (or not) as given.
     pub async fn post_meta_raw(&self, account: &str, body: &[u8], signature: Option<&str>) -> (u16, Value) {
-        let mut req = http::Request::post(format!("/webhooks/meta/{account}")).header("content-type", "application/json");
+        let mut req =
+            http::Request::post(format!("/webhooks/meta/{account}")).header("content-type", "application/json");
         if let Some(sig) = signature {
             req = req.header("x-hub-signature-256", sig);
         }
-        let resp = bridge_http::handle(&self.app, bridge_http::Surface::ProviderWebhooks, req.body(Bytes::copy_from_slice(body)).unwrap()).await;
+        let resp = bridge_http::handle(
+            &self.app,
+            bridge_http::Surface::ProviderWebhooks,
+            req.body(Bytes::copy_from_slice(body)).unwrap(),
+        )
+        .await;
         let status = resp.status().as_u16();
         let value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
         (status, value)

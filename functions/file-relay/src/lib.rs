@@ -5,8 +5,8 @@
 //! visibly in Planfix instead, and a record that still fails lands in the dead-letter queue.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use bridge_core::file_relay::{handle_job, RelayOutcome};
 use bridge_core::domain::FileJob;
+use bridge_core::file_relay::{handle_job, RelayOutcome};
 use bridge_core::Bridge;
 
 pub async fn handle(app: &Bridge, event: SqsEvent, max_receives: u32) -> SqsBatchResponse {
@@ -21,7 +21,9 @@ pub async fn handle(app: &Bridge, event: SqsEvent, max_receives: u32) -> SqsBatc
         let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
         match handle_job(app, &job, receives >= max_receives).await {
             Ok(RelayOutcome::Delivered | RelayOutcome::AlreadyDone) => {}
-            Ok(RelayOutcome::Reported(reason)) => tracing::warn!(job = %job.job_key(), reason, "file not transferred; noted in Planfix"),
+            Ok(RelayOutcome::Reported(reason)) => {
+                tracing::warn!(job = %job.job_key(), reason, "file not transferred; noted in Planfix")
+            }
             Err(e) if e.transient => {
                 tracing::warn!(job = %job.job_key(), receives, error = %e, "file transfer failed; SQS will redeliver");
                 response.add_failure(id);

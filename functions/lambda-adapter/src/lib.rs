@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use bridge_core::Bridge;
+use bridge_http::{self as web, Surface};
 use bytes::Bytes;
 use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
-use bridge_core::Bridge;
-use bridge_http::{self as web, Surface};
 
 pub async fn handle(app: &Arc<Bridge>, surface: Surface, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();

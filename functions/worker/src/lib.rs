@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use bridge_aws::SqsWorkQueue;
-use bridge_core::worker::{self, Delivery, RetryHint, WorkOutcome};
 use bridge_core::domain::Work;
+use bridge_core::worker::{self, Delivery, RetryHint, WorkOutcome};
 use bridge_core::Bridge;
 use tokio::time::Instant;
 
@@ -46,11 +46,23 @@ pub struct BatchReport {
 }
 
 /// `deadline`: when to stop taking new messages (the invocation's time minus a margin).
-pub async fn handle(app: &Bridge, queue: &SqsWorkQueue, cfg: &WorkerConfig, event: SqsEvent, deadline: Option<Instant>) -> SqsBatchResponse {
+pub async fn handle(
+    app: &Bridge,
+    queue: &SqsWorkQueue,
+    cfg: &WorkerConfig,
+    event: SqsEvent,
+    deadline: Option<Instant>,
+) -> SqsBatchResponse {
     handle_batch(app, queue, cfg, event, deadline).await.response
 }
 
-pub async fn handle_batch(app: &Bridge, queue: &SqsWorkQueue, cfg: &WorkerConfig, event: SqsEvent, deadline: Option<Instant>) -> BatchReport {
+pub async fn handle_batch(
+    app: &Bridge,
+    queue: &SqsWorkQueue,
+    cfg: &WorkerConfig,
+    event: SqsEvent,
+    deadline: Option<Instant>,
+) -> BatchReport {
     let mut report = BatchReport::default();
     let response = &mut report.response;
     // Group → the delay its first failure got; later records of the group wait as long (a

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bridge_aws::aws_sdk_dynamodb;
 use bridge_aws::aws_sdk_sqs;
 use bridge_aws::aws_sdk_ssm;
-use bridge_aws::{DynamoStore, SqsFileJobQueue, SsmAccounts, SqsWorkQueue};
+use bridge_aws::{DynamoStore, SqsFileJobQueue, SqsWorkQueue, SsmAccounts};
 use bridge_core::accounts::AccountSource;
 use bridge_core::ports::{BlobStore, FileJobQueue, WorkQueue};
 use bridge_core::Bridge;
@@ -37,7 +37,11 @@ pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<Bridge, BootErr
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let source = SsmAccounts { client: ssm, prefix };
     let accounts = source.load().await.map_err(BootError::Config)?;
-    let ttl = std::env::var("BRIDGE_CONFIG_TTL_SECS").ok().and_then(|v| v.parse().ok()).map(Duration::from_secs).unwrap_or(DEFAULT_CONFIG_TTL);
+    let ttl = std::env::var("BRIDGE_CONFIG_TTL_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_CONFIG_TTL);
     tracing::info!(accounts = accounts.len(), "configuration loaded from SSM");
     let blob = blob_store(&aws);
     let sqs = aws_sdk_sqs::Client::new(&aws);
@@ -49,10 +53,10 @@ pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<Bridge, BootErr
         Ok(url) => Arc::new(SqsWorkQueue::new(sqs, url)),
         Err(_) => Arc::new(NotConfigured("BRIDGE_WORK_QUEUE_URL")),
     };
-    let infra = Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, files, blob };
+    let infra =
+        Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, files, blob };
     build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await
 }
-
 
 /// The bucket `BRIDGE_BUCKET`, in the builds that relay files (feature `s3`).
 #[cfg(feature = "s3")]

@@ -10,7 +10,9 @@ use bridge_core::domain::{FileJob, Work};
 use bridge_core::file_relay::FileRelay;
 use bridge_core::inbound::InboundProcessor;
 use bridge_core::outbound::{OutboundProcessor, RetryPolicy};
-use bridge_core::ports::{BlobStore, FileJobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue};
+use bridge_core::ports::{
+    BlobStore, FileJobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue,
+};
 use bridge_core::settings_cache::SettingsCache;
 use bridge_core::status_cache::StatusCache;
 use bridge_core::throttle::StoreThrottle;
@@ -82,12 +84,13 @@ impl WorkQueue for NotConfigured {
 /// The runtime of one account: its provider and Planfix clients over the shared HTTP client,
 /// Planfix calls paced through the store (shared by every instance).
 fn account_runtime(http: &reqwest::Client, store: &Arc<dyn Store>, cfg: &AccountConfig) -> AccountRuntime {
-    let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) = match &cfg.provider {
-        ProviderConfig::Meta(meta) => {
-            let client = Arc::new(MetaClient::new(http.clone(), meta));
-            (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
-        }
-    };
+    let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) =
+        match &cfg.provider {
+            ProviderConfig::Meta(meta) => {
+                let client = Arc::new(MetaClient::new(http.clone(), meta));
+                (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
+            }
+        };
     let throttle = Arc::new(StoreThrottle::per_second(store.clone(), cfg.id.clone(), cfg.planfix.requests_per_second));
     let planfix = Arc::new(PlanfixRest::new(http.clone(), &cfg.planfix).for_account(&cfg.id).with_throttle(throttle));
     AccountRuntime {
@@ -110,8 +113,12 @@ pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tunin
 }
 
 /// Like [`build_app`], re-reading the accounts from `refresh` once they are older than its TTL.
-pub async fn build_app_refreshing(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tuning, refresh: Option<(Arc<dyn AccountSource>, Duration)>)
-    -> Result<Bridge, BootError> {
+pub async fn build_app_refreshing(
+    accounts: Vec<AccountConfig>,
+    infra: Infra,
+    tuning: Tuning,
+    refresh: Option<(Arc<dyn AccountSource>, Duration)>,
+) -> Result<Bridge, BootError> {
     let http = PlanfixRest::http_client(tuning.http_timeout);
     let store = infra.store;
     for cfg in &accounts {

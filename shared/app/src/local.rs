@@ -48,7 +48,11 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<L
             .waiting_conversations()
             .await
             .into_iter()
-            .map(|(account, phone)| Work::Conversation { account, phone, message_id: format!("restart-{}", uuid::Uuid::new_v4()) })
+            .map(|(account, phone)| Work::Conversation {
+                account,
+                phone,
+                message_id: format!("restart-{}", uuid::Uuid::new_v4()),
+            })
             .collect();
         if !waiting.is_empty() {
             tracing::info!(conversations = waiting.len(), "resuming conversations with waiting messages");

@@ -55,7 +55,9 @@ fn get_str<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-fn unavailable<E: std::error::Error + 'static>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError {
+fn unavailable<E: std::error::Error + 'static>(
+    e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError {
     StoreError::Unavailable(DisplayErrorContext(e).to_string())
 }
 
@@ -115,22 +117,40 @@ impl DynamoStore {
     }
 
     /// Creates the item unless it exists (then nothing changes).
-    async fn put_if_absent_with<const N: usize>(&self, pk: AttributeValue, sk: AttributeValue, attrs: [(&str, AttributeValue); N]) -> Result<(), StoreError> {
-        let mut req = self.client.put_item().table_name(&self.table).item("pk", pk).item("sk", sk).condition_expression("attribute_not_exists(pk)");
+    async fn put_if_absent_with<const N: usize>(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+        attrs: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", pk)
+            .item("sk", sk)
+            .condition_expression("attribute_not_exists(pk)");
         for (name, value) in attrs {
             req = req.item(name, value);
         }
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
 
     /// The one lease protocol behind message and job items: take the item's lease if it is not
     /// done and no live lease exists (an expired one is taken over). The item must exist.
-    async fn claim_lease(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, now: i64, lease_secs: i64)
-        -> Result<ClaimOutcome, StoreError> {
+    async fn claim_lease(
+        &self,
+        (pk, sk): (AttributeValue, AttributeValue),
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError> {
         let req = self
             .client
             .update_item()
@@ -138,7 +158,9 @@ impl DynamoStore {
             .key("pk", pk)
             .key("sk", sk)
             .update_expression("SET lease_owner = :o, lease_until = :u ADD attempts :one")
-            .condition_expression("attribute_exists(pk) AND #done = :false AND (attribute_not_exists(lease_until) OR lease_until < :now)")
+            .condition_expression(
+                "attribute_exists(pk) AND #done = :false AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            )
             .expression_attribute_names("#done", "done")
             .expression_attribute_values(":o", s(owner))
             .expression_attribute_values(":u", n(now + lease_secs))
@@ -148,9 +170,13 @@ impl DynamoStore {
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match req.send().await {
-            Ok(out) => Ok(ClaimOutcome::Claimed { attempt: out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32 }),
+            Ok(out) => Ok(ClaimOutcome::Claimed {
+                attempt: out.attributes().and_then(|a| get_i64(a, "attempts")).unwrap_or(1) as u32,
+            }),
             Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => match ccf.item() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    ccf,
+                )) => match ccf.item() {
                     None => Err(StoreError::Corrupt("claimed an item that was never created".into())),
                     Some(item) => Ok(if is_done(item) {
                         ClaimOutcome::Done
@@ -164,8 +190,13 @@ impl DynamoStore {
     }
 
     /// Mark done (setting `assignments` with `values`) and drop the lease; only its owner may.
-    async fn complete_lease<const N: usize>(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, assignments: &str, values: [(&str, AttributeValue); N])
-        -> Result<(), StoreError> {
+    async fn complete_lease<const N: usize>(
+        &self,
+        (pk, sk): (AttributeValue, AttributeValue),
+        owner: &str,
+        assignments: &str,
+        values: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
         let mut req = self
             .client
             .update_item()
@@ -184,7 +215,12 @@ impl DynamoStore {
     }
 
     /// Give the lease back after a failure; not owning it any more is fine (someone took over).
-    async fn release_lease(&self, (pk, sk): (AttributeValue, AttributeValue), owner: &str, error: &str) -> Result<(), StoreError> {
+    async fn release_lease(
+        &self,
+        (pk, sk): (AttributeValue, AttributeValue),
+        owner: &str,
+        error: &str,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -204,10 +240,17 @@ impl DynamoStore {
     }
 
     /// An item whose content is one JSON document in attribute `attr` (plus one extra attribute).
-    async fn put_json<T: serde::Serialize>(&self, pk: AttributeValue, sk: &str, attr: &str, value: &T, extra: Option<(&str, AttributeValue)>)
-        -> Result<(), StoreError> {
+    async fn put_json<T: serde::Serialize>(
+        &self,
+        pk: AttributeValue,
+        sk: &str,
+        attr: &str,
+        value: &T,
+        extra: Option<(&str, AttributeValue)>,
+    ) -> Result<(), StoreError> {
         let json = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut req = self.client.put_item().table_name(&self.table).item("pk", pk).item("sk", s(sk)).item(attr, s(json));
+        let mut req =
+            self.client.put_item().table_name(&self.table).item("pk", pk).item("sk", s(sk)).item(attr, s(json));
         if let Some((name, v)) = extra {
             req = req.item(name, v);
         }
@@ -217,7 +260,12 @@ impl DynamoStore {
 
     /// The JSON documents in `attr` of the items under `pk`, in sort-key order (strongly
     /// consistent), at most `limit` of them (all when None).
-    async fn query_json<T: serde::de::DeserializeOwned>(&self, pk: AttributeValue, attr: &str, limit: Option<usize>) -> Result<Vec<T>, StoreError> {
+    async fn query_json<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: AttributeValue,
+        attr: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -282,7 +330,12 @@ impl DynamoStore {
 
 #[async_trait]
 impl Store for DynamoStore {
-    async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError> {
+    async fn record_message(
+        &self,
+        account: &AccountId,
+        msg: &InboundMessage,
+        now: i64,
+    ) -> Result<RecordOutcome, StoreError> {
         let (pk, sk) = msg_key(account, &msg.id);
         let payload = serde_json::to_string(msg).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let result = self
@@ -304,7 +357,8 @@ impl Store for DynamoStore {
             Ok(_) => Ok(RecordOutcome::New),
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(ccf)) => {
-                    let done = ccf.item().and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+                    let done =
+                        ccf.item().and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
                     Ok(if done { RecordOutcome::AlreadyDone } else { RecordOutcome::Pending })
                 }
                 _ => Err(unavailable(e)),
@@ -312,23 +366,50 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+    async fn claim_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError> {
         // Messages exist from intake on; a claim on a missing one is a bug, not a new item.
         self.claim_lease(msg_key(account, message_id), owner, now, lease_secs).await
     }
 
-    async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64) -> Result<(), StoreError> {
+    async fn complete_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        task_id: i64,
+        comment_id: i64,
+    ) -> Result<(), StoreError> {
         let values = [(":t", n(task_id)), (":c", n(comment_id))];
         self.complete_lease(msg_key(account, message_id), owner, "task_id = :t, comment_id = :c", values).await
     }
 
-    async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
+    async fn release_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        error: &str,
+    ) -> Result<(), StoreError> {
         self.release_lease(msg_key(account, message_id), owner, error).await
     }
 
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
         let expires = n(bridge_core::domain::unix_now() + MESSAGE_RETENTION_SECS);
-        self.put_json(inbox_pk(account, &entry.message.from), &entry.order, "entry", entry, Some(("expires_at", expires))).await
+        self.put_json(
+            inbox_pk(account, &entry.message.from),
+            &entry.order,
+            "entry",
+            entry,
+            Some(("expires_at", expires)),
+        )
+        .await
     }
 
     async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
@@ -336,7 +417,14 @@ impl Store for DynamoStore {
     }
 
     async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).key("pk", inbox_pk(account, phone)).key("sk", s(order)).send().await.map_err(unavailable)?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", inbox_pk(account, phone))
+            .key("sk", s(order))
+            .send()
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -349,7 +437,14 @@ impl Store for DynamoStore {
     }
 
     async fn remove_dead_letter(&self, account: &AccountId, key: &str) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).key("pk", dead_pk(account)).key("sk", s(key)).send().await.map_err(unavailable)?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", dead_pk(account))
+            .key("sk", s(key))
+            .send()
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -368,7 +463,15 @@ impl Store for DynamoStore {
         Ok(out.item().map(link_record))
     }
 
-    async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64) -> Result<LinkLock, StoreError> {
+    async fn lock_link(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        expected_task: Option<i64>,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<LinkLock, StoreError> {
         let (pk, sk) = link_key(account, phone);
         if expected_task.is_none() {
             // A new conversation: create the (empty) item first so the lease is always a
@@ -395,15 +498,23 @@ impl Store for DynamoStore {
         match req.send().await {
             Ok(out) => Ok(LinkLock::Acquired { current: out.attributes().map(link_record).and_then(|r| r.link) }),
             Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => Ok(
-                    LinkLock::Contended(ccf.item().map(link_record).unwrap_or(LinkRecord { link: None, lease_until: None })),
-                ),
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    ccf,
+                )) => Ok(LinkLock::Contended(
+                    ccf.item().map(link_record).unwrap_or(LinkRecord { link: None, lease_until: None }),
+                )),
                 _ => Err(unavailable(e)),
             },
         }
     }
 
-    async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError> {
+    async fn commit_link(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        link: &ConversationLink,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = link_key(account, phone);
         let result = self
             .client
@@ -411,7 +522,9 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .key("pk", pk)
             .key("sk", sk)
-            .update_expression("SET contact_id = :c, task_id = :t, task_count = :n, updated_at = :ts REMOVE lease_owner, lease_until")
+            .update_expression(
+                "SET contact_id = :c, task_id = :t, task_count = :n, updated_at = :ts REMOVE lease_owner, lease_until",
+            )
             .condition_expression("lease_owner = :o")
             .expression_attribute_values(":c", n(link.contact_id))
             .expression_attribute_values(":t", n(link.task_id))
@@ -427,7 +540,12 @@ impl Store for DynamoStore {
         self.release_lease(link_key(account, phone), owner, "conversation setup failed").await
     }
 
-    async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError> {
+    async fn put_task_conversation(
+        &self,
+        account: &AccountId,
+        task_id: i64,
+        conv: &TaskConversation,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = task_key(account, task_id);
         self.client
             .put_item()
@@ -442,9 +560,21 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn get_task_conversation(&self, account: &AccountId, task_id: i64) -> Result<Option<TaskConversation>, StoreError> {
+    async fn get_task_conversation(
+        &self,
+        account: &AccountId,
+        task_id: i64,
+    ) -> Result<Option<TaskConversation>, StoreError> {
         let (pk, sk) = task_key(account, task_id);
-        let out = self.client.get_item().table_name(&self.table).key("pk", pk).key("sk", sk).send().await.map_err(unavailable)?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .send()
+            .await
+            .map_err(unavailable)?;
         let Some(item) = out.item() else { return Ok(None) };
         let phone = get_str(item, "phone").and_then(|p| Phone::parse(p).ok());
         match (phone, get_i64(item, "contact_id")) {
@@ -453,11 +583,22 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+    async fn claim_job(
+        &self,
+        account: &AccountId,
+        job: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError> {
         // Create, then claim: the claim stays a conditional update of an existing item, the
         // same single-writer decision as for messages.
         let (pk, sk) = job_key(account, job);
-        let extra = [("done", AttributeValue::Bool(false)), ("attempts", n(0)), ("expires_at", n(now + MESSAGE_RETENTION_SECS))];
+        let extra = [
+            ("done", AttributeValue::Bool(false)),
+            ("attempts", n(0)),
+            ("expires_at", n(now + MESSAGE_RETENTION_SECS)),
+        ];
         self.put_if_absent_with(pk.clone(), sk.clone(), extra).await?;
         self.claim_lease((pk, sk), owner, now, lease_secs).await
     }
@@ -470,7 +611,12 @@ impl Store for DynamoStore {
         self.release_lease(job_key(account, job), owner, error).await
     }
 
-    async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError> {
+    async fn put_sent(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+        record: &SentRecord,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = sent_key(account, provider_message_id);
         let mut req = self
             .client
@@ -495,7 +641,15 @@ impl Store for DynamoStore {
 
     async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError> {
         let (pk, sk) = sent_key(account, provider_message_id);
-        let out = self.client.get_item().table_name(&self.table).key("pk", pk).key("sk", sk).send().await.map_err(unavailable)?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .send()
+            .await
+            .map_err(unavailable)?;
         Ok(out.item().and_then(|item| {
             Some(SentRecord {
                 comment_id: get_i64(item, "comment_id")?,
@@ -505,7 +659,13 @@ impl Store for DynamoStore {
         }))
     }
 
-    async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError> {
+    async fn advance_delivery_status(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+        status: &str,
+        rank: u8,
+    ) -> Result<bool, StoreError> {
         let (pk, sk) = sent_key(account, provider_message_id);
         let result = self
             .client
@@ -521,12 +681,20 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    async fn reserve_slot(&self, account: &AccountId, key: &str, now_ms: i64, interval_ms: i64) -> Result<i64, StoreError> {
+    async fn reserve_slot(
+        &self,
+        account: &AccountId,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+    ) -> Result<i64, StoreError> {
         // Idle clock: take "now" (conditional write). Busy clock: ADD one interval atomically and
         // take the slot before the new value. Two writes at most, no compare-and-swap loop, and
         // concurrent instances never share a slot.
@@ -561,15 +729,28 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
-        let next = out.attributes().and_then(|a| get_i64(a, "next_at")).ok_or_else(|| StoreError::Corrupt(format!("pacing clock {key} of {account} has no value")))?;
+        let next = out
+            .attributes()
+            .and_then(|a| get_i64(a, "next_at"))
+            .ok_or_else(|| StoreError::Corrupt(format!("pacing clock {key} of {account} has no value")))?;
         Ok(next - interval_ms)
     }
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {
         let (pk, sk) = settings_key(account);
-        let out = self.client.get_item().table_name(&self.table).key("pk", pk).key("sk", sk).send().await.map_err(unavailable)?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .send()
+            .await
+            .map_err(unavailable)?;
         match out.item().and_then(|i| get_str(i, "settings")) {
-            Some(json) => serde_json::from_str(json).map(Some).map_err(|e| StoreError::Corrupt(format!("settings of {account}: {e}"))),
+            Some(json) => serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("settings of {account}: {e}"))),
             None => Ok(None),
         }
     }
@@ -591,11 +772,19 @@ impl Store for DynamoStore {
 }
 
 fn map_owner_condition(
-    result: Result<(), SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>>,
+    result: Result<
+        (),
+        SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
 ) -> Result<(), StoreError> {
     match result {
         Ok(()) => Ok(()),
-        Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Err(StoreError::LeaseLost),
+        Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => {
+            Err(StoreError::LeaseLost)
+        }
         Err(e) => Err(unavailable(e)),
     }
 }

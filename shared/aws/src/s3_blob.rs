@@ -83,12 +83,18 @@ impl S3BlobStore {
 
     /// Creates the bucket private, with every object expiring after `retention_days`.
     /// For local runs and tests; on AWS the stack owns the bucket.
-    pub async fn create_bucket_with_lifecycle(client: &Client, bucket: &str, retention_days: i32) -> Result<(), BlobError> {
+    pub async fn create_bucket_with_lifecycle(
+        client: &Client,
+        bucket: &str,
+        retention_days: i32,
+    ) -> Result<(), BlobError> {
         let mut create = client.create_bucket().bucket(bucket);
         // us-east-1 is the one region that rejects an explicit location constraint.
         if let Some(region) = client.config().region().map(|r| r.as_ref().to_owned()).filter(|r| r != "us-east-1") {
             create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str())).build(),
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
             );
         }
         create.send().await.map_err(unavailable)?;
@@ -112,7 +118,9 @@ impl S3BlobStore {
             .status(ExpirationStatus::Enabled)
             .filter(LifecycleRuleFilter::builder().prefix("").build())
             .expiration(LifecycleExpiration::builder().days(retention_days).build())
-            .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build())
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build(),
+            )
             .build()
             .map_err(invalid)?;
         let lifecycle = BucketLifecycleConfiguration::builder().rules(rule).build().map_err(invalid)?;
@@ -146,7 +154,8 @@ impl S3BlobStore {
         let result = self.upload_parts(key, &upload_id, reader).await;
         if result.is_err() {
             // Best effort: the bucket's lifecycle rule reaps what an abort misses.
-            let abort = self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await;
+            let abort =
+                self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await;
             if let Err(e) = abort {
                 tracing::warn!(key, error = %DisplayErrorContext(e), "aborting multipart upload failed");
             }
@@ -239,7 +248,8 @@ impl BlobStore for S3BlobStore {
 
     async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, BlobError> {
         let config = PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Unavailable(e.to_string()))?;
-        let req = self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(unavailable)?;
+        let req =
+            self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(unavailable)?;
         Ok(req.uri().to_owned())
     }
 }

@@ -88,7 +88,11 @@ impl SqsWorkQueue {
                     .id(i.to_string())
                     .message_body(body)
                     .message_group_id(w.group())
-                    .message_deduplication_id(if fresh { uuid::Uuid::new_v4().simple().to_string() } else { w.dedupe_id() })
+                    .message_deduplication_id(if fresh {
+                        uuid::Uuid::new_v4().simple().to_string()
+                    } else {
+                        w.dedupe_id()
+                    })
                     .build()
                     .map_err(|e| QueueError(e.to_string()))?;
                 entries.push(entry);
@@ -104,7 +108,12 @@ impl SqsWorkQueue {
             // All or nothing for the caller: it answers 5xx and the sender retries (dedupe ids
             // make the entries that did go in harmless).
             if let Some(failed) = out.failed().first() {
-                return Err(QueueError(format!("{} of {} work items not queued: {}", out.failed().len(), chunk.len(), failed.message().unwrap_or(failed.code()))));
+                return Err(QueueError(format!(
+                    "{} of {} work items not queued: {}",
+                    out.failed().len(),
+                    chunk.len(),
+                    failed.message().unwrap_or(failed.code())
+                )));
             }
         }
         Ok(())

@@ -16,13 +16,8 @@ pub enum SsmError {
 pub async fn load_accounts_from_ssm(client: &Client, prefix: &str) -> Result<Vec<AccountConfig>, SsmError> {
     let path = format!("{}/accounts/", prefix.trim_end_matches('/'));
     let mut accounts = Vec::new();
-    let mut pages = client
-        .get_parameters_by_path()
-        .path(&path)
-        .recursive(true)
-        .with_decryption(true)
-        .into_paginator()
-        .send();
+    let mut pages =
+        client.get_parameters_by_path().path(&path).recursive(true).with_decryption(true).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| SsmError::Request(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
         for p in page.parameters() {

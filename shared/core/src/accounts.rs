@@ -33,7 +33,10 @@ pub struct Accounts {
     loaded: RwLock<Loaded>,
 }
 
-fn build_map(configs: &[AccountConfig], build: &RuntimeBuilder) -> Result<HashMap<AccountId, Arc<AccountRuntime>>, String> {
+fn build_map(
+    configs: &[AccountConfig],
+    build: &RuntimeBuilder,
+) -> Result<HashMap<AccountId, Arc<AccountRuntime>>, String> {
     let mut map = HashMap::new();
     for cfg in configs {
         if map.insert(cfg.id.clone(), Arc::new(build(cfg))).is_some() {
@@ -45,7 +48,11 @@ fn build_map(configs: &[AccountConfig], build: &RuntimeBuilder) -> Result<HashMa
 
 impl Accounts {
     /// `refresh`: re-read from the source once the loaded set is older than the TTL.
-    pub fn new(configs: &[AccountConfig], build: RuntimeBuilder, refresh: Option<(Arc<dyn AccountSource>, Duration)>) -> Result<Self, String> {
+    pub fn new(
+        configs: &[AccountConfig],
+        build: RuntimeBuilder,
+        refresh: Option<(Arc<dyn AccountSource>, Duration)>,
+    ) -> Result<Self, String> {
         let map = build_map(configs, &build)?;
         Ok(Self { refresh, build, loaded: RwLock::new(Loaded { at: Instant::now(), map }) })
     }

@@ -51,8 +51,14 @@ impl Conversations<'_> {
     /// The link whose task should receive this message, creating, reopening or replacing the
     /// task as the account's settings say.
     /// `verified_task`: a task the caller saw active moments ago (its status is not re-read).
-    pub async fn resolve(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str, verified_task: Option<i64>)
-        -> Result<ConversationLink, ProcessError> {
+    pub async fn resolve(
+        &self,
+        acct: &AccountRuntime,
+        msg: &InboundMessage,
+        settings: &Settings,
+        owner: &str,
+        verified_task: Option<i64>,
+    ) -> Result<ConversationLink, ProcessError> {
         let deadline = Instant::now() + self.timing.wait;
         loop {
             let now = unix_now();
@@ -88,8 +94,13 @@ impl Conversations<'_> {
         }
     }
 
-    async fn try_create(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str)
-        -> Result<Option<ConversationLink>, ProcessError> {
+    async fn try_create(
+        &self,
+        acct: &AccountRuntime,
+        msg: &InboundMessage,
+        settings: &Settings,
+        owner: &str,
+    ) -> Result<Option<ConversationLink>, ProcessError> {
         match self.store.lock_link(&acct.id, &msg.from, None, owner, unix_now(), self.timing.lease_secs).await? {
             LinkLock::Contended(_) => Ok(None),
             LinkLock::Acquired { .. } => {
@@ -97,7 +108,12 @@ impl Conversations<'_> {
                     let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
                     let task_id = self.create_task(acct, msg, contact_id, settings, 1).await?;
                     self.remember_task(acct, task_id, &msg.from, contact_id).await?;
-                    Ok::<_, ProcessError>(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
+                    Ok::<_, ProcessError>(ConversationLink {
+                        contact_id,
+                        task_id,
+                        task_count: 1,
+                        updated_at: unix_now(),
+                    })
                 }
                 .await;
                 self.finish_lock(acct, &msg.from, owner, created).await.map(Some)
@@ -105,16 +121,31 @@ impl Conversations<'_> {
         }
     }
 
-    async fn try_rotate(&self, acct: &AccountRuntime, msg: &InboundMessage, settings: &Settings, owner: &str, old: &ConversationLink)
-        -> Result<Option<ConversationLink>, ProcessError> {
-        match self.store.lock_link(&acct.id, &msg.from, Some(old.task_id), owner, unix_now(), self.timing.lease_secs).await? {
+    async fn try_rotate(
+        &self,
+        acct: &AccountRuntime,
+        msg: &InboundMessage,
+        settings: &Settings,
+        owner: &str,
+        old: &ConversationLink,
+    ) -> Result<Option<ConversationLink>, ProcessError> {
+        match self
+            .store
+            .lock_link(&acct.id, &msg.from, Some(old.task_id), owner, unix_now(), self.timing.lease_secs)
+            .await?
+        {
             LinkLock::Contended(_) => Ok(None),
             LinkLock::Acquired { .. } => {
                 let count = old.task_count + 1;
                 let created = async {
                     let task_id = self.create_task(acct, msg, old.contact_id, settings, count).await?;
                     self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
-                    Ok(ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() })
+                    Ok(ConversationLink {
+                        contact_id: old.contact_id,
+                        task_id,
+                        task_count: count,
+                        updated_at: unix_now(),
+                    })
                 }
                 .await;
                 let link = self.finish_lock(acct, &msg.from, owner, created).await?;
@@ -125,14 +156,25 @@ impl Conversations<'_> {
     }
 
     /// Task → conversation, so replies written in the task find the WhatsApp number.
-    async fn remember_task(&self, acct: &AccountRuntime, task_id: i64, phone: &Phone, contact_id: i64) -> Result<(), ProcessError> {
+    async fn remember_task(
+        &self,
+        acct: &AccountRuntime,
+        task_id: i64,
+        phone: &Phone,
+        contact_id: i64,
+    ) -> Result<(), ProcessError> {
         let conv = TaskConversation { phone: phone.clone(), contact_id };
         Ok(self.store.put_task_conversation(&acct.id, task_id, &conv).await?)
     }
 
     /// Commit on success, release on failure; the lease never outlives this call.
-    async fn finish_lock(&self, acct: &AccountRuntime, phone: &Phone, owner: &str, result: Result<ConversationLink, ProcessError>)
-        -> Result<ConversationLink, ProcessError> {
+    async fn finish_lock(
+        &self,
+        acct: &AccountRuntime,
+        phone: &Phone,
+        owner: &str,
+        result: Result<ConversationLink, ProcessError>,
+    ) -> Result<ConversationLink, ProcessError> {
         match result {
             Ok(link) => {
                 self.store.commit_link(&acct.id, phone, owner, &link).await?;
@@ -170,8 +212,10 @@ impl Conversations<'_> {
         let status_id = match settings.reopen_status_id {
             Some(id) => id,
             None => {
-                let task = acct.planfix.get_task(task_id).await?.ok_or(ProcessError::Busy("task vanished while reopening"))?;
-                let process_id = task.process_id.ok_or(ProcessError::Config("task has no process; set reopen_status_id".into()))?;
+                let task =
+                    acct.planfix.get_task(task_id).await?.ok_or(ProcessError::Busy("task vanished while reopening"))?;
+                let process_id =
+                    task.process_id.ok_or(ProcessError::Config("task has no process; set reopen_status_id".into()))?;
                 let statuses = self.statuses.statuses(&acct.id, acct.planfix.as_ref(), process_id).await?;
                 statuses
                     .iter()
@@ -188,10 +232,15 @@ impl Conversations<'_> {
 
 /// Reuse the contact whose phone really is this number (Planfix's filter matches substrings),
 /// the lowest id if several; otherwise create one.
-async fn find_or_create_contact(planfix: &dyn PlanfixApi, msg: &InboundMessage, settings: &Settings) -> Result<i64, ProcessError> {
+async fn find_or_create_contact(
+    planfix: &dyn PlanfixApi,
+    msg: &InboundMessage,
+    settings: &Settings,
+) -> Result<i64, ProcessError> {
     let phone = &msg.from;
     let hits = planfix.search_contacts_by_phone(phone.search_fragment()).await?;
-    let mut matching: Vec<i64> = hits.iter().filter(|c| c.phones.iter().any(|p| phone.matches_stored(p))).map(|c| c.id).collect();
+    let mut matching: Vec<i64> =
+        hits.iter().filter(|c| c.phones.iter().any(|p| phone.matches_stored(p))).map(|c| c.id).collect();
     matching.sort_unstable();
     if let Some(&id) = matching.first() {
         if matching.len() > 1 {
@@ -216,12 +265,26 @@ impl Conversations<'_> {
     /// The conversation's `count`-th task. Its `sourceObjectId` is derived from the account,
     /// the number and `count`, so a retry finds the task an attempt created before losing
     /// Planfix's answer instead of creating a second one.
-    async fn create_task(&self, acct: &AccountRuntime, msg: &InboundMessage, contact_id: i64, settings: &Settings, count: u32)
-        -> Result<i64, ProcessError> {
-        let source = uuid::Uuid::new_v5(&super::inbound::SOURCE_NAMESPACE, format!("{}/{}/task/{count}", acct.id, msg.from.digits()).as_bytes()).to_string();
+    async fn create_task(
+        &self,
+        acct: &AccountRuntime,
+        msg: &InboundMessage,
+        contact_id: i64,
+        settings: &Settings,
+        count: u32,
+    ) -> Result<i64, ProcessError> {
+        let source = uuid::Uuid::new_v5(
+            &super::inbound::SOURCE_NAMESPACE,
+            format!("{}/{}/task/{count}", acct.id, msg.from.digits()).as_bytes(),
+        )
+        .to_string();
         if self.retry {
             if let Some(id) = acct.planfix.find_task_by_source(contact_id, &source).await? {
-                tracing::info!(contact = contact_id, task = id, "task from an earlier attempt found; not creating another");
+                tracing::info!(
+                    contact = contact_id,
+                    task = id,
+                    "task from an earlier attempt found; not creating another"
+                );
                 return Ok(id);
             }
         }
@@ -229,8 +292,14 @@ impl Conversations<'_> {
     }
 }
 
-async fn create_task(planfix: &dyn PlanfixApi, msg: &InboundMessage, contact_id: i64, settings: &Settings, count: u32, source_object_id: String)
-    -> Result<i64, ProcessError> {
+async fn create_task(
+    planfix: &dyn PlanfixApi,
+    msg: &InboundMessage,
+    contact_id: i64,
+    settings: &Settings,
+    count: u32,
+    source_object_id: String,
+) -> Result<i64, ProcessError> {
     let who = match &msg.profile_name {
         Some(name) => format!("{name} ({})", msg.from.display()),
         None => msg.from.display(),

@@ -5,10 +5,12 @@
 
 use super::html::text_to_html;
 use super::AccountRuntime;
-use crate::metrics::{self, Metric};
 use crate::domain::{unix_now, FileJob};
+use crate::metrics::{self, Metric};
 use crate::ports::store::SentRecord;
-use crate::ports::{BlobError, BlobStore, ClaimOutcome, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError};
+use crate::ports::{
+    BlobError, BlobStore, ClaimOutcome, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError,
+};
 
 /// Planfix's per-file limit on paid plans (NOTES §7); free plans allow 15 MB and answer 7002.
 pub const PLANFIX_MAX_FILE: u64 = 100 * 1024 * 1024;
@@ -90,7 +92,15 @@ fn file_name(job_name: Option<&str>, media_kind: &str, mime: Option<&str>, messa
             other => mime_guess::get_mime_extensions_str(other).and_then(|e| e.first().copied()),
         })
         .unwrap_or("bin");
-    let tail: String = message_id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let tail: String = message_id
+        .chars()
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     format!("{media_kind}-{tail}.{ext}")
 }
 
@@ -109,13 +119,21 @@ pub fn outgoing_kind(mime: &str, size: u64, max: impl Fn(MediaKind) -> u64) -> O
 impl FileRelay {
     /// Runs one job once (exactly-once via the store's job lease). `last_try`: the queue will not
     /// deliver it again, so a transient failure is reported instead of retried.
-    pub async fn run(&self, store: &dyn Store, blob: &dyn BlobStore, acct: &AccountRuntime, job: &FileJob, last_try: bool)
-        -> Result<RelayOutcome, RelayError> {
+    pub async fn run(
+        &self,
+        store: &dyn Store,
+        blob: &dyn BlobStore,
+        acct: &AccountRuntime,
+        job: &FileJob,
+        last_try: bool,
+    ) -> Result<RelayOutcome, RelayError> {
         let key = job.job_key();
         let owner = uuid::Uuid::new_v4().to_string();
         match store.claim_job(&acct.id, &key, &owner, unix_now(), self.lease_secs).await? {
             ClaimOutcome::Done => return Ok(RelayOutcome::AlreadyDone),
-            ClaimOutcome::Busy { .. } => return Err(RelayError { transient: true, reason: "another relay holds this job".into() }),
+            ClaimOutcome::Busy { .. } => {
+                return Err(RelayError { transient: true, reason: "another relay holds this job".into() })
+            }
             ClaimOutcome::Claimed { .. } => {}
         }
         let result = match job {
@@ -153,19 +171,40 @@ impl FileRelay {
     }
 
     async fn inbound(&self, blob: &dyn BlobStore, acct: &AccountRuntime, job: &FileJob) -> Result<(), RelayError> {
-        let FileJob::Inbound { phone, message_id, task_id, comment_id, caption_html, media_id, media_kind, mime_type, filename, .. } = job else {
+        let FileJob::Inbound {
+            phone,
+            message_id,
+            task_id,
+            comment_id,
+            caption_html,
+            media_id,
+            media_kind,
+            mime_type,
+            filename,
+            ..
+        } = job
+        else {
             return Err(permanent("not an inbound job"));
         };
         let media = acct.media.download(media_id).await?;
         if let Some(size) = media.size.filter(|s| *s > PLANFIX_MAX_FILE) {
-            return Err(permanent(format!("it is {}, over Planfix's limit of {}", human_size(size), human_size(PLANFIX_MAX_FILE))));
+            return Err(permanent(format!(
+                "it is {}, over Planfix's limit of {}",
+                human_size(size),
+                human_size(PLANFIX_MAX_FILE)
+            )));
         }
-        let mime = media.mime_type.clone().or_else(|| mime_type.clone()).unwrap_or_else(|| "application/octet-stream".into());
+        let mime =
+            media.mime_type.clone().or_else(|| mime_type.clone()).unwrap_or_else(|| "application/octet-stream".into());
         let name = file_name(filename.as_deref(), media_kind, Some(&mime), message_id);
         let key = format!("{}/{}/in/{}/{}", acct.id, phone.digits(), message_id, name);
         let size = blob.put(&key, &mime, media.body).await?;
         if size > PLANFIX_MAX_FILE {
-            return Err(permanent(format!("it is {}, over Planfix's limit of {}", human_size(size), human_size(PLANFIX_MAX_FILE))));
+            return Err(permanent(format!(
+                "it is {}, over Planfix's limit of {}",
+                human_size(size),
+                human_size(PLANFIX_MAX_FILE)
+            )));
         }
         let (_, stream) = blob.get(&key).await?;
         let file_id = acct.planfix_files.upload_file(&name, &mime, size, stream).await?;
@@ -175,11 +214,21 @@ impl FileRelay {
         Ok(())
     }
 
-    async fn outbound(&self, store: &dyn Store, blob: &dyn BlobStore, acct: &AccountRuntime, job: &FileJob) -> Result<(), RelayError> {
+    async fn outbound(
+        &self,
+        store: &dyn Store,
+        blob: &dyn BlobStore,
+        acct: &AccountRuntime,
+        job: &FileJob,
+    ) -> Result<(), RelayError> {
         let FileJob::Outbound { phone, task_id, comment_id, file_id, author, .. } = job else {
             return Err(permanent("not an outbound job"));
         };
-        let info = acct.planfix_files.file_info(*file_id).await?.ok_or_else(|| permanent(format!("file {file_id} no longer exists in Planfix")))?;
+        let info = acct
+            .planfix_files
+            .file_info(*file_id)
+            .await?
+            .ok_or_else(|| permanent(format!("file {file_id} no longer exists in Planfix")))?;
         let name = info.name.replace(['/', '\\'], "_");
         let guessed = mime_guess::from_path(&name).first_or_octet_stream().essence_str().to_owned();
         let Some(kind) = outgoing_kind(&guessed, info.size, |k| acct.media.max_size(k)) else {
@@ -198,10 +247,20 @@ impl FileRelay {
         // the limit of their MIME type, so the fallback is uploaded as a generic binary
         // (unconfirmed against live Meta whether it also accepts the original type).
         let natural = outgoing_kind(&mime, 0, |_| u64::MAX);
-        let mime = if kind == MediaKind::Document && natural != Some(MediaKind::Document) { "application/octet-stream".to_owned() } else { mime };
+        let mime = if kind == MediaKind::Document && natural != Some(MediaKind::Document) {
+            "application/octet-stream".to_owned()
+        } else {
+            mime
+        };
         let file = OutgoingFile { kind, filename: name.clone(), mime_type: mime, size, caption: None, body: stream };
         let wamid = acct.media.send_file(phone, file).await?;
-        store.put_sent(&acct.id, &wamid, &SentRecord { comment_id: *comment_id, task_id: *task_id, author: author.clone() }).await?;
+        store
+            .put_sent(
+                &acct.id,
+                &wamid,
+                &SentRecord { comment_id: *comment_id, task_id: *task_id, author: author.clone() },
+            )
+            .await?;
         tracing::info!(account = %acct.id, comment = comment_id, file = file_id, size, "outbound file sent to WhatsApp");
         Ok(())
     }
@@ -210,13 +269,21 @@ impl FileRelay {
     /// why (its text stays); outbound → an internal note for the comment's author.
     async fn report(&self, acct: &AccountRuntime, job: &FileJob, reason: &str) -> Result<(), RelayError> {
         match job {
-            FileJob::Inbound { task_id, comment_id, caption_html, filename, media_kind, mime_type, message_id, .. } => {
+            FileJob::Inbound {
+                task_id, comment_id, caption_html, filename, media_kind, mime_type, message_id, ..
+            } => {
                 let name = file_name(filename.as_deref(), media_kind, mime_type.as_deref(), message_id);
                 let note = format!("⚠ The customer sent a file «{name}» that could not be transferred: {reason}. Ask them to send it again or another way.");
                 acct.planfix_files.update_comment(*task_id, *comment_id, &join_note(caption_html, &note), &[]).await?;
             }
             FileJob::Outbound { task_id, comment_id, file_id, author, .. } => {
-                let name = acct.planfix_files.file_info(*file_id).await.ok().flatten().map(|f| format!("«{}» ({})", f.name, human_size(f.size)));
+                let name = acct
+                    .planfix_files
+                    .file_info(*file_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|f| format!("«{}» ({})", f.name, human_size(f.size)));
                 let note = format!(
                     "⚠ WhatsApp: the file {} of comment #{comment_id} was not delivered to the customer: {reason}.",
                     name.unwrap_or_else(|| format!("#{file_id}"))

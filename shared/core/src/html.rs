@@ -3,11 +3,7 @@
 /// Plain text → Planfix HTML: `<`, `>`, `&`, quotes escaped; `\n` (and `\r\n`) → `<br>`.
 pub fn text_to_html(text: &str) -> String {
     let normalized = text.replace("\r\n", "\n");
-    normalized
-        .split('\n')
-        .map(|line| html_escape::encode_text(line).into_owned())
-        .collect::<Vec<_>>()
-        .join("<br>")
+    normalized.split('\n').map(|line| html_escape::encode_text(line).into_owned()).collect::<Vec<_>>().join("<br>")
 }
 
 /// For attribute values (e.g. link targets).

@@ -29,7 +29,12 @@ pub struct Accepted {
     pub statuses: Vec<StatusUpdate>,
 }
 
-pub async fn accept(store: &dyn Store, acct: &AccountRuntime, headers: &HeaderMap, body: &[u8]) -> Result<Accepted, IntakeError> {
+pub async fn accept(
+    store: &dyn Store,
+    acct: &AccountRuntime,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Accepted, IntakeError> {
     acct.webhook.verify(headers, body)?;
     let events = acct.webhook.parse(body)?;
     let mut accepted = Accepted::default();

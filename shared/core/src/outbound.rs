@@ -34,7 +34,9 @@ impl Default for RetryPolicy {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyOutcome {
-    Sent { provider_message_ids: Vec<String> },
+    Sent {
+        provider_message_ids: Vec<String>,
+    },
     Ignored(&'static str),
     /// Not delivered; the task got an internal note saying why.
     NotDelivered(String),
@@ -76,8 +78,13 @@ fn status_rank(status: &str) -> Option<u8> {
 impl OutboundProcessor {
     /// Handle "comment `comment_id` was added" (task id as Planfix reported it, used only when
     /// the comment itself does not name its task).
-    pub async fn process_comment(&self, store: &dyn Store, acct: &AccountRuntime, task_hint: Option<i64>, comment_id: i64)
-        -> Result<ReplyOutcome, ProcessError> {
+    pub async fn process_comment(
+        &self,
+        store: &dyn Store,
+        acct: &AccountRuntime,
+        task_hint: Option<i64>,
+        comment_id: i64,
+    ) -> Result<ReplyOutcome, ProcessError> {
         let job = format!("OUT#{comment_id}");
         let deadline = Instant::now() + self.wait;
         let owner = uuid::Uuid::new_v4().to_string();
@@ -85,7 +92,9 @@ impl OutboundProcessor {
             match store.claim_job(&acct.id, &job, &owner, unix_now(), self.job_lease_secs).await? {
                 ClaimOutcome::Done => return Ok(ReplyOutcome::AlreadyDone),
                 ClaimOutcome::Busy { .. } if Instant::now() < deadline => sleep(self.poll).await,
-                ClaimOutcome::Busy { .. } => return Err(ProcessError::Busy("this comment is being sent by another delivery")),
+                ClaimOutcome::Busy { .. } => {
+                    return Err(ProcessError::Busy("this comment is being sent by another delivery"))
+                }
                 ClaimOutcome::Claimed { .. } => break,
             }
         }
@@ -104,8 +113,13 @@ impl OutboundProcessor {
         }
     }
 
-    async fn send_comment(&self, store: &dyn Store, acct: &AccountRuntime, task_hint: Option<i64>, comment_id: i64)
-        -> Result<ReplyOutcome, ProcessError> {
+    async fn send_comment(
+        &self,
+        store: &dyn Store,
+        acct: &AccountRuntime,
+        task_hint: Option<i64>,
+        comment_id: i64,
+    ) -> Result<ReplyOutcome, ProcessError> {
         let Some(comment) = acct.planfix.get_comment(comment_id).await? else {
             return Ok(ReplyOutcome::Ignored("comment not found"));
         };
@@ -148,7 +162,8 @@ impl OutboundProcessor {
                     let reason = explain(&failure);
                     let partial = if sent.is_empty() { "" } else { " (the first part of the text was delivered)" };
                     let note = format!("⚠ WhatsApp: this comment was not delivered to the customer{partial}. {reason}");
-                    let notify: Vec<String> = comment.owner.iter().filter(|o| o.starts_with("user:")).cloned().collect();
+                    let notify: Vec<String> =
+                        comment.owner.iter().filter(|o| o.starts_with("user:")).cloned().collect();
                     acct.planfix.add_internal_comment(task_id, &note_html(&note, comment_id), &notify).await?;
                     tracing::warn!(account = %acct.id, comment = comment_id, error = %failure, "reply not delivered; noted in the task");
                     return Ok(ReplyOutcome::NotDelivered(failure.to_string()));
@@ -158,7 +173,12 @@ impl OutboundProcessor {
         Ok(ReplyOutcome::Sent { provider_message_ids: sent })
     }
 
-    async fn send_with_retries(&self, acct: &AccountRuntime, to: &crate::domain::Phone, text: &str) -> Result<String, SendFailure> {
+    async fn send_with_retries(
+        &self,
+        acct: &AccountRuntime,
+        to: &crate::domain::Phone,
+        text: &str,
+    ) -> Result<String, SendFailure> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
@@ -172,7 +192,12 @@ impl OutboundProcessor {
     }
 
     /// A provider delivery status for a message the bridge sent.
-    pub async fn apply_status(&self, store: &dyn Store, acct: &AccountRuntime, st: &StatusUpdate) -> Result<(), ProcessError> {
+    pub async fn apply_status(
+        &self,
+        store: &dyn Store,
+        acct: &AccountRuntime,
+        st: &StatusUpdate,
+    ) -> Result<(), ProcessError> {
         let Some(rank) = status_rank(&st.status) else { return Ok(()) };
         if !store.advance_delivery_status(&acct.id, &st.message_id, &st.status, rank).await? && st.status != "failed" {
             return Ok(());
@@ -235,10 +260,14 @@ fn note_html(text: &str, comment_id: i64) -> String {
 /// What the Planfix user reads when a send fails: plain words and what to do.
 fn explain(f: &SendFailure) -> String {
     match f {
-        SendFailure::WindowClosed => "More than 24 hours have passed since the customer's last message, so WhatsApp only allows \
+        SendFailure::WindowClosed => {
+            "More than 24 hours have passed since the customer's last message, so WhatsApp only allows \
              approved template messages now. The customer has to write first (or use a template)."
-            .into(),
-        SendFailure::InvalidRecipient { reason } => format!("The customer's number cannot receive WhatsApp messages ({reason})."),
+                .into()
+        }
+        SendFailure::InvalidRecipient { reason } => {
+            format!("The customer's number cannot receive WhatsApp messages ({reason}).")
+        }
         SendFailure::Transient { reason } => {
             format!("WhatsApp was unavailable or rate-limited and several retries failed ({reason}). Please send the comment again later.")
         }
@@ -251,7 +280,9 @@ fn explain(f: &SendFailure) -> String {
 
 fn explain_status_error(code: i64, title: &str) -> String {
     match code {
-        131047 => "More than 24 hours have passed since the customer's last message; the customer has to write first.".into(),
+        131047 => {
+            "More than 24 hours have passed since the customer's last message; the customer has to write first.".into()
+        }
         131026 => "The message was undeliverable (the number may not use WhatsApp).".into(),
         _ => format!("WhatsApp error {code}: {title}."),
     }
@@ -263,7 +294,12 @@ fn split_text(text: &str, max: usize) -> Vec<String> {
     let mut rest: Vec<char> = text.chars().collect();
     while rest.len() > max {
         let window = &rest[..max];
-        let cut = window.iter().rposition(|c| *c == '\n').or_else(|| window.iter().rposition(|c| *c == ' ')).filter(|&i| i > 0).unwrap_or(max);
+        let cut = window
+            .iter()
+            .rposition(|c| *c == '\n')
+            .or_else(|| window.iter().rposition(|c| *c == ' '))
+            .filter(|&i| i > 0)
+            .unwrap_or(max);
         parts.push(rest[..cut].iter().collect::<String>().trim_end().to_owned());
         rest = rest[cut..].iter().copied().skip_while(|c| c.is_whitespace()).collect();
     }

@@ -20,7 +20,11 @@ pub struct CommentNotice {
 
 pub fn authenticate(secret: &Secret, headers: &HeaderMap) -> Result<(), WebhookError> {
     if let Some(token) = headers.get(SECRET_HEADER) {
-        return if secret.matches(token.as_bytes()) { Ok(()) } else { Err(WebhookError::Unauthorized("wrong shared secret")) };
+        return if secret.matches(token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(WebhookError::Unauthorized("wrong shared secret"))
+        };
     }
     let basic = headers
         .get(http::header::AUTHORIZATION)
@@ -30,7 +34,8 @@ pub fn authenticate(secret: &Secret, headers: &HeaderMap) -> Result<(), WebhookE
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(basic.trim())
         .map_err(|_| WebhookError::Unauthorized("malformed Basic authorization"))?;
-    let password = decoded.splitn(2, |b| *b == b':').nth(1).ok_or(WebhookError::Unauthorized("malformed Basic authorization"))?;
+    let password =
+        decoded.splitn(2, |b| *b == b':').nth(1).ok_or(WebhookError::Unauthorized("malformed Basic authorization"))?;
     if secret.matches(password) {
         Ok(())
     } else {
@@ -76,10 +81,12 @@ pub fn parse_notice(content_type: Option<&str>, body: &[u8]) -> Result<CommentNo
         let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| Id::Text(v.clone()));
         Notice { task: get("task"), comment: get("comment") }
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| WebhookError::BadRequest(format!("expected JSON like {{\"task\":\"…\",\"comment\":\"…\"}}: {e}")))?
+        serde_json::from_slice(body).map_err(|e| {
+            WebhookError::BadRequest(format!("expected JSON like {{\"task\":\"…\",\"comment\":\"…\"}}: {e}"))
+        })?
     };
-    let comment_id = id(notice.comment, "comment")?.ok_or_else(|| WebhookError::BadRequest("missing comment id".into()))?;
+    let comment_id =
+        id(notice.comment, "comment")?.ok_or_else(|| WebhookError::BadRequest("missing comment id".into()))?;
     Ok(CommentNotice { task_id: id(notice.task, "task")?, comment_id })
 }
 
@@ -92,13 +99,26 @@ mod tests {
         let want = CommentNotice { task_id: Some(12), comment_id: 34 };
         assert_eq!(parse_notice(Some("application/json"), br#"{"task":"12","comment":34}"#).unwrap(), want);
         assert_eq!(parse_notice(Some("application/x-www-form-urlencoded"), b"task=12&comment=34").unwrap(), want);
-        assert_eq!(parse_notice(None, br#"{"comment":"34"}"#).unwrap(), CommentNotice { task_id: None, comment_id: 34 });
+        assert_eq!(
+            parse_notice(None, br#"{"comment":"34"}"#).unwrap(),
+            CommentNotice { task_id: None, comment_id: 34 }
+        );
     }
 
     #[test]
     fn explains_bad_bodies() {
-        for body in [&br#"{"task":"1"}"#[..], br#"{"comment":"{{Comment.Id}}"}"#, br#"{"comment":-1}"#, b"garbage", br#"{"comment":"abc"}"#] {
-            assert!(matches!(parse_notice(None, body), Err(WebhookError::BadRequest(_))), "{}", String::from_utf8_lossy(body));
+        for body in [
+            &br#"{"task":"1"}"#[..],
+            br#"{"comment":"{{Comment.Id}}"}"#,
+            br#"{"comment":-1}"#,
+            b"garbage",
+            br#"{"comment":"abc"}"#,
+        ] {
+            assert!(
+                matches!(parse_notice(None, body), Err(WebhookError::BadRequest(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 

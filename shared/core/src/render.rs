@@ -38,7 +38,11 @@ pub fn comment_html(content: &MessageContent) -> String {
         MessageContent::Location { latitude, longitude, name, address } => {
             let place: Vec<&str> = [name.as_deref(), address.as_deref()].into_iter().flatten().collect();
             let url = format!("https://www.google.com/maps/search/?api=1&query={latitude},{longitude}");
-            let title = if place.is_empty() { "Location".to_owned() } else { format!("Location: {}", text_to_html(&place.join(", "))) };
+            let title = if place.is_empty() {
+                "Location".to_owned()
+            } else {
+                format!("Location: {}", text_to_html(&place.join(", ")))
+            };
             format!("{title}<br><a href=\"{}\">{latitude}, {longitude}</a>", attr(&url))
         }
         MessageContent::Reaction { emoji, .. } if emoji.is_empty() => "<i>[removed a reaction]</i>".to_owned(),

@@ -14,7 +14,12 @@ pub struct StatusCache {
 }
 
 impl StatusCache {
-    pub async fn statuses(&self, account: &AccountId, planfix: &dyn PlanfixApi, process_id: i64) -> Result<Vec<TaskStatusInfo>, PlanfixError> {
+    pub async fn statuses(
+        &self,
+        account: &AccountId,
+        planfix: &dyn PlanfixApi,
+        process_id: i64,
+    ) -> Result<Vec<TaskStatusInfo>, PlanfixError> {
         let key = (account.clone(), process_id);
         if let Some(list) = self.entries.lock().await.get(&key) {
             return Ok(list.clone());

@@ -46,10 +46,7 @@ struct Tag {
 
 impl Tag {
     fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -139,17 +136,10 @@ fn parse_tag(inner: &str) -> Tag {
         Some(body) => (true, body),
         None => (false, inner),
     };
-    let name_end = body
-        .find(|c: char| c.is_ascii_whitespace() || c == '/')
-        .unwrap_or(body.len());
+    let name_end = body.find(|c: char| c.is_ascii_whitespace() || c == '/').unwrap_or(body.len());
     let name = body[..name_end].to_ascii_lowercase();
     let (attrs, self_closing) = parse_attrs(&body[name_end..]);
-    Tag {
-        name,
-        closing,
-        self_closing,
-        attrs,
-    }
+    Tag { name, closing, self_closing, attrs }
 }
 
 fn parse_attrs(s: &str) -> (Vec<(String, String)>, bool) {
@@ -168,9 +158,7 @@ fn parse_attrs(s: &str) -> (Vec<(String, String)>, bool) {
             rest = r;
             continue;
         }
-        let n = rest
-            .find(|c: char| ws(c) || c == '=' || c == '/')
-            .unwrap_or(rest.len());
+        let n = rest.find(|c: char| ws(c) || c == '=' || c == '/').unwrap_or(rest.len());
         let name = rest[..n].to_ascii_lowercase();
         rest = rest[n..].trim_start_matches(ws);
         let mut value = String::new();
@@ -253,9 +241,7 @@ impl Renderer {
 
     fn last_char(&self) -> Option<char> {
         let frames = self.frames.iter().rev().map(|f| f.buf.as_str());
-        frames
-            .chain([self.root.as_str()])
-            .find_map(|b| b.chars().last())
+        frames.chain([self.root.as_str()]).find_map(|b| b.chars().last())
     }
 
     fn emit(&mut self, s: &str) {
@@ -321,12 +307,7 @@ impl Renderer {
             return;
         }
         let href = tag.attr("href").map(str::to_owned);
-        self.frames.push(Frame {
-            tag: tag.name.clone(),
-            kind,
-            href,
-            buf: String::new(),
-        });
+        self.frames.push(Frame { tag: tag.name.clone(), kind, href, buf: String::new() });
     }
 
     fn tag(&mut self, t: &Tag) {
@@ -356,14 +337,8 @@ impl Renderer {
             }
             "ul" | "ol" => {
                 self.block_open();
-                let next = t
-                    .attr("start")
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(1);
-                self.lists.push(List {
-                    ordered: name == "ol",
-                    next,
-                });
+                let next = t.attr("start").and_then(|v| v.trim().parse().ok()).unwrap_or(1);
+                self.lists.push(List { ordered: name == "ol", next });
             }
             "li" => self.list_item(),
             "img" => {
@@ -435,11 +410,7 @@ impl Renderer {
             Kind::Mark(m) if !in_code && !self.frames.iter().any(|g| g.kind == f.kind) => {
                 // WhatsApp emphasis does not span lines, so each line gets its own markers.
                 let m = m.to_string();
-                f.buf
-                    .split('\n')
-                    .map(|line| wrap(line, &m))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                f.buf.split('\n').map(|line| wrap(line, &m)).collect::<Vec<_>>().join("\n")
             }
             Kind::Code if !in_code => wrap(&f.buf, "```"),
             Kind::Link => link(&f.buf, f.href.as_deref()),
@@ -497,10 +468,7 @@ fn wrap(s: &str, marker: &str) -> String {
 
 fn link(text: &str, href: Option<&str>) -> String {
     let href = href.map_or("", str::trim);
-    let scheme = |p: &str| {
-        href.get(..p.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(p))
-    };
+    let scheme = |p: &str| href.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     // Nothing a WhatsApp reader could open: keep just the text.
     if href.is_empty() || href.starts_with('#') || scheme("javascript:") {
         return text.to_owned();
@@ -529,13 +497,7 @@ fn same_target(text: &str, url: &str) -> bool {
     fn norm(s: &str) -> String {
         let s = s.trim().to_lowercase();
         let s = match s.find("://") {
-            Some(p)
-                if s[..p]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) =>
-            {
-                s[p + 3..].to_owned()
-            }
+            Some(p) if s[..p].chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) => s[p + 3..].to_owned(),
             _ => s.strip_prefix("mailto:").unwrap_or(&s).to_owned(),
         };
         s.trim_end_matches('/').to_owned()
@@ -569,14 +531,8 @@ mod tests {
     fn line_breaks_and_blocks() {
         assert_eq!(conv("a<br>b<br/>c<BR />d"), "a\nb\nc\nd");
         assert_eq!(conv("<p>one</p><p>two</p>"), "one\ntwo");
-        assert_eq!(
-            conv("<div>a</div><h2>T</h2><blockquote>q</blockquote>z"),
-            "a\nT\nq\nz"
-        );
-        assert_eq!(
-            conv("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"),
-            "a b\nc"
-        );
+        assert_eq!(conv("<div>a</div><h2>T</h2><blockquote>q</blockquote>z"), "a\nT\nq\nz");
+        assert_eq!(conv("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"), "a b\nc");
         // Nested block ends give one break, not a stack of blank lines.
         assert_eq!(conv("<div><p>a</p></div><div>b</div>"), "a\nb");
         // An empty paragraph with a <br> is how editors make a blank line.
@@ -595,10 +551,7 @@ mod tests {
 
     #[test]
     fn source_whitespace_collapses_like_a_browser() {
-        assert_eq!(
-            conv("<p>Hello\n   world</p>\n\n<p>  next\tline  </p>"),
-            "Hello world\nnext line"
-        );
+        assert_eq!(conv("<p>Hello\n   world</p>\n\n<p>  next\tline  </p>"), "Hello world\nnext line");
         assert_eq!(conv("a <span> b </span> c"), "a b c");
         assert_eq!(conv("x&nbsp;&nbsp;y"), "x  y");
         assert_eq!(conv("<p>a  \n</p>"), "a");
@@ -606,10 +559,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_kept_as_is() {
-        assert_eq!(
-            conv("  line one\n  indented   line\r\n\n\n\nend "),
-            "line one\n  indented   line\n\nend"
-        );
+        assert_eq!(conv("  line one\n  indented   line\r\n\n\n\nend "), "line one\n  indented   line\n\nend");
         assert_eq!(conv("5 < 6 and 7 > 3"), "5 < 6 and 7 > 3");
         assert_eq!(conv("Tom &amp; Jerry"), "Tom & Jerry");
     }
@@ -623,10 +573,7 @@ mod tests {
             conv("<ol><li>a<ul><li>b<ol><li>c</li></ol></li></ul></li><li>d</li></ol>"),
             "1. a\n  • b\n    1. c\n2. d"
         );
-        assert_eq!(
-            conv("<ul><li><p>para</p></li><li>x</li></ul>"),
-            "• para\n• x"
-        );
+        assert_eq!(conv("<ul><li><p>para</p></li><li>x</li></ul>"), "• para\n• x");
         assert_eq!(conv("<ol start=\"3\"><li>c<li>d</ol>"), "3. c\n4. d");
         assert_eq!(conv("<li>orphan</li>"), "• orphan");
     }
@@ -635,15 +582,9 @@ mod tests {
     fn emphasis() {
         assert_eq!(conv("<b>b</b> <strong>s</strong>"), "*b* *s*");
         assert_eq!(conv("<i>i</i> <em>e</em>"), "_i_ _e_");
-        assert_eq!(
-            conv("<s>a</s> <strike>b</strike> <del>c</del>"),
-            "~a~ ~b~ ~c~"
-        );
+        assert_eq!(conv("<s>a</s> <strike>b</strike> <del>c</del>"), "~a~ ~b~ ~c~");
         assert_eq!(conv("<code>x = 1</code>"), "```x = 1```");
-        assert_eq!(
-            conv("<pre>fn main() {\n    go();\n}</pre>"),
-            "```fn main() {\n    go();\n}```"
-        );
+        assert_eq!(conv("<pre>fn main() {\n    go();\n}</pre>"), "```fn main() {\n    go();\n}```");
         assert_eq!(conv("<b><i>both</i></b>"), "*_both_*");
     }
 
@@ -660,58 +601,25 @@ mod tests {
 
     #[test]
     fn links() {
-        assert_eq!(
-            conv("<a href=\"https://ex.com/a\">the doc</a>"),
-            "the doc (https://ex.com/a)"
-        );
-        assert_eq!(
-            conv("<a href=\"https://ex.com/\">ex.com</a>"),
-            "https://ex.com/"
-        );
-        assert_eq!(
-            conv("<a href=\"http://ex.com\">HTTP://EX.COM/</a>"),
-            "http://ex.com"
-        );
+        assert_eq!(conv("<a href=\"https://ex.com/a\">the doc</a>"), "the doc (https://ex.com/a)");
+        assert_eq!(conv("<a href=\"https://ex.com/\">ex.com</a>"), "https://ex.com/");
+        assert_eq!(conv("<a href=\"http://ex.com\">HTTP://EX.COM/</a>"), "http://ex.com");
         assert_eq!(conv("<a href='https://ex.com'></a>"), "https://ex.com");
-        assert_eq!(
-            conv("<a href=\"mailto:joe@ex.com\">joe@ex.com</a>"),
-            "joe@ex.com"
-        );
-        assert_eq!(
-            conv("<a href=\"MAILTO:joe@ex.com?subject=hi\">Joe</a>"),
-            "Joe (joe@ex.com)"
-        );
-        assert_eq!(
-            conv("see<a href=\"u?a=1&amp;b=2\"> here </a>now"),
-            "see here (u?a=1&b=2) now"
-        );
+        assert_eq!(conv("<a href=\"mailto:joe@ex.com\">joe@ex.com</a>"), "joe@ex.com");
+        assert_eq!(conv("<a href=\"MAILTO:joe@ex.com?subject=hi\">Joe</a>"), "Joe (joe@ex.com)");
+        assert_eq!(conv("see<a href=\"u?a=1&amp;b=2\"> here </a>now"), "see here (u?a=1&b=2) now");
         assert_eq!(conv("<a href=\"#top\">top</a><a>bare</a>"), "topbare");
-        assert_eq!(
-            conv("<a href=\"https://x.io\"><b>X</b></a>"),
-            "*X* (https://x.io)"
-        );
+        assert_eq!(conv("<a href=\"https://x.io\"><b>X</b></a>"), "*X* (https://x.io)");
     }
 
     #[test]
     fn images_and_dropped_tags() {
-        assert_eq!(
-            conv("a <img src=\"x.png\" alt=\"a  cat\"> b"),
-            "a [image: a cat] b"
-        );
+        assert_eq!(conv("a <img src=\"x.png\" alt=\"a  cat\"> b"), "a [image: a cat] b");
         assert_eq!(conv("a<img src=\"x.png\">b<img alt=\"\"/>"), "ab");
-        assert_eq!(
-            conv("<span style=\"color:red\"><font size=2><u>kept</u></font></span>"),
-            "kept"
-        );
-        assert_eq!(
-            conv("a<script>if (a<b) alert('x')</script>b<STYLE>p{}</STYLE>c"),
-            "abc"
-        );
+        assert_eq!(conv("<span style=\"color:red\"><font size=2><u>kept</u></font></span>"), "kept");
+        assert_eq!(conv("a<script>if (a<b) alert('x')</script>b<STYLE>p{}</STYLE>c"), "abc");
         assert_eq!(conv("a<!-- hidden <b>x</b> -->b<!DOCTYPE html>c"), "abc");
-        assert_eq!(
-            conv("<p>@Ivan Petrov, please check</p>"),
-            "@Ivan Petrov, please check"
-        );
+        assert_eq!(conv("<p>@Ivan Petrov, please check</p>"), "@Ivan Petrov, please check");
     }
 
     #[test]
@@ -737,23 +645,18 @@ mod tests {
         assert_eq!(conv("<i>a<b>b</i>c</b>"), "_a*b*_c");
         assert_eq!(conv("<p>x</p><!-- open"), "x");
         assert_eq!(conv("<br><"), "<");
-        assert_eq!(
-            conv("<a href=https://ex.com/>ex</a>"),
-            "ex (https://ex.com/)"
-        );
+        assert_eq!(conv("<a href=https://ex.com/>ex</a>"), "ex (https://ex.com/)");
     }
 
     #[test]
     fn never_panics_on_random_input() {
         const PIECES: [&str; 24] = [
-            "<", ">", "/", "\"", "'", "=", "&", ";", "#", "b", "a", "li", "ul", "ol", "pre", " ",
-            "\n", "!--", "-->", "href", "é", "😀", "&nbsp;", "script",
+            "<", ">", "/", "\"", "'", "=", "&", ";", "#", "b", "a", "li", "ul", "ol", "pre", " ", "\n", "!--", "-->",
+            "href", "é", "😀", "&nbsp;", "script",
         ];
         let mut seed: u64 = 0x5eed;
         let mut next = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) as usize
         };
         for case in 0..600 {

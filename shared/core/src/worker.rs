@@ -51,12 +51,19 @@ impl RetryLater {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkOutcome {
     /// Messages commented (or found already done) while draining a conversation.
-    Drained { processed: usize },
+    Drained {
+        processed: usize,
+    },
     /// The time budget ran out with messages left; a continuation poke was queued.
-    Continued { processed: usize },
+    Continued {
+        processed: usize,
+    },
     Reply(ReplyOutcome),
     StatusApplied,
-    DeadLettered { key: String, reason: String },
+    DeadLettered {
+        key: String,
+        reason: String,
+    },
 }
 
 /// How the queue delivered the work: how many times so far (1 on the first), the retry budget,
@@ -91,17 +98,21 @@ pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<Wor
     };
     match work {
         Work::Conversation { phone, .. } => drain_conversation(app, &acct, work, phone, delivery).await,
-        Work::Reply { task_id, comment_id, .. } => match app.outbound.process_comment(app.store.as_ref(), &acct, *task_id, *comment_id).await {
-            Ok(outcome) => {
-                match &outcome {
-                    ReplyOutcome::Sent { .. } => metrics::count(acct.id.as_str(), Metric::RepliesSent, 1.0),
-                    ReplyOutcome::NotDelivered(_) => metrics::count(acct.id.as_str(), Metric::RepliesNotDelivered, 1.0),
-                    _ => {}
+        Work::Reply { task_id, comment_id, .. } => {
+            match app.outbound.process_comment(app.store.as_ref(), &acct, *task_id, *comment_id).await {
+                Ok(outcome) => {
+                    match &outcome {
+                        ReplyOutcome::Sent { .. } => metrics::count(acct.id.as_str(), Metric::RepliesSent, 1.0),
+                        ReplyOutcome::NotDelivered(_) => {
+                            metrics::count(acct.id.as_str(), Metric::RepliesNotDelivered, 1.0)
+                        }
+                        _ => {}
+                    }
+                    Ok(WorkOutcome::Reply(outcome))
                 }
-                Ok(WorkOutcome::Reply(outcome))
+                Err(e) => failed(app, &acct, work, None, e, None, delivery).await,
             }
-            Err(e) => failed(app, &acct, work, None, e, None, delivery).await,
-        },
+        }
         Work::Status { status, .. } => match app.outbound.apply_status(app.store.as_ref(), &acct, status).await {
             Ok(()) => Ok(WorkOutcome::StatusApplied),
             Err(e) => failed(app, &acct, work, None, e, None, delivery).await,
@@ -112,7 +123,13 @@ pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<Wor
 /// Comments every message waiting in the conversation's inbox, oldest first. The inbox (not
 /// the queue) decides the order, so a message that arrived late but was sent earlier still
 /// goes first among those waiting.
-async fn drain_conversation(app: &Bridge, acct: &AccountRuntime, work: &Work, phone: &Phone, delivery: Delivery) -> Result<WorkOutcome, RetryLater> {
+async fn drain_conversation(
+    app: &Bridge,
+    acct: &AccountRuntime,
+    work: &Work,
+    phone: &Phone,
+    delivery: Delivery,
+) -> Result<WorkOutcome, RetryLater> {
     let store = app.store.as_ref();
     let mut processed = 0;
     // The task this drain just commented on: seconds old, so its status is not re-read
@@ -127,7 +144,11 @@ async fn drain_conversation(app: &Bridge, acct: &AccountRuntime, work: &Work, ph
             if delivery.deadline.is_some_and(|d| Instant::now() >= d) {
                 // Out of time: a fresh poke continues behind everything already queued for this
                 // conversation, without spending this delivery's retries.
-                let next = Work::Conversation { account: acct.id.clone(), phone: phone.clone(), message_id: format!("continue-{}", uuid::Uuid::new_v4()) };
+                let next = Work::Conversation {
+                    account: acct.id.clone(),
+                    phone: phone.clone(),
+                    message_id: format!("continue-{}", uuid::Uuid::new_v4()),
+                };
                 app.work.enqueue(&[next]).await.map_err(|e| RetryLater::new(e.to_string()))?;
                 return Ok(WorkOutcome::Continued { processed });
             }
@@ -157,27 +178,53 @@ fn retry_store(e: StoreError) -> RetryLater {
     RetryLater::new(format!("store: {e}"))
 }
 
-async fn failed(app: &Bridge, acct: &AccountRuntime, work: &Work, entry: Option<&InboxEntry>, e: ProcessError, attempt: Option<u32>, delivery: Delivery)
-    -> Result<WorkOutcome, RetryLater> {
+async fn failed(
+    app: &Bridge,
+    acct: &AccountRuntime,
+    work: &Work,
+    entry: Option<&InboxEntry>,
+    e: ProcessError,
+    attempt: Option<u32>,
+    delivery: Delivery,
+) -> Result<WorkOutcome, RetryLater> {
     metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
     if retryable(&e) && !delivery.last_try(attempt) {
         tracing::warn!(account = %acct.id, work = %work.key(), attempt = attempt.unwrap_or(delivery.attempts), error = %e, "work failed; will retry");
-        let hint = if matches!(&e, ProcessError::Planfix(PlanfixError::Api { code: Some(22), .. })) { RetryHint::DailyLimit } else { RetryHint::Backoff };
+        let hint = if matches!(&e, ProcessError::Planfix(PlanfixError::Api { code: Some(22), .. })) {
+            RetryHint::DailyLimit
+        } else {
+            RetryHint::Backoff
+        };
         return Err(RetryLater(e.to_string(), hint));
     }
     dead_letter(app, Some(acct), work, entry, &e.to_string(), attempt.unwrap_or(delivery.attempts)).await
 }
 
-async fn dead_letter(app: &Bridge, acct: Option<&AccountRuntime>, work: &Work, entry: Option<&InboxEntry>, reason: &str, attempts: u32)
-    -> Result<WorkOutcome, RetryLater> {
+async fn dead_letter(
+    app: &Bridge,
+    acct: Option<&AccountRuntime>,
+    work: &Work,
+    entry: Option<&InboxEntry>,
+    reason: &str,
+    attempts: u32,
+) -> Result<WorkOutcome, RetryLater> {
     let account = work.account();
     let work = match (work, entry) {
         // The letter names (and is keyed by) the message it holds, whatever poke found it.
-        (Work::Conversation { account, phone, .. }, Some(entry)) => Work::Conversation { account: account.clone(), phone: phone.clone(), message_id: entry.message.id.clone() },
+        (Work::Conversation { account, phone, .. }, Some(entry)) => {
+            Work::Conversation { account: account.clone(), phone: phone.clone(), message_id: entry.message.id.clone() }
+        }
         _ => work.clone(),
     };
     let key = work.key();
-    let letter = DeadLetter { key: key.clone(), work, entry: entry.cloned(), error: reason.to_owned(), attempts, failed_at: unix_now() };
+    let letter = DeadLetter {
+        key: key.clone(),
+        work,
+        entry: entry.cloned(),
+        error: reason.to_owned(),
+        attempts,
+        failed_at: unix_now(),
+    };
     app.store.put_dead_letter(account, &letter).await.map_err(retry_store)?;
     metrics::count(account.as_str(), Metric::DeadLetters, 1.0);
     tracing::error!(account = %account, work = %key, attempts, error = reason, "work moved to the dead letters");
@@ -225,7 +272,12 @@ pub async fn replay(app: &Bridge, account: &AccountId, key: &str) -> Result<bool
     Ok(true)
 }
 
-pub async fn replay_letter(store: &dyn crate::ports::Store, queue: &dyn crate::ports::WorkQueue, account: &AccountId, letter: &DeadLetter) -> Result<(), String> {
+pub async fn replay_letter(
+    store: &dyn crate::ports::Store,
+    queue: &dyn crate::ports::WorkQueue,
+    account: &AccountId,
+    letter: &DeadLetter,
+) -> Result<(), String> {
     return_to_inbox(store, account, letter).await?;
     // A fresh dedupe identity: the original may still be inside SQS's five-minute window.
     queue.enqueue_again(std::slice::from_ref(&letter.work)).await.map_err(|e| e.to_string())?;
@@ -236,7 +288,11 @@ pub async fn replay_letter(store: &dyn crate::ports::Store, queue: &dyn crate::p
 
 /// A message letter's entry goes back into its conversation's inbox with a fresh retry budget
 /// (nothing to do for other work).
-pub async fn return_to_inbox(store: &dyn crate::ports::Store, account: &AccountId, letter: &DeadLetter) -> Result<(), String> {
+pub async fn return_to_inbox(
+    store: &dyn crate::ports::Store,
+    account: &AccountId,
+    letter: &DeadLetter,
+) -> Result<(), String> {
     let Some(entry) = &letter.entry else { return Ok(()) };
     let fresh_budget = InboxEntry { attempts_before: entry.attempts_before + letter.attempts, ..entry.clone() };
     store.add_to_inbox(account, &fresh_budget).await.map_err(|e| e.to_string())

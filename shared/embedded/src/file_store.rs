@@ -129,7 +129,9 @@ impl JsonFileStore {
     /// Opens (or creates) the store file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let state = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?,
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
             Err(e) => return Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
         };
@@ -169,7 +171,12 @@ impl JsonFileStore {
 
 #[async_trait]
 impl Store for JsonFileStore {
-    async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError> {
+    async fn record_message(
+        &self,
+        account: &AccountId,
+        msg: &InboundMessage,
+        now: i64,
+    ) -> Result<RecordOutcome, StoreError> {
         let mut st = self.state.lock().await;
         let k = key(account, &msg.id);
         if let Some(existing) = st.messages.get(&k) {
@@ -189,7 +196,14 @@ impl Store for JsonFileStore {
         Ok(RecordOutcome::New)
     }
 
-    async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+    async fn claim_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError> {
         let mut st = self.state.lock().await;
         let rec = st
             .messages
@@ -202,7 +216,14 @@ impl Store for JsonFileStore {
         Ok(outcome)
     }
 
-    async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64) -> Result<(), StoreError> {
+    async fn complete_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        task_id: i64,
+        comment_id: i64,
+    ) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         let rec = st.messages.get_mut(&key(account, message_id)).ok_or(StoreError::LeaseLost)?;
         rec.lease.complete(owner)?;
@@ -211,7 +232,13 @@ impl Store for JsonFileStore {
         self.persist(&st)
     }
 
-    async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
+    async fn release_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        error: &str,
+    ) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         if st.messages.get_mut(&key(account, message_id)).is_some_and(|rec| rec.lease.release(owner, error)) {
             self.persist(&st)?;
@@ -221,13 +248,20 @@ impl Store for JsonFileStore {
 
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
-        st.inbox.entry(key(account, entry.message.from.digits())).or_default().insert(entry.order.clone(), entry.clone());
+        st.inbox
+            .entry(key(account, entry.message.from.digits()))
+            .or_default()
+            .insert(entry.order.clone(), entry.clone());
         self.persist(&st)
     }
 
     async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
         let st = self.state.lock().await;
-        Ok(st.inbox.get(&key(account, phone.digits())).map(|m| m.values().take(limit).cloned().collect()).unwrap_or_default())
+        Ok(st
+            .inbox
+            .get(&key(account, phone.digits()))
+            .map(|m| m.values().take(limit).cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
@@ -250,7 +284,14 @@ impl Store for JsonFileStore {
     }
 
     async fn list_dead_letters(&self, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError> {
-        Ok(self.state.lock().await.dead.get(account.as_str()).map(|m| m.values().cloned().collect()).unwrap_or_default())
+        Ok(self
+            .state
+            .lock()
+            .await
+            .dead
+            .get(account.as_str())
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn remove_dead_letter(&self, account: &AccountId, key: &str) -> Result<(), StoreError> {
@@ -269,7 +310,15 @@ impl Store for JsonFileStore {
             .map(|i| LinkRecord { link: i.link.clone(), lease_until: i.lease_until }))
     }
 
-    async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64) -> Result<LinkLock, StoreError> {
+    async fn lock_link(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        expected_task: Option<i64>,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<LinkLock, StoreError> {
         let mut st = self.state.lock().await;
         let item = st.links.entry(key(account, phone.digits())).or_default();
         let current_task = item.link.as_ref().map(|l| l.task_id);
@@ -283,7 +332,13 @@ impl Store for JsonFileStore {
         Ok(LinkLock::Acquired { current })
     }
 
-    async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError> {
+    async fn commit_link(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        link: &ConversationLink,
+    ) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         let item = st.links.get_mut(&key(account, phone.digits())).ok_or(StoreError::LeaseLost)?;
         if item.lease_owner.as_deref() != Some(owner) {
@@ -305,17 +360,33 @@ impl Store for JsonFileStore {
         Ok(())
     }
 
-    async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError> {
+    async fn put_task_conversation(
+        &self,
+        account: &AccountId,
+        task_id: i64,
+        conv: &TaskConversation,
+    ) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
         st.tasks.insert(key(account, &task_id.to_string()), conv.clone());
         self.persist(&st)
     }
 
-    async fn get_task_conversation(&self, account: &AccountId, task_id: i64) -> Result<Option<TaskConversation>, StoreError> {
+    async fn get_task_conversation(
+        &self,
+        account: &AccountId,
+        task_id: i64,
+    ) -> Result<Option<TaskConversation>, StoreError> {
         Ok(self.state.lock().await.tasks.get(&key(account, &task_id.to_string())).cloned())
     }
 
-    async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError> {
+    async fn claim_job(
+        &self,
+        account: &AccountId,
+        job: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError> {
         let mut st = self.state.lock().await;
         let outcome = st.jobs.entry(key(account, job)).or_default().lease.claim(owner, now, lease_secs);
         if matches!(outcome, ClaimOutcome::Claimed { .. }) {
@@ -340,9 +411,18 @@ impl Store for JsonFileStore {
         Ok(())
     }
 
-    async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError> {
+    async fn put_sent(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+        record: &SentRecord,
+    ) -> Result<(), StoreError> {
         let mut st = self.state.lock().await;
-        let item = st.sent.entry(key(account, provider_message_id)).or_insert(SentItem { record: record.clone(), status: None, rank: 0 });
+        let item = st.sent.entry(key(account, provider_message_id)).or_insert(SentItem {
+            record: record.clone(),
+            status: None,
+            rank: 0,
+        });
         item.record = record.clone();
         self.persist(&st)
     }
@@ -351,7 +431,13 @@ impl Store for JsonFileStore {
         Ok(self.state.lock().await.sent.get(&key(account, provider_message_id)).map(|i| i.record.clone()))
     }
 
-    async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError> {
+    async fn advance_delivery_status(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+        status: &str,
+        rank: u8,
+    ) -> Result<bool, StoreError> {
         let mut st = self.state.lock().await;
         let Some(item) = st.sent.get_mut(&key(account, provider_message_id)) else { return Ok(false) };
         if item.rank >= rank {
@@ -363,7 +449,13 @@ impl Store for JsonFileStore {
         Ok(true)
     }
 
-    async fn reserve_slot(&self, account: &AccountId, key_name: &str, now_ms: i64, interval_ms: i64) -> Result<i64, StoreError> {
+    async fn reserve_slot(
+        &self,
+        account: &AccountId,
+        key_name: &str,
+        now_ms: i64,
+        interval_ms: i64,
+    ) -> Result<i64, StoreError> {
         let mut st = self.state.lock().await;
         let next = st.slots.entry(key(account, key_name)).or_insert(now_ms);
         let slot = (*next).max(now_ms);

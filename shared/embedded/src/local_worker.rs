@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
+use bridge_core::domain::{FileJob, Work};
 use bridge_core::file_relay::RelayOutcome;
 use bridge_core::outbound::RetryPolicy;
 use bridge_core::worker::{self, Delivery};
-use bridge_core::domain::{FileJob, Work};
 use bridge_core::Bridge;
 
 const ATTEMPTS: u32 = 5;

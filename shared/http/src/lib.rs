@@ -49,7 +49,9 @@ pub fn router(app: App, surface: Surface) -> Router {
     if surface != Surface::ProviderWebhooks {
         routes = routes.route("/planfix/{account}", post(planfix_post));
     }
-    let routes = routes.method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route") });
+    let routes = routes.method_not_allowed_fallback(|| async {
+        error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
+    });
     Router::new()
         .merge(routes.clone())
         .nest("/{stage}", routes)
@@ -123,7 +125,11 @@ struct AccountPath {
     account: String,
 }
 
-async fn provider_handshake(State(app): State<App>, Path(path): Path<ProviderPath>, RawQuery(query): RawQuery) -> Response<Body> {
+async fn provider_handshake(
+    State(app): State<App>,
+    Path(path): Path<ProviderPath>,
+    RawQuery(query): RawQuery,
+) -> Response<Body> {
     let acct = match provider_account(&app, &path.provider, &path.account).await {
         Ok(acct) => acct,
         Err(resp) => return resp,

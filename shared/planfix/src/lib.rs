@@ -54,7 +54,14 @@ impl PlanfixRest {
             .read_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| format!("file client: {e}"));
-        Self { http, files, label: String::new(), throttle: None, base_url: cfg.base_url.trim_end_matches('/').to_owned(), token: cfg.token.clone() }
+        Self {
+            http,
+            files,
+            label: String::new(),
+            throttle: None,
+            base_url: cfg.base_url.trim_end_matches('/').to_owned(),
+            token: cfg.token.clone(),
+        }
     }
 
     /// Every REST call waits for its turn first.
@@ -128,13 +135,23 @@ impl PlanfixRest {
     /// there is still time to act, before code 22 stops the account.
     fn watch_daily_budget(&self, resp: &reqwest::Response) {
         const WARN_BELOW: u64 = 1000;
-        let left = resp.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let left = resp
+            .headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(left) = left.filter(|l| *l < WARN_BELOW) {
             tracing::warn!(account = %self.label, remaining = left, "Planfix daily request budget nearly spent");
         }
     }
 
-    async fn call_required<T: DeserializeOwned>(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<Value>) -> Result<T, PlanfixError> {
+    async fn call_required<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<T, PlanfixError> {
         match self.call(method.clone(), path, query, body).await? {
             (_, Some(v)) => Ok(v),
             (status, None) => Err(PlanfixError::Decode(format!("{method} {path}: empty body with HTTP {status}"))),
@@ -156,7 +173,8 @@ async fn read_response<T: DeserializeOwned>(
         if bytes.is_empty() || status == StatusCode::ACCEPTED {
             return Ok((status, None));
         }
-        let parsed = serde_json::from_slice(&bytes).map_err(|e| PlanfixError::Decode(format!("{method} {path}: {e}")))?;
+        let parsed =
+            serde_json::from_slice(&bytes).map_err(|e| PlanfixError::Decode(format!("{method} {path}: {e}")))?;
         return Ok((status, Some(parsed)));
     }
     Err(api_error(method, path, status, &bytes))
@@ -173,14 +191,11 @@ fn api_error(method: &Method, path: &str, status: StatusCode, bytes: &[u8]) -> P
 
 /// The redirect target, resolved against the URL that answered (a relative `Location` is legal).
 fn redirect_target(resp: &reqwest::Response) -> Result<reqwest::Url, PlanfixError> {
-    let location = resp
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| PlanfixError::Decode(format!("download: HTTP {} without a usable Location", resp.status())))?;
-    resp.url()
-        .join(location)
-        .map_err(|e| PlanfixError::Decode(format!("download: bad Location: {e}")))
+    let location =
+        resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            PlanfixError::Decode(format!("download: HTTP {} without a usable Location", resp.status()))
+        })?;
+    resp.url().join(location).map_err(|e| PlanfixError::Decode(format!("download: bad Location: {e}")))
 }
 
 /// The body as a byte stream, with the content type if the server named one.
@@ -358,10 +373,11 @@ impl PlanfixApi for PlanfixRest {
             });
             let list: ContactList = self.call_required(Method::POST, "/contact/list", &[], Some(body)).await?;
             let n = list.contacts.len();
-            found.extend(list.contacts.into_iter().map(|c| PlanfixContact {
-                id: c.id,
-                phones: c.phones.into_iter().map(|p| p.number).collect(),
-            }));
+            found.extend(
+                list.contacts
+                    .into_iter()
+                    .map(|c| PlanfixContact { id: c.id, phones: c.phones.into_iter().map(|p| p.number).collect() }),
+            );
             if n < PAGE_SIZE || page >= 9 {
                 break;
             }
@@ -464,7 +480,10 @@ impl PlanfixApi for PlanfixRest {
                     task_id: c.task.map(|t| t.id),
                     description_html: c.description.unwrap_or_default(),
                     owner: c.owner.map(|o| o.id_string()),
-                    recipient_users: c.recipients.map(|r| r.users.iter().map(PersonRef::id_string).collect()).unwrap_or_default(),
+                    recipient_users: c
+                        .recipients
+                        .map(|r| r.users.iter().map(PersonRef::id_string).collect())
+                        .unwrap_or_default(),
                     from_type: c.from_type,
                     is_deleted: c.is_deleted.unwrap_or(false),
                     is_hidden: c.is_hidden.unwrap_or(false),
@@ -543,7 +562,13 @@ struct SourcedItem {
 
 #[async_trait]
 impl PlanfixFiles for PlanfixRest {
-    async fn upload_file(&self, filename: &str, mime_type: &str, size: u64, body: ByteStream) -> Result<i64, PlanfixError> {
+    async fn upload_file(
+        &self,
+        filename: &str,
+        mime_type: &str,
+        size: u64,
+        body: ByteStream,
+    ) -> Result<i64, PlanfixError> {
         let files = self.files_client()?;
         // A malformed type from the provider must not lose the file: fall back to a generic one.
         let mime = if Part::text("").mime_str(mime_type).is_ok() { mime_type } else { "application/octet-stream" };
@@ -609,14 +634,24 @@ impl PlanfixFiles for PlanfixRest {
             }
             if !status.is_redirection() {
                 // Not the REST API: no envelope, and the URL may hold a signature, so it is not logged.
-                return Err(PlanfixError::Api { http: status.as_u16(), code: None, message: format!("file storage answered HTTP {status} for GET {path}") });
+                return Err(PlanfixError::Api {
+                    http: status.as_u16(),
+                    code: None,
+                    message: format!("file storage answered HTTP {status} for GET {path}"),
+                });
             }
             target = redirect_target(&resp)?;
         }
         Err(PlanfixError::Decode(format!("GET {path}: more than {MAX_STORAGE_REDIRECTS} redirects after the first")))
     }
 
-    async fn update_comment(&self, task_id: i64, comment_id: i64, html: &str, file_ids: &[i64]) -> Result<(), PlanfixError> {
+    async fn update_comment(
+        &self,
+        task_id: i64,
+        comment_id: i64,
+        html: &str,
+        file_ids: &[i64],
+    ) -> Result<(), PlanfixError> {
         let path = format!("/task/{task_id}/comments/{comment_id}");
         let files: Vec<Value> = file_ids.iter().map(|id| json!({ "id": id })).collect();
         let body = json!({ "description": html, "files": files });
@@ -644,13 +679,19 @@ mod tests {
         let spec = path.exists().then(|| Arc::new(SpecValidator::from_file(path).expect("the spec compiles")));
         let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec });
         let base_url = sim.serve(None).await.expect("serve");
-        let cfg = PlanfixConfig { base_url, token: Secret::new(TOKEN), webhook_secret: Secret::new("unused"), requests_per_second: 1.0 };
+        let cfg = PlanfixConfig {
+            base_url,
+            token: Secret::new(TOKEN),
+            webhook_secret: Secret::new("unused"),
+            requests_per_second: 1.0,
+        };
         (sim, PlanfixRest::new(PlanfixRest::default_http_client(), &cfg))
     }
 
     /// `data` as a stream of `chunk`-sized pieces, as a provider download would arrive.
     fn chunked(data: &[u8], chunk: usize) -> ByteStream {
-        let pieces: Vec<Result<Bytes, std::io::Error>> = data.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let pieces: Vec<Result<Bytes, std::io::Error>> =
+            data.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
         Box::pin(stream::iter(pieces))
     }
 
@@ -666,7 +707,10 @@ mod tests {
     async fn files_round_trip_through_the_simulator() {
         let (sim, rest) = start().await;
         let data: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
-        let id = rest.upload_file("scan.pdf", "application/pdf", data.len() as u64, chunked(&data, 64 * 1024)).await.expect("upload");
+        let id = rest
+            .upload_file("scan.pdf", "application/pdf", data.len() as u64, chunked(&data, 64 * 1024))
+            .await
+            .expect("upload");
         assert_eq!(sim.file(id), Some(("scan.pdf".to_owned(), data.clone())));
 
         let info = rest.file_info(id).await.expect("file_info");
@@ -688,7 +732,14 @@ mod tests {
         assert_eq!(collect(body).await, br#"{"raw":true}"#);
 
         let task = rest
-            .create_task(&NewTask { name: "t".into(), description_html: String::new(), assigner_contact_id: sim.add_contact("Ivan", "+79051234567"), assignee_user_ids: vec![], template_id: None, source_object_id: uuid::Uuid::new_v4().to_string() })
+            .create_task(&NewTask {
+                name: "t".into(),
+                description_html: String::new(),
+                assigner_contact_id: sim.add_contact("Ivan", "+79051234567"),
+                assignee_user_ids: vec![],
+                template_id: None,
+                source_object_id: uuid::Uuid::new_v4().to_string(),
+            })
             .await
             .expect("task");
         let note = sim.add_file("note.txt", b"hi".to_vec());
@@ -707,7 +758,8 @@ mod tests {
         let (sim, rest) = start().await;
         sim.set_max_file_size(100 * 1024);
         let data = vec![1u8; 300 * 1024];
-        let refused = rest.upload_file("big.bin", "not a mime type", data.len() as u64, chunked(&data, 16 * 1024)).await.err();
+        let refused =
+            rest.upload_file("big.bin", "not a mime type", data.len() as u64, chunked(&data, 16 * 1024)).await.err();
         assert!(matches!(&refused, Some(PlanfixError::Api { http: 400, code: Some(7002), .. })), "{refused:?}");
         assert!(refused.is_some_and(|e| !e.is_transient()));
         let id = rest.upload_file("ok.bin", "not a mime type", 10, chunked(&data[..10], 4)).await.expect("upload");

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use aws_sdk_ssm::types::ParameterType;
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig};
 use clap::Subcommand;
 use serde_json::{json, Value};
-use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig};
 
 use crate::target::Target;
 use crate::{Result, MASK};
@@ -101,7 +101,9 @@ pub(crate) fn parse_account(text: &str) -> Result<AccountConfig> {
     let account: AccountConfig = serde_json::from_str(text).map_err(|e| json_error(&e))?;
     let url = &account.planfix.base_url;
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(format!("planfix.base_url must be an http(s) URL, e.g. https://acme.planfix.com/rest (got {url:?})"));
+        return Err(format!(
+            "planfix.base_url must be an http(s) URL, e.g. https://acme.planfix.com/rest (got {url:?})"
+        ));
     }
     Ok(account)
 }
@@ -116,7 +118,11 @@ fn json_error(e: &serde_json::Error) -> String {
     }
     match msg.rfind(", expected ") {
         Some(i) => format!("a value has the wrong type or form (not shown: it may be a secret){}", &msg[i..]),
-        None => format!("a value has the wrong type or form (not shown: it may be a secret) at line {} column {}", e.line(), e.column()),
+        None => format!(
+            "a value has the wrong type or form (not shown: it may be a secret) at line {} column {}",
+            e.line(),
+            e.column()
+        ),
     }
 }
 

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
-use clap::{ArgGroup, Subcommand, ValueEnum};
 use bridge_core::domain::{FileJob, Work};
+use clap::{ArgGroup, Subcommand, ValueEnum};
 
 use crate::target::Target;
 use crate::{utc, Result};
@@ -97,7 +97,9 @@ fn dlq(target: &Target, queue: Option<QueueKind>) -> Result<Dlq<'_>> {
 pub async fn run(cmd: DeadLettersCmd, target: &Target) -> Result<String> {
     match cmd {
         DeadLettersCmd::List { account: Some(account), max, .. } => stored::list(target, &account, max).await,
-        DeadLettersCmd::Replay { account: Some(account), key, .. } => stored::replay(target, &account, key.as_deref()).await,
+        DeadLettersCmd::Replay { account: Some(account), key, .. } => {
+            stored::replay(target, &account, key.as_deref()).await
+        }
         DeadLettersCmd::List { account: None, queue, max } => {
             let dlq = dlq(target, queue)?;
             list(target.sqs()?, &dlq, max).await
@@ -111,7 +113,10 @@ pub async fn run(cmd: DeadLettersCmd, target: &Target) -> Result<String> {
     }
 }
 
-fn sqs_error<E: std::error::Error + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_sqs::error::SdkError<E, R>) -> String {
+fn sqs_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    what: &str,
+    e: aws_sdk_sqs::error::SdkError<E, R>,
+) -> String {
     format!("SQS {what} failed: {}", aws_sdk_sqs::error::DisplayErrorContext(e))
 }
 
@@ -215,9 +220,14 @@ fn summary(m: &Message, kind: QueueKind) -> String {
 /// A work item in one line (the phone masked by `Phone`'s Display).
 fn work_summary(work: &Work) -> String {
     match work {
-        Work::Conversation { account, phone, message_id } => format!("message account={account} from={phone} message={message_id}"),
+        Work::Conversation { account, phone, message_id } => {
+            format!("message account={account} from={phone} message={message_id}")
+        }
         Work::Reply { account, task_id, comment_id } => {
-            format!("reply account={account} task={} comment={comment_id}", task_id.map_or_else(|| "?".to_owned(), |t| t.to_string()))
+            format!(
+                "reply account={account} task={} comment={comment_id}",
+                task_id.map_or_else(|| "?".to_owned(), |t| t.to_string())
+            )
         }
         Work::Status { account, status } => format!(
             "status account={account} message={} status={} to={}",
@@ -241,7 +251,12 @@ async fn main_queue(target: &Target, sqs: &Client, dlq: &Dlq<'_>) -> Result<Stri
         }
         return Ok(url.to_owned());
     }
-    let out = sqs.list_dead_letter_source_queues().queue_url(dlq.url).send().await.map_err(|e| sqs_error("list dead-letter sources", e))?;
+    let out = sqs
+        .list_dead_letter_source_queues()
+        .queue_url(dlq.url)
+        .send()
+        .await
+        .map_err(|e| sqs_error("list dead-letter sources", e))?;
     match out.queue_urls() {
         [one] => Ok(one.clone()),
         [] => Err(format!("no queue sends to this DLQ: pass {flag}")),
@@ -250,7 +265,12 @@ async fn main_queue(target: &Target, sqs: &Client, dlq: &Dlq<'_>) -> Result<Stri
 }
 
 /// What replay sends to the main queue for one DLQ message; None: not a work item (it stays).
-fn resend(sqs: &Client, kind: QueueKind, main: &str, m: &Message) -> Option<aws_sdk_sqs::operation::send_message::builders::SendMessageFluentBuilder> {
+fn resend(
+    sqs: &Client,
+    kind: QueueKind,
+    main: &str,
+    m: &Message,
+) -> Option<aws_sdk_sqs::operation::send_message::builders::SendMessageFluentBuilder> {
     let body = m.body().unwrap_or_default();
     // The body is the whole item (the relay and the worker read nothing else), so it moves as is.
     let send = sqs.send_message().queue_url(main).message_body(body);
@@ -258,9 +278,9 @@ fn resend(sqs: &Client, kind: QueueKind, main: &str, m: &Message) -> Option<aws_
         QueueKind::Files => Some(send),
         // FIFO: back into its conversation's group, with a fresh deduplication id (the original
         // may still be inside SQS's five-minute window, which would drop the send silently).
-        QueueKind::Work => serde_json::from_str::<Work>(body)
-            .ok()
-            .map(|work| send.message_group_id(work.group()).message_deduplication_id(uuid::Uuid::new_v4().simple().to_string())),
+        QueueKind::Work => serde_json::from_str::<Work>(body).ok().map(|work| {
+            send.message_group_id(work.group()).message_deduplication_id(uuid::Uuid::new_v4().simple().to_string())
+        }),
     }
 }
 
@@ -293,7 +313,12 @@ async fn replay(sqs: &Client, dlq: &Dlq<'_>, main: &str, only: Option<&str>) -> 
                     .receipt_handle(m.receipt_handle().unwrap_or_default())
                     .send()
                     .await
-                    .map_err(|e| format!("job {id} was re-queued but is still in the DLQ (a harmless duplicate): {}", sqs_error("delete", e)))?;
+                    .map_err(|e| {
+                        format!(
+                            "job {id} was re-queued but is still in the DLQ (a harmless duplicate): {}",
+                            sqs_error("delete", e)
+                        )
+                    })?;
                 moved += 1;
                 progressed = true;
                 if only.is_some() {
@@ -314,11 +339,16 @@ async fn replay(sqs: &Client, dlq: &Dlq<'_>, main: &str, only: Option<&str>) -> 
     let mut done = format!("moved {moved} {what} from the dead-letter queue to {main}");
     if !unreadable.is_empty() {
         let ids = unreadable.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
-        done.push_str(&format!("\nleft {} message(s) in the dead-letter queue: not work items ({ids}); inspect them in the SQS console", unreadable.len()));
+        done.push_str(&format!(
+            "\nleft {} message(s) in the dead-letter queue: not work items ({ids}); inspect them in the SQS console",
+            unreadable.len()
+        ));
     }
     match (result, only) {
         (Err(e), _) => Err(format!("{e} ({done} before the failure)")),
-        (Ok(()), Some(id)) if unreadable.contains_key(id) => Err(format!("message {id} is not a work item: left in the dead-letter queue")),
+        (Ok(()), Some(id)) if unreadable.contains_key(id) => {
+            Err(format!("message {id} is not a work item: left in the dead-letter queue"))
+        }
         (Ok(()), Some(id)) if moved == 0 => Err(format!("no job with message id {id} in the dead-letter queue")),
         (Ok(()), _) => Ok(done),
     }

@@ -105,7 +105,11 @@ mod tests {
 
     #[test]
     fn dead_letter_flags_combine_only_sensibly() {
-        let ok = |args: &str| super::parse(format!("bridge-admin {args}").split_whitespace()).map(|_| ()).map_err(|e| format!("{args}: {e}"));
+        let ok = |args: &str| {
+            super::parse(format!("bridge-admin {args}").split_whitespace())
+                .map(|_| ())
+                .map_err(|e| format!("{args}: {e}"))
+        };
         ok("dead-letters list").unwrap();
         ok("dead-letters list --queue work").unwrap();
         ok("dead-letters list --account acme").unwrap();

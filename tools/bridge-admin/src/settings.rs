@@ -1,9 +1,9 @@
 //! Per-account settings in the store. `set` changes only the flags given, on top of what is
 //! stored (or the defaults), so one flag never silently resets the others.
 
-use clap::{Args, Subcommand};
 use bridge_core::config::Settings;
 use bridge_core::domain::AccountId;
+use clap::{Args, Subcommand};
 
 use crate::target::Target;
 use crate::Result;

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use clap::Args;
-use bridge_aws::{DynamoStore, SqsWorkQueue};
-use bridge_embedded::JsonFileStore;
 use bridge_app::local_config::{load_file, StoreConfig};
+use bridge_aws::{DynamoStore, SqsWorkQueue};
 use bridge_core::config::AccountConfig;
 use bridge_core::ports::Store;
+use bridge_embedded::JsonFileStore;
+use clap::Args;
 
 use crate::Result;
 
@@ -122,7 +122,9 @@ impl Target {
         };
         let accounts = match (config, &args.config, aws) {
             (Some(cfg), Some(path), _) => Accounts::File { path: path.clone(), accounts: cfg.accounts },
-            (_, _, _) if args.local.is_some() => Accounts::Missing("a local run's accounts come from --config bridge.toml"),
+            (_, _, _) if args.local.is_some() => {
+                Accounts::Missing("a local run's accounts come from --config bridge.toml")
+            }
             (_, _, Some(aws)) => Accounts::Ssm {
                 client: aws_sdk_ssm::Client::new(aws),
                 prefix: args.ssm_prefix.trim_end_matches('/').to_owned(),
@@ -142,7 +144,9 @@ impl Target {
     }
 
     pub(crate) fn store(&self) -> Result<&dyn Store> {
-        self.store.as_deref().ok_or_else(|| "no store selected: pass --table <name> (stack output TableName) or --local <store.json>".into())
+        self.store.as_deref().ok_or_else(|| {
+            "no store selected: pass --table <name> (stack output TableName) or --local <store.json>".into()
+        })
     }
 
     pub(crate) fn has_store(&self) -> bool {
@@ -184,7 +188,9 @@ impl Target {
     /// Every account, as the bridge would read it.
     pub(crate) async fn list_accounts(&self) -> Result<Vec<AccountConfig>> {
         match &self.accounts {
-            Accounts::Ssm { client, prefix } => bridge_aws::load_accounts_from_ssm(client, prefix).await.map_err(|e| e.to_string()),
+            Accounts::Ssm { client, prefix } => {
+                bridge_aws::load_accounts_from_ssm(client, prefix).await.map_err(|e| e.to_string())
+            }
             Accounts::File { accounts, .. } => Ok(accounts.clone()),
             Accounts::Missing(why) => Err((*why).into()),
         }
@@ -203,7 +209,9 @@ impl Target {
     pub(crate) fn ssm_for_write(&self) -> Result<(&aws_sdk_ssm::Client, &str)> {
         match &self.accounts {
             Accounts::Ssm { client, prefix } => Ok((client, prefix)),
-            Accounts::File { path, .. } => Err(format!("accounts come from {} (read-only): edit that file", path.display())),
+            Accounts::File { path, .. } => {
+                Err(format!("accounts come from {} (read-only): edit that file", path.display()))
+            }
             Accounts::Missing(why) => Err((*why).into()),
         }
     }

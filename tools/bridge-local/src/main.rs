@@ -6,8 +6,8 @@
 //! contact, a task and a comment appear (`GET /sim/planfix` or `bridge-local show`).
 
 mod cli;
-mod simulation;
 mod server;
+mod simulation;
 
 use clap::Parser;
 

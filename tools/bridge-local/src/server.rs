@@ -8,14 +8,16 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use meta_sim::graph::{GraphSim, GraphSimConfig};
-use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use bridge_app::local_config::{load_file, LocalConfig, StoreConfig};
 use bridge_core::Bridge;
 use bridge_http::{self as web, MAX_BODY_BYTES};
+use meta_sim::graph::{GraphSim, GraphSimConfig};
+use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 
 use crate::cli::ServeArgs;
-use crate::simulation::{demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_HOOK_SECRET, DEMO_PLANFIX_TOKEN};
+use crate::simulation::{
+    demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_HOOK_SECRET, DEMO_PLANFIX_TOKEN,
+};
 
 #[derive(Clone)]
 struct Ctx {
@@ -32,10 +34,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             (cfg, Some(p), Some(g))
         }
     };
-    let local = bridge_app::local::app_from_local(config, &format!("http://{}", args.listen)).await.map_err(|e| e.to_string())?;
+    let local = bridge_app::local::app_from_local(config, &format!("http://{}", args.listen))
+        .await
+        .map_err(|e| e.to_string())?;
     let app = Arc::new(local.app);
     // The worker and the file relay run in this process, fed by in-process queues (SQS's stand-ins).
-    tokio::spawn(bridge_embedded::local_worker::run_work(app.clone(), local.work, bridge_embedded::local_worker::default_work_retry()));
+    tokio::spawn(bridge_embedded::local_worker::run_work(
+        app.clone(),
+        local.work,
+        bridge_embedded::local_worker::default_work_retry(),
+    ));
     tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.files));
     let ctx = Ctx { app, planfix, graph };
     let router = Router::new()
@@ -46,7 +54,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .route("/sim/whatsapp/media", axum::routing::post(whatsapp_media))
         .fallback(bridge)
         .with_state(ctx);
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     tracing::info!("bridge listening on http://{} (webhooks: /webhooks/meta/<account>)", args.listen);
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
@@ -63,7 +73,10 @@ async fn start_simulators(args: &ServeArgs) -> Result<(LocalConfig, PlanfixSim, 
     };
     let planfix = PlanfixSim::new(PlanfixSimConfig { token: DEMO_PLANFIX_TOKEN.into(), spec });
     let planfix_url = planfix.serve(Some(args.planfix_sim)).await.map_err(|e| format!("Planfix simulator: {e}"))?;
-    let graph = GraphSim::new(GraphSimConfig { access_token: DEMO_ACCESS_TOKEN.into(), phone_number_id: DEMO_PHONE_NUMBER_ID.into() });
+    let graph = GraphSim::new(GraphSimConfig {
+        access_token: DEMO_ACCESS_TOKEN.into(),
+        phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
+    });
     let graph_url = graph.serve(Some(args.graph_sim)).await.map_err(|e| format!("Graph API simulator: {e}"))?;
     // The simulators start empty, so the links of an earlier session would point nowhere.
     let _ = std::fs::remove_file(&args.sim_store);
@@ -111,7 +124,11 @@ struct FileQuery {
 }
 
 /// Puts a file into the simulated Planfix (as an employee's upload would), for `reply --file`.
-async fn planfix_file(State(ctx): State<Ctx>, axum::extract::Query(q): axum::extract::Query<FileQuery>, body: bytes::Bytes) -> Response {
+async fn planfix_file(
+    State(ctx): State<Ctx>,
+    axum::extract::Query(q): axum::extract::Query<FileQuery>,
+    body: bytes::Bytes,
+) -> Response {
     match &ctx.planfix {
         Some(sim) => Json(serde_json::json!({ "id": sim.add_file(&q.name, body.to_vec()) })).into_response(),
         None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
@@ -119,7 +136,11 @@ async fn planfix_file(State(ctx): State<Ctx>, axum::extract::Query(q): axum::ext
 }
 
 /// Puts a media file into the simulated WhatsApp (as a user's upload would), for `send --file`.
-async fn whatsapp_media(State(ctx): State<Ctx>, axum::extract::Query(q): axum::extract::Query<FileQuery>, body: bytes::Bytes) -> Response {
+async fn whatsapp_media(
+    State(ctx): State<Ctx>,
+    axum::extract::Query(q): axum::extract::Query<FileQuery>,
+    body: bytes::Bytes,
+) -> Response {
     match &ctx.graph {
         Some(sim) => {
             let mime = q.mime.unwrap_or_else(|| "application/octet-stream".into());
@@ -139,12 +160,20 @@ async fn planfix_reply(State(ctx): State<Ctx>, Json(req): Json<ReplyRequest>) ->
     let Some(task) = req.task.and_then(|id| tasks.iter().find(|t| t.id == id)).or(tasks.last()) else {
         return (http::StatusCode::BAD_REQUEST, "no such task; send a WhatsApp message first").into_response();
     };
-    let contact: Vec<i64> = task.assigner.strip_prefix("contact:").and_then(|c| c.parse().ok()).filter(|_| req.notify_contact).into_iter().collect();
+    let contact: Vec<i64> = task
+        .assigner
+        .strip_prefix("contact:")
+        .and_then(|c| c.parse().ok())
+        .filter(|_| req.notify_contact)
+        .into_iter()
+        .collect();
     let comment = sim.add_employee_comment_with_files(task.id, 1, &req.text, &contact, &req.file_ids);
     let scenario = http::Request::post("/planfix/demo")
         .header("content-type", "application/json")
         .header("x-bridge-token", DEMO_PLANFIX_HOOK_SECRET)
-        .body(bytes::Bytes::from(serde_json::json!({ "task": task.id.to_string(), "comment": comment.to_string() }).to_string()));
+        .body(bytes::Bytes::from(
+            serde_json::json!({ "task": task.id.to_string(), "comment": comment.to_string() }).to_string(),
+        ));
     let Ok(scenario) = scenario else {
         return (http::StatusCode::INTERNAL_SERVER_ERROR, "could not build the scenario request").into_response();
     };

@@ -2,9 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use meta_sim::webhook::{self, Business, Sender};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use bridge_core::domain::AccountId;
+use meta_sim::webhook::{self, Business, Sender};
 
 use crate::cli::{ReplyArgs, SendArgs, ShowArgs};
 
@@ -67,7 +67,18 @@ pub async fn send(args: SendArgs) -> Result<(), String> {
             };
             let caption = Some(args.text.as_str()).filter(|t| !t.is_empty() && kind != "audio");
             let filename = Some(name.as_str()).filter(|_| kind == "document");
-            webhook::media_message(&demo_business(), &sender, &wamid, secs, kind, &media_id, &mime, caption, filename, false)
+            webhook::media_message(
+                &demo_business(),
+                &sender,
+                &wamid,
+                secs,
+                kind,
+                &media_id,
+                &mime,
+                caption,
+                filename,
+                false,
+            )
         }
     };
     let body = payload.to_string();
@@ -92,7 +103,9 @@ pub async fn send(args: SendArgs) -> Result<(), String> {
 }
 
 pub async fn show(args: ShowArgs) -> Result<(), String> {
-    for (title, page) in [("Planfix (simulated)", "planfix"), ("WhatsApp messages sent to customers (simulated)", "whatsapp")] {
+    for (title, page) in
+        [("Planfix (simulated)", "planfix"), ("WhatsApp messages sent to customers (simulated)", "whatsapp")]
+    {
         let url = format!("{}/sim/{page}", args.bridge.trim_end_matches('/'));
         let resp = reqwest::get(&url).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
         let value: serde_json::Value = resp.json().await.map_err(|e| format!("unexpected answer from {url}: {e}"))?;
@@ -131,7 +144,8 @@ pub async fn reply(args: ReplyArgs) -> Result<(), String> {
         file_ids.push(id.parse::<i64>().map_err(|e| e.to_string())?);
     }
     let body = serde_json::json!({ "task": args.task, "text": args.text, "notify_contact": !args.internal, "file_ids": file_ids });
-    let resp = reqwest::Client::new().post(&url).json(&body).send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let resp =
+        reqwest::Client::new().post(&url).json(&body).send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     println!("{text}");

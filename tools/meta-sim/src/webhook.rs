@@ -162,10 +162,7 @@ pub fn status_update(
             conversation["expiration_timestamp"] = json!((timestamp + 24 * 3600).to_string());
         }
         item.insert("conversation".into(), conversation);
-        item.insert(
-            "pricing".into(),
-            json!({ "billable": true, "pricing_model": "CBP", "category": "service" }),
-        );
+        item.insert("pricing".into(), json!({ "billable": true, "pricing_model": "CBP", "category": "service" }));
     }
     if let Some((code, title)) = error {
         item.insert(
@@ -203,7 +200,9 @@ pub fn retarget_sample(sample: &Value, wamid: &str, from: &str, timestamp: i64, 
         if let Some(text) = text {
             replace_text(message, text);
         }
-        if let (Some(old_from), Some(contacts)) = (old_from, first_value_mut(&mut out).and_then(|v| v.get_mut("contacts"))) {
+        if let (Some(old_from), Some(contacts)) =
+            (old_from, first_value_mut(&mut out).and_then(|v| v.get_mut("contacts")))
+        {
             for contact in contacts.as_array_mut().into_iter().flatten() {
                 if contact.get("wa_id").and_then(Value::as_str) == Some(old_from.as_str()) {
                     contact["wa_id"] = json!(from);

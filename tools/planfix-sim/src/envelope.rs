@@ -32,11 +32,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: i64, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
 
     pub fn invalid_value(message: impl Into<String>) -> Self {
@@ -45,11 +41,7 @@ impl ApiError {
 
     /// Valid for Planfix, but outside what the simulator models: 501 so that a test notices.
     pub fn not_simulated(what: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::NOT_IMPLEMENTED,
-            code::UNKNOWN,
-            format!("planfix-sim does not simulate {what}"),
-        )
+        Self::new(StatusCode::NOT_IMPLEMENTED, code::UNKNOWN, format!("planfix-sim does not simulate {what}"))
     }
 }
 
@@ -60,11 +52,7 @@ impl IntoResponse for ApiError {
 }
 
 pub(crate) fn fail(status: StatusCode, code: i64, message: &str) -> Response {
-    (
-        status,
-        Json(json!({ "result": "fail", "code": code, "error": message })),
-    )
-        .into_response()
+    (status, Json(json!({ "result": "fail", "code": code, "error": message }))).into_response()
 }
 
 /// `{"result":"success"}` plus the given members.

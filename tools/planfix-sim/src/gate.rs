@@ -33,10 +33,7 @@ pub(crate) struct QueryPairs(pub Vec<(String, String)>);
 
 impl QueryPairs {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
@@ -70,39 +67,19 @@ pub(crate) async fn gate(State(sim): State<PlanfixSim>, request: Request, next: 
     let parsed = match (&bytes, &multipart) {
         (_, Some(_)) => Ok(None),
         (Ok(bytes), None) => parse_body(&parts.headers, bytes),
-        (Err(_), None) => Err(format!(
-            "the body is unreadable or larger than {MAX_BODY_BYTES} bytes"
-        )),
+        (Err(_), None) => Err(format!("the body is unreadable or larger than {MAX_BODY_BYTES} bytes")),
     };
     let recorded_body = match (&parsed, &bytes, &multipart) {
         (_, _, Some(content_type)) => Some(Value::String(format!("<{content_type} body, streamed>"))),
         (Ok(json), _, None) => json.clone(),
-        (Err(_), Ok(bytes), None) => {
-            Some(Value::String(String::from_utf8_lossy(bytes).into_owned()))
-        }
+        (Err(_), Ok(bytes), None) => Some(Value::String(String::from_utf8_lossy(bytes).into_owned())),
         (Err(_), Err(_), None) => None,
     };
-    let index = record(
-        &sim,
-        &method,
-        &path,
-        query.as_ref().ok().cloned().unwrap_or_default(),
-        recorded_body,
-    );
+    let index = record(&sim, &method, &path, query.as_ref().ok().cloned().unwrap_or_default(), recorded_body);
 
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|matched| matched.as_str().to_owned());
+    let route = parts.extensions.get::<MatchedPath>().map(|matched| matched.as_str().to_owned());
     let cut = parts.extensions.get::<ConnectInfo<Cut>>().map(|info| info.0.clone());
-    let admitted = Admitted {
-        method,
-        path,
-        query,
-        parsed,
-        multipart,
-        route,
-    };
+    let admitted = Admitted { method, path, query, parsed, multipart, route };
     let response = match admitted.admit(&sim, &parts.headers).await {
         Ok((body, query, spec_known, then)) => {
             let mut parts = parts;
@@ -150,7 +127,10 @@ const DROP_NEEDS_SERVE: &str = "planfix-sim: Failure::DropAfterCommit needs the 
 enum Then {
     Answer,
     /// Handle it, then answer this instead.
-    Replace { http: u16, body: Value },
+    Replace {
+        http: u16,
+        body: Value,
+    },
     /// Handle it (detached), then answer after the delay.
     AnswerLate(Duration),
     /// Handle it (detached), then close the connection without an answer.
@@ -198,14 +178,7 @@ impl Admitted {
         sim: &PlanfixSim,
         headers: &HeaderMap,
     ) -> Result<(Option<Value>, Vec<(String, String)>, bool, Then), Response> {
-        let Self {
-            method,
-            path,
-            query,
-            parsed,
-            multipart,
-            route,
-        } = self;
+        let Self { method, path, query, parsed, multipart, route } = self;
         let query = match query {
             Ok(query) => query,
             Err(error) => {
@@ -219,22 +192,12 @@ impl Admitted {
             }
         };
         if !authorized(sim.token(), headers, &method, &query) {
-            return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                code::ACCESS_DENIED,
-                "Access denied, unknown token",
-            ));
+            return Err(fail(StatusCode::UNAUTHORIZED, code::ACCESS_DENIED, "Access denied, unknown token"));
         }
         let body = match parsed {
             Ok(body) => body,
             Err(reason) => {
-                return Err(violation(
-                    sim,
-                    &method,
-                    &path,
-                    StatusCode::BAD_REQUEST,
-                    &format!("invalid JSON: {reason}"),
-                ))
+                return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &format!("invalid JSON: {reason}")))
             }
         };
         let mut spec_known = false;
@@ -246,33 +209,15 @@ impl Admitted {
             match spec.check_body_kind(&method, &path, &query, kind) {
                 // e.g. `/task/templates` is its own operation, not `/task/{id}` with id "templates".
                 // (Under `nest("/rest")` the matched route carries the prefix.)
-                Ok(template)
-                    if route
-                        .as_deref()
-                        .is_some_and(|route| !route.ends_with(template)) =>
-                {
-                    return Err(
-                        ApiError::not_simulated(format!("{method} {template}")).into_response()
-                    );
+                Ok(template) if route.as_deref().is_some_and(|route| !route.ends_with(template)) => {
+                    return Err(ApiError::not_simulated(format!("{method} {template}")).into_response());
                 }
                 Ok(_) => spec_known = true,
                 Err(Rejection::UnknownOperation(reason)) => {
-                    return Err(violation(
-                        sim,
-                        &method,
-                        &path,
-                        StatusCode::NOT_FOUND,
-                        &reason,
-                    ));
+                    return Err(violation(sim, &method, &path, StatusCode::NOT_FOUND, &reason));
                 }
                 Err(Rejection::Invalid(reason)) => {
-                    return Err(violation(
-                        sim,
-                        &method,
-                        &path,
-                        StatusCode::BAD_REQUEST,
-                        &reason,
-                    ));
+                    return Err(violation(sim, &method, &path, StatusCode::BAD_REQUEST, &reason));
                 }
             }
         }
@@ -311,8 +256,7 @@ impl Admitted {
             Some(Failure::AnswerLate(delay)) => Then::AnswerLate(delay),
             Some(Failure::DropAfterCommit) => Then::Drop,
             Some(Failure::Status { http, body }) => {
-                let status =
-                    StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 return Err((status, Json(body)).into_response());
             }
             Some(Failure::Delay(delay)) => {
@@ -330,13 +274,8 @@ fn authorized(token: &str, headers: &HeaderMap, method: &str, query: &[(String, 
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split_once(' '))
-        .is_some_and(|(scheme, given)| {
-            scheme.eq_ignore_ascii_case("bearer") && given.trim() == token
-        });
-    let in_query = method == "GET"
-        && query
-            .iter()
-            .any(|(key, value)| key == "access_token" && value == token);
+        .is_some_and(|(scheme, given)| scheme.eq_ignore_ascii_case("bearer") && given.trim() == token);
+    let in_query = method == "GET" && query.iter().any(|(key, value)| key == "access_token" && value == token);
     bearer || in_query
 }
 
@@ -354,27 +293,14 @@ fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>, Strin
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.is_empty() && !content_type.contains("json") {
-        return Err(format!(
-            "Content-Type is {content_type:?}, not application/json"
-        ));
+        return Err(format!("Content-Type is {content_type:?}, not application/json"));
     }
-    serde_json::from_slice(bytes)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    serde_json::from_slice(bytes).map(Some).map_err(|e| e.to_string())
 }
 
-fn record(
-    sim: &PlanfixSim,
-    method: &str,
-    path: &str,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
-) -> usize {
+fn record(sim: &PlanfixSim, method: &str, path: &str, query: Vec<(String, String)>, body: Option<Value>) -> usize {
     let mut state = sim.lock();
     state.requests.push(RecordedRequest {
         method: method.to_owned(),
@@ -388,20 +314,8 @@ fn record(
 }
 
 /// Records a violation and answers with the fail envelope, code 30.
-pub(crate) fn violation(
-    sim: &PlanfixSim,
-    method: &str,
-    path: &str,
-    status: StatusCode,
-    reason: &str,
-) -> Response {
+pub(crate) fn violation(sim: &PlanfixSim, method: &str, path: &str, status: StatusCode, reason: &str) -> Response {
     tracing::warn!(%method, %path, %reason, "planfix-sim: request not allowed by the spec");
-    sim.lock()
-        .violations
-        .push(format!("{method} {path}: {reason}"));
-    fail(
-        status,
-        code::INVALID_REQUEST,
-        &format!("spec violation: {reason}"),
-    )
+    sim.lock().violations.push(format!("{method} {path}: {reason}"));
+    fail(status, code::INVALID_REQUEST, &format!("spec violation: {reason}"))
 }

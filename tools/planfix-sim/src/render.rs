@@ -10,24 +10,12 @@ use crate::state::{process_status, ProcessStatus, State, StoredFile};
 /// Keeps `id` plus the comma-separated `fields`; without `fields` only `id` comes back (the
 /// simulator is deliberately stingy, so that a missing `fields` shows up in tests).
 pub(crate) fn select_fields(full: Map<String, Value>, fields: Option<&str>) -> Value {
-    let wanted: Vec<&str> = fields
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .collect();
-    Value::Object(
-        full.into_iter()
-            .filter(|(key, _)| key == "id" || wanted.contains(&key.as_str()))
-            .collect(),
-    )
+    let wanted: Vec<&str> = fields.unwrap_or_default().split(',').map(str::trim).collect();
+    Value::Object(full.into_iter().filter(|(key, _)| key == "id" || wanted.contains(&key.as_str())).collect())
 }
 
 pub(crate) fn contact(contact: &Contact, prefixed_id: bool) -> Map<String, Value> {
-    let id = if prefixed_id {
-        Value::from(format!("contact:{}", contact.id))
-    } else {
-        Value::from(contact.id)
-    };
+    let id = if prefixed_id { Value::from(format!("contact:{}", contact.id)) } else { Value::from(contact.id) };
     let phones: Vec<Value> = contact
         .phones
         .iter()
@@ -79,15 +67,9 @@ pub(crate) fn status(status: &ProcessStatus) -> Map<String, Value> {
 
 pub(crate) fn comment(state: &State, comment: &Comment) -> Map<String, Value> {
     let date_time = match &comment.date_time {
-        Some(Value::String(text)) => {
-            time_point_from_string(text).unwrap_or_else(|| Value::from(text.clone()))
-        }
+        Some(Value::String(text)) => time_point_from_string(text).unwrap_or_else(|| Value::from(text.clone())),
         Some(given) => given.clone(),
-        None => state
-            .comment_created
-            .get(&comment.id)
-            .cloned()
-            .unwrap_or(Value::Null),
+        None => state.comment_created.get(&comment.id).cloned().unwrap_or(Value::Null),
     };
     // `FileResponse`; ids that name no stored file (attached unchecked on creation) keep only the id.
     let files: Vec<Value> = comment
@@ -132,14 +114,10 @@ pub(crate) fn file(file: &StoredFile) -> Map<String, Value> {
 /// because assignees, participants and auditors are not modelled.
 fn recipients(state: &State, comment: &Comment) -> Value {
     let requested = &comment.recipients;
-    let mut users: Vec<String> = ids(requested.get("users"))
-        .filter_map(|id| id.as_str().map(str::to_owned))
-        .collect();
+    let mut users: Vec<String> = ids(requested.get("users")).filter_map(|id| id.as_str().map(str::to_owned)).collect();
     let roles = requested.get("roles");
     let names_assigner = roles.and_then(Value::as_str) == Some("assigner")
-        || roles
-            .and_then(Value::as_array)
-            .is_some_and(|roles| roles.iter().any(|r| r == "assigner"));
+        || roles.and_then(Value::as_array).is_some_and(|roles| roles.iter().any(|r| r == "assigner"));
     if names_assigner {
         if let Some(task) = state.tasks.get(&comment.task_id) {
             if !users.contains(&task.assigner) {
@@ -148,18 +126,14 @@ fn recipients(state: &State, comment: &Comment) -> Value {
         }
     }
     let users: Vec<Value> = users.iter().map(|id| person(state, id)).collect();
-    let groups: Vec<Value> = ids(requested.get("groups"))
-        .map(|id| json!({ "id": id, "name": format!("Group {id}") }))
-        .collect();
+    let groups: Vec<Value> =
+        ids(requested.get("groups")).map(|id| json!({ "id": id, "name": format!("Group {id}") })).collect();
     json!({ "users": users, "groups": groups })
 }
 
 /// The `id` members of a list of `{id}` objects.
 fn ids(list: Option<&Value>) -> impl Iterator<Item = &Value> {
-    list.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.get("id"))
+    list.and_then(Value::as_array).into_iter().flatten().filter_map(|item| item.get("id"))
 }
 
 fn person(state: &State, id: &str) -> Value {
@@ -181,21 +155,12 @@ fn masked_number(number: &str) -> String {
         return number.to_owned();
     }
     let d = |range: std::ops::Range<usize>| &digits[range];
-    format!(
-        "+{} ({}) {}-{}-{}",
-        d(0..1),
-        d(1..4),
-        d(4..7),
-        d(7..9),
-        d(9..11)
-    )
+    format!("+{} ({}) {}-{}-{}", d(0..1), d(1..4), d(4..7), d(7..9), d(9..11))
 }
 
 /// The current time as a `TimePoint` (UTC).
 pub(crate) fn time_point_now() -> Value {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let (hour, minute) = (seconds % 86_400 / 3_600, seconds % 3_600 / 60);
     let (year, month, day) = civil_from_days(days);
@@ -207,12 +172,7 @@ fn time_point_from_string(text: &str) -> Option<Value> {
     let (date, time) = text.split_once(' ')?;
     let mut parts = date.split('-').map(|part| part.parse::<i64>().ok());
     let (day, month, year) = (parts.next()??, parts.next()??, parts.next()??);
-    Some(time_point(
-        year,
-        u32::try_from(month).ok()?,
-        u32::try_from(day).ok()?,
-        time.get(..5)?,
-    ))
+    Some(time_point(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?, time.get(..5)?))
 }
 
 fn time_point(year: i64, month: u32, day: u32, hh_mm: &str) -> Value {
@@ -234,11 +194,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
+    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
 }
 
 #[cfg(test)]
@@ -261,10 +217,7 @@ mod tests {
     #[test]
     fn selection_keeps_id() {
         let full = object(json!({"id": 1, "name": "a", "phones": []}));
-        assert_eq!(
-            select_fields(full.clone(), Some("name")),
-            json!({"id": 1, "name": "a"})
-        );
+        assert_eq!(select_fields(full.clone(), Some("name")), json!({"id": 1, "name": "a"}));
         assert_eq!(select_fields(full, None), json!({"id": 1}));
     }
 }

@@ -35,13 +35,7 @@ struct Inner {
 impl PlanfixSim {
     pub fn new(config: PlanfixSimConfig) -> Self {
         let PlanfixSimConfig { token, spec } = config;
-        Self {
-            inner: Arc::new(Inner {
-                token,
-                spec,
-                state: Mutex::new(State::new()),
-            }),
-        }
+        Self { inner: Arc::new(Inner { token, spec, state: Mutex::new(State::new()) }) }
     }
 
     /// The API's routes, without the `/rest` prefix.
@@ -67,13 +61,8 @@ impl PlanfixSim {
 
     /// Seeds a contact with one phone number (kept as written); returns its id.
     pub fn add_contact(&self, name: &str, phone: &str) -> i64 {
-        let phones = if phone.is_empty() {
-            Vec::new()
-        } else {
-            vec![phone.to_owned()]
-        };
-        self.lock()
-            .insert_contact(name.to_owned(), String::new(), phones)
+        let phones = if phone.is_empty() { Vec::new() } else { vec![phone.to_owned()] };
+        self.lock().insert_contact(name.to_owned(), String::new(), phones)
     }
 
     pub fn contacts(&self) -> Vec<Contact> {
@@ -86,12 +75,7 @@ impl PlanfixSim {
 
     /// Comments of a task in creation order.
     pub fn comments(&self, task_id: i64) -> Vec<Comment> {
-        self.lock()
-            .comments
-            .values()
-            .filter(|c| c.task_id == task_id)
-            .cloned()
-            .collect()
+        self.lock().comments.values().filter(|c| c.task_id == task_id).cloned().collect()
     }
 
     /// Sets a task's status as an employee would (no check of the id); unknown tasks are ignored.
@@ -123,10 +107,7 @@ impl PlanfixSim {
         notify_contact_ids: &[i64],
         file_ids: &[i64],
     ) -> i64 {
-        let users: Vec<Value> = notify_contact_ids
-            .iter()
-            .map(|id| json!({ "id": format!("contact:{id}") }))
-            .collect();
+        let users: Vec<Value> = notify_contact_ids.iter().map(|id| json!({ "id": format!("contact:{id}") })).collect();
         let comment = Comment {
             id: 0,
             task_id,
@@ -145,16 +126,12 @@ impl PlanfixSim {
     /// Seeds a file as if uploaded (content type from the extension); returns its id.
     pub fn add_file(&self, name: &str, bytes: Vec<u8>) -> i64 {
         let content_type = crate::routes::content_type_for(name).to_owned();
-        self.lock()
-            .insert_file(name.to_owned(), content_type, Bytes::from(bytes))
+        self.lock().insert_file(name.to_owned(), content_type, Bytes::from(bytes))
     }
 
     /// A stored file's name and bytes.
     pub fn file(&self, id: i64) -> Option<(String, Vec<u8>)> {
-        self.lock()
-            .files
-            .get(&id)
-            .map(|file| (file.name.clone(), file.bytes.to_vec()))
+        self.lock().files.get(&id).map(|file| (file.name.clone(), file.bytes.to_vec()))
     }
 
     /// The per-file upload limit (default 100 MB, paid plans); larger uploads get code 7002.
@@ -253,9 +230,6 @@ impl PlanfixSim {
 
     /// The state survives a panicking holder: the data is still usable for a simulator.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -23,34 +23,10 @@ pub struct ProcessStatus {
 
 /// Statuses of process 1; the first one is the default of a new task.
 pub const PROCESS_STATUSES: [ProcessStatus; 4] = [
-    ProcessStatus {
-        id: 1,
-        name: "New",
-        name_ru: "Новая",
-        is_active: true,
-        color: "#4573b1",
-    },
-    ProcessStatus {
-        id: 2,
-        name: "In progress",
-        name_ru: "В работе",
-        is_active: true,
-        color: "#f0a30a",
-    },
-    ProcessStatus {
-        id: 3,
-        name: "Completed",
-        name_ru: "Завершенная",
-        is_active: false,
-        color: "#60a917",
-    },
-    ProcessStatus {
-        id: 4,
-        name: "Cancelled",
-        name_ru: "Отмененная",
-        is_active: false,
-        color: "#a0a0a0",
-    },
+    ProcessStatus { id: 1, name: "New", name_ru: "Новая", is_active: true, color: "#4573b1" },
+    ProcessStatus { id: 2, name: "In progress", name_ru: "В работе", is_active: true, color: "#f0a30a" },
+    ProcessStatus { id: 3, name: "Completed", name_ru: "Завершенная", is_active: false, color: "#60a917" },
+    ProcessStatus { id: 4, name: "Cancelled", name_ru: "Отмененная", is_active: false, color: "#a0a0a0" },
 ];
 
 pub(crate) fn process_status(id: i64) -> Option<&'static ProcessStatus> {
@@ -135,15 +111,7 @@ impl State {
 
     pub fn insert_contact(&mut self, name: String, lastname: String, phones: Vec<String>) -> i64 {
         let id = next(&mut self.next_contact_id);
-        self.contacts.insert(
-            id,
-            Contact {
-                id,
-                name,
-                lastname,
-                phones,
-            },
-        );
+        self.contacts.insert(id, Contact { id, name, lastname, phones });
         id
     }
 
@@ -164,15 +132,7 @@ impl State {
 
     pub fn insert_file(&mut self, name: String, content_type: String, bytes: Bytes) -> i64 {
         let id = next(&mut self.next_file_id);
-        self.files.insert(
-            id,
-            StoredFile {
-                id,
-                name,
-                content_type,
-                bytes,
-            },
-        );
+        self.files.insert(id, StoredFile { id, name, content_type, bytes });
         id
     }
 
@@ -214,7 +174,5 @@ pub(crate) fn parse_person(person: &str) -> Option<(&str, i64)> {
 }
 
 pub(crate) fn full_name(contact: &Contact) -> String {
-    format!("{} {}", contact.name, contact.lastname)
-        .trim()
-        .to_owned()
+    format!("{} {}", contact.name, contact.lastname).trim().to_owned()
 }

@@ -25,23 +25,13 @@ struct Api {
 
 impl Api {
     async fn start(spec: Option<Arc<SpecValidator>>) -> Self {
-        let sim = PlanfixSim::new(PlanfixSimConfig {
-            token: TOKEN.to_owned(),
-            spec,
-        });
+        let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.to_owned(), spec });
         let base = sim.serve(None).await.expect("serve");
-        Self {
-            sim,
-            base,
-            client: Client::new(),
-        }
+        Self { sim, base, client: Client::new() }
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(TOKEN);
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(TOKEN);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -65,10 +55,7 @@ async fn the_bridges_conversation_flow() {
     let contact = api.sim.add_contact("Ivan", "+79051234567");
     assert!(api.base.starts_with("http://127.0.0.1:") && api.base.ends_with("/rest"));
 
-    assert_eq!(
-        api.get("/ping").await,
-        (StatusCode::OK, json!({"result": "success"}))
-    );
+    assert_eq!(api.get("/ping").await, (StatusCode::OK, json!({"result": "success"})));
 
     // Phone search: `equal` means "contains" on the stored number.
     let search = |value: &str| {
@@ -82,10 +69,7 @@ async fn the_bridges_conversation_flow() {
         json!([{"id": contact, "name": "Ivan", "lastname": "",
                 "phones": [{"number": "+79051234567", "maskedNumber": "+7 (905) 123-45-67", "type": 1}]}])
     );
-    assert_eq!(
-        api.post("/contact/list", search("000")).await.1["contacts"],
-        json!([])
-    );
+    assert_eq!(api.post("/contact/list", search("000")).await.1["contacts"], json!([]));
 
     // Task with the contact as assigner; status defaults to the process's first status.
     let (status, created) = api
@@ -95,28 +79,16 @@ async fn the_bridges_conversation_flow() {
                                 "assigner": {"id": format!("contact:{contact}")}}),
         )
         .await;
-    assert_eq!(
-        (status, &created["result"]),
-        (StatusCode::CREATED, &json!("success"))
-    );
+    assert_eq!((status, &created["result"]), (StatusCode::CREATED, &json!("success")));
     let task = created["id"].as_i64().expect("task id");
-    let (_, read) = api
-        .get(&format!(
-            "/task/{task}?fields=status,processId,assigner,template"
-        ))
-        .await;
+    let (_, read) = api.get(&format!("/task/{task}?fields=status,processId,assigner,template")).await;
     assert_eq!(
         read["task"],
         json!({"id": task, "status": {"id": 1, "name": "New"}, "processId": 1,
                "assigner": {"id": format!("contact:{contact}"), "name": "Ivan"}, "template": {"id": 12}})
     );
-    let (_, statuses) = api
-        .get("/process/task/1/statuses?fields=id,name,isActive")
-        .await;
-    assert_eq!(
-        statuses["statuses"][2],
-        json!({"id": 3, "name": "Completed", "isActive": false})
-    );
+    let (_, statuses) = api.get("/process/task/1/statuses?fields=id,name,isActive").await;
+    assert_eq!(statuses["statuses"][2], json!({"id": 3, "name": "Completed", "isActive": false}));
 
     let (_, listed) = api
         .post(
@@ -126,17 +98,9 @@ async fn the_bridges_conversation_flow() {
             {"type": 10, "operator": "equal", "value": [1, 2]}]}),
         )
         .await;
-    assert_eq!(
-        listed["tasks"],
-        json!([{"id": task, "status": {"id": 1, "name": "New"}}])
-    );
+    assert_eq!(listed["tasks"], json!([{"id": task, "status": {"id": 1, "name": "New"}}]));
 
-    assert_eq!(
-        api.post(&format!("/task/{task}"), json!({"status": {"id": 3}}))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(api.post(&format!("/task/{task}"), json!({"status": {"id": 3}})).await.0, StatusCode::OK);
     assert_eq!(api.sim.tasks()[0].status_id, 3);
 
     // Inbound comment by the contact, then an employee's reply that notifies the contact.
@@ -151,25 +115,23 @@ async fn the_bridges_conversation_flow() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let inbound = created["id"].as_i64().expect("comment id");
-    let reply = api
-        .sim
-        .add_employee_comment(task, 7, "<p>Hi Ivan</p>", &[contact]);
+    let reply = api.sim.add_employee_comment(task, 7, "<p>Hi Ivan</p>", &[contact]);
     assert!(reply > inbound && inbound != task);
 
     let (_, page) = api
-        .post(&format!("/task/{task}/comments/list"), json!({"offset": 0, "pageSize": 100,
-              "fields": "id,sourceObjectId,owner", "resultOrder": [{"field": "id", "direction": "Desc"}]}))
+        .post(
+            &format!("/task/{task}/comments/list"),
+            json!({"offset": 0, "pageSize": 100,
+              "fields": "id,sourceObjectId,owner", "resultOrder": [{"field": "id", "direction": "Desc"}]}),
+        )
         .await;
     assert_eq!(
         page["comments"][1],
         json!({"id": inbound, "sourceObjectId": source,
                                            "owner": {"id": format!("contact:{contact}"), "name": "Ivan"}})
     );
-    let (_, one) = api
-        .get(&format!(
-            "/comment/{reply}?fields=description,owner,recipients,isDeleted,isHidden,task"
-        ))
-        .await;
+    let (_, one) =
+        api.get(&format!("/comment/{reply}?fields=description,owner,recipients,isDeleted,isHidden,task")).await;
     assert_eq!(
         one["comment"],
         json!({"id": reply, "description": "<p>Hi Ivan</p>", "owner": {"id": "user:7", "name": "Employee 7"},
@@ -181,10 +143,7 @@ async fn the_bridges_conversation_flow() {
     assert_eq!(stored[0].source_object_id.as_deref(), Some(source));
     assert_eq!(api.sim.violations(), Vec::<String>::new());
     assert!(api.sim.requests().iter().all(|r| r.status != 0));
-    assert_eq!(
-        api.sim.snapshot()["comments"].as_array().map(Vec::len),
-        Some(2)
-    );
+    assert_eq!(api.sim.snapshot()["comments"].as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test]
@@ -195,45 +154,18 @@ async fn authentication_and_spec_violations() {
     let unauthorized = api.client.get(&url).send().await.expect("send");
     assert_eq!(unauthorized.status(), StatusCode::UNAUTHORIZED);
     let body: Value = unauthorized.json().await.expect("json");
-    assert_eq!(
-        body,
-        json!({"result": "fail", "code": 1, "error": "Access denied, unknown token"})
-    );
-    let wrong = api
-        .client
-        .get(&url)
-        .bearer_auth("other")
-        .send()
-        .await
-        .expect("send");
+    assert_eq!(body, json!({"result": "fail", "code": 1, "error": "Access denied, unknown token"}));
+    let wrong = api.client.get(&url).bearer_auth("other").send().await.expect("send");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let in_query = api
-        .client
-        .get(format!("{url}?access_token={TOKEN}"))
-        .send()
-        .await
-        .expect("send");
+    let in_query = api.client.get(format!("{url}?access_token={TOKEN}")).send().await.expect("send");
     assert_eq!(in_query.status(), StatusCode::OK);
 
-    let (status, body) = api
-        .post("/task/", json!({"name": "x", "descripton": "typo"}))
-        .await;
-    assert_eq!(
-        (status, &body["code"]),
-        (StatusCode::BAD_REQUEST, &json!(30))
-    );
-    assert!(body["error"]
-        .as_str()
-        .is_some_and(|e| e.starts_with("spec violation:") && e.contains("descripton")));
+    let (status, body) = api.post("/task/", json!({"name": "x", "descripton": "typo"})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!(30)));
+    assert!(body["error"].as_str().is_some_and(|e| e.starts_with("spec violation:") && e.contains("descripton")));
 
-    assert_eq!(
-        api.post("/task", json!({"name": "x"})).await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        api.get("/task/101?fieldz=id").await.0,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(api.post("/task", json!({"name": "x"})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(api.get("/task/101?fieldz=id").await.0, StatusCode::BAD_REQUEST);
 
     let malformed = api
         .client
@@ -246,19 +178,11 @@ async fn authentication_and_spec_violations() {
         .expect("send");
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
 
-    let outside = api
-        .client
-        .get(api.base.replace("/rest", "/api/ping"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await;
+    let outside = api.client.get(api.base.replace("/rest", "/api/ping")).bearer_auth(TOKEN).send().await;
     assert_eq!(outside.expect("send").status(), StatusCode::NOT_FOUND);
 
     // In the spec, but not simulated: 501, and no violation.
-    assert_eq!(
-        api.get("/task/templates").await.0,
-        StatusCode::NOT_IMPLEMENTED
-    );
+    assert_eq!(api.get("/task/templates").await.0, StatusCode::NOT_IMPLEMENTED);
 
     let violations = api.sim.violations();
     assert_eq!(violations.len(), 5, "{violations:#?}");
@@ -270,76 +194,31 @@ async fn planfix_errors_and_injected_faults() {
     let api = Api::start(Some(spec())).await;
     let contact = api.sim.add_contact("Ivan", "+79051234567");
 
-    let (status, body) = api
-        .post(
-            "/task/",
-            json!({"name": "t", "assigner": {"id": "contact:999"}}),
-        )
-        .await;
-    assert_eq!(
-        (status, &body["code"]),
-        (StatusCode::BAD_REQUEST, &json!(41))
-    );
-    let (status, body) = api
-        .post("/task/", json!({"name": "t", "status": {"id": 9}}))
-        .await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!(41))
-    );
-    let (status, body) = api
-        .post("/task/777/comments/", json!({"description": "x"}))
-        .await;
-    assert_eq!(
-        (status, &body["code"]),
-        (StatusCode::NOT_FOUND, &json!(1000))
-    );
-    assert_eq!(
-        api.get("/task/777?fields=name").await.1["code"],
-        json!(1000)
-    );
+    let (status, body) = api.post("/task/", json!({"name": "t", "assigner": {"id": "contact:999"}})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!(41)));
+    let (status, body) = api.post("/task/", json!({"name": "t", "status": {"id": 9}})).await;
+    assert_eq!((status, body["code"].clone()), (StatusCode::BAD_REQUEST, json!(41)));
+    let (status, body) = api.post("/task/777/comments/", json!({"description": "x"})).await;
+    assert_eq!((status, &body["code"]), (StatusCode::NOT_FOUND, &json!(1000)));
+    assert_eq!(api.get("/task/777?fields=name").await.1["code"], json!(1000));
     assert_eq!(api.get("/contact/999").await.1["code"], json!(2000));
-    assert_eq!(
-        api.get(&format!("/contact/contact:{contact}?fields=name"))
-            .await
-            .1["contact"]["name"],
-        json!("Ivan")
-    );
-    assert_eq!(
-        api.post("/contact/", json!({"name": " ", "lastname": ""}))
-            .await
-            .1["code"],
-        json!(2006)
-    );
-    let (status, body) = api
-        .post(
-            "/contact/",
-            json!({"name": "Anna", "phones": [{"number": "+4915112345678", "type": 1}]}),
-        )
-        .await;
-    assert_eq!(
-        (status, body["id"].clone()),
-        (StatusCode::CREATED, json!(contact + 1))
-    );
+    assert_eq!(api.get(&format!("/contact/contact:{contact}?fields=name")).await.1["contact"]["name"], json!("Ivan"));
+    assert_eq!(api.post("/contact/", json!({"name": " ", "lastname": ""})).await.1["code"], json!(2006));
+    let (status, body) =
+        api.post("/contact/", json!({"name": "Anna", "phones": [{"number": "+4915112345678", "type": 1}]})).await;
+    assert_eq!((status, body["id"].clone()), (StatusCode::CREATED, json!(contact + 1)));
 
     api.sim.fail_next(
         1,
-        Failure::Status {
-            http: 500,
-            body: json!({"result": "fail", "code": 0, "error": "Rest API error"}),
-        },
+        Failure::Status { http: 500, body: json!({"result": "fail", "code": 0, "error": "Rest API error"}) },
     );
     assert_eq!(
         api.get("/ping").await,
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"result": "fail", "code": 0, "error": "Rest API error"})
-        )
+        (StatusCode::INTERNAL_SERVER_ERROR, json!({"result": "fail", "code": 0, "error": "Rest API error"}))
     );
     assert_eq!(api.get("/ping").await.0, StatusCode::OK);
 
-    api.sim
-        .fail_next(1, Failure::Delay(Duration::from_millis(150)));
+    api.sim.fail_next(1, Failure::Delay(Duration::from_millis(150)));
     let started = Instant::now();
     assert_eq!(api.get("/ping").await.0, StatusCode::OK);
     assert!(started.elapsed() >= Duration::from_millis(150));
@@ -421,10 +300,7 @@ async fn drop_after_commit_closes_the_connection_without_an_answer() {
 #[tokio::test]
 async fn armed_faults_are_pending_until_they_fire() {
     let api = Api::start(Some(spec())).await;
-    let boom = Failure::Status {
-        http: 500,
-        body: json!({"result": "fail", "code": 0, "error": "Rest API error"}),
-    };
+    let boom = Failure::Status { http: 500, body: json!({"result": "fail", "code": 0, "error": "Rest API error"}) };
     let slow = Failure::Delay(Duration::from_millis(10));
     api.sim.fail_next(2, boom.clone());
     api.sim.fail_matching("GET", "/ping", 1, slow.clone());
@@ -459,10 +335,7 @@ async fn without_a_spec_unrouted_requests_are_violations() {
 }
 
 fn file_part(name: &str, bytes: Vec<u8>, mime: &str) -> reqwest::multipart::Part {
-    reqwest::multipart::Part::bytes(bytes)
-        .file_name(name.to_owned())
-        .mime_str(mime)
-        .expect("mime")
+    reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).expect("mime")
 }
 
 impl Api {
@@ -499,23 +372,11 @@ async fn files_upload_read_download_and_attach() {
     assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(7000)));
 
     // Download: a 302 to a storage URL outside /rest that needs no token.
-    let manual = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let redirect = manual
-        .get(format!("{}/file/{id}/download", api.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("send");
+    let manual = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let redirect =
+        manual.get(format!("{}/file/{id}/download", api.base)).bearer_auth(TOKEN).send().await.expect("send");
     assert_eq!(redirect.status(), StatusCode::FOUND);
-    let location = redirect
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .expect("Location")
-        .to_owned();
+    let location = redirect.headers().get("location").and_then(|l| l.to_str().ok()).expect("Location").to_owned();
     assert!(location.starts_with(&api.base.replace("/rest", "/download-storage/")), "{location}");
     let stored = manual.get(&location).send().await.expect("send");
     assert_eq!(stored.status(), StatusCode::OK);
@@ -527,11 +388,7 @@ async fn files_upload_read_download_and_attach() {
     let leaked = manual.get(&location).bearer_auth(TOKEN).send().await.expect("send");
     assert_eq!(leaked.status(), StatusCode::OK);
     assert_eq!((api.sim.storage_requests(), api.sim.storage_requests_with_auth()), (2, 1));
-    let unknown = manual
-        .get(api.base.replace("/rest", "/download-storage/nope"))
-        .send()
-        .await
-        .expect("send");
+    let unknown = manual.get(api.base.replace("/rest", "/download-storage/nope")).send().await.expect("send");
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let (status, missing) = api.get("/file/1/download").await;
     assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(7000)));
@@ -555,13 +412,9 @@ async fn files_upload_read_download_and_attach() {
     assert_eq!((status, updated), (StatusCode::OK, json!({"result": "success"})));
     let stored = api.sim.comments(task);
     assert_eq!((stored[0].description.as_str(), stored[0].files.clone()), ("<p>two files</p>", vec![note, id]));
-    let (status, missing) = api
-        .post(&format!("/task/{task}/comments/999999"), json!({"description": "x"}))
-        .await;
+    let (status, missing) = api.post(&format!("/task/{task}/comments/999999"), json!({"description": "x"})).await;
     assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(5000)));
-    let (status, missing) = api
-        .post(&format!("/task/{task}/comments/{comment}"), json!({"files": [{"id": 4}]}))
-        .await;
+    let (status, missing) = api.post(&format!("/task/{task}/comments/{comment}"), json!({"files": [{"id": 4}]})).await;
     assert_eq!((status, &missing["code"]), (StatusCode::BAD_REQUEST, &json!(7000)));
 
     assert_eq!(

@@ -9,15 +9,15 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
+use bridge_app::bootstrap::{build_app, Infra, Tuning};
+use bridge_aws::{s3_client, S3BlobStore};
+use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
+use bridge_core::domain::{AccountId, FileJob, Phone};
+use bridge_core::file_relay::handle_job;
+use bridge_core::ports::{BlobStore, NewComment, NewTask};
+use bridge_embedded::{DirBlobStore, JsonFileStore, LocalQueue};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use bridge_aws::{s3_client, S3BlobStore};
-use bridge_embedded::{DirBlobStore, JsonFileStore, LocalQueue};
-use bridge_app::bootstrap::{build_app, Infra, Tuning};
-use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
-use bridge_core::file_relay::handle_job;
-use bridge_core::domain::{AccountId, FileJob, Phone};
-use bridge_core::ports::{BlobStore, NewComment, NewTask};
 
 const TOKEN: &str = "bench";
 const PHONE_NUMBER_ID: &str = "100";
@@ -25,7 +25,12 @@ const PHONE_NUMBER_ID: &str = "100";
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -40,7 +45,10 @@ async fn serve_simulators(size: usize) {
     let file_id = planfix.add_file("bench.pdf", body);
     let planfix_url = planfix.serve(None).await.expect("planfix sim");
     let graph_url = graph.serve(None).await.expect("graph sim");
-    println!("{}", serde_json::json!({ "planfix": planfix_url, "graph": graph_url, "media": media_id, "file": file_id }));
+    println!(
+        "{}",
+        serde_json::json!({ "planfix": planfix_url, "graph": graph_url, "media": media_id, "file": file_id })
+    );
     // Live until the parent closes our stdin.
     let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
 }
@@ -66,7 +74,12 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4()));
     let account = AccountConfig {
         id: AccountId::parse("bench").expect("id"),
-        planfix: PlanfixConfig { base_url: info["planfix"].as_str().unwrap_or_default().into(), token: Secret::new(TOKEN), webhook_secret: Secret::new("x"), requests_per_second: 1000.0 },
+        planfix: PlanfixConfig {
+            base_url: info["planfix"].as_str().unwrap_or_default().into(),
+            token: Secret::new(TOKEN),
+            webhook_secret: Secret::new("x"),
+            requests_per_second: 1000.0,
+        },
         provider: ProviderConfig::Meta(MetaConfig {
             app_secret: Secret::new("x"),
             verify_token: Secret::new("x"),
@@ -101,19 +114,38 @@ async fn main() {
     };
     // Files only: work from webhooks is not part of this benchmark.
     let (work, _work_rx) = LocalQueue::<bridge_core::domain::Work>::new();
-    let infra = Infra { store: Arc::new(JsonFileStore::in_memory()), work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
+    let infra = Infra {
+        store: Arc::new(JsonFileStore::in_memory()),
+        work: Arc::new(work),
+        files: Arc::new(queue),
+        blob: Some(blob),
+    };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
     let phone = Phone::parse("79051234567").expect("phone");
     // The task and comment the inbound file is attached to, made through the REST adapter.
     let acct = app.accounts.any().await.expect("account");
     let task_id = acct
         .planfix
-        .create_task(&NewTask { name: "bench".into(), description_html: String::new(), assigner_contact_id: 1, assignee_user_ids: vec![], template_id: None, source_object_id: uuid::Uuid::new_v4().to_string() })
+        .create_task(&NewTask {
+            name: "bench".into(),
+            description_html: String::new(),
+            assigner_contact_id: 1,
+            assignee_user_ids: vec![],
+            template_id: None,
+            source_object_id: uuid::Uuid::new_v4().to_string(),
+        })
         .await
         .expect("task");
     let comment_id = acct
         .planfix
-        .add_comment(task_id, &NewComment { description_html: "file follows".into(), owner_contact_id: 1, source_object_id: uuid::Uuid::new_v4().to_string() })
+        .add_comment(
+            task_id,
+            &NewComment {
+                description_html: "file follows".into(),
+                owner_contact_id: 1,
+                source_object_id: uuid::Uuid::new_v4().to_string(),
+            },
+        )
         .await
         .expect("comment");
     let baseline = vm_hwm_kib();
@@ -155,5 +187,10 @@ async fn main() {
     println!("file size: {mib} MiB");
     println!("inbound  (Meta download → blob store → Planfix upload): {inbound_secs:.2} s, {:.0} MiB/s, result {inbound_result:?}", mb / inbound_secs);
     println!("outbound (Planfix download → blob store → Meta upload + send): {outbound_secs:.2} s, {:.0} MiB/s, result {outbound_result:?}", mb / outbound_secs);
-    println!("relay process peak RSS (VmHWM): before {:.1} MiB, after inbound {:.1} MiB, after outbound {:.1} MiB", baseline as f64 / 1024.0, after_inbound as f64 / 1024.0, peak as f64 / 1024.0);
+    println!(
+        "relay process peak RSS (VmHWM): before {:.1} MiB, after inbound {:.1} MiB, after outbound {:.1} MiB",
+        baseline as f64 / 1024.0,
+        after_inbound as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
 }

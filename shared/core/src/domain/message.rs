@@ -28,7 +28,9 @@ pub struct InboundMessage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MessageContent {
-    Text { body: String },
+    Text {
+        body: String,
+    },
     Media {
         /// image | video | audio | voice | document | sticker
         media_kind: String,
@@ -37,10 +39,20 @@ pub enum MessageContent {
         caption: Option<String>,
         filename: Option<String>,
     },
-    Location { latitude: f64, longitude: f64, name: Option<String>, address: Option<String> },
-    Reaction { to_message_id: String, emoji: String },
+    Location {
+        latitude: f64,
+        longitude: f64,
+        name: Option<String>,
+        address: Option<String>,
+    },
+    Reaction {
+        to_message_id: String,
+        emoji: String,
+    },
     /// A type the bridge does not understand (yet); kept so the Planfix user knows something came.
-    Unsupported { kind: String },
+    Unsupported {
+        kind: String,
+    },
 }
 
 /// A delivery receipt for a message the bridge sent (sent / delivered / read / failed).

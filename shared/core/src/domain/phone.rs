@@ -29,8 +29,7 @@ impl Phone {
         if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
             return Err(PhoneError::Invalid(raw.to_owned()));
         }
-        phonenumber::parse(None, format!("+{digits}"))
-            .map_err(|_| PhoneError::Invalid(raw.to_owned()))?;
+        phonenumber::parse(None, format!("+{digits}")).map_err(|_| PhoneError::Invalid(raw.to_owned()))?;
         Ok(Self(digits))
     }
 

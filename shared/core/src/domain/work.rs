@@ -63,9 +63,18 @@ mod tests {
     #[test]
     fn groups_keep_one_conversation_together_and_apart_from_others() {
         let acct = AccountId::parse("acme").unwrap();
-        let a = Work::Conversation { account: acct.clone(), phone: Phone::parse("+79051234567").unwrap(), message_id: "m1".into() };
-        let b = Work::Conversation { account: acct.clone(), phone: Phone::parse("79051234567").unwrap(), message_id: "m2".into() };
-        let c = Work::Conversation { account: acct, phone: Phone::parse("+79051234568").unwrap(), message_id: "m1".into() };
+        let a = Work::Conversation {
+            account: acct.clone(),
+            phone: Phone::parse("+79051234567").unwrap(),
+            message_id: "m1".into(),
+        };
+        let b = Work::Conversation {
+            account: acct.clone(),
+            phone: Phone::parse("79051234567").unwrap(),
+            message_id: "m2".into(),
+        };
+        let c =
+            Work::Conversation { account: acct, phone: Phone::parse("+79051234568").unwrap(), message_id: "m1".into() };
         assert_eq!(a.group(), b.group());
         assert_ne!(a.group(), c.group());
         assert_ne!(a.dedupe_id(), b.dedupe_id());

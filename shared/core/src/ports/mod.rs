@@ -7,7 +7,15 @@ pub mod queue;
 pub mod store;
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream};
-pub use planfix::{CommentInfo, FileInfo, PlanfixFiles, Throttle, NewComment, NewContact, NewTask, PlanfixApi, PlanfixContact, PlanfixError, TaskInfo, TaskStatusInfo};
-pub use provider::{MediaDownload, MediaKind, OutgoingFile, ProviderMedia, ProviderSender, ProviderWebhook, SendFailure, WebhookError};
+pub use planfix::{
+    CommentInfo, FileInfo, NewComment, NewContact, NewTask, PlanfixApi, PlanfixContact, PlanfixError, PlanfixFiles,
+    TaskInfo, TaskStatusInfo, Throttle,
+};
+pub use provider::{
+    MediaDownload, MediaKind, OutgoingFile, ProviderMedia, ProviderSender, ProviderWebhook, SendFailure, WebhookError,
+};
 pub use queue::{FileJobQueue, QueueError, WorkQueue};
-pub use store::{ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store, StoreError, TaskConversation};
+pub use store::{
+    ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
+    StoreError, TaskConversation,
+};

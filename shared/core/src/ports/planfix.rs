@@ -130,11 +130,23 @@ pub struct FileInfo {
 #[async_trait]
 pub trait PlanfixFiles: Send + Sync {
     /// Streams a multipart upload (part `file`, with `filename`); returns the new file id.
-    async fn upload_file(&self, filename: &str, mime_type: &str, size: u64, body: crate::ports::ByteStream) -> Result<i64, PlanfixError>;
+    async fn upload_file(
+        &self,
+        filename: &str,
+        mime_type: &str,
+        size: u64,
+        body: crate::ports::ByteStream,
+    ) -> Result<i64, PlanfixError>;
     async fn file_info(&self, file_id: i64) -> Result<Option<FileInfo>, PlanfixError>;
     /// Follows the 302 of `/file/{id}/download` (without forwarding the bearer token) and
     /// streams the bytes; the content type if the server sent one.
     async fn download_file(&self, file_id: i64) -> Result<(Option<String>, crate::ports::ByteStream), PlanfixError>;
     /// Replaces a comment's text and attaches files (`POST /task/{id}/comments/{commentId}`).
-    async fn update_comment(&self, task_id: i64, comment_id: i64, html: &str, file_ids: &[i64]) -> Result<(), PlanfixError>;
+    async fn update_comment(
+        &self,
+        task_id: i64,
+        comment_id: i64,
+        html: &str,
+        file_ids: &[i64],
+    ) -> Result<(), PlanfixError>;
 }

@@ -39,10 +39,14 @@ pub enum RecordOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClaimOutcome {
     /// This worker owns the message; `attempt` counts claims, 1 on the first.
-    Claimed { attempt: u32 },
+    Claimed {
+        attempt: u32,
+    },
     Done,
     /// Another worker holds a live lease until `until`.
-    Busy { until: i64 },
+    Busy {
+        until: i64,
+    },
 }
 
 /// The current conversation of one phone in one account.
@@ -125,15 +129,38 @@ pub struct DeadLetter {
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Intake: store the normalized message under its provider id unless it exists.
-    async fn record_message(&self, account: &AccountId, msg: &InboundMessage, now: i64) -> Result<RecordOutcome, StoreError>;
+    async fn record_message(
+        &self,
+        account: &AccountId,
+        msg: &InboundMessage,
+        now: i64,
+    ) -> Result<RecordOutcome, StoreError>;
     /// Processing: take the message's lease (expired leases can be taken over).
-    async fn claim_message(&self, account: &AccountId, message_id: &str, owner: &str, now: i64, lease_secs: i64)
-        -> Result<ClaimOutcome, StoreError>;
+    async fn claim_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError>;
     /// Mark done with the Planfix comment it produced; only the lease owner may.
-    async fn complete_message(&self, account: &AccountId, message_id: &str, owner: &str, task_id: i64, comment_id: i64)
-        -> Result<(), StoreError>;
+    async fn complete_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        task_id: i64,
+        comment_id: i64,
+    ) -> Result<(), StoreError>;
     /// Give the lease back after a failure so the provider's retry can proceed at once.
-    async fn release_message(&self, account: &AccountId, message_id: &str, owner: &str, error: &str) -> Result<(), StoreError>;
+    async fn release_message(
+        &self,
+        account: &AccountId,
+        message_id: &str,
+        owner: &str,
+        error: &str,
+    ) -> Result<(), StoreError>;
 
     /// Put a recorded message into its conversation's inbox (idempotent: same entry, same item).
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError>;
@@ -148,33 +175,79 @@ pub trait Store: Send + Sync {
     async fn get_link(&self, account: &AccountId, phone: &Phone) -> Result<Option<LinkRecord>, StoreError>;
     /// Take the link lease if the link's task is still `expected_task` (None: no link yet) and no
     /// live lease exists.
-    async fn lock_link(&self, account: &AccountId, phone: &Phone, expected_task: Option<i64>, owner: &str, now: i64, lease_secs: i64)
-        -> Result<LinkLock, StoreError>;
+    async fn lock_link(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        expected_task: Option<i64>,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<LinkLock, StoreError>;
     /// Write the new link and drop the lease; only the lease owner may.
-    async fn commit_link(&self, account: &AccountId, phone: &Phone, owner: &str, link: &ConversationLink) -> Result<(), StoreError>;
+    async fn commit_link(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        link: &ConversationLink,
+    ) -> Result<(), StoreError>;
     /// Drop the lease without changing the link (after a failure).
     async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError>;
 
-    async fn put_task_conversation(&self, account: &AccountId, task_id: i64, conv: &TaskConversation) -> Result<(), StoreError>;
-    async fn get_task_conversation(&self, account: &AccountId, task_id: i64) -> Result<Option<TaskConversation>, StoreError>;
+    async fn put_task_conversation(
+        &self,
+        account: &AccountId,
+        task_id: i64,
+        conv: &TaskConversation,
+    ) -> Result<(), StoreError>;
+    async fn get_task_conversation(
+        &self,
+        account: &AccountId,
+        task_id: i64,
+    ) -> Result<Option<TaskConversation>, StoreError>;
 
     /// "Do this once" jobs (e.g. `OUT#<comment id>`: send one Planfix comment to WhatsApp). The
     /// item is created on the first claim; the lease semantics equal [`Store::claim_message`].
-    async fn claim_job(&self, account: &AccountId, job: &str, owner: &str, now: i64, lease_secs: i64) -> Result<ClaimOutcome, StoreError>;
+    async fn claim_job(
+        &self,
+        account: &AccountId,
+        job: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<ClaimOutcome, StoreError>;
     /// Mark the job done with a short outcome for operators; only the lease owner may.
     async fn complete_job(&self, account: &AccountId, job: &str, owner: &str, outcome: &str) -> Result<(), StoreError>;
     async fn release_job(&self, account: &AccountId, job: &str, owner: &str, error: &str) -> Result<(), StoreError>;
 
-    async fn put_sent(&self, account: &AccountId, provider_message_id: &str, record: &SentRecord) -> Result<(), StoreError>;
+    async fn put_sent(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+        record: &SentRecord,
+    ) -> Result<(), StoreError>;
     async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError>;
     /// Move the delivery status forward (`rank` orders sent < delivered < read < failed); never
     /// downgrades, since statuses arrive out of order. True when this call changed it.
-    async fn advance_delivery_status(&self, account: &AccountId, provider_message_id: &str, status: &str, rank: u8) -> Result<bool, StoreError>;
+    async fn advance_delivery_status(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+        status: &str,
+        rank: u8,
+    ) -> Result<bool, StoreError>;
 
     /// A shared pacing clock (e.g. Planfix's 1 request/s per account, across every instance):
     /// reserves the next free slot of `interval_ms` under `key` and returns when it starts
     /// (Unix milliseconds; `now_ms` if free now). One conditional write decides each slot.
-    async fn reserve_slot(&self, account: &AccountId, key: &str, now_ms: i64, interval_ms: i64) -> Result<i64, StoreError>;
+    async fn reserve_slot(
+        &self,
+        account: &AccountId,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+    ) -> Result<i64, StoreError>;
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError>;

@@ -146,11 +146,7 @@ pub(super) fn classify(status: StatusCode, body: &[u8]) -> SendFailure {
         fbtrace_id = err.fbtrace_id.as_deref().unwrap_or(""),
         "meta send refused"
     );
-    let reason = err
-        .error_data
-        .and_then(|d| d.details)
-        .filter(|d| !d.trim().is_empty())
-        .unwrap_or(err.message);
+    let reason = err.error_data.and_then(|d| d.details).filter(|d| !d.trim().is_empty()).unwrap_or(err.message);
     let Some(code) = err.code else {
         return if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             SendFailure::Transient { reason }
@@ -246,7 +242,10 @@ mod tests {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 131026, 400);
         let err = sender.send_text(&phone(), "hi").await.expect_err("refused");
-        assert!(matches!(err, SendFailure::InvalidRecipient { ref reason } if reason.contains("Unable to deliver")), "{err:?}");
+        assert!(
+            matches!(err, SendFailure::InvalidRecipient { ref reason } if reason.contains("Unable to deliver")),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
@@ -318,16 +317,16 @@ mod tests {
             assert_eq!(c(code, "d"), SendFailure::InvalidRecipient { reason: "d".into() }, "{code}");
         }
         assert!(matches!(c(100, "Param to must be a phone number."), SendFailure::InvalidRecipient { .. }));
-        assert_eq!(c(100, "Param text['body'] is required."), SendFailure::Rejected {
-            code: Some(100),
-            reason: "Param text['body'] is required.".into()
-        });
+        assert_eq!(
+            c(100, "Param text['body'] is required."),
+            SendFailure::Rejected { code: Some(100), reason: "Param text['body'] is required.".into() }
+        );
         assert!(matches!(c(131051, "d"), SendFailure::Rejected { code: Some(131051), .. }));
         // No details: the message is the reason.
         let bare = json!({ "error": { "message": "(#190) expired", "code": 190 } }).to_string();
-        assert_eq!(classify(StatusCode::UNAUTHORIZED, bare.as_bytes()), SendFailure::Rejected {
-            code: Some(190),
-            reason: "(#190) expired".into()
-        });
+        assert_eq!(
+            classify(StatusCode::UNAUTHORIZED, bare.as_bytes()),
+            SendFailure::Rejected { code: Some(190), reason: "(#190) expired".into() }
+        );
     }
 }

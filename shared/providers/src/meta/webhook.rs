@@ -26,9 +26,8 @@ impl MetaWebhook {
 
 impl ProviderWebhook for MetaWebhook {
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
-        let header = headers
-            .get("x-hub-signature-256")
-            .ok_or(WebhookError::Unauthorized("missing X-Hub-Signature-256"))?;
+        let header =
+            headers.get("x-hub-signature-256").ok_or(WebhookError::Unauthorized("missing X-Hub-Signature-256"))?;
         let hex_sig = header
             .to_str()
             .ok()
@@ -43,8 +42,8 @@ impl ProviderWebhook for MetaWebhook {
     }
 
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
-        let envelope: Envelope =
-            serde_json::from_slice(body).map_err(|e| WebhookError::BadRequest(format!("not a Meta webhook body: {e}")))?;
+        let envelope: Envelope = serde_json::from_slice(body)
+            .map_err(|e| WebhookError::BadRequest(format!("not a Meta webhook body: {e}")))?;
         if envelope.object != "whatsapp_business_account" {
             return Err(WebhookError::BadRequest(format!("unexpected object {:?}", envelope.object)));
         }
@@ -77,9 +76,7 @@ impl ProviderWebhook for MetaWebhook {
         if !self.verify_token.matches(token.as_bytes()) {
             return Err(WebhookError::Forbidden("hub.verify_token does not match"));
         }
-        get("hub.challenge")
-            .map(str::to_owned)
-            .ok_or_else(|| WebhookError::BadRequest("missing hub.challenge".into()))
+        get("hub.challenge").map(str::to_owned).ok_or_else(|| WebhookError::BadRequest("missing hub.challenge".into()))
     }
 }
 
@@ -120,7 +117,12 @@ fn normalize_message(msg: &payload::Message, contacts: &[payload::Contact]) -> R
         "sticker" => media("sticker", &msg.sticker)?,
         "location" => {
             let l = msg.location.as_ref().ok_or_else(|| missing("location"))?;
-            MessageContent::Location { latitude: l.latitude, longitude: l.longitude, name: l.name.clone(), address: l.address.clone() }
+            MessageContent::Location {
+                latitude: l.latitude,
+                longitude: l.longitude,
+                name: l.name.clone(),
+                address: l.address.clone(),
+            }
         }
         "reaction" => {
             let r = msg.reaction.as_ref().ok_or_else(|| missing("reaction"))?;

@@ -4,9 +4,9 @@
 //! bridge would: the message back into its conversation's inbox, fresh work on the work queue,
 //! the letter removed.
 
-use bridge_core::worker::replay_letter;
 use bridge_core::domain::{AccountId, MessageContent, Work};
 use bridge_core::ports::{DeadLetter, Store};
+use bridge_core::worker::replay_letter;
 
 use crate::target::Target;
 use crate::{utc, Result};
@@ -22,7 +22,10 @@ pub async fn list(target: &Target, account: &str, max: usize) -> Result<String> 
     if total == 0 {
         return Ok(format!("no dead letters in account {account}"));
     }
-    let mut out = format!("{total} dead letter(s) in account {account}, oldest first{}\n", if total > max { format!(" ({max} shown; raise --max)") } else { String::new() });
+    let mut out = format!(
+        "{total} dead letter(s) in account {account}, oldest first{}\n",
+        if total > max { format!(" ({max} shown; raise --max)") } else { String::new() }
+    );
     for letter in letters.iter().take(max) {
         out.push_str(&line(letter));
         out.push('\n');
@@ -40,7 +43,9 @@ fn line(l: &DeadLetter) -> String {
         }
         // The worker gave up before draining (e.g. the account was not configured): the
         // conversation's messages are still in its inbox.
-        (Work::Conversation { phone, .. }, None) => format!("message from {phone}: the conversation's inbox (messages still there)"),
+        (Work::Conversation { phone, .. }, None) => {
+            format!("message from {phone}: the conversation's inbox (messages still there)")
+        }
         (Work::Reply { task_id, comment_id, .. }, _) => match task_id {
             Some(task) => format!("reply comment {comment_id} in task {task}"),
             None => format!("reply comment {comment_id}"),
@@ -119,7 +124,8 @@ async fn replay_local(store: &dyn Store, account: &AccountId, letters: &[DeadLet
             need_queue.push(letter.key.as_str());
             continue;
         };
-        let fail = |e: String| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, done.len());
+        let fail =
+            |e: String| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, done.len());
         bridge_core::worker::return_to_inbox(store, account, letter).await.map_err(fail)?;
         store.remove_dead_letter(account, &letter.key).await.map_err(|e| fail(e.to_string()))?;
         done.push(format!("{}: back in the inbox of {phone}", letter.key));

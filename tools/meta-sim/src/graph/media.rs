@@ -102,7 +102,9 @@ pub(crate) async fn upload(
     }
     let form = match multipart {
         Ok(multipart) => read_upload_form(multipart).await,
-        Err(rejection) => Err(MetaError::invalid_parameter(format!("Expected a multipart/form-data body: {rejection}."))),
+        Err(rejection) => {
+            Err(MetaError::invalid_parameter(format!("Expected a multipart/form-data body: {rejection}.")))
+        }
     };
     match form.and_then(UploadForm::validate) {
         Ok((bytes, mime)) => Json(json!({ "id": sim.store_media(bytes, &mime, true) })).into_response(),
@@ -120,7 +122,9 @@ struct UploadForm {
 impl UploadForm {
     fn validate(self) -> Result<(Bytes, String), MetaError> {
         if self.messaging_product.as_deref() != Some("whatsapp") {
-            return Err(MetaError::invalid_parameter("The parameter messaging_product is required and must be 'whatsapp'."));
+            return Err(MetaError::invalid_parameter(
+                "The parameter messaging_product is required and must be 'whatsapp'.",
+            ));
         }
         let mime = self
             .mime
@@ -145,7 +149,9 @@ async fn read_upload_form(mut multipart: Multipart) -> Result<UploadForm, MetaEr
         match field.name() {
             Some("file") => form.file = Some(read_file(field).await?),
             Some("type") => form.mime = Some(field.text().await.map_err(malformed)?.trim().to_owned()),
-            Some("messaging_product") => form.messaging_product = Some(field.text().await.map_err(malformed)?.trim().to_owned()),
+            Some("messaging_product") => {
+                form.messaging_product = Some(field.text().await.map_err(malformed)?.trim().to_owned())
+            }
             // Unknown parts are skipped by the next `next_field`.
             _ => {}
         }
@@ -158,7 +164,12 @@ async fn read_file(mut field: Field<'_>) -> Result<Bytes, MetaError> {
     let mut buffer = BytesMut::new();
     while let Some(chunk) = field.chunk().await.map_err(malformed)? {
         if buffer.len() + chunk.len() > 100 * MB {
-            return Err(MetaError::with_message(400, 131053, "Media upload error", Some("Files may be at most 100 MB.".into())));
+            return Err(MetaError::with_message(
+                400,
+                131053,
+                "Media upload error",
+                Some("Files may be at most 100 MB.".into()),
+            ));
         }
         buffer.extend_from_slice(&chunk);
     }

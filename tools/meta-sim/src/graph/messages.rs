@@ -22,7 +22,8 @@ pub(crate) async fn send(
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return MetaError::invalid_parameter(format!("The request body is not valid JSON: {error}.")).into_response()
+            return MetaError::invalid_parameter(format!("The request body is not valid JSON: {error}."))
+                .into_response()
         }
     };
     let mut response = answer(&sim, &phone_number_id, &parsed);

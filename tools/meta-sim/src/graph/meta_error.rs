@@ -25,14 +25,7 @@ impl MetaError {
     }
 
     pub fn with_message(http: u16, code: i64, title: &str, details: Option<String>) -> Self {
-        Self {
-            http,
-            code,
-            error_type: "OAuthException",
-            message: format!("(#{code}) {title}"),
-            details,
-            subcode: None,
-        }
+        Self { http, code, error_type: "OAuthException", message: format!("(#{code}) {title}"), details, subcode: None }
     }
 
     /// `(#100) Invalid parameter` with Meta-style details naming the offending field.
@@ -61,10 +54,7 @@ impl MetaError {
     }
 
     pub fn unknown_path(path: &str) -> Self {
-        Self {
-            message: format!("Unknown path components: {path}"),
-            ..Self::with_message(400, 2500, "", None)
-        }
+        Self { message: format!("Unknown path components: {path}"), ..Self::with_message(400, 2500, "", None) }
     }
 
     pub fn body(&self) -> serde_json::Value {

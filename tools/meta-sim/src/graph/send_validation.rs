@@ -18,9 +18,8 @@ pub(crate) struct ValidSend {
 }
 
 pub(crate) fn validate_send(body: &Value) -> Result<ValidSend, MetaError> {
-    let body = body
-        .as_object()
-        .ok_or_else(|| MetaError::invalid_parameter("The request body must be a JSON object."))?;
+    let body =
+        body.as_object().ok_or_else(|| MetaError::invalid_parameter("The request body must be a JSON object."))?;
 
     match body.get("messaging_product").and_then(Value::as_str) {
         Some("whatsapp") => {}
@@ -36,8 +35,9 @@ pub(crate) fn validate_send(body: &Value) -> Result<ValidSend, MetaError> {
         .get("to")
         .and_then(Value::as_str)
         .ok_or_else(|| MetaError::invalid_parameter("The parameter to is required."))?;
-    let wa_id = phone_digits(input)
-        .ok_or_else(|| MetaError::invalid_parameter("Param to must be a phone number in international format (digits)."))?;
+    let wa_id = phone_digits(input).ok_or_else(|| {
+        MetaError::invalid_parameter("Param to must be a phone number in international format (digits).")
+    })?;
 
     // Meta defaults `type` to text when it is omitted.
     let kind = match body.get("type") {
@@ -115,7 +115,9 @@ fn validate_media(kind: &str, media: &Map<String, Value>) -> Result<(), MetaErro
     }
     if let Some(filename) = media.get("filename") {
         if kind != "document" {
-            return Err(MetaError::invalid_parameter(format!("Param {kind}['filename'] is only allowed for document.")));
+            return Err(MetaError::invalid_parameter(format!(
+                "Param {kind}['filename'] is only allowed for document."
+            )));
         }
         if !filename.is_string() {
             return Err(MetaError::invalid_parameter("Param document['filename'] must be a string."));

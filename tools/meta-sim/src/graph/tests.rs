@@ -45,7 +45,10 @@ async fn text_send_is_accepted_and_recorded() {
 
     let sent = sim.sent();
     assert_eq!(sent.len(), 2);
-    assert_eq!((sent[0].wamid.as_str(), sent[0].to.as_str(), sent[0].text()), (wamid.as_str(), "79051234567", Some("Hello")));
+    assert_eq!(
+        (sent[0].wamid.as_str(), sent[0].to.as_str(), sent[0].text()),
+        (wamid.as_str(), "79051234567", Some("Hello"))
+    );
     let requests = sim.requests();
     assert_eq!(requests[0].path, format!("/v21.0/{NUMBER_ID}/messages"));
     assert_eq!((requests[0].method.as_str(), requests[0].status), ("POST", 200));
@@ -182,12 +185,13 @@ async fn inbound_media_round_trip() {
 async fn upload_then_send_by_id() {
     let (sim, base, client) = start().await;
     let pdf = b"%PDF-1.4 fake".to_vec();
-    let form = reqwest::multipart::Form::new()
-        .text("messaging_product", "whatsapp")
-        .text("type", "application/pdf")
-        .part(
+    let form =
+        reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", "application/pdf").part(
             "file",
-            reqwest::multipart::Part::bytes(pdf.clone()).file_name("invoice.pdf").mime_str("application/pdf").expect("mime"),
+            reqwest::multipart::Part::bytes(pdf.clone())
+                .file_name("invoice.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
         );
     let response = client
         .post(format!("{base}/v21.0/{NUMBER_ID}/media"))

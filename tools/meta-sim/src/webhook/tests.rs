@@ -40,7 +40,8 @@ fn builders_fill_the_given_values() {
     assert_eq!(value["messages"][0]["timestamp"], "1700000000");
     assert_eq!(value["messages"][0]["text"]["body"], "Привет");
 
-    let voice = media_message(&biz(), &user(), "w", 1, "audio", "77", "audio/ogg; codecs=opus", Some("x"), Some("f"), true);
+    let voice =
+        media_message(&biz(), &user(), "w", 1, "audio", "77", "audio/ogg; codecs=opus", Some("x"), Some("f"), true);
     let audio = &voice["entry"][0]["changes"][0]["value"]["messages"][0]["audio"];
     assert_eq!(audio["voice"], true);
     assert!(audio.get("caption").is_none() && audio.get("filename").is_none());
@@ -92,7 +93,11 @@ fn builders_match_sample_key_structure() {
         ("inbound_audio.json", forwarded(media("audio", "audio/mpeg", None, None, false)), &[]),
         ("inbound_voice.json", media("audio", "audio/ogg; codecs=opus", None, None, true), &[]),
         ("inbound_sticker.json", media("sticker", "image/webp", None, None, false), &[]),
-        ("inbound_document.json", forwarded(media("document", "application/pdf", Some("c"), Some("f.pdf"), false)), &[]),
+        (
+            "inbound_document.json",
+            forwarded(media("document", "application/pdf", Some("c"), Some("f.pdf"), false)),
+            &[],
+        ),
         ("inbound_video_caption_forwarded.json", forwarded(media("video", "video/mp4", Some("c"), None, false)), &[]),
         // Status webhooks: contacts[] is optional there (see status_update).
         ("status_sent.json", status_update(&b, "1", "w", "sent", 1, None), &["contacts"]),
@@ -116,9 +121,9 @@ fn builders_match_sample_key_structure() {
 }
 
 fn samples_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("META_SAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/providers/meta")));
+    let dir = std::env::var_os("META_SAMPLES_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/providers/meta"))
+    });
     if dir.join("inbound_text.json").is_file() {
         return Some(dir);
     }

@@ -70,20 +70,13 @@ pub(super) async fn create(
         None => TOKEN_USER.to_owned(),
     };
     let recipients = write.recipients.unwrap_or(Value::Null);
-    let users = recipients
-        .get("users")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
+    let users = recipients.get("users").and_then(Value::as_array).into_iter().flatten();
     for user in users.filter_map(|user| user.get("id")) {
         existing_person(&state, user, "recipient")?;
     }
     let mut files = Vec::with_capacity(write.files.len());
     for file in &write.files {
-        files.push(
-            as_int(&file.id)
-                .ok_or_else(|| ApiError::invalid_value(format!("Invalid file id {}", file.id)))?,
-        );
+        files.push(as_int(&file.id).ok_or_else(|| ApiError::invalid_value(format!("Invalid file id {}", file.id)))?);
     }
     let comment = Comment {
         id: 0,
@@ -132,15 +125,13 @@ pub(super) async fn update(
         Some(list) => {
             let mut files = Vec::with_capacity(list.len());
             for file in list {
-                let id = as_int(&file.id)
-                    .filter(|id| state.files.contains_key(id))
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            code::FILE_NOT_FOUND,
-                            format!("File not found by id {}", file.id),
-                        )
-                    })?;
+                let id = as_int(&file.id).filter(|id| state.files.contains_key(id)).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        code::FILE_NOT_FOUND,
+                        format!("File not found by id {}", file.id),
+                    )
+                })?;
                 files.push(id);
             }
             Some(files)
@@ -179,18 +170,11 @@ pub(super) async fn list(
     let mut found: Vec<&Comment> = if request.type_list.as_deref() == Some("Deleted") {
         Vec::new()
     } else {
-        state
-            .comments
-            .values()
-            .filter(|comment| comment.task_id == task_id)
-            .collect()
+        state.comments.values().filter(|comment| comment.task_id == task_id).collect()
     };
     if let Some(order) = request.result_order.first() {
         if !matches!(order.field.as_deref(), None | Some("id" | "dateTime")) {
-            return Err(ApiError::invalid_value(format!(
-                "Invalid sort field {:?}",
-                order.field
-            )));
+            return Err(ApiError::invalid_value(format!("Invalid sort field {:?}", order.field)));
         }
         if order.direction.as_deref() == Some("Desc") {
             found.reverse();
@@ -209,25 +193,12 @@ pub(super) async fn get(
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let state = sim.lock();
-    let comment = as_int(&Value::from(id.as_str()))
-        .and_then(|id| state.comments.get(&id))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                code::COMMENT_NOT_FOUND,
-                format!("Comment not found by id {id}"),
-            )
-        })?;
-    Ok(success_with(
-        "comment",
-        select_fields(render::comment(&state, comment), query.get("fields")),
-    ))
+    let comment = as_int(&Value::from(id.as_str())).and_then(|id| state.comments.get(&id)).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, code::COMMENT_NOT_FOUND, format!("Comment not found by id {id}"))
+    })?;
+    Ok(success_with("comment", select_fields(render::comment(&state, comment), query.get("fields"))))
 }
 
 fn task_not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        code::TASK_NOT_FOUND,
-        format!("Task not found by id {id}"),
-    )
+    ApiError::new(StatusCode::NOT_FOUND, code::TASK_NOT_FOUND, format!("Task not found by id {id}"))
 }

@@ -49,10 +49,7 @@ struct PhoneWrite {
     number: Option<String>,
 }
 
-pub(super) async fn list(
-    State(sim): State<PlanfixSim>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
+pub(super) async fn list(State(sim): State<PlanfixSim>, body: JsonBody) -> Result<Response, ApiError> {
     let request: ListRequest = parse(&body)?;
     let state = sim.lock();
     let mut found = Vec::new();
@@ -66,12 +63,7 @@ pub(super) async fn list(
     }
     let contacts: Vec<Value> = page(found, request.offset, request.page_size)
         .into_iter()
-        .map(|contact| {
-            select_fields(
-                render::contact(contact, request.prefixed_id),
-                request.fields.as_deref(),
-            )
-        })
+        .map(|contact| select_fields(render::contact(contact, request.prefixed_id), request.fields.as_deref()))
         .collect();
     Ok(success_with("contacts", Value::Array(contacts)))
 }
@@ -82,12 +74,9 @@ fn matches(contact: &Contact, filter: &Filter) -> Result<bool, ApiError> {
     let kind = filter.kind()?;
     let negated = filter.negated("contact")?;
     let needle = || {
-        as_text(&filter.value).ok_or_else(|| {
-            ApiError::invalid_value(format!("Invalid filter value {}", filter.value))
-        })
+        as_text(&filter.value).ok_or_else(|| ApiError::invalid_value(format!("Invalid filter value {}", filter.value)))
     };
-    let contains =
-        |haystack: &str, needle: &str| haystack.to_lowercase().contains(&needle.to_lowercase());
+    let contains = |haystack: &str, needle: &str| haystack.to_lowercase().contains(&needle.to_lowercase());
     let hit = match kind {
         filter::PHONE => {
             let needle = needle()?;
@@ -97,30 +86,17 @@ fn matches(contact: &Contact, filter: &Filter) -> Result<bool, ApiError> {
         filter::FIRST_NAME => contains(&contact.name, &needle()?),
         filter::LAST_NAME => contains(&contact.lastname, &needle()?),
         filter::NUMBER => int_list(&filter.value).contains(&contact.id),
-        other => {
-            return Err(ApiError::not_simulated(format!(
-                "contact filter type {other}"
-            )))
-        }
+        other => return Err(ApiError::not_simulated(format!("contact filter type {other}"))),
     };
     Ok(hit != negated)
 }
 
-pub(super) async fn create(
-    State(sim): State<PlanfixSim>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
+pub(super) async fn create(State(sim): State<PlanfixSim>, body: JsonBody) -> Result<Response, ApiError> {
     let write: ContactWrite = parse(&body)?;
-    let full_name = [&write.name, &write.midname, &write.lastname]
-        .iter()
-        .filter_map(|part| part.as_deref())
-        .collect::<String>();
+    let full_name =
+        [&write.name, &write.midname, &write.lastname].iter().filter_map(|part| part.as_deref()).collect::<String>();
     if full_name.trim().is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            code::CONTACT_NAME_EMPTY,
-            "Contact full name is empty",
-        ));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, code::CONTACT_NAME_EMPTY, "Contact full name is empty"));
     }
     let id = sim.lock().insert_contact(
         write.name.unwrap_or_default(),
@@ -136,13 +112,8 @@ pub(super) async fn get(
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let state = sim.lock();
-    let contact = contact_id(&id)
-        .and_then(|id| state.contacts.get(&id))
-        .ok_or_else(|| not_found(&id))?;
-    Ok(success_with(
-        "contact",
-        select_fields(render::contact(contact, false), query.get("fields")),
-    ))
+    let contact = contact_id(&id).and_then(|id| state.contacts.get(&id)).ok_or_else(|| not_found(&id))?;
+    Ok(success_with("contact", select_fields(render::contact(contact, false), query.get("fields"))))
 }
 
 /// Updates name, last name and phones. Whether Planfix replaces or appends `phones` is
@@ -154,9 +125,7 @@ pub(super) async fn update(
 ) -> Result<Response, ApiError> {
     let write: ContactWrite = parse(&body)?;
     let mut state = sim.lock();
-    let contact = contact_id(&id)
-        .and_then(|id| state.contacts.get_mut(&id))
-        .ok_or_else(|| not_found(&id))?;
+    let contact = contact_id(&id).and_then(|id| state.contacts.get_mut(&id)).ok_or_else(|| not_found(&id))?;
     if let Some(name) = write.name {
         contact.name = name;
     }
@@ -175,17 +144,9 @@ fn contact_id(raw: &str) -> Option<i64> {
 }
 
 fn phone_numbers(phones: Vec<PhoneWrite>) -> Vec<String> {
-    phones
-        .into_iter()
-        .filter_map(|phone| phone.number)
-        .filter(|number| !number.is_empty())
-        .collect()
+    phones.into_iter().filter_map(|phone| phone.number).filter(|number| !number.is_empty()).collect()
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        code::CONTACT_NOT_FOUND,
-        format!("Contact not found by id {id}"),
-    )
+    ApiError::new(StatusCode::NOT_FOUND, code::CONTACT_NOT_FOUND, format!("Contact not found by id {id}"))
 }

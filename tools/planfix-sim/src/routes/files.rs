@@ -86,10 +86,7 @@ pub(super) async fn get(
 ) -> Result<Response, ApiError> {
     let state = sim.lock();
     let file = find(&state, &id)?;
-    Ok(success_with(
-        "file",
-        select_fields(render::file(file), query.get("fields")),
-    ))
+    Ok(success_with("file", select_fields(render::file(file), query.get("fields"))))
 }
 
 /// 302 to a fresh opaque storage URL on the same server (taken from `Host`).
@@ -102,10 +99,7 @@ pub(super) async fn download(
     let file_id = find(&state, &id)?.id;
     let token = storage_token(file_id, state.storage_tokens.len());
     state.storage_tokens.insert(token.clone(), file_id);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let location = format!("http://{host}{STORAGE_PREFIX}/{token}");
     let location = HeaderValue::from_str(&location)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code::UNKNOWN, "bad Host header"))?;
@@ -139,13 +133,7 @@ pub(crate) async fn storage(sim: PlanfixSim, token: String, request: Request) ->
     match file {
         Some((content_type, bytes)) => {
             let length = bytes.len().to_string();
-            (
-                [
-                    (header::CONTENT_TYPE, content_type),
-                    (header::CONTENT_LENGTH, length),
-                ],
-                Body::from(bytes),
-            )
+            ([(header::CONTENT_TYPE, content_type), (header::CONTENT_LENGTH, length)], Body::from(bytes))
                 .into_response()
         }
         // A storage miss is not a REST call: plain 404, as object stores answer.
@@ -154,15 +142,9 @@ pub(crate) async fn storage(sim: PlanfixSim, token: String, request: Request) ->
 }
 
 fn find<'s>(state: &'s Account, id: &str) -> Result<&'s crate::state::StoredFile, ApiError> {
-    as_int(&Value::from(id))
-        .and_then(|id| state.files.get(&id))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                code::FILE_NOT_FOUND,
-                format!("File not found by id {id}"),
-            )
-        })
+    as_int(&Value::from(id)).and_then(|id| state.files.get(&id)).ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, code::FILE_NOT_FOUND, format!("File not found by id {id}"))
+    })
 }
 
 async fn drain(field: &mut Field<'_>) -> Result<(), ApiError> {
@@ -176,21 +158,13 @@ fn read_failed(error: MultipartError) -> ApiError {
 
 /// Code 7001 as in the spec's example answer.
 fn upload_failed(reason: String) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        code::FILE_UPLOAD_FAILED,
-        format!("Rest API error upload file: {reason}"),
-    )
+    ApiError::new(StatusCode::BAD_REQUEST, code::FILE_UPLOAD_FAILED, format!("Rest API error upload file: {reason}"))
 }
 
 /// Unguessable enough for a test fake: a per-process random hash of the file id and a counter.
 fn storage_token(file_id: i64, counter: usize) -> String {
     let state = RandomState::new();
-    format!(
-        "{:016x}{:016x}",
-        state.hash_one((file_id, counter)),
-        state.hash_one((counter, file_id, "storage"))
-    )
+    format!("{:016x}{:016x}", state.hash_one((file_id, counter)), state.hash_one((counter, file_id, "storage")))
 }
 
 /// A content type from the file name, for seeded files and parts that sent none.

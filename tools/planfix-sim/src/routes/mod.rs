@@ -55,9 +55,7 @@ pub(crate) fn rooted(sim: PlanfixSim) -> Router {
     Router::new()
         .route(
             &format!("{}/{{token}}", files::STORAGE_PREFIX),
-            get(move |Path(token): Path<String>, request: Request| {
-                files::storage(storage.clone(), token, request)
-            }),
+            get(move |Path(token): Path<String>, request: Request| files::storage(storage.clone(), token, request)),
         )
         .nest("/rest", router(sim))
         .fallback(move |request: Request| outside_rest(outside.clone(), request))
@@ -68,19 +66,10 @@ async fn ping() -> Response {
 }
 
 /// Known to the spec but not simulated → 501; unknown to Planfix → 404 and a violation.
-async fn not_routed(
-    State(sim): State<PlanfixSim>,
-    SpecKnown(known): SpecKnown,
-    request: Request,
-) -> Response {
-    let (method, path) = (
-        request.method().as_str().to_owned(),
-        request.uri().path().to_owned(),
-    );
+async fn not_routed(State(sim): State<PlanfixSim>, SpecKnown(known): SpecKnown, request: Request) -> Response {
+    let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
     if known {
-        return axum::response::IntoResponse::into_response(ApiError::not_simulated(format!(
-            "{method} {path}"
-        )));
+        return axum::response::IntoResponse::into_response(ApiError::not_simulated(format!("{method} {path}")));
     }
     gate::violation(
         &sim,
@@ -92,10 +81,7 @@ async fn not_routed(
 }
 
 async fn outside_rest(sim: PlanfixSim, request: Request) -> Response {
-    let (method, path) = (
-        request.method().as_str().to_owned(),
-        request.uri().path().to_owned(),
-    );
+    let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
     sim.lock().requests.push(RecordedRequest {
         method: method.clone(),
         path: path.clone(),
@@ -104,11 +90,5 @@ async fn outside_rest(sim: PlanfixSim, request: Request) -> Response {
         status: StatusCode::NOT_FOUND.as_u16(),
         at: std::time::Instant::now(),
     });
-    gate::violation(
-        &sim,
-        &method,
-        &path,
-        StatusCode::NOT_FOUND,
-        "the Planfix REST API lives under /rest",
-    )
+    gate::violation(&sim, &method, &path, StatusCode::NOT_FOUND, "the Planfix REST API lives under /rest")
 }

@@ -13,8 +13,9 @@ use crate::state::State;
 pub(crate) fn parse<T: DeserializeOwned + Default>(body: &JsonBody) -> Result<T, ApiError> {
     match &body.0 {
         None => Ok(T::default()),
-        Some(json) => T::deserialize(json)
-            .map_err(|e| ApiError::invalid_value(format!("Invalid parameter value: {e}"))),
+        Some(json) => {
+            T::deserialize(json).map_err(|e| ApiError::invalid_value(format!("Invalid parameter value: {e}")))
+        }
     }
 }
 
@@ -38,8 +39,7 @@ pub(crate) struct Filter {
 
 impl Filter {
     pub fn kind(&self) -> Result<i64, ApiError> {
-        as_int(&self.kind)
-            .ok_or_else(|| ApiError::invalid_value(format!("Invalid filter type {}", self.kind)))
+        as_int(&self.kind).ok_or_else(|| ApiError::invalid_value(format!("Invalid filter type {}", self.kind)))
     }
 
     /// `equal` → false, `notequal` → true; other operators are not simulated.
@@ -47,15 +47,17 @@ impl Filter {
         match self.operator.as_str() {
             "equal" => Ok(false),
             "notequal" => Ok(true),
-            other => Err(ApiError::not_simulated(format!(
-                "operator {other:?} on {what} filters"
-            ))),
+            other => Err(ApiError::not_simulated(format!("operator {other:?} on {what} filters"))),
         }
     }
 }
 
 /// Planfix combines the filters of one list request with AND.
-pub(crate) fn all_match<T>(item: &T, filters: &[Filter], matches: impl Fn(&T, &Filter) -> Result<bool, ApiError>) -> Result<bool, ApiError> {
+pub(crate) fn all_match<T>(
+    item: &T,
+    filters: &[Filter],
+    matches: impl Fn(&T, &Filter) -> Result<bool, ApiError>,
+) -> Result<bool, ApiError> {
     for filter in filters {
         if !matches(item, filter)? {
             return Ok(false);
@@ -67,12 +69,9 @@ pub(crate) fn all_match<T>(item: &T, filters: &[Filter], matches: impl Fn(&T, &F
 /// A number, an integral float, or a numeric string.
 pub(crate) fn as_int(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(number) => number.as_i64().or_else(|| {
-            number
-                .as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        }),
+        Value::Number(number) => number
+            .as_i64()
+            .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
     }
@@ -106,8 +105,6 @@ pub(crate) fn page<T>(items: Vec<T>, offset: Option<i64>, page_size: Option<i64>
 pub(crate) fn existing_person(state: &State, id: &Value, role: &str) -> Result<String, ApiError> {
     match id.as_str() {
         Some(person) if state.person_exists(person) => Ok(person.to_owned()),
-        _ => Err(ApiError::invalid_value(format!(
-            "Invalid parameter value: {role} {id} not found"
-        ))),
+        _ => Err(ApiError::invalid_value(format!("Invalid parameter value: {role} {id} not found"))),
     }
 }

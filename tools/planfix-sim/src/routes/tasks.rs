@@ -45,10 +45,7 @@ struct ListRequest {
     fields: Option<String>,
 }
 
-pub(super) async fn create(
-    State(sim): State<PlanfixSim>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
+pub(super) async fn create(State(sim): State<PlanfixSim>, body: JsonBody) -> Result<Response, ApiError> {
     let write: TaskWrite = parse(&body)?;
     let mut state = sim.lock();
     let process_id = match write.process_id {
@@ -63,11 +60,7 @@ pub(super) async fn create(
         Some(person) => existing_person(&state, &person.id, "assigner")?,
         None => TOKEN_USER.to_owned(),
     };
-    let template_id = write
-        .template
-        .as_ref()
-        .map(|template| entity_id(&template.id, "template"))
-        .transpose()?;
+    let template_id = write.template.as_ref().map(|template| entity_id(&template.id, "template")).transpose()?;
     let id = state.insert_task(Task {
         id: 0,
         name: write.name.unwrap_or_default(),
@@ -87,19 +80,10 @@ pub(super) async fn get(
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let state = sim.lock();
-    let task = as_int(&Value::from(id.as_str()))
-        .and_then(|id| state.tasks.get(&id))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                code::TASK_NOT_FOUND,
-                format!("Task not found by id {id}"),
-            )
-        })?;
-    Ok(success_with(
-        "task",
-        select_fields(render::task(&state, task), query.get("fields")),
-    ))
+    let task = as_int(&Value::from(id.as_str())).and_then(|id| state.tasks.get(&id)).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, code::TASK_NOT_FOUND, format!("Task not found by id {id}"))
+    })?;
+    Ok(success_with("task", select_fields(render::task(&state, task), query.get("fields"))))
 }
 
 /// Applies name, description, status, process, assigner and template; other members are
@@ -111,33 +95,14 @@ pub(super) async fn update(
 ) -> Result<Response, ApiError> {
     let write: TaskWrite = parse(&body)?;
     let mut state = sim.lock();
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            code::TASK_NOT_FOUND,
-            format!("Task for update not found by id {id}"),
-        )
-    };
-    let task_id = as_int(&Value::from(id.as_str()))
-        .filter(|id| state.tasks.contains_key(id))
-        .ok_or_else(not_found)?;
+    let not_found =
+        || ApiError::new(StatusCode::NOT_FOUND, code::TASK_NOT_FOUND, format!("Task for update not found by id {id}"));
+    let task_id = as_int(&Value::from(id.as_str())).filter(|id| state.tasks.contains_key(id)).ok_or_else(not_found)?;
     // Validate everything before changing anything.
     let process_id = write.process_id.map(checked_process).transpose()?;
-    let status_id = write
-        .status
-        .as_ref()
-        .map(|status| checked_status(&status.id))
-        .transpose()?;
-    let assigner = write
-        .assigner
-        .as_ref()
-        .map(|person| existing_person(&state, &person.id, "assigner"))
-        .transpose()?;
-    let template_id = write
-        .template
-        .as_ref()
-        .map(|template| entity_id(&template.id, "template"))
-        .transpose()?;
+    let status_id = write.status.as_ref().map(|status| checked_status(&status.id)).transpose()?;
+    let assigner = write.assigner.as_ref().map(|person| existing_person(&state, &person.id, "assigner")).transpose()?;
+    let template_id = write.template.as_ref().map(|template| entity_id(&template.id, "template")).transpose()?;
     let task = state.tasks.get_mut(&task_id).ok_or_else(not_found)?;
     if let Some(name) = write.name {
         task.name = name;
@@ -160,10 +125,7 @@ pub(super) async fn update(
     Ok(success(StatusCode::OK, Map::new()))
 }
 
-pub(super) async fn list(
-    State(sim): State<PlanfixSim>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
+pub(super) async fn list(State(sim): State<PlanfixSim>, body: JsonBody) -> Result<Response, ApiError> {
     let request: ListRequest = parse(&body)?;
     let state = sim.lock();
     let mut found = Vec::new();
@@ -186,9 +148,7 @@ fn matches(task: &Task, filter: &Filter) -> Result<bool, ApiError> {
         filter::ASSIGNER => filter.value.as_str() == Some(task.assigner.as_str()),
         filter::STATUS => int_list(&filter.value).contains(&task.status_id),
         filter::PROCESS => int_list(&filter.value).contains(&task.process_id),
-        filter::TEMPLATE => task
-            .template_id
-            .is_some_and(|id| int_list(&filter.value).contains(&id)),
+        filter::TEMPLATE => task.template_id.is_some_and(|id| int_list(&filter.value).contains(&id)),
         filter::NUMBER => int_list(&filter.value).contains(&task.id),
         other => return Err(ApiError::not_simulated(format!("task filter type {other}"))),
     };
@@ -206,13 +166,10 @@ fn checked_process(id: i64) -> Result<i64, ApiError> {
     if id == PROCESS_ID {
         Ok(id)
     } else {
-        Err(ApiError::invalid_value(format!(
-            "Process not find by id {id}"
-        )))
+        Err(ApiError::invalid_value(format!("Process not find by id {id}")))
     }
 }
 
 fn entity_id(id: &Value, what: &str) -> Result<i64, ApiError> {
-    as_int(id)
-        .ok_or_else(|| ApiError::invalid_value(format!("Invalid parameter value: {what} {id}")))
+    as_int(id).ok_or_else(|| ApiError::invalid_value(format!("Invalid parameter value: {what} {id}")))
 }

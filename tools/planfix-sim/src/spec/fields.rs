@@ -23,18 +23,11 @@ impl FieldList {
             .map(str::to_owned)
             .collect();
         let custom_field_ids = description.contains("custom field identifiers");
-        (!system.is_empty()).then_some(Self {
-            system,
-            custom_field_ids,
-        })
+        (!system.is_empty()).then_some(Self { system, custom_field_ids })
     }
 
     pub(super) fn check(&self, selector: &str) -> Result<(), String> {
-        for name in selector
-            .split(',')
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-        {
+        for name in selector.split(',').map(str::trim).filter(|name| !name.is_empty()) {
             let custom_id = !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit());
             if self.system.contains(name) || (self.custom_field_ids && custom_id) {
                 continue;
@@ -43,11 +36,7 @@ impl FieldList {
             return Err(format!(
                 "field '{name}' is not one the spec lists for this operation (allowed: {}{})",
                 allowed.join(", "),
-                if self.custom_field_ids {
-                    ", or a numeric custom field id"
-                } else {
-                    ""
-                }
+                if self.custom_field_ids { ", or a numeric custom field id" } else { "" }
             ));
         }
         Ok(())
@@ -69,10 +58,8 @@ mod tests {
         assert!(list.check("id,statusId").is_err());
         assert!(FieldList::from_description("Fields returned - names, comma-delimited").is_none());
 
-        let system_only = FieldList::from_description(
-            "system field names. *Possible for system fields:* id, owner",
-        )
-        .expect("list");
+        let system_only =
+            FieldList::from_description("system field names. *Possible for system fields:* id, owner").expect("list");
         assert!(system_only.check("87").is_err());
     }
 }

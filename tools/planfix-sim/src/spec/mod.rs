@@ -17,9 +17,7 @@ use serde_json::{json, Map, Value};
 use fields::FieldList;
 
 /// The methods an OpenAPI path item can hold; other keys (`parameters`, `summary`) are skipped.
-const HTTP_METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /// Query parameter the help documents for GET requests (`?access_token=`) although the spec
 /// models authentication only as a bearer security scheme.
@@ -102,10 +100,8 @@ pub(crate) enum BodyKind<'a> {
 
 impl SpecValidator {
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let spec: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let spec: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
         Self::from_value(spec)
     }
 
@@ -113,10 +109,7 @@ impl SpecValidator {
     pub fn from_value(mut spec: Value) -> Result<Self, String> {
         normalise::apply(&mut spec);
         let compiler = Compiler::new(&spec);
-        let paths = spec
-            .get("paths")
-            .and_then(Value::as_object)
-            .ok_or("the spec has no `paths` object")?;
+        let paths = spec.get("paths").and_then(Value::as_object).ok_or("the spec has no `paths` object")?;
         let mut items = Vec::with_capacity(paths.len());
         for (template, item) in paths {
             let mut operations = Vec::new();
@@ -128,11 +121,7 @@ impl SpecValidator {
                     operations.push(operation);
                 }
             }
-            items.push(PathItem {
-                template: template.clone(),
-                segments: parse_template(template),
-                operations,
-            });
+            items.push(PathItem { template: template.clone(), segments: parse_template(template), operations });
         }
         Ok(Self { paths: items })
     }
@@ -163,27 +152,17 @@ impl SpecValidator {
         body: BodyKind<'_>,
     ) -> Result<&str, Rejection> {
         let method = method.to_ascii_uppercase();
-        let (item, path_values) = self.match_path(path).ok_or_else(|| {
-            Rejection::UnknownOperation(format!("the spec defines no path {path}"))
+        let (item, path_values) = self
+            .match_path(path)
+            .ok_or_else(|| Rejection::UnknownOperation(format!("the spec defines no path {path}")))?;
+        let operation = item.operations.iter().find(|op| op.method == method).ok_or_else(|| {
+            Rejection::UnknownOperation(format!("the spec defines no {method} operation on {}", item.template))
         })?;
-        let operation = item
-            .operations
-            .iter()
-            .find(|op| op.method == method)
-            .ok_or_else(|| {
-                Rejection::UnknownOperation(format!(
-                    "the spec defines no {method} operation on {}",
-                    item.template
-                ))
-            })?;
-        let invalid =
-            |reason: String| Rejection::Invalid(format!("{method} {}: {reason}", item.template));
+        let invalid = |reason: String| Rejection::Invalid(format!("{method} {}: {reason}", item.template));
 
         for (name, raw) in &path_values {
             if let Some(parameter) = operation.parameter(name, Location::Path) {
-                parameter
-                    .check(raw)
-                    .map_err(|e| invalid(format!("path parameter {name}={raw:?}: {e}")))?;
+                parameter.check(raw).map_err(|e| invalid(format!("path parameter {name}={raw:?}: {e}")))?;
             }
         }
         for (name, raw) in query {
@@ -193,20 +172,14 @@ impl SpecValidator {
             let parameter = operation
                 .parameter(name, Location::Query)
                 .ok_or_else(|| invalid(format!("query parameter '{name}' is not declared")))?;
-            parameter
-                .check(raw)
-                .map_err(|e| invalid(format!("query parameter {name}={raw:?}: {e}")))?;
+            parameter.check(raw).map_err(|e| invalid(format!("query parameter {name}={raw:?}: {e}")))?;
         }
-        let missing = operation.parameters.iter().find(|p| {
-            p.location == Location::Query
-                && p.required
-                && !query.iter().any(|(name, _)| *name == p.name)
-        });
+        let missing = operation
+            .parameters
+            .iter()
+            .find(|p| p.location == Location::Query && p.required && !query.iter().any(|(name, _)| *name == p.name));
         if let Some(parameter) = missing {
-            return Err(invalid(format!(
-                "required query parameter '{}' is missing",
-                parameter.name
-            )));
+            return Err(invalid(format!("required query parameter '{}' is missing", parameter.name)));
         }
         operation.check_body(body).map_err(invalid)?;
         Ok(&item.template)
@@ -223,20 +196,16 @@ impl SpecValidator {
             }
             let mut literals = 0;
             let mut values = Vec::new();
-            let matched =
-                item.segments
-                    .iter()
-                    .zip(&segments)
-                    .all(|(segment, actual)| match segment {
-                        Segment::Literal(text) => {
-                            literals += 1;
-                            text == actual
-                        }
-                        Segment::Parameter(name) => {
-                            values.push((name.clone(), percent_decode(actual)));
-                            !actual.is_empty()
-                        }
-                    });
+            let matched = item.segments.iter().zip(&segments).all(|(segment, actual)| match segment {
+                Segment::Literal(text) => {
+                    literals += 1;
+                    text == actual
+                }
+                Segment::Parameter(name) => {
+                    values.push((name.clone(), percent_decode(actual)));
+                    !actual.is_empty()
+                }
+            });
             if matched && best.as_ref().is_none_or(|(score, _, _)| literals > *score) {
                 best = Some((literals, item, values));
             }
@@ -247,9 +216,7 @@ impl SpecValidator {
 
 impl Operation {
     fn parameter(&self, name: &str, location: Location) -> Option<&Parameter> {
-        self.parameters
-            .iter()
-            .find(|p| p.name == name && p.location == location)
+        self.parameters.iter().find(|p| p.name == name && p.location == location)
     }
 
     fn check_body(&self, body: BodyKind<'_>) -> Result<(), String> {
@@ -272,21 +239,14 @@ impl Operation {
             .take(3)
             .map(|error| {
                 let at = error.instance_path().to_string();
-                format!(
-                    "body {}: {error}",
-                    if at.is_empty() { "/" } else { at.as_str() }
-                )
+                format!("body {}: {error}", if at.is_empty() { "/" } else { at.as_str() })
             })
             .collect();
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
-        if let (Some(fields), Some(selector)) =
-            (&spec.fields, body.get("fields").and_then(Value::as_str))
-        {
-            fields
-                .check(selector)
-                .map_err(|e| format!("body /fields: {e}"))?;
+        if let (Some(fields), Some(selector)) = (&spec.fields, body.get("fields").and_then(Value::as_str)) {
+            fields.check(selector).map_err(|e| format!("body /fields: {e}"))?;
         }
         Ok(())
     }
@@ -295,16 +255,9 @@ impl Operation {
 impl Operation {
     /// The parts are not validated: the handler reads them as a stream.
     fn check_multipart(&self, content_type: &str) -> Result<(), String> {
-        let media_type = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         if media_type != "multipart/form-data" {
-            return Err(format!(
-                "Content-Type {content_type:?} is not multipart/form-data"
-            ));
+            return Err(format!("Content-Type {content_type:?} is not multipart/form-data"));
         }
         match &self.body {
             Some(body) if body.multipart => Ok(()),
@@ -331,16 +284,10 @@ impl Parameter {
 fn coerce(raw: &str, scalar_type: Option<&str>) -> Value {
     let text = || Value::String(raw.to_owned());
     match scalar_type {
-        Some("integer") => raw
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| text()),
-        Some("number") => raw
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .unwrap_or_else(text),
+        Some("integer") => raw.parse::<i64>().map(Value::from).unwrap_or_else(|_| text()),
+        Some("number") => {
+            raw.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(text)
+        }
         Some("boolean") => match raw {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
@@ -353,12 +300,10 @@ fn coerce(raw: &str, scalar_type: Option<&str>) -> Value {
 fn parse_template(template: &str) -> Vec<Segment> {
     template
         .split('/')
-        .map(
-            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => Segment::Parameter(name.to_owned()),
-                None => Segment::Literal(segment.to_owned()),
-            },
-        )
+        .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => Segment::Parameter(name.to_owned()),
+            None => Segment::Literal(segment.to_owned()),
+        })
         .collect()
 }
 
@@ -368,9 +313,7 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -395,70 +338,38 @@ struct Compiler<'a> {
 
 impl<'a> Compiler<'a> {
     fn new(spec: &'a Value) -> Self {
-        let schemas = spec
-            .pointer("/components/schemas")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        Self {
-            spec,
-            components: json!({ "schemas": schemas }),
-        }
+        let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
+        Self { spec, components: json!({ "schemas": schemas }) }
     }
 
     fn operation(&self, method: &str, operation: &Value) -> Result<Operation, String> {
         let mut parameters = Vec::new();
-        for parameter in operation
-            .get("parameters")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for parameter in operation.get("parameters").and_then(Value::as_array).into_iter().flatten() {
             parameters.push(self.parameter(self.resolve(parameter)?)?);
         }
         let body = match operation.get("requestBody") {
             Some(body) => Some(self.request_body(self.resolve(body)?)?),
             None => None,
         };
-        Ok(Operation {
-            method: method.to_ascii_uppercase(),
-            parameters,
-            body,
-        })
+        Ok(Operation { method: method.to_ascii_uppercase(), parameters, body })
     }
 
     fn parameter(&self, parameter: &Value) -> Result<Parameter, String> {
-        let name = parameter
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or("a parameter has no name")?;
+        let name = parameter.get("name").and_then(Value::as_str).ok_or("a parameter has no name")?;
         let location = match parameter.get("in").and_then(Value::as_str) {
             Some("path") => Location::Path,
             Some("query") => Location::Query,
             _ => Location::Other,
         };
-        let schema = parameter
-            .get("schema")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        let description = parameter
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let schema = parameter.get("schema").cloned().unwrap_or_else(|| json!({}));
+        let description = parameter.get("description").and_then(Value::as_str).unwrap_or_default();
         Ok(Parameter {
             name: name.to_owned(),
-            required: location == Location::Path
-                || parameter.get("required") == Some(&Value::Bool(true)),
+            required: location == Location::Path || parameter.get("required") == Some(&Value::Bool(true)),
             location,
-            scalar_type: schema
-                .get("type")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            schema: self
-                .compile(&schema)
-                .map_err(|e| format!("parameter {name}: {e}"))?,
-            fields: (name == "fields")
-                .then(|| FieldList::from_description(description))
-                .flatten(),
+            scalar_type: schema.get("type").and_then(Value::as_str).map(str::to_owned),
+            schema: self.compile(&schema).map_err(|e| format!("parameter {name}: {e}"))?,
+            fields: (name == "fields").then(|| FieldList::from_description(description)).flatten(),
         })
     }
 
@@ -471,24 +382,15 @@ impl<'a> Compiler<'a> {
             .and_then(Value::as_str)
             .and_then(FieldList::from_description);
         let multipart = body.pointer("/content/multipart~1form-data").is_some();
-        Ok(RequestBody {
-            required,
-            schema,
-            fields,
-            multipart,
-        })
+        Ok(RequestBody { required, schema, fields, multipart })
     }
 
     /// Follows a local `$ref` (parameters and request bodies may be references).
     fn resolve<'v>(&'v self, value: &'v Value) -> Result<&'v Value, String> {
         match value.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
-                let pointer = reference
-                    .strip_prefix('#')
-                    .ok_or_else(|| format!("non-local $ref {reference}"))?;
-                self.spec
-                    .pointer(pointer)
-                    .ok_or_else(|| format!("unresolved $ref {reference}"))
+                let pointer = reference.strip_prefix('#').ok_or_else(|| format!("non-local $ref {reference}"))?;
+                self.spec.pointer(pointer).ok_or_else(|| format!("unresolved $ref {reference}"))
             }
             None => Ok(value),
         }

@@ -48,10 +48,7 @@ fn drop_annotations(schema: &mut Map<String, Value>) {
 /// Enums on numeric fields are written as documentation strings, e.g. `"4003 // Contact phone"`
 /// on `ComplexContactFilter.type` (`type: number`); clients send the number 4003.
 fn enum_doc_strings_to_numbers(schema: &mut Map<String, Value>) {
-    let numeric = matches!(
-        schema.get("type").and_then(Value::as_str),
-        Some("number" | "integer")
-    );
+    let numeric = matches!(schema.get("type").and_then(Value::as_str), Some("number" | "integer"));
     let Some(Value::Array(values)) = schema.get_mut("enum") else {
         return;
     };
@@ -75,22 +72,12 @@ fn leading_integer(text: &str) -> Option<i64> {
 fn extend_filter_enums(spec: &mut Value) {
     let contact = "/components/schemas/ComplexContactFilter/properties";
     let task = "/components/schemas/ComplexTaskFilter/properties";
-    extend_enum(
-        spec,
-        &format!("{contact}/type/enum"),
-        EXTRA_CONTACT_FILTER_TYPES.iter().map(|&n| Value::from(n)),
-    );
-    extend_enum(
-        spec,
-        &format!("{task}/type/enum"),
-        EXTRA_TASK_FILTER_TYPES.iter().map(|&n| Value::from(n)),
-    );
+    extend_enum(spec, &format!("{contact}/type/enum"), EXTRA_CONTACT_FILTER_TYPES.iter().map(|&n| Value::from(n)));
+    extend_enum(spec, &format!("{task}/type/enum"), EXTRA_TASK_FILTER_TYPES.iter().map(|&n| Value::from(n)));
     extend_enum(
         spec,
         &format!("{contact}/operator/enum"),
-        EXTRA_CONTACT_FILTER_OPERATORS
-            .iter()
-            .map(|&s| Value::from(s)),
+        EXTRA_CONTACT_FILTER_OPERATORS.iter().map(|&s| Value::from(s)),
     );
 }
 
@@ -108,8 +95,7 @@ fn extend_enum(spec: &mut Value, pointer: &str, extra: impl Iterator<Item = Valu
 /// ("Add new comment") sends `["auditor","assigner"]`. Accept an array of those values, and
 /// the single string the schema describes.
 fn notified_roles_accept_array(spec: &mut Value) {
-    let Some(roles) = spec.pointer_mut("/components/schemas/NotifiedRequest/properties/roles")
-    else {
+    let Some(roles) = spec.pointer_mut("/components/schemas/NotifiedRequest/properties/roles") else {
         return;
     };
     let Some(allowed) = roles.get("enum").cloned() else {
@@ -141,9 +127,7 @@ fn time_point_accepts_string(spec: &mut Value) {
 /// `CustomFieldValueRequest.value` is typed `object`, but the spec's examples send strings,
 /// numbers, booleans and arrays, depending on the custom field's type.
 fn custom_field_value_accepts_any(spec: &mut Value) {
-    if let Some(value) =
-        spec.pointer_mut("/components/schemas/CustomFieldValueRequest/properties/value")
-    {
+    if let Some(value) = spec.pointer_mut("/components/schemas/CustomFieldValueRequest/properties/value") {
         *value = json!({});
     }
 }
@@ -216,11 +200,7 @@ fn for_each_request_schema(spec: &mut Value, visit: &mut dyn FnMut(&mut Map<Stri
     let Some(Value::Object(paths)) = spec.get_mut("paths") else {
         return;
     };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
         if let Some(Value::Object(contents)) = operation.pointer_mut("/requestBody/content") {
             for content in contents.values_mut() {
                 if let Some(schema) = content.get_mut("schema") {

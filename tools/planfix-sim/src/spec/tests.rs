@@ -30,20 +30,14 @@ fn post(path: &str, body: Value) -> Result<(), String> {
 }
 
 fn get(path: &str, query: &[(&str, &str)]) -> Result<(), String> {
-    let query: Vec<(String, String)> = query
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let query: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     validator().check("GET", path, &query, None)
 }
 
 fn assert_rejected(result: Result<(), String>, mentions: &str) {
     match result {
         Ok(()) => panic!("expected a rejection mentioning {mentions:?}"),
-        Err(reason) => assert!(
-            reason.contains(mentions),
-            "{reason:?} should mention {mentions:?}"
-        ),
+        Err(reason) => assert!(reason.contains(mentions), "{reason:?} should mention {mentions:?}"),
     }
 }
 
@@ -99,30 +93,16 @@ fn spec_request_examples_pass_except_the_documented_ones() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for (template, path) in OPERATIONS_WITH_EXAMPLES {
-        let pointer = format!(
-            "/paths/{}/post/requestBody/content/application~1json/examples",
-            template.replace('/', "~1")
-        );
-        let examples = spec
-            .pointer(&pointer)
-            .and_then(Value::as_object)
-            .expect("the operation has examples");
+        let pointer =
+            format!("/paths/{}/post/requestBody/content/application~1json/examples", template.replace('/', "~1"));
+        let examples = spec.pointer(&pointer).and_then(Value::as_object).expect("the operation has examples");
         for (name, example) in examples {
             let body = &example["value"];
-            let rejected_on_purpose = REJECTED_EXAMPLES
-                .iter()
-                .any(|(t, n, _)| t == template && n == name);
-            match (
-                validator.check("POST", path, &[], Some(body)),
-                rejected_on_purpose,
-            ) {
+            let rejected_on_purpose = REJECTED_EXAMPLES.iter().any(|(t, n, _)| t == template && n == name);
+            match (validator.check("POST", path, &[], Some(body)), rejected_on_purpose) {
                 (Ok(()), false) | (Err(_), true) => checked += 1,
-                (Err(reason), false) => {
-                    problems.push(format!("{template} «{name}» rejected: {reason}"))
-                }
-                (Ok(()), true) => problems.push(format!(
-                    "{template} «{name}» is listed as rejected but passes"
-                )),
+                (Err(reason), false) => problems.push(format!("{template} «{name}» rejected: {reason}")),
+                (Ok(()), true) => problems.push(format!("{template} «{name}» is listed as rejected but passes")),
             }
         }
     }
@@ -133,123 +113,69 @@ fn spec_request_examples_pass_except_the_documented_ones() {
 #[test]
 fn unknown_paths_and_methods_are_rejected() {
     assert_rejected(post("/task", json!({})), "no path /task");
-    assert_rejected(
-        get("/contact/list", &[]),
-        "no GET operation on /contact/list",
-    );
+    assert_rejected(get("/contact/list", &[]), "no GET operation on /contact/list");
     assert_rejected(post("/whatsapp/send", json!({})), "no path");
     assert!(get("/ping", &[]).is_ok());
 }
 
 #[test]
 fn path_and_query_parameters_follow_their_schemas() {
-    assert!(get(
-        "/task/5",
-        &[("fields", "id,name,status,processId,assigner")]
-    )
-    .is_ok());
+    assert!(get("/task/5", &[("fields", "id,name,status,processId,assigner")]).is_ok());
     assert_rejected(get("/task/abc", &[]), "path parameter id");
-    assert_rejected(
-        get("/task/5", &[("fieldz", "id")]),
-        "'fieldz' is not declared",
-    );
+    assert_rejected(get("/task/5", &[("fieldz", "id")]), "'fieldz' is not declared");
     assert!(get("/contact/contact:12", &[("fields", "id,phones,87")]).is_ok());
-    assert!(get(
-        "/process/task/1/statuses",
-        &[("fields", "id,name,isActive")]
-    )
-    .is_ok());
-    assert_rejected(
-        get("/process/task/1/statuses", &[("fields", "id,active")]),
-        "field 'active'",
-    );
+    assert!(get("/process/task/1/statuses", &[("fields", "id,name,isActive")]).is_ok());
+    assert_rejected(get("/process/task/1/statuses", &[("fields", "id,active")]), "field 'active'");
     // The help allows the token as a query parameter on GET only.
     assert!(get("/task/5", &[("access_token", "t")]).is_ok());
     let token = [("access_token".to_owned(), "t".to_owned())];
-    assert!(validator()
-        .check("POST", "/task/5", &token, Some(&json!({})))
-        .is_err());
+    assert!(validator().check("POST", "/task/5", &token, Some(&json!({}))).is_err());
 }
 
 #[test]
 fn comment_fields_follow_the_lists_of_each_operation() {
     // GET /comment/{id} lists its fields (sourceObjectId among them); the comment list takes
     // any field names.
-    assert_rejected(
-        get("/comment/1001", &[("fields", "id,sourceObjectID")]),
-        "sourceObjectID",
-    );
-    let bridge_fields = "id,dateTime,fromType,description,owner,recipients,files,isDeleted,isHidden,task,sourceObjectId";
+    assert_rejected(get("/comment/1001", &[("fields", "id,sourceObjectID")]), "sourceObjectID");
+    let bridge_fields =
+        "id,dateTime,fromType,description,owner,recipients,files,isDeleted,isHidden,task,sourceObjectId";
     assert!(get("/comment/1001", &[("fields", bridge_fields)]).is_ok());
     assert!(post(
         "/task/5/comments/list",
         json!({"fields": "id,sourceObjectId", "resultOrder": [{"field": "id", "direction": "Asc"}]})
     )
     .is_ok());
-    assert_rejected(
-        post(
-            "/task/5/comments/list",
-            json!({"resultOrder": [{"filed": "id"}]}),
-        ),
-        "filed",
-    );
+    assert_rejected(post("/task/5/comments/list", json!({"resultOrder": [{"filed": "id"}]})), "filed");
 }
 
 #[test]
 fn misspelled_and_mistyped_members_are_rejected() {
-    assert_rejected(
-        post("/task/", json!({"name": "n", "descripton": "d"})),
-        "descripton",
-    );
+    assert_rejected(post("/task/", json!({"name": "n", "descripton": "d"})), "descripton");
     assert_rejected(post("/task/", json!({"assigner": {"id": 5}})), "/assigner");
-    assert!(post(
-        "/task/",
-        json!({"assigner": {"id": "contact:5"}, "template": {"id": 12}})
-    )
-    .is_ok());
+    assert!(post("/task/", json!({"assigner": {"id": "contact:5"}, "template": {"id": 12}})).is_ok());
+    assert_rejected(post("/task/5/comments/", json!({"owner": {"id": 5}})), "/owner");
     assert_rejected(
-        post("/task/5/comments/", json!({"owner": {"id": 5}})),
-        "/owner",
-    );
-    assert_rejected(
-        post(
-            "/contact/",
-            json!({"name": "a", "phones": [{"number": "1", "maskedNumber": "1"}]}),
-        ),
+        post("/contact/", json!({"name": "a", "phones": [{"number": "1", "maskedNumber": "1"}]})),
         "maskedNumber",
     );
-    assert_rejected(
-        post("/task/5/comments/", json!({"sourceObjectId": "wamid.1"})),
-        "uuid",
-    );
+    assert_rejected(post("/task/5/comments/", json!({"sourceObjectId": "wamid.1"})), "uuid");
     assert_rejected(post("/contact/list", json!({"pageSize": 101})), "/pageSize");
-    assert_rejected(
-        post("/task/5", json!({"status": {"id": "2"}})),
-        "/status/id",
-    );
-    assert!(
-        validator().check("GET", "/ping", &[], Some(&json!({}))).is_err(),
-        "GET takes no body"
-    );
+    assert_rejected(post("/task/5", json!({"status": {"id": "2"}})), "/status/id");
+    assert!(validator().check("GET", "/ping", &[], Some(&json!({}))).is_err(), "GET takes no body");
 }
 
 #[test]
 fn normalised_defects_are_accepted_in_their_documented_form() {
     // Filter type enums are documentation strings in the spec; the number is what is sent.
-    let phone = json!({"filters": [{"type": 4003, "operator": "equal", "value": "79051234567"}], "fields": "id,phones"});
+    let phone =
+        json!({"filters": [{"type": 4003, "operator": "equal", "value": "79051234567"}], "fields": "id,phones"});
     assert!(post("/contact/list", phone).is_ok());
     assert_rejected(
-        post(
-            "/contact/list",
-            json!({"filters": [{"type": 9999, "operator": "equal", "value": "1"}]}),
-        ),
+        post("/contact/list", json!({"filters": [{"type": 9999, "operator": "equal", "value": "1"}]})),
         "/filters/0/type",
     );
     assert_rejected(
-        post(
-            "/contact/list",
-            json!({"filters": [{"type": "4003", "operator": "equal", "value": "1"}]}),
-        ),
+        post("/contact/list", json!({"filters": [{"type": "4003", "operator": "equal", "value": "1"}]})),
         "/filters/0/type",
     );
     let task_filters = json!({"filters": [
@@ -259,35 +185,14 @@ fn normalised_defects_are_accepted_in_their_documented_form() {
     assert!(post("/task/list", task_filters).is_ok());
 
     // NotifiedRequest.roles: an array (the spec's example) or the single string (its schema).
-    assert!(post(
-        "/task/5/comments/",
-        json!({"recipients": {"roles": ["assignee", "auditor"]}})
-    )
-    .is_ok());
-    assert!(post(
-        "/task/5/comments/",
-        json!({"recipients": {"roles": "assignee"}})
-    )
-    .is_ok());
-    assert_rejected(
-        post(
-            "/task/5/comments/",
-            json!({"recipients": {"roles": ["boss"]}}),
-        ),
-        "/recipients/roles",
-    );
+    assert!(post("/task/5/comments/", json!({"recipients": {"roles": ["assignee", "auditor"]}})).is_ok());
+    assert!(post("/task/5/comments/", json!({"recipients": {"roles": "assignee"}})).is_ok());
+    assert_rejected(post("/task/5/comments/", json!({"recipients": {"roles": ["boss"]}})), "/recipients/roles");
 
     // TimePoint: the object, or the string "dd-MM-yyyy HH:mm:ss".
-    assert!(post(
-        "/task/5/comments/",
-        json!({"dateTime": {"date": "12-06-2022", "time": "12:15"}})
-    )
-    .is_ok());
+    assert!(post("/task/5/comments/", json!({"dateTime": {"date": "12-06-2022", "time": "12:15"}})).is_ok());
     assert!(post("/task/", json!({"startDateTime": "01-01-2023 12:15:00"})).is_ok());
-    assert_rejected(
-        post("/task/", json!({"startDateTime": "2023-01-01"})),
-        "/startDateTime",
-    );
+    assert_rejected(post("/task/", json!({"startDateTime": "2023-01-01"})), "/startDateTime");
 
     // counterparty alone also takes a numeric id (the spec's example).
     assert!(post("/task/", json!({"counterparty": {"id": 5}})).is_ok());
@@ -323,12 +228,11 @@ fn multipart_bodies_need_an_operation_that_takes_them() {
     let form = BodyKind::Multipart("multipart/form-data; boundary=x");
     assert_eq!(v.check_body_kind("POST", "/file/", &[], form), Ok("/file/"));
     let mixed = BodyKind::Multipart("multipart/mixed; boundary=x");
-    assert!(matches!(v.check_body_kind("POST", "/file/", &[], mixed), Err(Rejection::Invalid(r)) if r.contains("multipart/mixed")));
+    assert!(
+        matches!(v.check_body_kind("POST", "/file/", &[], mixed), Err(Rejection::Invalid(r)) if r.contains("multipart/mixed"))
+    );
     assert!(matches!(v.check_body_kind("POST", "/task/", &[], form), Err(Rejection::Invalid(_))));
-    assert!(matches!(
-        v.check_body_kind("POST", "/files/", &[], form),
-        Err(Rejection::UnknownOperation(_))
-    ));
+    assert!(matches!(v.check_body_kind("POST", "/files/", &[], form), Err(Rejection::UnknownOperation(_))));
     // The upload is not JSON: a JSON body is refused.
     assert_rejected(post("/file/", json!({"file": "x"})), "not JSON");
 }
