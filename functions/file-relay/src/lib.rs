@@ -14,8 +14,10 @@ pub async fn handle(app: &Bridge, event: SqsEvent, max_receives: u32) -> SqsBatc
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<FileJob>(b).ok()) else {
-            // A body the bridge never wrote: retrying cannot help; the DLQ is no better place.
-            tracing::error!(message = %id, "unreadable file job dropped");
+            // Not written by the bridge: like the worker, leave it to the queue's redrive (the
+            // dead-letter queue, where an operator sees it), never drop it.
+            tracing::error!(message = %id, "unreadable file job; leaving it for the dead-letter queue");
+            response.add_failure(id);
             continue;
         };
         let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
@@ -24,7 +26,7 @@ pub async fn handle(app: &Bridge, event: SqsEvent, max_receives: u32) -> SqsBatc
             Ok(RelayOutcome::Reported(reason)) => {
                 tracing::warn!(job = %job.job_key(), reason, "file not transferred; noted in Planfix")
             }
-            Err(e) if e.transient => {
+            Err(e) if e.retry.is_retryable() => {
                 tracing::warn!(job = %job.job_key(), receives, error = %e, "file transfer failed; SQS will redeliver");
                 response.add_failure(id);
             }

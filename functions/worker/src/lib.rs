@@ -11,7 +11,8 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use bridge_aws::SqsWorkQueue;
 use bridge_core::domain::Work;
-use bridge_core::worker::{self, Delivery, RetryHint, WorkOutcome};
+use bridge_core::retry::RetryPolicy;
+use bridge_core::worker::{self, Delivery, WorkOutcome};
 use bridge_core::Bridge;
 use tokio::time::Instant;
 
@@ -34,6 +35,16 @@ impl WorkerConfig {
             retry_base: Duration::from_secs(var("BRIDGE_WORK_RETRY_BASE_SECS", 2)),
             retry_max: Duration::from_secs(var("BRIDGE_WORK_RETRY_MAX_SECS", 300)),
             daily_limit_pause: Duration::from_secs(var("BRIDGE_WORK_DAILY_LIMIT_PAUSE_SECS", 900)),
+        }
+    }
+
+    /// The one retry policy, as this queue's redelivery: SQS counts the tries.
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            attempts: self.max_receives as usize,
+            min_delay: self.retry_base,
+            max_delay: self.retry_max,
+            max_pause: self.daily_limit_pause,
         }
     }
 }
@@ -91,11 +102,7 @@ pub async fn handle_batch(
                 report.outcomes.push((work, outcome));
             }
             Err(e) => {
-                let mut wait = worker::backoff(receives, cfg.retry_base, cfg.retry_max);
-                if e.hint() == RetryHint::DailyLimit {
-                    wait = wait.max(cfg.daily_limit_pause);
-                }
-                let wait = wait.as_secs() as i32;
+                let wait = i32::try_from(cfg.policy().delay(receives, e.retry()).as_secs()).unwrap_or(i32::MAX);
                 tracing::warn!(work = %work.key(), receives, error = %e, wait_secs = wait, "work failed; SQS will redeliver");
                 delay_record(queue, record.receipt_handle.as_deref(), wait).await;
                 blocked_groups.insert(group, wait);

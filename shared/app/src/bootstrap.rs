@@ -5,14 +5,15 @@ use std::time::Duration;
 
 use bridge_core::accounts::{AccountSource, Accounts, RuntimeBuilder};
 use bridge_core::config::{AccountConfig, ProviderConfig};
-use bridge_core::conversation::LeaseTiming;
 use bridge_core::domain::{FileJob, Work};
 use bridge_core::file_relay::FileRelay;
 use bridge_core::inbound::InboundProcessor;
-use bridge_core::outbound::{OutboundProcessor, RetryPolicy};
+use bridge_core::lease::LeaseTiming;
+use bridge_core::outbound::OutboundProcessor;
 use bridge_core::ports::{
     BlobStore, FileJobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue,
 };
+use bridge_core::retry::RetryPolicy;
 use bridge_core::settings_cache::SettingsCache;
 use bridge_core::status_cache::StatusCache;
 use bridge_core::throttle::StoreThrottle;
@@ -148,9 +149,7 @@ pub async fn build_app_refreshing(
         outbound: OutboundProcessor {
             file_jobs: infra.files,
             retry: tuning.send_retry,
-            job_lease_secs: tuning.message_lease_secs,
-            wait: tuning.timing.wait,
-            poll: tuning.timing.poll,
+            lease: LeaseTiming { lease_secs: tuning.message_lease_secs, ..tuning.timing.clone() },
         },
     })
 }

@@ -4,33 +4,17 @@
 //! write in the store), so a burst of first messages yields one contact and one task; the other
 //! workers wait for the lease holder and then comment on the task it created.
 
-use std::time::Duration;
-
 use tokio::time::{sleep, Instant};
 
 use super::html::text_to_html;
-use super::inbound::ProcessError;
+use super::lease::{with_lease, LeaseTiming, Leased, LinkLease};
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
 use crate::config::Settings;
 use crate::domain::{unix_now, InboundMessage, Phone};
+use crate::error::ProcessError;
 use crate::ports::store::TaskConversation;
-use crate::ports::{ConversationLink, LinkLock, NewContact, NewTask, PlanfixApi, Store, TaskInfo};
-
-/// Timing of the link lease. The lease must outlive the slowest creation (3 Planfix calls).
-#[derive(Clone, Debug)]
-pub struct LeaseTiming {
-    pub lease_secs: i64,
-    /// How long a worker waits for another worker's lease before giving up (→ 503, provider retries).
-    pub wait: Duration,
-    pub poll: Duration,
-}
-
-impl Default for LeaseTiming {
-    fn default() -> Self {
-        Self { lease_secs: 60, wait: Duration::from_secs(10), poll: Duration::from_millis(150) }
-    }
-}
+use crate::ports::{ConversationLink, NewContact, NewTask, PlanfixApi, Store, TaskInfo};
 
 pub struct Conversations<'a> {
     pub store: &'a dyn Store,
@@ -56,7 +40,6 @@ impl Conversations<'_> {
         acct: &AccountRuntime,
         msg: &InboundMessage,
         settings: &Settings,
-        owner: &str,
         verified_task: Option<i64>,
     ) -> Result<ConversationLink, ProcessError> {
         let deadline = Instant::now() + self.timing.wait;
@@ -68,7 +51,7 @@ impl Conversations<'_> {
             if !leased {
                 match link {
                     None => {
-                        if let Some(created) = self.try_create(acct, msg, settings, owner).await? {
+                        if let Some(created) = self.try_create(acct, msg, settings).await? {
                             return Ok(created);
                         }
                     }
@@ -80,7 +63,7 @@ impl Conversations<'_> {
                             return Ok(link);
                         }
                         TaskState::Closed | TaskState::Missing => {
-                            if let Some(rotated) = self.try_rotate(acct, msg, settings, owner, &link).await? {
+                            if let Some(rotated) = self.try_rotate(acct, msg, settings, &link).await? {
                                 return Ok(rotated);
                             }
                         }
@@ -99,26 +82,15 @@ impl Conversations<'_> {
         acct: &AccountRuntime,
         msg: &InboundMessage,
         settings: &Settings,
-        owner: &str,
     ) -> Result<Option<ConversationLink>, ProcessError> {
-        match self.store.lock_link(&acct.id, &msg.from, None, owner, unix_now(), self.timing.lease_secs).await? {
-            LinkLock::Contended(_) => Ok(None),
-            LinkLock::Acquired { .. } => {
-                let created = async {
-                    let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
-                    let task_id = self.create_task(acct, msg, contact_id, settings, 1).await?;
-                    self.remember_task(acct, task_id, &msg.from, contact_id).await?;
-                    Ok::<_, ProcessError>(ConversationLink {
-                        contact_id,
-                        task_id,
-                        task_count: 1,
-                        updated_at: unix_now(),
-                    })
-                }
-                .await;
-                self.finish_lock(acct, &msg.from, owner, created).await.map(Some)
-            }
-        }
+        let lease = LinkLease { phone: &msg.from, expected_task: None };
+        self.under_link_lease(acct, &lease, || async {
+            let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
+            let task_id = self.create_task(acct, msg, contact_id, settings, 1).await?;
+            self.remember_task(acct, task_id, &msg.from, contact_id).await?;
+            Ok(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
+        })
+        .await
     }
 
     async fn try_rotate(
@@ -126,33 +98,47 @@ impl Conversations<'_> {
         acct: &AccountRuntime,
         msg: &InboundMessage,
         settings: &Settings,
-        owner: &str,
         old: &ConversationLink,
     ) -> Result<Option<ConversationLink>, ProcessError> {
-        match self
-            .store
-            .lock_link(&acct.id, &msg.from, Some(old.task_id), owner, unix_now(), self.timing.lease_secs)
-            .await?
-        {
-            LinkLock::Contended(_) => Ok(None),
-            LinkLock::Acquired { .. } => {
-                let count = old.task_count + 1;
-                let created = async {
-                    let task_id = self.create_task(acct, msg, old.contact_id, settings, count).await?;
-                    self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
-                    Ok(ConversationLink {
-                        contact_id: old.contact_id,
-                        task_id,
-                        task_count: count,
-                        updated_at: unix_now(),
-                    })
-                }
-                .await;
-                let link = self.finish_lock(acct, &msg.from, owner, created).await?;
-                tracing::info!(account = %acct.id, phone = %msg.from, old_task = old.task_id, new_task = link.task_id, "conversation moved to a new task");
-                Ok(Some(link))
-            }
+        let lease = LinkLease { phone: &msg.from, expected_task: Some(old.task_id) };
+        let count = old.task_count + 1;
+        let rotated = self
+            .under_link_lease(acct, &lease, || async {
+                let task_id = self.create_task(acct, msg, old.contact_id, settings, count).await?;
+                self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
+                Ok(ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() })
+            })
+            .await?;
+        if let Some(link) = &rotated {
+            tracing::info!(account = %acct.id, phone = %msg.from, old_task = old.task_id, new_task = link.task_id,
+                "conversation moved to a new task");
         }
+        Ok(rotated)
+    }
+
+    /// Runs `make` under the link lease and writes the link it makes; None when another worker
+    /// holds the lease or the link moved on (the caller looks again). Never waits here: the
+    /// caller's loop re-reads the link between tries.
+    async fn under_link_lease<F, Fut>(
+        &self,
+        acct: &AccountRuntime,
+        lease: &LinkLease<'_>,
+        make: F,
+    ) -> Result<Option<ConversationLink>, ProcessError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<ConversationLink, ProcessError>>,
+    {
+        let leased = with_lease(self.store, &acct.id, lease, &self.timing.no_wait(), |_| async {
+            let link = make().await?;
+            Ok::<_, ProcessError>((link.clone(), link))
+        })
+        .await
+        .map_err(|f| f.error)?;
+        Ok(match leased {
+            Leased::Ran { value, .. } => Some(value),
+            Leased::AlreadyDone | Leased::Busy => None,
+        })
     }
 
     /// Task → conversation, so replies written in the task find the WhatsApp number.
@@ -165,28 +151,6 @@ impl Conversations<'_> {
     ) -> Result<(), ProcessError> {
         let conv = TaskConversation { phone: phone.clone(), contact_id };
         Ok(self.store.put_task_conversation(&acct.id, task_id, &conv).await?)
-    }
-
-    /// Commit on success, release on failure; the lease never outlives this call.
-    async fn finish_lock(
-        &self,
-        acct: &AccountRuntime,
-        phone: &Phone,
-        owner: &str,
-        result: Result<ConversationLink, ProcessError>,
-    ) -> Result<ConversationLink, ProcessError> {
-        match result {
-            Ok(link) => {
-                self.store.commit_link(&acct.id, phone, owner, &link).await?;
-                Ok(link)
-            }
-            Err(e) => {
-                if let Err(unlock) = self.store.unlock_link(&acct.id, phone, owner).await {
-                    tracing::warn!(error = %unlock, "could not release the link lease; it will expire");
-                }
-                Err(e)
-            }
-        }
     }
 
     async fn task_state(&self, acct: &AccountRuntime, task_id: i64) -> Result<TaskState, ProcessError> {

@@ -4,13 +4,14 @@
 //! that has expired in the meantime (Meta's live about five minutes).
 
 use super::html::text_to_html;
+use super::lease::{with_lease, JobLease, LeaseTiming, Leased};
+use super::outbound::employees_to_notify;
 use super::AccountRuntime;
-use crate::domain::{unix_now, FileJob};
+use crate::domain::FileJob;
 use crate::metrics::{self, Metric};
 use crate::ports::store::SentRecord;
-use crate::ports::{
-    BlobError, BlobStore, ClaimOutcome, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError,
-};
+use crate::ports::{BlobError, BlobStore, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError};
+use crate::retry::Retry;
 
 /// Planfix's per-file limit on paid plans (NOTES §7); free plans allow 15 MB and answer 7002.
 pub const PLANFIX_MAX_FILE: u64 = 100 * 1024 * 1024;
@@ -18,34 +19,33 @@ pub const PLANFIX_MAX_FILE: u64 = 100 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[error("{reason}")]
 pub struct RelayError {
-    /// Worth another try (network, 5xx, rate limits, store hiccups).
-    pub transient: bool,
+    pub retry: Retry,
     pub reason: String,
 }
 
 impl From<PlanfixError> for RelayError {
     fn from(e: PlanfixError) -> Self {
-        Self { transient: e.is_transient(), reason: format!("Planfix: {e}") }
+        Self { retry: e.retry(), reason: format!("Planfix: {e}") }
     }
 }
 impl From<SendFailure> for RelayError {
     fn from(e: SendFailure) -> Self {
-        Self { transient: e.is_transient(), reason: format!("WhatsApp: {e}") }
+        Self { retry: e.retry(), reason: format!("WhatsApp: {e}") }
     }
 }
 impl From<BlobError> for RelayError {
     fn from(e: BlobError) -> Self {
-        Self { transient: !matches!(e, BlobError::NotFound(_)), reason: format!("file storage: {e}") }
+        Self { retry: e.retry(), reason: format!("file storage: {e}") }
     }
 }
 impl From<StoreError> for RelayError {
     fn from(e: StoreError) -> Self {
-        Self { transient: true, reason: format!("store: {e}") }
+        Self { retry: e.retry(), reason: format!("store: {e}") }
     }
 }
 
 fn permanent(reason: impl Into<String>) -> RelayError {
-    RelayError { transient: false, reason: reason.into() }
+    RelayError { retry: Retry::Never, reason: reason.into() }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,14 +128,31 @@ impl FileRelay {
         last_try: bool,
     ) -> Result<RelayOutcome, RelayError> {
         let key = job.job_key();
-        let owner = uuid::Uuid::new_v4().to_string();
-        match store.claim_job(&acct.id, &key, &owner, unix_now(), self.lease_secs).await? {
-            ClaimOutcome::Done => return Ok(RelayOutcome::AlreadyDone),
-            ClaimOutcome::Busy { .. } => {
-                return Err(RelayError { transient: true, reason: "another relay holds this job".into() })
-            }
-            ClaimOutcome::Claimed { .. } => {}
+        // Never waits: a job another relay holds is that relay's; the queue brings it back.
+        let lease = LeaseTiming { lease_secs: self.lease_secs, ..LeaseTiming::default() }.no_wait();
+        let leased = with_lease(store, &acct.id, &JobLease(&key), &lease, |_| async {
+            let outcome = self.transfer_or_report(store, blob, acct, job, last_try).await?;
+            let summary = format!("{outcome:?}");
+            Ok::<_, RelayError>((outcome, summary))
+        })
+        .await
+        .map_err(|f| f.error)?;
+        match leased {
+            Leased::Ran { value, .. } => Ok(value),
+            Leased::AlreadyDone => Ok(RelayOutcome::AlreadyDone),
+            Leased::Busy => Err(RelayError { retry: Retry::SOON, reason: "another relay holds this job".into() }),
         }
+    }
+
+    /// The transfer; a failure no retry will fix (or on the last try) is reported visibly.
+    async fn transfer_or_report(
+        &self,
+        store: &dyn Store,
+        blob: &dyn BlobStore,
+        acct: &AccountRuntime,
+        job: &FileJob,
+        last_try: bool,
+    ) -> Result<RelayOutcome, RelayError> {
         let result = match job {
             FileJob::Inbound { .. } => self.inbound(blob, acct, job).await,
             FileJob::Outbound { .. } => self.outbound(store, blob, acct, job).await,
@@ -145,29 +162,18 @@ impl FileRelay {
             (FileJob::Outbound { .. }, true) => Metric::FilesOut,
             (_, false) => Metric::FilesNotTransferred,
         };
-        let outcome = match result {
+        match result {
             Ok(()) => {
                 metrics::count(acct.id.as_str(), metric(true), 1.0);
                 Ok(RelayOutcome::Delivered)
             }
-            Err(e) if e.transient && !last_try => Err(e),
-            Err(e) => match self.report(acct, job, &e.reason).await {
-                Ok(()) => {
-                    metrics::count(acct.id.as_str(), metric(false), 1.0);
-                    Ok(RelayOutcome::Reported(e.reason))
-                }
-                Err(report) => Err(report),
-            },
-        };
-        match &outcome {
-            Ok(o) => store.complete_job(&acct.id, &key, &owner, &format!("{o:?}")).await?,
+            Err(e) if e.retry.is_retryable() && !last_try => Err(e),
             Err(e) => {
-                if let Err(release) = store.release_job(&acct.id, &key, &owner, &e.reason).await {
-                    tracing::warn!(error = %release, "could not release the file job; it will expire");
-                }
+                self.report(acct, job, &e.reason).await?;
+                metrics::count(acct.id.as_str(), metric(false), 1.0);
+                Ok(RelayOutcome::Reported(e.reason))
             }
         }
-        outcome
     }
 
     async fn inbound(&self, blob: &dyn BlobStore, acct: &AccountRuntime, job: &FileJob) -> Result<(), RelayError> {
@@ -288,7 +294,7 @@ impl FileRelay {
                     "⚠ WhatsApp: the file {} of comment #{comment_id} was not delivered to the customer: {reason}.",
                     name.unwrap_or_else(|| format!("#{file_id}"))
                 );
-                let notify: Vec<String> = author.iter().filter(|a| a.starts_with("user:")).cloned().collect();
+                let notify = employees_to_notify(author.as_deref());
                 acct.planfix.add_internal_comment(*task_id, &text_to_html(&note), &notify).await?;
             }
         }

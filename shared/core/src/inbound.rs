@@ -2,44 +2,22 @@
 
 use std::sync::Arc;
 
-use tokio::time::{sleep, Instant};
-
-use super::conversation::{Conversations, LeaseTiming};
+use super::conversation::Conversations;
+use super::lease::{with_lease, Claim, LeaseFailure, LeaseTiming, Leased, MessageLease};
 use super::render::{comment_html, media_caption_html};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
-use crate::domain::{unix_now, FileJob, InboundMessage, MessageContent};
-use crate::ports::{
-    ClaimOutcome, ConversationLink, FileJobQueue, NewComment, PlanfixError, QueueError, Store, StoreError,
-};
+use crate::domain::{FileJob, InboundMessage, MessageContent};
+pub use crate::error::ProcessError;
+use crate::ports::{ConversationLink, FileJobQueue, NewComment, Store};
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
 pub(crate) const SOURCE_NAMESPACE: uuid::Uuid = uuid::uuid!("3f0d7a52-1c5e-4b8e-9a57-6f1f2b7c9d10");
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProcessError {
-    #[error(transparent)]
-    Planfix(#[from] PlanfixError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Another worker holds the work; retrying later is right.
-    #[error("busy: {0}")]
-    Busy(&'static str),
-    #[error("configuration problem: {0}")]
-    Config(String),
-    #[error(transparent)]
-    Queue(#[from] QueueError),
-}
-
-/// A failed attempt at one message.
-#[derive(Debug)]
-pub struct Failed {
-    pub error: ProcessError,
-    /// Which claim of the message failed (None: it failed before this worker claimed it).
-    pub attempt: Option<u32>,
-}
+/// A failed attempt at one message, with the claim it failed in.
+pub type Failed = LeaseFailure<ProcessError>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Processed {
@@ -58,19 +36,12 @@ pub struct InboundProcessor {
 }
 
 impl InboundProcessor {
-    pub async fn process(
-        &self,
-        store: &dyn Store,
-        acct: &AccountRuntime,
-        msg: &InboundMessage,
-    ) -> Result<Processed, ProcessError> {
-        self.process_verified(store, acct, msg, None).await.map_err(|f| f.error)
-    }
-
-    /// Like [`Self::process`]; `verified_task` is a task this worker found active moments ago,
-    /// whose status need not be read again if the conversation still points at it.
-    /// A failure says which attempt at this message it was (each claim counts one), so the
-    /// retry budget is the message's own, whatever delivery carried it.
+    /// Comments one recorded message, exactly once. `verified_task` is a task this worker found
+    /// active moments ago, whose status need not be read again if the conversation still points
+    /// at it. A concurrent duplicate waits for the worker holding the message. A failure says
+    /// which attempt at this message it was (each claim counts one), so the retry budget is the
+    /// message's own, whatever delivery carried it; the lease is released so the retry (or the
+    /// provider's redelivery) can finish the work, never swallowed by the dedupe mark.
     pub async fn process_verified(
         &self,
         store: &dyn Store,
@@ -78,35 +49,23 @@ impl InboundProcessor {
         msg: &InboundMessage,
         verified_task: Option<i64>,
     ) -> Result<Processed, Failed> {
-        let owner = uuid::Uuid::new_v4().to_string();
-        let claim = store.claim_message(&acct.id, &msg.id, &owner, unix_now(), self.message_lease_secs).await;
-        let attempt = match claim.map_err(|e| Failed { error: e.into(), attempt: None })? {
-            ClaimOutcome::Done => return Ok(Processed::AlreadyDone),
-            ClaimOutcome::Busy { .. } => {
-                return self
-                    .wait_for_other_worker(store, acct, msg, verified_task)
-                    .await
-                    .map_err(|error| Failed { error, attempt: None })
-            }
-            ClaimOutcome::Claimed { attempt } => attempt,
-        };
-        let failed = |error| Failed { error, attempt: Some(attempt) };
-        match self.deliver(store, acct, msg, attempt, &owner, verified_task).await {
-            Ok((task_id, comment_id)) => {
-                store
-                    .complete_message(&acct.id, &msg.id, &owner, task_id, comment_id)
-                    .await
-                    .map_err(|e| failed(e.into()))?;
-                tracing::info!(account = %acct.id, message = %msg.id, task = task_id, comment = comment_id, attempt, "message delivered to Planfix");
+        let timing = LeaseTiming { lease_secs: self.message_lease_secs, ..self.timing.clone() };
+        let leased = with_lease(store, &acct.id, &MessageLease(&msg.id), &timing, |claim: Claim| async move {
+            let done = self.deliver(store, acct, msg, claim.attempt, verified_task).await?;
+            Ok::<_, ProcessError>((done, done))
+        })
+        .await?;
+        match leased {
+            Leased::Ran { value: (task_id, comment_id), attempt } => {
+                tracing::info!(account = %acct.id, message = %msg.id, task = task_id, comment = comment_id, attempt,
+                    "message delivered to Planfix");
                 Ok(Processed::Commented { task_id, comment_id })
             }
-            Err(e) => {
-                // Without this the dedupe mark would swallow the provider's retry.
-                if let Err(release) = store.release_message(&acct.id, &msg.id, &owner, &e.to_string()).await {
-                    tracing::warn!(error = %release, "could not release message lease; it will expire");
-                }
-                Err(failed(e))
-            }
+            Leased::AlreadyDone => Ok(Processed::AlreadyDone),
+            Leased::Busy => Err(Failed {
+                error: ProcessError::Busy("the same message is being processed by another delivery"),
+                attempt: None,
+            }),
         }
     }
 
@@ -116,12 +75,11 @@ impl InboundProcessor {
         acct: &AccountRuntime,
         msg: &InboundMessage,
         attempt: u32,
-        owner: &str,
         verified_task: Option<i64>,
     ) -> Result<(i64, i64), ProcessError> {
         let settings = self.settings.get(store, &acct.id).await?;
         let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: attempt > 1 };
-        let link = conversations.resolve(acct, msg, &settings, owner, verified_task).await?;
+        let link = conversations.resolve(acct, msg, &settings, verified_task).await?;
         let source_object_id =
             uuid::Uuid::new_v5(&SOURCE_NAMESPACE, format!("{}/{}", acct.id, msg.id).as_bytes()).to_string();
         // A previous attempt may have created the comment and died before recording it.
@@ -169,39 +127,5 @@ impl InboundProcessor {
         };
         self.file_jobs.enqueue(&job).await?;
         Ok(())
-    }
-
-    /// A concurrent duplicate: wait for the worker that holds the message. If it finishes, this
-    /// delivery is acknowledged; if not, the caller answers 5xx and the provider retries.
-    async fn wait_for_other_worker(
-        &self,
-        store: &dyn Store,
-        acct: &AccountRuntime,
-        msg: &InboundMessage,
-        verified_task: Option<i64>,
-    ) -> Result<Processed, ProcessError> {
-        let deadline = Instant::now() + self.timing.wait;
-        while Instant::now() < deadline {
-            sleep(self.timing.poll).await;
-            let probe = uuid::Uuid::new_v4().to_string();
-            match store.claim_message(&acct.id, &msg.id, &probe, unix_now(), self.message_lease_secs).await? {
-                ClaimOutcome::Done => return Ok(Processed::AlreadyDone),
-                ClaimOutcome::Busy { .. } => continue,
-                // The other worker failed and released: this worker takes over.
-                ClaimOutcome::Claimed { attempt } => {
-                    return match self.deliver(store, acct, msg, attempt, &probe, verified_task).await {
-                        Ok((task_id, comment_id)) => {
-                            store.complete_message(&acct.id, &msg.id, &probe, task_id, comment_id).await?;
-                            Ok(Processed::Commented { task_id, comment_id })
-                        }
-                        Err(e) => {
-                            let _ = store.release_message(&acct.id, &msg.id, &probe, &e.to_string()).await;
-                            Err(e)
-                        }
-                    };
-                }
-            }
-        }
-        Err(ProcessError::Busy("the same message is being processed by another delivery"))
     }
 }

@@ -23,6 +23,8 @@ pub enum Metric {
     RateLimitWaits,
     Failures,
     DeadLetters,
+    /// A lease could not be given back after a failure (it expires instead).
+    LeaseReleaseFailures,
 }
 
 impl Metric {
@@ -40,6 +42,7 @@ impl Metric {
             Metric::DeadLetters => "DeadLetters",
             Metric::RateLimitWaits => "RateLimitWaits",
             Metric::Failures => "Failures",
+            Metric::LeaseReleaseFailures => "LeaseReleaseFailures",
         }
     }
 }

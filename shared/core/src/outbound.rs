@@ -2,35 +2,19 @@
 //! exactly once; a failed send becomes an internal note in the task; delivery statuses are
 //! recorded and a failed delivery is noted too.
 
-use std::time::Duration;
-
-use backon::{ExponentialBuilder, Retryable};
-use tokio::time::{sleep, Instant};
-
 use super::html::text_to_html;
-use super::inbound::ProcessError;
+use super::lease::{with_lease, JobLease, LeaseTiming, Leased};
 use super::whatsapp_text::planfix_html_to_whatsapp;
 use super::AccountRuntime;
-use crate::domain::{unix_now, StatusUpdate};
+use crate::domain::StatusUpdate;
+use crate::error::ProcessError;
 use crate::ports::planfix::CommentInfo;
 use crate::ports::store::SentRecord;
-use crate::ports::{ClaimOutcome, SendFailure, Store};
+use crate::ports::{SendFailure, Store};
+use crate::retry::RetryPolicy;
 
 /// Meta's text limit; longer comments go out as several messages, split at line breaks.
 pub const MAX_TEXT_CHARS: usize = 4096;
-
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    pub attempts: usize,
-    pub min_delay: Duration,
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self { attempts: 4, min_delay: Duration::from_millis(500), max_delay: Duration::from_secs(8) }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyOutcome {
@@ -57,11 +41,11 @@ impl ReplyOutcome {
 pub struct OutboundProcessor {
     /// Where the files of a notifying comment go to the file relay.
     pub file_jobs: std::sync::Arc<dyn crate::ports::FileJobQueue>,
+    /// In-process retries of one WhatsApp send.
     pub retry: RetryPolicy,
-    pub job_lease_secs: i64,
-    /// How long a concurrent duplicate waits for the first delivery to finish.
-    pub wait: Duration,
-    pub poll: Duration,
+    /// The do-once jobs' lease; its wait is how long a concurrent duplicate waits for the first
+    /// delivery to finish.
+    pub lease: LeaseTiming,
 }
 
 /// Order of delivery statuses; a lower one arriving late never overwrites a higher one.
@@ -86,30 +70,21 @@ impl OutboundProcessor {
         comment_id: i64,
     ) -> Result<ReplyOutcome, ProcessError> {
         let job = format!("OUT#{comment_id}");
-        let deadline = Instant::now() + self.wait;
-        let owner = uuid::Uuid::new_v4().to_string();
-        loop {
-            match store.claim_job(&acct.id, &job, &owner, unix_now(), self.job_lease_secs).await? {
-                ClaimOutcome::Done => return Ok(ReplyOutcome::AlreadyDone),
-                ClaimOutcome::Busy { .. } if Instant::now() < deadline => sleep(self.poll).await,
-                ClaimOutcome::Busy { .. } => {
-                    return Err(ProcessError::Busy("this comment is being sent by another delivery"))
-                }
-                ClaimOutcome::Claimed { .. } => break,
-            }
-        }
-        match self.send_comment(store, acct, task_hint, comment_id).await {
-            Ok(outcome) => {
-                store.complete_job(&acct.id, &job, &owner, &outcome.summary()).await?;
-                tracing::info!(account = %acct.id, comment = comment_id, outcome = %outcome.summary(), "planfix comment handled");
+        let leased = with_lease(store, &acct.id, &JobLease(&job), &self.lease, |_| async {
+            let outcome = self.send_comment(store, acct, task_hint, comment_id).await?;
+            let summary = outcome.summary();
+            Ok::<_, ProcessError>((outcome, summary))
+        })
+        .await
+        .map_err(|f| f.error)?;
+        match leased {
+            Leased::Ran { value: outcome, .. } => {
+                tracing::info!(account = %acct.id, comment = comment_id, outcome = %outcome.summary(),
+                    "planfix comment handled");
                 Ok(outcome)
             }
-            Err(e) => {
-                if let Err(release) = store.release_job(&acct.id, &job, &owner, &e.to_string()).await {
-                    tracing::warn!(error = %release, "could not release the outbound job; it will expire");
-                }
-                Err(e)
-            }
+            Leased::AlreadyDone => Ok(ReplyOutcome::AlreadyDone),
+            Leased::Busy => Err(ProcessError::Busy("this comment is being sent by another delivery")),
         }
     }
 
@@ -162,8 +137,7 @@ impl OutboundProcessor {
                     let reason = explain(&failure);
                     let partial = if sent.is_empty() { "" } else { " (the first part of the text was delivered)" };
                     let note = format!("⚠ WhatsApp: this comment was not delivered to the customer{partial}. {reason}");
-                    let notify: Vec<String> =
-                        comment.owner.iter().filter(|o| o.starts_with("user:")).cloned().collect();
+                    let notify = employees_to_notify(comment.owner.as_deref());
                     acct.planfix.add_internal_comment(task_id, &note_html(&note, comment_id), &notify).await?;
                     tracing::warn!(account = %acct.id, comment = comment_id, error = %failure, "reply not delivered; noted in the task");
                     return Ok(ReplyOutcome::NotDelivered(failure.to_string()));
@@ -179,16 +153,7 @@ impl OutboundProcessor {
         to: &crate::domain::Phone,
         text: &str,
     ) -> Result<String, SendFailure> {
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.retry.min_delay)
-            .with_max_delay(self.retry.max_delay)
-            .with_max_times(self.retry.attempts.saturating_sub(1))
-            .with_jitter();
-        (|| async { acct.sender.send_text(to, text).await })
-            .retry(backoff)
-            .when(SendFailure::is_transient)
-            .notify(|e, wait| tracing::info!(error = %e, ?wait, "send failed; retrying"))
-            .await
+        self.retry.run(|| acct.sender.send_text(to, text), SendFailure::retry).await
     }
 
     /// A provider delivery status for a message the bridge sent.
@@ -206,31 +171,30 @@ impl OutboundProcessor {
             return Ok(());
         }
         let Some(sent) = store.get_sent(&acct.id, &st.message_id).await? else { return Ok(()) };
-        // Once per message, even if the failure is reported again or concurrently.
+        // Once per message, even if the failure is reported again or concurrently: whoever
+        // does not get the job leaves it to the one who did.
         let job = format!("NOTE#{}", st.message_id);
-        let owner = uuid::Uuid::new_v4().to_string();
-        match store.claim_job(&acct.id, &job, &owner, unix_now(), self.job_lease_secs).await? {
-            ClaimOutcome::Claimed { .. } => {}
-            _ => return Ok(()),
-        }
         let reason = st
             .errors
             .first()
             .map(|(code, title)| explain_status_error(*code, title))
             .unwrap_or_else(|| "WhatsApp reported the delivery as failed.".into());
         let note = format!("⚠ WhatsApp: the reply did not reach the customer. {reason}");
-        let notify: Vec<String> = sent.author.iter().filter(|o| o.starts_with("user:")).cloned().collect();
-        match acct.planfix.add_internal_comment(sent.task_id, &note_html(&note, sent.comment_id), &notify).await {
-            Ok(_) => {
-                store.complete_job(&acct.id, &job, &owner, "noted").await?;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = store.release_job(&acct.id, &job, &owner, &e.to_string()).await;
-                Err(e.into())
-            }
-        }
+        let notify = employees_to_notify(sent.author.as_deref());
+        with_lease(store, &acct.id, &JobLease(&job), &self.lease.no_wait(), |_| async {
+            acct.planfix.add_internal_comment(sent.task_id, &note_html(&note, sent.comment_id), &notify).await?;
+            Ok::<_, ProcessError>(((), "noted".to_owned()))
+        })
+        .await
+        .map_err(|f| f.error)?;
+        Ok(())
     }
+}
+
+/// The Planfix employee to tell about a comment's fate: its author, when an employee wrote it
+/// (`user:5`; a contact or the bridge itself is told nothing).
+pub fn employees_to_notify(author: Option<&str>) -> Vec<String> {
+    author.filter(|a| a.starts_with("user:")).map(str::to_owned).into_iter().collect()
 }
 
 /// The rules for what leaves Planfix (None = send). Planfix's own WhatsApp integration sends

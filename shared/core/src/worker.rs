@@ -12,39 +12,36 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::html::text_to_html;
-use super::inbound::{ProcessError, Processed};
+use super::inbound::Processed;
 use super::outbound::ReplyOutcome;
 use super::AccountRuntime;
 use crate::domain::{unix_now, AccountId, Phone, Work};
+use crate::error::ProcessError;
 use crate::metrics::{self, Metric};
-use crate::ports::{DeadLetter, InboxEntry, PlanfixError, StoreError};
+use crate::ports::{DeadLetter, InboxEntry, StoreError};
+use crate::retry::Retry;
 use crate::Bridge;
 
 /// Inbox entries read per store query while draining a conversation.
 const INBOX_PAGE: usize = 25;
 
-/// Work that must be tried again later.
+/// Work that must be tried again later: the one answer the worker gives its queue besides an
+/// outcome. `not_before`: the failure said how long to wait (Planfix's daily limit).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RetryLater(pub String, pub RetryHint);
-
-/// What the failure says about when to try again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryHint {
-    /// The usual exponential backoff.
-    Backoff,
-    /// Planfix reports the account's daily request limit spent (code 22): retrying within
-    /// minutes only burns the retry budget; wait long (the caller's configured pause).
-    DailyLimit,
+#[error("{reason}")]
+pub struct RetryLater {
+    pub reason: String,
+    pub not_before: Option<Duration>,
 }
 
 impl RetryLater {
     fn new(reason: impl Into<String>) -> Self {
-        Self(reason.into(), RetryHint::Backoff)
+        Self { reason: reason.into(), not_before: None }
     }
 
-    pub fn hint(&self) -> RetryHint {
-        self.1
+    /// In the retry rule's terms, for [`crate::retry::RetryPolicy::delay`].
+    pub fn retry(&self) -> Retry {
+        Retry::Later { not_before: self.not_before }
     }
 }
 
@@ -80,14 +77,6 @@ impl Delivery {
     /// carry several messages, and each has its own budget.
     fn last_try(&self, attempt: Option<u32>) -> bool {
         attempt.unwrap_or(self.attempts) >= self.max_attempts
-    }
-}
-
-fn retryable(e: &ProcessError) -> bool {
-    match e {
-        ProcessError::Planfix(p) => p.is_transient(),
-        ProcessError::Store(_) | ProcessError::Busy(_) | ProcessError::Queue(_) => true,
-        ProcessError::Config(_) => false,
     }
 }
 
@@ -188,14 +177,9 @@ async fn failed(
     delivery: Delivery,
 ) -> Result<WorkOutcome, RetryLater> {
     metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
-    if retryable(&e) && !delivery.last_try(attempt) {
+    if let (Retry::Later { not_before }, false) = (e.retry(), delivery.last_try(attempt)) {
         tracing::warn!(account = %acct.id, work = %work.key(), attempt = attempt.unwrap_or(delivery.attempts), error = %e, "work failed; will retry");
-        let hint = if matches!(&e, ProcessError::Planfix(PlanfixError::Api { code: Some(22), .. })) {
-            RetryHint::DailyLimit
-        } else {
-            RetryHint::Backoff
-        };
-        return Err(RetryLater(e.to_string(), hint));
+        return Err(RetryLater { reason: e.to_string(), not_before });
     }
     dead_letter(app, Some(acct), work, entry, &e.to_string(), attempt.unwrap_or(delivery.attempts)).await
 }
@@ -296,32 +280,4 @@ pub async fn return_to_inbox(
     let Some(entry) = &letter.entry else { return Ok(()) };
     let fresh_budget = InboxEntry { attempts_before: entry.attempts_before + letter.attempts, ..entry.clone() };
     store.add_to_inbox(account, &fresh_budget).await.map_err(|e| e.to_string())
-}
-
-/// Exponential backoff with full jitter for the queue's redelivery: `base·2^(attempt-1)`
-/// capped at `max`, then a uniform pick in [cap/2, cap] so retries of many conversations do
-/// not hit Planfix in lockstep.
-pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
-    let exp = base.saturating_mul(1u32.checked_shl(attempt.saturating_sub(1).min(20)).unwrap_or(u32::MAX)).min(max);
-    let half = exp / 2;
-    half + half.mul_f64(fastrand::f64())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_exponentially_within_jitter_and_cap() {
-        let base = Duration::from_secs(2);
-        let max = Duration::from_secs(300);
-        for attempt in 1..=12 {
-            let cap = (base * 2u32.pow(attempt - 1)).min(max);
-            for _ in 0..50 {
-                let d = backoff(attempt, base, max);
-                assert!(d >= cap / 2 && d <= cap, "attempt {attempt}: {d:?} outside [{:?}, {cap:?}]", cap / 2);
-            }
-        }
-        assert_eq!(backoff(3, Duration::ZERO, max), Duration::ZERO);
-    }
 }

@@ -10,16 +10,29 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use bridge_core::domain::{FileJob, Work};
 use bridge_core::file_relay::RelayOutcome;
-use bridge_core::outbound::RetryPolicy;
+use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::{self, Delivery};
 use bridge_core::Bridge;
 
-const ATTEMPTS: u32 = 5;
-
 /// The local worker's retries: tries per piece of work before it becomes a dead letter, and
-/// the backoff between them.
+/// the backoff between them (a daily-limit pause waits the longest delay).
 pub fn default_work_retry() -> RetryPolicy {
-    RetryPolicy { attempts: 6, min_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
+    RetryPolicy {
+        attempts: 6,
+        min_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(60),
+        max_pause: Duration::from_secs(60),
+    }
+}
+
+/// The local relay's retries: tries per file job before its failure is reported in Planfix.
+pub fn default_file_retry() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 5,
+        min_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(8),
+        max_pause: Duration::from_secs(60),
+    }
 }
 
 /// Drains the work channel: one lane (task) per group, created on demand and ended when idle.
@@ -64,10 +77,7 @@ async fn lane(app: Arc<Bridge>, mut rx: UnboundedReceiver<Work>, retry: RetryPol
                     break;
                 }
                 Err(e) => {
-                    let mut wait = worker::backoff(attempt, retry.min_delay, retry.max_delay);
-                    if e.hint() == worker::RetryHint::DailyLimit {
-                        wait = wait.max(retry.max_delay);
-                    }
+                    let wait = retry.delay(attempt, e.retry());
                     tracing::warn!(work = %item.key(), attempt, error = %e, ?wait, "work failed; retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -77,17 +87,21 @@ async fn lane(app: Arc<Bridge>, mut rx: UnboundedReceiver<Work>, retry: RetryPol
 }
 
 pub async fn run_files(app: Arc<Bridge>, mut jobs: UnboundedReceiver<FileJob>) {
+    let retry = default_file_retry();
+    let attempts = u32::try_from(retry.attempts).unwrap_or(u32::MAX);
     while let Some(job) = jobs.recv().await {
         let app = app.clone();
+        let retry = retry.clone();
         // One task per job: a slow file does not hold up the others.
         tokio::spawn(async move {
-            for attempt in 1..=ATTEMPTS {
-                match bridge_core::file_relay::handle_job(&app, &job, attempt == ATTEMPTS).await {
+            for attempt in 1..=attempts {
+                match bridge_core::file_relay::handle_job(&app, &job, retry.exhausted(attempt)).await {
                     Ok(RelayOutcome::Delivered) => tracing::info!(job = %job.job_key(), "file relayed"),
                     Ok(other) => tracing::info!(job = %job.job_key(), outcome = ?other, "file job finished"),
-                    Err(e) if e.transient => {
-                        tracing::warn!(job = %job.job_key(), attempt, error = %e, "file relay failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
+                    Err(e) if e.retry.is_retryable() && !retry.exhausted(attempt) => {
+                        let wait = retry.delay(attempt, e.retry);
+                        tracing::warn!(job = %job.job_key(), attempt, error = %e, ?wait, "file relay failed; retrying");
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
                     Err(e) => tracing::error!(job = %job.job_key(), error = %e, "file relay failed"),

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use bridge_core::config::{PlanfixConfig, Secret};
 use bridge_core::ports::planfix::*;
 use bridge_core::ports::ByteStream;
+use bridge_core::retry::Retry;
 
 /// Largest page Planfix serves; list responses have no total, so a short page ends the listing.
 const PAGE_SIZE: usize = 100;
@@ -128,7 +129,7 @@ impl PlanfixRest {
             }
             return read_response(&method, path, resp).await;
         }
-        Err(PlanfixError::Api { http: 429, code: None, message: "rate limited".into() })
+        Err(PlanfixError::Api { http: 429, code: None, message: "rate limited".into(), retry: classify(429, None) })
     }
 
     /// Planfix reports the requests left today (refreshed about every 10 minutes); warn while
@@ -182,10 +183,29 @@ async fn read_response<T: DeserializeOwned>(
 
 fn api_error(method: &Method, path: &str, status: StatusCode, bytes: &[u8]) -> PlanfixError {
     let envelope: Option<FailEnvelope> = serde_json::from_slice(bytes).ok();
+    let code = envelope.as_ref().and_then(|e| e.code);
     PlanfixError::Api {
         http: status.as_u16(),
-        code: envelope.as_ref().and_then(|e| e.code),
+        code,
         message: envelope.and_then(|e| e.error).unwrap_or_else(|| format!("{method} {path} failed")),
+        retry: classify(status.as_u16(), code),
+    }
+}
+
+/// How long to hold work back once Planfix says the account's daily request limit is spent:
+/// retrying within minutes would only burn the retry budget (the worker caps it at its own
+/// longest pause).
+const DAILY_LIMIT_PAUSE: Duration = Duration::from_secs(900);
+
+/// Planfix's answers, in the one retry rule's terms (NOTES §errors): network trouble, HTTP 5xx
+/// and 429, and code 0 (unknown error) are worth another try soon; code 22 (daily request limit
+/// spent) only after a long pause; everything else (validation, not found, no access) never.
+fn classify(http: u16, code: Option<i64>) -> Retry {
+    match code {
+        Some(22) => Retry::Later { not_before: Some(DAILY_LIMIT_PAUSE) },
+        Some(0) => Retry::SOON,
+        _ if http >= 500 || http == 429 => Retry::SOON,
+        _ => Retry::Never,
     }
 }
 
@@ -451,7 +471,12 @@ impl PlanfixApi for PlanfixRest {
             _ => true,
         });
         match failures {
-            Some(f) => Err(PlanfixError::Api { http: 200, code: None, message: format!("status change refused: {f}") }),
+            Some(f) => Err(PlanfixError::Api {
+                http: 200,
+                code: None,
+                message: format!("status change refused: {f}"),
+                retry: Retry::Never,
+            }),
             None => Ok(()),
         }
     }
@@ -638,6 +663,7 @@ impl PlanfixFiles for PlanfixRest {
                     http: status.as_u16(),
                     code: None,
                     message: format!("file storage answered HTTP {status} for GET {path}"),
+                    retry: classify(status.as_u16(), None),
                 });
             }
             target = redirect_target(&resp)?;
@@ -661,7 +687,6 @@ impl PlanfixFiles for PlanfixRest {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
     use std::sync::Arc;
 
     use bytes::Bytes;
@@ -671,13 +696,46 @@ mod tests {
     use super::*;
 
     const TOKEN: &str = "files-token";
-    const SWAGGER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/planfix/swagger.json");
 
+    /// Where the Planfix spec is, by the simulator's rule (tools/planfix-sim/tests/support/
+    /// spec_path.rs, same message): `PLANFIX_SWAGGER` (the file), else
+    /// `$BRIDGE_REFERENCE_DIR/planfix/swagger.json`, else the reference folder beside the checkout
+    /// (`../shared/reference` next to the workspace root). Panics, naming the path, when there is
+    /// no file there: passing without it would prove nothing about the requests.
+    fn spec_path() -> std::path::PathBuf {
+        use std::path::{Path, PathBuf};
+        let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+        let (path, from) = if let Some(file) = set("PLANFIX_SWAGGER") {
+            (PathBuf::from(file), "PLANFIX_SWAGGER")
+        } else if let Some(dir) = set("BRIDGE_REFERENCE_DIR") {
+            (Path::new(&dir).join("planfix/swagger.json"), "BRIDGE_REFERENCE_DIR")
+        } else {
+            // <workspace>/shared/planfix → <workspace>/../shared/reference
+            let around_checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .nth(3)
+                .expect("the crate sits at <workspace>/shared/planfix");
+            (around_checkout.join("shared/reference/planfix/swagger.json"), "the default location")
+        };
+        let problem = match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => return path,
+            Ok(_) => "not a file".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        panic!(
+            "the Planfix OpenAPI spec must be at {} ({from}): {problem}. Put swagger.json there, or set \
+             BRIDGE_REFERENCE_DIR to a reference folder holding planfix/swagger.json, or PLANFIX_SWAGGER \
+             to the file itself.",
+            path.display()
+        );
+    }
+
+    /// Every request to the REST API is checked against the spec; a missing spec fails the test.
+    /// The storage URL `/file/{id}/download` redirects to is not part of the REST API (nor of the
+    /// spec) and is served outside the checking gate; the tests count its requests instead.
     async fn start() -> (PlanfixSim, PlanfixRest) {
-        let path = Path::new(SWAGGER);
-        // The reference copy lives beside the checkout; without it the sim runs unvalidated.
-        let spec = path.exists().then(|| Arc::new(SpecValidator::from_file(path).expect("the spec compiles")));
-        let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec });
+        let spec = Arc::new(SpecValidator::from_file(&spec_path()).expect("the spec compiles"));
+        let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec: Some(spec) });
         let base_url = sim.serve(None).await.expect("serve");
         let cfg = PlanfixConfig {
             base_url,
@@ -761,7 +819,7 @@ mod tests {
         let refused =
             rest.upload_file("big.bin", "not a mime type", data.len() as u64, chunked(&data, 16 * 1024)).await.err();
         assert!(matches!(&refused, Some(PlanfixError::Api { http: 400, code: Some(7002), .. })), "{refused:?}");
-        assert!(refused.is_some_and(|e| !e.is_transient()));
+        assert!(refused.is_some_and(|e| e.retry() == Retry::Never));
         let id = rest.upload_file("ok.bin", "not a mime type", 10, chunked(&data[..10], 4)).await.expect("upload");
         assert_eq!(sim.snapshot()["files"][0]["id"], json!(id));
         assert_eq!(sim.violations(), Vec::<String>::new());

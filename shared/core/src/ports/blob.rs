@@ -21,6 +21,15 @@ pub enum BlobError {
     Source(String),
 }
 
+impl BlobError {
+    pub fn retry(&self) -> crate::retry::Retry {
+        match self {
+            BlobError::NotFound(_) => crate::retry::Retry::Never,
+            _ => crate::retry::Retry::SOON,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobMeta {
     pub size: u64,

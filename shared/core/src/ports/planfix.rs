@@ -3,23 +3,25 @@
 
 use async_trait::async_trait;
 
+use crate::retry::Retry;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlanfixError {
     #[error("Planfix unreachable: {0}")]
     Transport(String),
+    /// `retry`: the adapter's reading of Planfix's answer (HTTP status and error code).
     #[error("Planfix answered HTTP {http} (code {code:?}): {message}")]
-    Api { http: u16, code: Option<i64>, message: String },
+    Api { http: u16, code: Option<i64>, message: String, retry: Retry },
     #[error("unexpected Planfix response: {0}")]
     Decode(String),
 }
 
 impl PlanfixError {
-    /// Worth retrying later: network trouble, 5xx, rate limits (code 22 / HTTP 429), unknown error (code 0).
-    pub fn is_transient(&self) -> bool {
+    pub fn retry(&self) -> Retry {
         match self {
-            PlanfixError::Transport(_) => true,
-            PlanfixError::Api { http, code, .. } => *http >= 500 || *http == 429 || matches!(code, Some(0) | Some(22)),
-            PlanfixError::Decode(_) => false,
+            PlanfixError::Transport(_) => Retry::SOON,
+            PlanfixError::Api { retry, .. } => *retry,
+            PlanfixError::Decode(_) => Retry::Never,
         }
     }
 }

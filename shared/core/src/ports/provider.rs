@@ -44,8 +44,11 @@ pub enum SendFailure {
 }
 
 impl SendFailure {
-    pub fn is_transient(&self) -> bool {
-        matches!(self, SendFailure::Transient { .. })
+    pub fn retry(&self) -> crate::retry::Retry {
+        match self {
+            SendFailure::Transient { .. } => crate::retry::Retry::SOON,
+            _ => crate::retry::Retry::Never,
+        }
     }
 }
 

@@ -25,6 +25,14 @@ pub enum StoreError {
     LeaseLost,
 }
 
+impl StoreError {
+    /// A store that failed now may answer on the next try; a lease lost means someone else
+    /// took the work over, which a later look settles.
+    pub fn retry(&self) -> crate::retry::Retry {
+        crate::retry::Retry::SOON
+    }
+}
+
 /// Result of recording an inbound message at intake.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordOutcome {

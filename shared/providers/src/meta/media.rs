@@ -324,7 +324,7 @@ mod tests {
         sim.fail_next(1, GraphFailure::Error { http: 500, code: 2, message: "Service temporarily unavailable".into() });
         let img = file(MediaKind::Image, "a.png", "image/png", &pattern(2048), None);
         let err = sender.send_file(&phone(), img).await.expect_err("upload failed");
-        assert!(err.is_transient(), "{err:?}");
+        assert!(err.retry().is_retryable(), "{err:?}");
         assert!(sim.uploaded_media().is_empty());
         assert!(sim.sent().is_empty());
     }

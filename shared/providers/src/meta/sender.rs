@@ -253,7 +253,7 @@ mod tests {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 130429, 400);
         let err = sender.send_text(&phone(), "hi").await.expect_err("throttled");
-        assert!(err.is_transient(), "{err:?}");
+        assert!(err.retry().is_retryable(), "{err:?}");
         sim.clear_recipient_failure(TO);
 
         sim.fail_next(1, GraphFailure::Error { http: 500, code: 131000, message: "boom".into() });
@@ -268,7 +268,7 @@ mod tests {
         let (sim, sender) = sim_with("not-the-token").await;
         let err = sender.send_text(&phone(), "hi").await.expect_err("unauthorized");
         assert!(matches!(err, SendFailure::Rejected { code: Some(190), .. }), "{err:?}");
-        assert!(!err.is_transient());
+        assert!(!err.retry().is_retryable());
         assert!(!err.to_string().contains("not-the-token"));
         assert!(sim.sent().is_empty());
     }
@@ -281,7 +281,7 @@ mod tests {
         drop(listener);
         let sender = MetaClient::new(reqwest::Client::new(), &config(&format!("http://{addr}"), TOKEN));
         let err = sender.send_text(&phone(), "hi").await.expect_err("refused");
-        assert!(err.is_transient(), "{err:?}");
+        assert!(err.retry().is_retryable(), "{err:?}");
         assert!(!err.to_string().contains(NUMBER_ID), "no URL in the reason: {err}");
     }
 
@@ -297,8 +297,8 @@ mod tests {
 
     #[test]
     fn classify_without_envelope_uses_http_status() {
-        assert!(classify(StatusCode::BAD_GATEWAY, b"<html>").is_transient());
-        assert!(classify(StatusCode::TOO_MANY_REQUESTS, b"").is_transient());
+        assert!(classify(StatusCode::BAD_GATEWAY, b"<html>").retry().is_retryable());
+        assert!(classify(StatusCode::TOO_MANY_REQUESTS, b"").retry().is_retryable());
         assert!(matches!(classify(StatusCode::FORBIDDEN, b"nope"), SendFailure::Rejected { code: None, .. }));
     }
 
@@ -311,7 +311,7 @@ mod tests {
         };
         let c = |code, details| classify(StatusCode::BAD_REQUEST, envelope(code, details).as_bytes());
         for code in [1, 2, 4, 80007, 130429, 131000, 131056] {
-            assert!(c(code, "d").is_transient(), "{code}");
+            assert!(c(code, "d").retry().is_retryable(), "{code}");
         }
         for code in [131021, 131026, 131030] {
             assert_eq!(c(code, "d"), SendFailure::InvalidRecipient { reason: "d".into() }, "{code}");
