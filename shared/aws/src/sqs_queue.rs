@@ -1,6 +1,7 @@
-//! File jobs on SQS. A standard queue with a redrive policy to a dead-letter queue (template.yaml):
-//! SQS redelivers a failed job after its visibility timeout, the relay reports on the last try,
-//! and a job that still fails lands in the DLQ where an operator can see and redrive it.
+//! The two SQS queues. File jobs: a standard queue with a redrive policy to a dead-letter queue
+//! (template.yaml); a failed job is delayed by the retry policy (its visibility timeout), the
+//! relay reports on the last try, and a job that still fails lands in the DLQ where an operator
+//! can see and redrive it. Work: a FIFO queue, below.
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
@@ -19,6 +20,29 @@ impl SqsFileJobQueue {
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
         Self { client, queue_url: queue_url.into() }
     }
+
+    /// Backoff for a failed job: it stays invisible for `delay_secs` before SQS redelivers it.
+    pub async fn retry_later(&self, receipt_handle: &str, delay_secs: i32) -> Result<(), QueueError> {
+        change_visibility(&self.client, &self.queue_url, receipt_handle, delay_secs).await
+    }
+}
+
+/// The one way a consumer of either queue delays a received message (SQS allows up to 12 h).
+async fn change_visibility(
+    client: &Client,
+    queue_url: &str,
+    receipt_handle: &str,
+    delay_secs: i32,
+) -> Result<(), QueueError> {
+    client
+        .change_message_visibility()
+        .queue_url(queue_url)
+        .receipt_handle(receipt_handle)
+        .visibility_timeout(delay_secs.clamp(0, 12 * 3600))
+        .send()
+        .await
+        .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+    Ok(())
 }
 
 #[async_trait]
@@ -53,15 +77,7 @@ impl SqsWorkQueue {
     /// Backoff for a failed receive: the message stays invisible (and its group blocked, which
     /// keeps the conversation's order) for `delay_secs`.
     pub async fn retry_later(&self, receipt_handle: &str, delay_secs: i32) -> Result<(), QueueError> {
-        self.client
-            .change_message_visibility()
-            .queue_url(&self.queue_url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(delay_secs.clamp(0, 12 * 3600))
-            .send()
-            .await
-            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
-        Ok(())
+        change_visibility(&self.client, &self.queue_url, receipt_handle, delay_secs).await
     }
 }
 
