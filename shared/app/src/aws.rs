@@ -8,10 +8,11 @@ use bridge_aws::aws_sdk_sqs;
 use bridge_aws::aws_sdk_ssm;
 use bridge_aws::{DynamoStore, SqsFileJobQueue, SqsWorkQueue, SsmAccounts};
 use bridge_core::accounts::AccountSource;
-use bridge_core::ports::{BlobStore, FileJobQueue, WorkQueue};
+use bridge_core::domain::{FileJob, Work};
+use bridge_core::ports::{BlobStore, FileJobQueue, QueueError, WorkQueue};
 use bridge_core::Bridge;
 
-use crate::bootstrap::{build_app_refreshing, BootError, Infra, NotConfigured, Tuning};
+use crate::bootstrap::{build_app_refreshing, BootError, Infra, Tuning};
 
 /// How long accounts read from SSM are trusted before they are read again (`BRIDGE_CONFIG_TTL_SECS`).
 const DEFAULT_CONFIG_TTL: Duration = Duration::from_secs(300);
@@ -69,4 +70,22 @@ fn blob_store(aws: &aws_config::SdkConfig) -> Option<Arc<dyn BlobStore>> {
 #[cfg(not(feature = "s3"))]
 fn blob_store(_: &aws_config::SdkConfig) -> Option<Arc<dyn BlobStore>> {
     None
+}
+
+/// A queue a function was not given (least privilege: the webhooks never relay files, the
+/// relay never queues work). Using it is a deployment mistake, reported as such.
+struct NotConfigured(&'static str);
+
+#[async_trait::async_trait]
+impl FileJobQueue for NotConfigured {
+    async fn enqueue(&self, _: &FileJob) -> Result<(), QueueError> {
+        Err(QueueError(format!("{} is not set for this function", self.0)))
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkQueue for NotConfigured {
+    async fn enqueue(&self, _: &[Work]) -> Result<(), QueueError> {
+        Err(QueueError(format!("{} is not set for this function", self.0)))
+    }
 }

@@ -5,14 +5,11 @@ use std::time::Duration;
 
 use bridge_core::accounts::{AccountSource, Accounts, RuntimeBuilder};
 use bridge_core::config::{AccountConfig, ProviderConfig};
-use bridge_core::domain::{FileJob, Work};
 use bridge_core::file_relay::FileRelay;
 use bridge_core::inbound::InboundProcessor;
 use bridge_core::lease::LeaseTiming;
 use bridge_core::outbound::OutboundProcessor;
-use bridge_core::ports::{
-    BlobStore, FileJobQueue, ProviderMedia, ProviderSender, ProviderWebhook, QueueError, Store, WorkQueue,
-};
+use bridge_core::ports::{BlobStore, FileJobQueue, ProviderMedia, ProviderSender, ProviderWebhook, Store, WorkQueue};
 use bridge_core::retry::RetryPolicy;
 use bridge_core::settings_cache::SettingsCache;
 use bridge_core::status_cache::StatusCache;
@@ -62,24 +59,6 @@ pub struct Infra {
     pub work: Arc<dyn WorkQueue>,
     pub files: Arc<dyn FileJobQueue>,
     pub blob: Option<Arc<dyn BlobStore>>,
-}
-
-/// A queue a function was not given (least privilege: the webhooks never relay files, the
-/// relay never queues work). Using it is a deployment mistake, reported as such.
-pub(crate) struct NotConfigured(pub(crate) &'static str);
-
-#[async_trait::async_trait]
-impl FileJobQueue for NotConfigured {
-    async fn enqueue(&self, _: &FileJob) -> Result<(), QueueError> {
-        Err(QueueError(format!("{} is not set for this function", self.0)))
-    }
-}
-
-#[async_trait::async_trait]
-impl WorkQueue for NotConfigured {
-    async fn enqueue(&self, _: &[Work]) -> Result<(), QueueError> {
-        Err(QueueError(format!("{} is not set for this function", self.0)))
-    }
 }
 
 /// The runtime of one account: its provider and Planfix clients over the shared HTTP client,

@@ -312,6 +312,17 @@ fn join_note(caption_html: &str, note: &str) -> String {
     }
 }
 
+/// Entry point for one queued job, used by the file-relay Lambda and the local worker alike.
+pub async fn handle_job(app: &crate::Bridge, job: &FileJob, last_try: bool) -> Result<RelayOutcome, RelayError> {
+    let Some(acct) = app.accounts.get(job.account()).await else {
+        return Err(permanent(format!("unknown account {}", job.account())));
+    };
+    let Some(blob) = &app.blob else {
+        return Err(permanent("this instance has no blob store configured (BRIDGE_BUCKET)"));
+    };
+    app.relay.run(app.store.as_ref(), blob.as_ref(), &acct, job, last_try).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,15 +352,4 @@ mod tests {
         assert_eq!(file_name(None, "voice", Some("audio/ogg; codecs=opus"), "wamid.ABCDEFGH12"), "voice-CDEFGH12.ogg");
         assert!(file_name(None, "image", Some("image/jpeg"), "wamid.1").starts_with("image-"));
     }
-}
-
-/// Entry point for one queued job, used by the file-relay Lambda and the local worker alike.
-pub async fn handle_job(app: &crate::Bridge, job: &FileJob, last_try: bool) -> Result<RelayOutcome, RelayError> {
-    let Some(acct) = app.accounts.get(job.account()).await else {
-        return Err(permanent(format!("unknown account {}", job.account())));
-    };
-    let Some(blob) = &app.blob else {
-        return Err(permanent("this instance has no blob store configured (BRIDGE_BUCKET)"));
-    };
-    app.relay.run(app.store.as_ref(), blob.as_ref(), &acct, job, last_try).await
 }

@@ -211,7 +211,7 @@ fn not_for_whatsapp(c: &CommentInfo, contact_id: i64) -> Option<&'static str> {
         return Some("comment was not written by an employee");
     }
     let contact = format!("contact:{contact_id}");
-    if !c.recipient_users.iter().any(|u| *u == contact) {
+    if !c.recipient_users.contains(&contact) {
         return Some("comment does not notify the WhatsApp contact");
     }
     None
