@@ -12,6 +12,7 @@
 //! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
 //! | inbox    | `{account}#INBOX#{digits}`  | `{timestamp}#{index}#{message id}` | entry (JSON), expires_at — a conversation's recorded, unprocessed messages in send order |
 //! | dead     | `{account}#DEAD`            | work key   | letter (JSON), failed_at — work past its retry budget, for replay |
+//! | clock    | `{account}#RATE#{key}`      | `RATE`     | next_at (Unix ms) — a pacing clock shared by every instance (Planfix's 1 request/s) |
 //!
 //! The account id leads every key, so an IAM policy with `dynamodb:LeadingKeys` can fence a
 //! tenant, and no code path can address another account's items by construction.

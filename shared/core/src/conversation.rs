@@ -86,7 +86,7 @@ impl Conversations<'_> {
         let lease = LinkLease { phone: &msg.from, expected_task: None };
         self.under_link_lease(acct, &lease, || async {
             let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
-            let task_id = self.create_task(acct, msg, contact_id, settings, 1).await?;
+            let task_id = self.task_once(acct, msg, contact_id, settings, 1).await?;
             self.remember_task(acct, task_id, &msg.from, contact_id).await?;
             Ok(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
         })
@@ -104,7 +104,7 @@ impl Conversations<'_> {
         let count = old.task_count + 1;
         let rotated = self
             .under_link_lease(acct, &lease, || async {
-                let task_id = self.create_task(acct, msg, old.contact_id, settings, count).await?;
+                let task_id = self.task_once(acct, msg, old.contact_id, settings, count).await?;
                 self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
                 Ok(ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() })
             })
@@ -229,7 +229,7 @@ impl Conversations<'_> {
     /// The conversation's `count`-th task. Its `sourceObjectId` is derived from the account,
     /// the number and `count`, so a retry finds the task an attempt created before losing
     /// Planfix's answer instead of creating a second one.
-    async fn create_task(
+    async fn task_once(
         &self,
         acct: &AccountRuntime,
         msg: &InboundMessage,
@@ -252,11 +252,12 @@ impl Conversations<'_> {
                 return Ok(id);
             }
         }
-        create_task(acct.planfix.as_ref(), msg, contact_id, settings, count, source).await
+        new_task(acct.planfix.as_ref(), msg, contact_id, settings, count, source).await
     }
 }
 
-async fn create_task(
+/// Creates the task in Planfix: named after the customer, with the contact as its assigner.
+async fn new_task(
     planfix: &dyn PlanfixApi,
     msg: &InboundMessage,
     contact_id: i64,

@@ -1,6 +1,8 @@
 //! Blob store on a local folder, for local runs. A key `a/b/c` is the file `{root}/a/b/c`; its
-//! content type sits beside it in `c.content-type`. Presigned URLs point at the local server's
-//! `/blobs/{key}` route and carry an HMAC that [`DirBlobStore::verify_presigned`] checks.
+//! content type sits beside it in `c.content-type`. Presigned URLs have the shape
+//! `{base}/blobs/{key}?expires=…&sig=…` with an HMAC that [`DirBlobStore::verify_presigned`]
+//! checks. No route serves them yet: Meta and Planfix take uploads, not URLs; the providers that
+//! fetch files by URL (Twilio, Green-API) bring that route with them.
 
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};

@@ -1,5 +1,7 @@
-//! The inbound half of a WhatsApp provider: authenticate and parse its webhooks.
-//! (Sending comes with the reply loop; each provider adds one adapter implementing both.)
+//! What the bridge needs from a WhatsApp provider: [`ProviderWebhook`] authenticates and parses
+//! its webhooks, [`ProviderSender`] sends texts, [`ProviderMedia`] fetches and sends files. Each
+//! provider's adapter (`bridge-providers`) implements all three and classifies its own error
+//! codes into [`SendFailure`].
 
 use http::HeaderMap;
 

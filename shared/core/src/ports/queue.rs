@@ -1,4 +1,5 @@
-//! Hand-off of file jobs from the webhooks to the file-relay function.
+//! The two hand-offs behind the webhooks: [`WorkQueue`] (webhooks → worker, in order per
+//! conversation) and [`FileJobQueue`] (worker → file relay).
 
 use async_trait::async_trait;
 
