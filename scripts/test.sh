@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs moto (local AWS emulator) in a virtualenv, starts it on a
-# free loopback port, runs `cargo test` against it, and stops it. Needs only Rust and Python 3.
+# Runs the whole test suite: checks formatting and clippy, installs moto (local AWS emulator) in
+# a virtualenv, starts it on a free loopback port, runs `cargo test` against it, and stops it.
+# Needs only Rust and Python 3, and the reference material beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The tests check the bridge against the Planfix spec and real provider payloads: without them
+# they would prove nothing, so their absence is a failure, not a skip.
+REFERENCE="${BRIDGE_REFERENCE_DIR:-../shared/reference}"
+if [ ! -f "$REFERENCE/planfix/swagger.json" ] || [ ! -d "$REFERENCE/providers/meta" ]; then
+  echo "error: the reference material must be at $REFERENCE (planfix/swagger.json, providers/meta/);" >&2
+  echo "       put it there or set BRIDGE_REFERENCE_DIR to the folder that holds it." >&2
+  exit 1
+fi
+export BRIDGE_REFERENCE_DIR="$(cd "$REFERENCE" && pwd)"
 
 VENV="${BRIDGE_VENV:-.venv}"
 MOTO_VERSION="5.2.5"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bridge-target}"
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(0 if moto.__version__ == '$MOTO_VERSION' else 1)" 2>/dev/null; then
   echo "==> installing moto[server]==$MOTO_VERSION into $VENV"
