@@ -5,19 +5,22 @@
 //! memory is not counted.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_aws::{s3_client, S3BlobStore};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
-use bridge_core::domain::{AccountId, FileJob, Phone};
-use bridge_core::file_relay::handle_job;
+use bridge_core::domain::{AccountId, FileJob, Phone, Work};
+use bridge_core::file_relay::{handle_job, RelayError, RelayOutcome};
 use bridge_core::ports::{BlobStore, NewComment, NewTask};
+use bridge_core::Bridge;
 use bridge_embedded::{DirBlobStore, JsonFileStore, LocalQueue};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 const TOKEN: &str = "bench";
 const PHONE_NUMBER_ID: &str = "100";
@@ -53,13 +56,9 @@ async fn serve_simulators(size: usize) {
     let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let mib: usize = args.iter().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);
-    if args.get(1).map(String::as_str) == Some("--simulators") {
-        return serve_simulators(mib * 1024 * 1024).await;
-    }
+/// Parent mode, step 1: start the simulators in a child process (`--simulators <MiB>`) and read
+/// the line with their URLs and the ids of the file each serves.
+fn start_simulators(mib: usize) -> (Child, serde_json::Value) {
     let exe = std::env::current_exe().expect("own path");
     let mut child = Command::new(exe)
         .args(["--simulators", &mib.to_string()])
@@ -70,9 +69,12 @@ async fn main() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("simulator URLs");
     let info: serde_json::Value = serde_json::from_str(&line).expect("simulator info");
+    (child, info)
+}
 
-    let dir = std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4()));
-    let account = AccountConfig {
+/// The one account, pointed at the simulators.
+fn bench_account(info: &serde_json::Value) -> AccountConfig {
+    AccountConfig {
         id: AccountId::parse("bench").expect("id"),
         planfix: PlanfixConfig {
             base_url: info["planfix"].as_str().unwrap_or_default().into(),
@@ -89,11 +91,14 @@ async fn main() {
             graph_api_version: "v21.0".into(),
         }),
         settings: None,
-    };
-    let (queue, _rx) = LocalQueue::<bridge_core::domain::FileJob>::new();
+    }
+}
+
+/// S3 at `BRIDGE_TEST_AWS_ENDPOINT` when set, else a local folder under `dir`.
+async fn blob_store(dir: &Path) -> Arc<dyn BlobStore> {
     // With an AWS endpoint (e.g. moto from scripts/test.sh) the files go through real S3 calls:
     // the multipart upload's part buffer is what bounds memory on Lambda.
-    let blob: Arc<dyn BlobStore> = match std::env::var("BRIDGE_TEST_AWS_ENDPOINT") {
+    match std::env::var("BRIDGE_TEST_AWS_ENDPOINT") {
         Ok(endpoint) => {
             let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .endpoint_url(endpoint)
@@ -109,11 +114,26 @@ async fn main() {
         }
         Err(_) => {
             println!("blob store: local folder (set BRIDGE_TEST_AWS_ENDPOINT to use S3)");
-            Arc::new(DirBlobStore::new(dir.clone(), "http://127.0.0.1:1".into(), b"k".to_vec()))
+            Arc::new(DirBlobStore::new(dir.to_path_buf(), "http://127.0.0.1:1".into(), b"k".to_vec()))
         }
-    };
+    }
+}
+
+/// The production app over in-memory infrastructure. The queues' receivers are kept (unread)
+/// for as long as the app runs, so enqueueing never fails.
+struct BenchApp {
+    app: Bridge,
+    _files_rx: UnboundedReceiver<FileJob>,
+    _work_rx: UnboundedReceiver<Work>,
+}
+
+/// Parent mode, step 2: build the relay the way production does, for the one account.
+async fn setup_app(info: &serde_json::Value, dir: &Path) -> BenchApp {
+    let account = bench_account(info);
+    let (queue, files_rx) = LocalQueue::<FileJob>::new();
+    let blob = blob_store(dir).await;
     // Files only: work from webhooks is not part of this benchmark.
-    let (work, _work_rx) = LocalQueue::<bridge_core::domain::Work>::new();
+    let (work, work_rx) = LocalQueue::<Work>::new();
     let infra = Infra {
         store: Arc::new(JsonFileStore::in_memory()),
         work: Arc::new(work),
@@ -121,8 +141,11 @@ async fn main() {
         blob: Some(blob),
     };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
-    let phone = Phone::parse("79051234567").expect("phone");
-    // The task and comment the inbound file is attached to, made through the REST adapter.
+    BenchApp { app, _files_rx: files_rx, _work_rx: work_rx }
+}
+
+/// The task and comment the inbound file is attached to, made through the REST adapter.
+async fn create_task_and_comment(app: &Bridge) -> (i64, i64) {
     let acct = app.accounts.any().await.expect("account");
     let task_id = acct
         .planfix
@@ -148,11 +171,14 @@ async fn main() {
         )
         .await
         .expect("comment");
-    let baseline = vm_hwm_kib();
+    (task_id, comment_id)
+}
 
-    let inbound = FileJob::Inbound {
+/// WhatsApp → Planfix: the simulated Meta media onto the comment.
+fn inbound_job(info: &serde_json::Value, phone: Phone, task_id: i64, comment_id: i64) -> FileJob {
+    FileJob::Inbound {
         account: AccountId::parse("bench").expect("id"),
-        phone: phone.clone(),
+        phone,
         message_id: "wamid.bench".into(),
         task_id,
         comment_id,
@@ -161,36 +187,76 @@ async fn main() {
         media_kind: "document".into(),
         mime_type: Some("application/pdf".into()),
         filename: Some("bench.pdf".into()),
-    };
-    let started = Instant::now();
-    let inbound_result = handle_job(&app, &inbound, true).await;
-    let inbound_secs = started.elapsed().as_secs_f64();
-    let after_inbound = vm_hwm_kib();
+    }
+}
 
-    let outbound = FileJob::Outbound {
+/// Planfix → WhatsApp: the simulated Planfix file to the phone.
+fn outbound_job(info: &serde_json::Value, phone: Phone, task_id: i64, comment_id: i64) -> FileJob {
+    FileJob::Outbound {
         account: AccountId::parse("bench").expect("id"),
         phone,
         task_id,
         comment_id,
         file_id: info["file"].as_i64().unwrap_or_default(),
         author: None,
-    };
-    let started = Instant::now();
-    let outbound_result = handle_job(&app, &outbound, true).await;
-    let outbound_secs = started.elapsed().as_secs_f64();
-    let peak = vm_hwm_kib();
+    }
+}
 
+/// One relay run: its result, its wall time, and the process's peak RSS right after it.
+struct Measurement {
+    result: Result<RelayOutcome, RelayError>,
+    secs: f64,
+    peak_kib: u64,
+}
+
+/// Parent mode, step 3: run one job through the production relay and measure it.
+async fn run_measured(app: &Bridge, job: &FileJob) -> Measurement {
+    let started = Instant::now();
+    let result = handle_job(app, job, true).await;
+    let secs = started.elapsed().as_secs_f64();
+    Measurement { result, secs, peak_kib: vm_hwm_kib() }
+}
+
+/// Stop the simulators (they live until their stdin closes) and remove the local blob folder.
+fn teardown(mut child: Child, dir: &Path) {
     drop(child.stdin.take());
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Parent mode, step 4: throughput of each direction and the peak RSS before and after each.
+fn report(mib: usize, baseline_kib: u64, inbound: &Measurement, outbound: &Measurement) {
+    let (inbound_secs, inbound_result) = (inbound.secs, &inbound.result);
+    let (outbound_secs, outbound_result) = (outbound.secs, &outbound.result);
     let mb = mib as f64;
     println!("file size: {mib} MiB");
     println!("inbound  (Meta download → blob store → Planfix upload): {inbound_secs:.2} s, {:.0} MiB/s, result {inbound_result:?}", mb / inbound_secs);
     println!("outbound (Planfix download → blob store → Meta upload + send): {outbound_secs:.2} s, {:.0} MiB/s, result {outbound_result:?}", mb / outbound_secs);
     println!(
         "relay process peak RSS (VmHWM): before {:.1} MiB, after inbound {:.1} MiB, after outbound {:.1} MiB",
-        baseline as f64 / 1024.0,
-        after_inbound as f64 / 1024.0,
-        peak as f64 / 1024.0
+        baseline_kib as f64 / 1024.0,
+        inbound.peak_kib as f64 / 1024.0,
+        outbound.peak_kib as f64 / 1024.0
     );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mib: usize = args.iter().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);
+    if args.get(1).map(String::as_str) == Some("--simulators") {
+        return serve_simulators(mib * 1024 * 1024).await;
+    }
+    let (child, info) = start_simulators(mib);
+    let dir = std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4()));
+    let bench = setup_app(&info, &dir).await;
+    let phone = Phone::parse("79051234567").expect("phone");
+    let (task_id, comment_id) = create_task_and_comment(&bench.app).await;
+    let baseline = vm_hwm_kib();
+
+    let inbound = run_measured(&bench.app, &inbound_job(&info, phone.clone(), task_id, comment_id)).await;
+    let outbound = run_measured(&bench.app, &outbound_job(&info, phone, task_id, comment_id)).await;
+
+    teardown(child, &dir);
+    report(mib, baseline, &inbound, &outbound);
 }

@@ -1,0 +1,127 @@
+//! Conversation link items (phone → contact and task), guarded by a lease while a conversation
+//! is set up.
+
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use bridge_core::domain::{AccountId, Phone};
+use bridge_core::ports::store::{ConversationLink, LinkLock, LinkRecord, StoreError};
+
+use super::attrs::{get_i64, map_owner_condition, n, s, unavailable, Item};
+use super::keys::link_key;
+use super::DynamoStore;
+
+fn link_record(item: &Item) -> LinkRecord {
+    let link = match (get_i64(item, "contact_id"), get_i64(item, "task_id")) {
+        (Some(contact_id), Some(task_id)) => Some(ConversationLink {
+            contact_id,
+            task_id,
+            task_count: get_i64(item, "task_count").unwrap_or(1) as u32,
+            updated_at: get_i64(item, "updated_at").unwrap_or(0),
+        }),
+        _ => None,
+    };
+    LinkRecord { link, lease_until: get_i64(item, "lease_until") }
+}
+
+pub(super) async fn get(
+    store: &DynamoStore,
+    account: &AccountId,
+    phone: &Phone,
+) -> Result<Option<LinkRecord>, StoreError> {
+    let (pk, sk) = link_key(account, phone);
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .key("pk", pk)
+        .key("sk", sk)
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    Ok(out.item().map(link_record))
+}
+
+pub(super) async fn lock(
+    store: &DynamoStore,
+    account: &AccountId,
+    phone: &Phone,
+    expected_task: Option<i64>,
+    owner: &str,
+    now: i64,
+    lease_secs: i64,
+) -> Result<LinkLock, StoreError> {
+    let (pk, sk) = link_key(account, phone);
+    if expected_task.is_none() {
+        // A new conversation: create the (empty) item first so the lease is always a
+        // conditional update of an existing item, like every other lease here.
+        store.put_if_absent(pk.clone(), sk.clone()).await?;
+    }
+    let task_condition = if expected_task.is_some() { "task_id = :t" } else { "attribute_not_exists(task_id)" };
+    let mut req = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .key("pk", pk)
+        .key("sk", sk)
+        .update_expression("SET lease_owner = :o, lease_until = :u")
+        .condition_expression(format!(
+            "attribute_exists(pk) AND {task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+        ))
+        .expression_attribute_values(":o", s(owner))
+        .expression_attribute_values(":u", n(now + lease_secs))
+        .expression_attribute_values(":now", n(now))
+        .return_values(ReturnValue::AllOld)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    if let Some(t) = expected_task {
+        req = req.expression_attribute_values(":t", n(t));
+    }
+    match req.send().await {
+        Ok(out) => Ok(LinkLock::Acquired { current: out.attributes().map(link_record).and_then(|r| r.link) }),
+        Err(e) => match e.as_service_error() {
+            Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => {
+                Ok(LinkLock::Contended(
+                    ccf.item().map(link_record).unwrap_or(LinkRecord { link: None, lease_until: None }),
+                ))
+            }
+            _ => Err(unavailable(e)),
+        },
+    }
+}
+
+pub(super) async fn commit(
+    store: &DynamoStore,
+    account: &AccountId,
+    phone: &Phone,
+    owner: &str,
+    link: &ConversationLink,
+) -> Result<(), StoreError> {
+    let (pk, sk) = link_key(account, phone);
+    let result = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .key("pk", pk)
+        .key("sk", sk)
+        .update_expression(
+            "SET contact_id = :c, task_id = :t, task_count = :n, updated_at = :ts REMOVE lease_owner, lease_until",
+        )
+        .condition_expression("lease_owner = :o")
+        .expression_attribute_values(":c", n(link.contact_id))
+        .expression_attribute_values(":t", n(link.task_id))
+        .expression_attribute_values(":n", n(link.task_count as i64))
+        .expression_attribute_values(":ts", n(link.updated_at))
+        .expression_attribute_values(":o", s(owner))
+        .send()
+        .await;
+    map_owner_condition(result.map(|_| ()))
+}
+
+pub(super) async fn unlock(
+    store: &DynamoStore,
+    account: &AccountId,
+    phone: &Phone,
+    owner: &str,
+) -> Result<(), StoreError> {
+    store.release_lease(link_key(account, phone), owner, "conversation setup failed").await
+}
