@@ -542,7 +542,7 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     let work: Work = serde_json::from_str(&queued[0].1).unwrap();
     let Work::Conversation { account, phone, .. } = &work else { panic!("{work:?}") };
     assert_eq!((account, phone), (&acme(), &customer()));
-    assert_eq!(queued[0].0, conversation.work.group());
+    assert_eq!(queued[0].0, "acme#79051234567", "the conversation's group: account and phone digits");
 
     // The rest.
     let out = admin(&[
@@ -666,8 +666,14 @@ async fn work_dead_letter_queue_replays_into_the_right_group_with_a_fresh_dedupe
     let mut moved = drain_fifo(&sqs, &work_queue).await;
     moved.sort();
     let body = |w: &Work| serde_json::to_string(w).unwrap();
-    let mut expected =
-        vec![(message.group(), body(&message)), (message.group(), body(&message)), (reply.group(), body(&reply))];
+    // The groups as the worker's queue names them: a conversation by account and phone digits,
+    // a reply without a task by its comment.
+    let (conversation_group, reply_group) = ("acme#79051234567".to_owned(), "acme#comment#99".to_owned());
+    let mut expected = vec![
+        (conversation_group.clone(), body(&message)),
+        (conversation_group, body(&message)),
+        (reply_group, body(&reply)),
+    ];
     expected.sort();
     assert_eq!(moved, expected);
     // The unreadable one stays, visible at once.

@@ -203,7 +203,7 @@ async fn inbound_file_over_planfix_limit_is_reported_with_name_and_size() {
 }
 
 async fn conversation(h: &Harness) -> (i64, i64) {
-    let Some(sample) = e2e_tests::meta_sample("inbound_text.json") else { panic!("reference samples needed") };
+    let sample = e2e_tests::meta_sample("inbound_text.json");
     assert_eq!(h.post_meta(&sample).await.0, 200);
     let task = h.planfix.tasks()[0].clone();
     (task.id, task.assigner.trim_start_matches("contact:").parse().unwrap())
@@ -211,9 +211,6 @@ async fn conversation(h: &Harness) -> (i64, i64) {
 
 #[tokio::test]
 async fn outbound_files_follow_the_text_one_message_each() {
-    if e2e_tests::reference_dir().is_none() {
-        return;
-    }
     let h = Harness::start(Settings::default()).await;
     let (task, contact) = conversation(&h).await;
     let pdf = bytes(2 * MB, 5);
@@ -242,9 +239,6 @@ async fn outbound_files_follow_the_text_one_message_each() {
 
 #[tokio::test]
 async fn outbound_file_over_whatsapp_limits_becomes_a_document_or_a_note() {
-    if e2e_tests::reference_dir().is_none() {
-        return;
-    }
     let h = Harness::start(Settings::default()).await;
     let (task, contact) = conversation(&h).await;
     // 6 MB photo: over Meta's 5 MB image limit, so it goes as a document.
@@ -271,9 +265,6 @@ async fn outbound_file_over_whatsapp_limits_becomes_a_document_or_a_note() {
 
 #[tokio::test]
 async fn a_file_job_delivered_twice_is_relayed_once() {
-    if e2e_tests::reference_dir().is_none() {
-        return;
-    }
     let h = Harness::start(Settings::default()).await;
     let (task, contact) = conversation(&h).await;
     let f = h.planfix.add_file("a.pdf", bytes(1024, 4));

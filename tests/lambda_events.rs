@@ -6,12 +6,12 @@ use std::sync::Arc;
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
 use bridge_core::domain::AccountId;
-use e2e_tests::{fresh_dynamo_store, planfix_spec};
-use planfix_sim::{PlanfixSim, PlanfixSimConfig};
+use e2e_tests::{checked_planfix, fresh_dynamo_store, SpecGuard};
+use planfix_sim::PlanfixSim;
 
 /// The embedded demo account the events are signed for (see events/README.md).
-async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, e2e_tests::WorkerRig) {
-    let planfix = PlanfixSim::new(PlanfixSimConfig { token: "t".into(), spec: planfix_spec() });
+async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, SpecGuard, e2e_tests::WorkerRig) {
+    let (planfix, spec_guard) = checked_planfix("t");
     let url = planfix.serve(None).await.unwrap();
     let account = AccountConfig {
         id: AccountId::parse("demo").unwrap(),
@@ -40,7 +40,7 @@ async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, e2e_tests::WorkerR
         files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
         blob: None,
     };
-    (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix, rig)
+    (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix, spec_guard, rig)
 }
 
 fn event(file: &str) -> String {
@@ -63,7 +63,7 @@ async fn invoke(app: &Arc<bridge_core::Bridge>, event_file: &str) -> (u16, Strin
 
 #[tokio::test]
 async fn sample_events_through_the_lambda_handler() {
-    let (app, planfix, rig) = demo_app().await;
+    let (app, planfix, _spec_guard, rig) = demo_app().await;
 
     assert_eq!(invoke(&app, "meta-bad-signature.json").await.0, 401);
     assert!(planfix.requests().is_empty());

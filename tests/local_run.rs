@@ -6,24 +6,27 @@ use std::time::Duration;
 
 use bridge_app::local_config::{FilesConfig, LocalConfig, StoreConfig};
 use bridge_core::config::Settings;
-use bridge_core::outbound::RetryPolicy;
+use bridge_core::domain::{AccountId, Phone};
+use bridge_core::retry::RetryPolicy;
 use bridge_core::Bridge;
 use bridge_embedded::local_worker::{run_files, run_work};
 use bridge_http::{handle, Surface};
 use e2e_tests::{
-    account_config, meta_sample, planfix_spec, text_from_sample, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID,
-    PLANFIX_TOKEN,
+    account_config, checked_planfix, meta_sample, text_from_sample, SpecGuard, APP_SECRET, GRAPH_TOKEN,
+    PHONE_NUMBER_ID, PLANFIX_TOKEN,
 };
 use meta_sim::{GraphSim, GraphSimConfig};
-use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig};
+use planfix_sim::{Failure, PlanfixSim};
 
 struct Local {
     planfix: PlanfixSim,
     config: LocalConfig,
+    /// Fails the test at its end if a request broke the Planfix spec.
+    _spec_guard: SpecGuard,
 }
 
 async fn local() -> Local {
-    let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
+    let (planfix, spec_guard) = checked_planfix(PLANFIX_TOKEN);
     let pf_url = planfix.serve(None).await.unwrap();
     let graph =
         GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
@@ -34,7 +37,7 @@ async fn local() -> Local {
         accounts: vec![account_config("acme", &pf_url, &g_url, Settings::default())],
         files: FilesConfig { dir: dir.join("files") },
     };
-    Local { planfix, config }
+    Local { planfix, config, _spec_guard: spec_guard }
 }
 
 async fn post(app: &Arc<Bridge>, payload: &serde_json::Value) -> u16 {
@@ -66,12 +69,16 @@ async fn wait_for_comments(planfix: &PlanfixSim, n: usize) -> Vec<String> {
     panic!("only {:?} arrived", texts(planfix));
 }
 
-const QUICK: RetryPolicy =
-    RetryPolicy { attempts: 5, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) };
+const QUICK: RetryPolicy = RetryPolicy {
+    attempts: 5,
+    min_delay: Duration::from_millis(10),
+    max_delay: Duration::from_millis(50),
+    max_pause: Duration::from_millis(50),
+};
 
 #[tokio::test]
 async fn local_worker_retries_and_keeps_order() {
-    let Some(sample) = meta_sample("inbound_text.json") else { return };
+    let sample = meta_sample("inbound_text.json");
     let l = local().await;
     let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
     let app = Arc::new(rt.app);
@@ -81,30 +88,42 @@ async fn local_worker_retries_and_keeps_order() {
         2,
         Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"down"}) },
     );
+    let message = |i: i64| {
+        text_from_sample(&sample, &format!("wamid.local-{i}"), "972555555555", 1_700_000_000 + i, &format!("l{i}"))
+    };
+    let phone = Phone::parse("972555555555").unwrap();
     for i in 0..5 {
-        assert_eq!(
-            post(
-                &app,
-                &text_from_sample(
-                    &sample,
-                    &format!("wamid.local-{i}"),
-                    "972555555555",
-                    1_700_000_000 + i,
-                    &format!("l{i}")
-                )
-            )
-            .await,
-            200
-        );
+        assert_eq!(post(&app, &message(i)).await, 200);
     }
-    assert_eq!(wait_for_comments(&l.planfix, 5).await, (0..5).map(|i| format!("l{i}")).collect::<Vec<_>>());
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(texts(&l.planfix).len(), 5, "once each");
+    let first_five: Vec<String> = (0..5).map(|i| format!("l{i}")).collect();
+    assert_eq!(wait_for_comments(&l.planfix, 5).await, first_five);
+    wait_until_processed(&app, &phone).await;
+    // A later message of the same conversation: its lane runs its work after all of the work
+    // queued before it, retries included, so once it is processed any duplicate of l0..l4
+    // would already be in the task.
+    assert_eq!(post(&app, &message(5)).await, 200);
+    let all: Vec<String> = (0..6).map(|i| format!("l{i}")).collect();
+    assert_eq!(wait_for_comments(&l.planfix, 6).await, all, "once each, in order");
+    wait_until_processed(&app, &phone).await;
+    assert_eq!(texts(&l.planfix), all, "once each, in order");
+}
+
+/// Waits (bounded) until the conversation's inbox is empty: every message recorded so far has
+/// been processed and marked done.
+async fn wait_until_processed(app: &Bridge, phone: &Phone) {
+    let acme = AccountId::parse("acme").unwrap();
+    for _ in 0..200 {
+        if app.store.inbox(&acme, phone, 10).await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the inbox of {phone} did not drain");
 }
 
 #[tokio::test]
 async fn messages_recorded_before_a_restart_are_commented_after_it() {
-    let Some(sample) = meta_sample("inbound_text.json") else { return };
+    let sample = meta_sample("inbound_text.json");
     let l = local().await;
     {
         // Accepted (200) by a bridge that stops before its worker ran.

@@ -9,19 +9,18 @@ use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_core::config::{Secret, Settings};
 use e2e_tests::{account_config, fresh_dynamo_store, meta_sample, Harness, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
 use meta_sim::{GraphFailure, GraphSim, GraphSimConfig};
-use planfix_sim::{PlanfixSim, PlanfixSimConfig};
 
 const CUSTOMER: &str = "972987654321";
 const EMPLOYEE: i64 = 5;
 
 /// A harness with one WhatsApp conversation already open: (harness, task id, contact id).
-async fn with_conversation() -> Option<(Harness, i64, i64)> {
-    let sample = meta_sample("inbound_text.json")?;
+async fn with_conversation() -> (Harness, i64, i64) {
+    let sample = meta_sample("inbound_text.json");
     let h = Harness::start(Settings::default()).await;
     assert_eq!(h.post_meta(&sample).await.0, 200);
     let task = h.planfix.tasks()[0].clone();
     let contact: i64 = task.assigner.trim_start_matches("contact:").parse().unwrap();
-    Some((h, task.id, contact))
+    (h, task.id, contact)
 }
 
 fn internal_notes(h: &Harness, task: i64) -> Vec<planfix_sim::Comment> {
@@ -30,7 +29,7 @@ fn internal_notes(h: &Harness, task: i64) -> Vec<planfix_sim::Comment> {
 
 #[tokio::test]
 async fn notified_comment_reaches_whatsapp_once_with_converted_text() {
-    let Some((h, task, contact)) = with_conversation().await else { return };
+    let (h, task, contact) = with_conversation().await;
     let html = "<p>Hello <b>Test</b>,</p><p>your order:</p><ul><li>shipped &amp; paid</li><li>arrives <i>tomorrow</i></li></ul>";
     let comment = h.planfix.add_employee_comment(task, EMPLOYEE, html, &[contact]);
     let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
@@ -44,7 +43,7 @@ async fn notified_comment_reaches_whatsapp_once_with_converted_text() {
 
 #[tokio::test]
 async fn comments_that_do_not_notify_the_contact_stay_internal() {
-    let Some((h, task, _contact)) = with_conversation().await else { return };
+    let (h, task, _contact) = with_conversation().await;
     let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "colleagues only", &[]);
     let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
     assert_eq!((status, body["result"].as_str()), (200, Some("ignored")), "{body}");
@@ -53,7 +52,7 @@ async fn comments_that_do_not_notify_the_contact_stay_internal() {
 
 #[tokio::test]
 async fn the_bridges_own_comments_are_never_echoed() {
-    let Some((h, task, _)) = with_conversation().await else { return };
+    let (h, task, _) = with_conversation().await;
     // The inbound message the bridge wrote into the task (authored as the contact).
     let inbound = h.planfix.comments(task)[0].id;
     let (status, body) = h.planfix_hook(task, inbound, Some(PLANFIX_HOOK_SECRET)).await;
@@ -63,19 +62,44 @@ async fn the_bridges_own_comments_are_never_echoed() {
 
 #[tokio::test]
 async fn comments_on_tasks_without_a_conversation_and_unknown_ids_are_acknowledged() {
-    let Some((h, _task, contact)) = with_conversation().await else { return };
-    // A task created in Planfix by hand, not by the bridge.
+    let (h, task, contact) = with_conversation().await;
+    // A task created in Planfix by hand (through its REST API), not by the bridge: the bridge
+    // has no conversation for it, though its contact has a phone number.
     let other_contact = h.planfix.add_contact("Someone", "+4915112345678");
-    let _ = other_contact;
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/task/", h.planfix_url))
+        .bearer_auth(PLANFIX_TOKEN)
+        .json(&serde_json::json!({
+            "name": "Delivery question",
+            "assigner": { "id": format!("contact:{other_contact}") },
+        }))
+        .send()
+        .await
+        .expect("POST /task/")
+        .json()
+        .await
+        .expect("a JSON answer");
+    let other_task = created["id"].as_i64().unwrap_or_else(|| panic!("a task id: {created}"));
+    assert_ne!(other_task, task);
+    // An employee's comment there notifies its contact, as a reply in a bridged task would.
+    let comment = h.planfix.add_employee_comment(other_task, EMPLOYEE, "we will call you", &[other_contact]);
+    let (status, body) = h.planfix_hook(other_task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("ignored")), "{body}");
+    assert!(h.graph.sent().is_empty(), "nothing goes to WhatsApp for a task without a conversation");
+    assert!(internal_notes(&h, other_task).is_empty(), "and no note is written there");
+    // Ids Planfix does not know at all.
     let (status, body) = h.planfix_hook(999_999, 888_888, Some(PLANFIX_HOOK_SECRET)).await;
     assert_eq!((status, body["result"].as_str()), (200, Some("ignored")), "{body}");
-    let _ = contact;
     assert!(h.graph.sent().is_empty());
+    // The conversation's own task still replies: the ignoring above is about the task.
+    let reply = h.planfix.add_employee_comment(task, EMPLOYEE, "for the real customer", &[contact]);
+    assert_eq!(h.planfix_hook(task, reply, Some(PLANFIX_HOOK_SECRET)).await.1["result"], "sent");
+    assert_eq!(h.graph.sent().iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), [CUSTOMER]);
 }
 
 #[tokio::test]
 async fn duplicate_and_concurrent_notifications_send_once() {
-    let Some((h, task, contact)) = with_conversation().await else { return };
+    let (h, task, contact) = with_conversation().await;
     let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "only once", &[contact]);
     let h = Arc::new(h);
     let mut handles = Vec::new();
@@ -107,7 +131,7 @@ async fn duplicate_and_concurrent_notifications_send_once() {
 
 #[tokio::test]
 async fn closed_24_hour_window_becomes_an_internal_note_for_the_author() {
-    let Some((h, task, contact)) = with_conversation().await else { return };
+    let (h, task, contact) = with_conversation().await;
     h.graph.fail_for_recipient(CUSTOMER, 131047, 400);
     let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "late answer", &[contact]);
     let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
@@ -128,7 +152,7 @@ async fn closed_24_hour_window_becomes_an_internal_note_for_the_author() {
 
 #[tokio::test]
 async fn transient_provider_errors_are_retried_then_noted() {
-    let Some((h, task, contact)) = with_conversation().await else { return };
+    let (h, task, contact) = with_conversation().await;
     // Two failures, then success: delivered after retries.
     h.graph.fail_next(2, GraphFailure::Error { http: 500, code: 131000, message: "Something went wrong".into() });
     let c1 = h.planfix.add_employee_comment(task, EMPLOYEE, "after hiccups", &[contact]);
@@ -147,13 +171,13 @@ async fn transient_provider_errors_are_retried_then_noted() {
 
 #[tokio::test]
 async fn failed_delivery_status_is_noted_once_and_other_statuses_quietly() {
-    let Some((h, task, contact)) = with_conversation().await else { return };
+    let (h, task, contact) = with_conversation().await;
     let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "will bounce", &[contact]);
     assert_eq!(h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await.1["result"], "sent");
     let wamid = h.graph.sent()[0].wamid.clone();
-    let Some(mut delivered) = meta_sample("status_delivered.json") else { return };
+    let mut delivered = meta_sample("status_delivered.json");
     delivered["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = wamid.clone().into();
-    let Some(mut failed) = meta_sample("status_failed.json") else { return };
+    let mut failed = meta_sample("status_failed.json");
     failed["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = wamid.clone().into();
     assert_eq!(h.post_meta(&delivered).await.0, 200);
     assert!(internal_notes(&h, task).is_empty(), "delivered makes no comment");
@@ -169,7 +193,7 @@ async fn failed_delivery_status_is_noted_once_and_other_statuses_quietly() {
 
 #[tokio::test]
 async fn wrong_or_missing_secret_is_401() {
-    let Some((h, task, contact)) = with_conversation().await else { return };
+    let (h, task, contact) = with_conversation().await;
     let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "hi", &[contact]);
     assert_eq!(h.planfix_hook(task, comment, None).await.0, 401);
     assert_eq!(h.planfix_hook(task, comment, Some("guess")).await.0, 401);
@@ -178,7 +202,7 @@ async fn wrong_or_missing_secret_is_401() {
 
 #[tokio::test]
 async fn malformed_planfix_requests_get_a_reason() {
-    let Some((h, _, _)) = with_conversation().await else { return };
+    let (h, _, _) = with_conversation().await;
     for body in [r#"{"task":"1"}"#, r#"{"comment":"{{Comment.Id}}"}"#, "not json"] {
         let req = http::Request::post("/planfix/acme")
             .header("x-bridge-token", PLANFIX_HOOK_SECRET)
@@ -194,12 +218,11 @@ async fn malformed_planfix_requests_get_a_reason() {
 /// comment id of A posted to B is looked up in B's Planfix with B's token only.
 #[tokio::test]
 async fn accounts_are_isolated() {
-    let Some(sample) = meta_sample("inbound_text.json") else { return };
+    let sample = meta_sample("inbound_text.json");
     let mut sims = Vec::new();
     let mut configs = Vec::new();
     for id in ["acme", "beta"] {
-        let planfix =
-            PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: e2e_tests::planfix_spec() });
+        let (planfix, spec_guard) = e2e_tests::checked_planfix(PLANFIX_TOKEN);
         let pf_url = planfix.serve(None).await.unwrap();
         let graph = GraphSim::new(GraphSimConfig {
             access_token: e2e_tests::GRAPH_TOKEN.into(),
@@ -209,7 +232,7 @@ async fn accounts_are_isolated() {
         let mut cfg = account_config(id, &pf_url, &g_url, Settings::default());
         cfg.planfix.webhook_secret = Secret::new(format!("{id}-secret"));
         configs.push(cfg);
-        sims.push((planfix, graph));
+        sims.push((planfix, graph, spec_guard));
     }
     let store = Arc::new(fresh_dynamo_store().await);
     let (sqs, queue_url) = e2e_tests::fresh_queue().await;
@@ -221,10 +244,11 @@ async fn accounts_are_isolated() {
         blob: None,
     };
     let tuning = Tuning {
-        send_retry: bridge_core::outbound::RetryPolicy {
+        send_retry: bridge_core::retry::RetryPolicy {
             attempts: 1,
             min_delay: Duration::ZERO,
             max_delay: Duration::ZERO,
+            max_pause: Duration::ZERO,
         },
         ..Tuning::default()
     };
@@ -245,8 +269,8 @@ async fn accounts_are_isolated() {
         .unwrap();
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, req).await.status(), 200);
     rig.settle(&app).await;
-    let (acme_pf, acme_graph) = &sims[0];
-    let (beta_pf, beta_graph) = &sims[1];
+    let (acme_pf, acme_graph, _) = &sims[0];
+    let (beta_pf, beta_graph, _) = &sims[1];
     let task = acme_pf.tasks()[0].clone();
     let contact: i64 = task.assigner.trim_start_matches("contact:").parse().unwrap();
     let comment = acme_pf.add_employee_comment(task.id, EMPLOYEE, "for acme's customer", &[contact]);

@@ -103,10 +103,17 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
         files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
         blob: None,
     };
-    let ttl = Duration::from_millis(300);
+    // The refresh clock is std's Instant inside the core (no test clock to advance), so the test
+    // brackets it with real time instead: the accounts are stamped between `before_build` and
+    // `built`; a request before `before_build + ttl` must see the old secret, one after
+    // `built + ttl` the new one. The TTL is generous so the first window holds on a loaded
+    // machine, and the test says so when it did not.
+    let ttl = Duration::from_secs(3);
+    let before_build = std::time::Instant::now();
     let app = Arc::new(
         build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await.unwrap(),
     );
+    let built = tokio::time::Instant::now();
     let acme = bridge_core::domain::AccountId::parse("acme").unwrap();
     // An operator turns single_task on in the store; the SSM copy says false.
     store.put_settings(&acme, &Settings { single_task: true, ..Settings::default() }).await.unwrap();
@@ -122,12 +129,14 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     };
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("old-secret")).await.status(), 200);
     put("new-secret").await;
-    assert_eq!(
-        bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(),
-        401,
-        "not before the TTL"
+    let before_ttl = bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status();
+    let checked_within = before_build.elapsed();
+    assert!(
+        checked_within < ttl,
+        "the test is void: reaching the 'not before the TTL' check took {checked_within:?}, over the {ttl:?} TTL"
     );
-    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert_eq!(before_ttl, 401, "not before the TTL");
+    tokio::time::sleep_until(built + ttl + Duration::from_millis(200)).await;
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("new-secret")).await.status(), 200);
     assert_eq!(bridge_http::handle(&app, bridge_http::Surface::All, post("old-secret")).await.status(), 401);
     assert!(store.get_settings(&acme).await.unwrap().unwrap().single_task, "the store's settings were not overwritten");

@@ -2,7 +2,7 @@
 //! `scripts/test.sh`), the reference material beside the checkout, and a bridge wired to the
 //! Planfix simulator through the real adapters.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,12 +11,12 @@ use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_aws::DynamoStore;
 use bridge_aws::{SqsFileJobQueue, SqsWorkQueue};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use bridge_core::conversation::LeaseTiming;
 use bridge_core::domain::AccountId;
 use bridge_core::domain::Work;
+use bridge_core::lease::LeaseTiming;
 use bridge_core::outbound::ReplyOutcome;
-use bridge_core::outbound::RetryPolicy;
 use bridge_core::ports::{BlobStore, Store};
+use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::WorkOutcome;
 use bridge_core::Bridge;
 use bytes::Bytes;
@@ -221,36 +221,82 @@ pub async fn fresh_dynamo_store() -> DynamoStore {
     DynamoStore::new(client, table)
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
+/// `$BRIDGE_REFERENCE_DIR`, else `../shared/reference` beside the checkout (the folder next to
+/// the workspace root). Panics, naming the path and how to point elsewhere, when it is not there:
+/// a test that passed without the reference material would prove nothing.
+pub fn reference_dir() -> PathBuf {
+    let set = std::env::var_os("BRIDGE_REFERENCE_DIR").filter(|value| !value.is_empty());
+    let (dir, from) = match set {
+        Some(dir) => (PathBuf::from(dir), "BRIDGE_REFERENCE_DIR"),
+        // <workspace>/tests → <workspace>/../shared/reference
+        None => {
+            let around_checkout =
+                Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("the crate sits at <workspace>/tests");
+            (around_checkout.join("shared/reference"), "the default location")
+        }
+    };
+    let problem = match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => return dir,
+        Ok(_) => "not a folder".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    panic!(
+        "the reference material (planfix/swagger.json, providers/meta/*.json) must be at {} ({from}): \
+         {problem}. Put the reference folder there, or set BRIDGE_REFERENCE_DIR to a reference folder \
+         holding planfix/swagger.json and providers/meta/.",
+        dir.display()
+    );
 }
 
-/// `../shared/reference` beside the checkout (override: `BRIDGE_REFERENCE_DIR`). Returns None
-/// with a printed reason when absent; under `CI=true` its absence fails the test.
-pub fn reference_dir() -> Option<PathBuf> {
-    let dir = std::env::var("BRIDGE_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(!ci(), "CI=true but the reference material is missing at {}", dir.display());
-    eprintln!("SKIPPED: reference material not found at {} (set BRIDGE_REFERENCE_DIR)", dir.display());
-    None
+/// A file of the reference material; panics, naming the path, when it is missing.
+fn reference_file(relative: &str) -> PathBuf {
+    let path = reference_dir().join(relative);
+    assert!(
+        path.is_file(),
+        "the reference material lacks {} (needed by this test): set BRIDGE_REFERENCE_DIR to a complete \
+         reference folder",
+        path.display()
+    );
+    path
 }
 
-/// A real Meta webhook sample from the reference material.
-pub fn meta_sample(name: &str) -> Option<Value> {
-    let path = reference_dir()?.join("providers/meta").join(name);
+/// A real Meta webhook sample from the reference material (panics when it is missing).
+pub fn meta_sample(name: &str) -> Value {
+    let path = reference_file(&format!("providers/meta/{name}"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Some(serde_json::from_str(&text).expect("sample is JSON"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-/// The Planfix OpenAPI spec validator (None, with a printed reason, when the spec is absent;
-/// under `CI=true` absence fails).
-pub fn planfix_spec() -> Option<Arc<SpecValidator>> {
-    let path = reference_dir()?.join("planfix/swagger.json");
-    Some(Arc::new(SpecValidator::from_file(&path).expect("swagger.json loads")))
+/// The Planfix OpenAPI spec validator (panics when the spec is missing).
+pub fn planfix_spec() -> Arc<SpecValidator> {
+    let path = reference_file("planfix/swagger.json");
+    Arc::new(SpecValidator::from_file(&path).unwrap_or_else(|e| panic!("{} loads: {e}", path.display())))
+}
+
+/// A Planfix simulator that checks every request against the spec, for the tests that set up
+/// their own instead of using [`Harness`]; keep the [`SpecGuard`] alive for the whole test.
+pub fn checked_planfix(token: &str) -> (PlanfixSim, SpecGuard) {
+    let planfix = PlanfixSim::new(PlanfixSimConfig { token: token.into(), spec: Some(planfix_spec()) });
+    let guard = SpecGuard(planfix.clone());
+    (planfix, guard)
+}
+
+/// Fails the test when dropped if the simulator saw a request the Planfix spec does not allow
+/// (unless the test is already failing: no second panic over the first).
+pub struct SpecGuard(PlanfixSim);
+
+impl Drop for SpecGuard {
+    fn drop(&mut self) {
+        fail_on_violations(&self.0);
+    }
+}
+
+fn fail_on_violations(planfix: &PlanfixSim) {
+    if std::thread::panicking() {
+        return;
+    }
+    let v = planfix.violations();
+    assert!(v.is_empty(), "requests the Planfix spec does not allow: {v:#?}");
 }
 
 pub const APP_SECRET: &str = "test-app-secret";
@@ -290,6 +336,9 @@ pub fn account_config(id: &str, planfix_url: &str, graph_url: &str, settings: Se
 pub struct Harness {
     pub app: Arc<Bridge>,
     pub planfix: PlanfixSim,
+    /// The simulator's REST base URL (`http://127.0.0.1:port/rest`), for requests made as a
+    /// Planfix user would.
+    pub planfix_url: String,
     pub graph: GraphSim,
     pub store: Arc<dyn Store>,
     pub sqs: aws_sdk_sqs::Client,
@@ -315,7 +364,7 @@ impl Harness {
         store: Arc<dyn Store>,
         adjust: impl FnOnce(&mut Tuning, &mut AccountConfig),
     ) -> Self {
-        let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: planfix_spec() });
+        let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: Some(planfix_spec()) });
         let url = planfix.serve(None).await.expect("planfix sim starts");
         let graph =
             GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
@@ -328,11 +377,13 @@ impl Harness {
                 attempts: 3,
                 min_delay: Duration::from_millis(10),
                 max_delay: Duration::from_millis(40),
+                max_pause: Duration::from_millis(40),
             },
             config_settings_override: true,
             http_timeout: Duration::from_secs(15),
         };
         let mut account = account_config("acme", &url, &graph_url, settings);
+        let planfix_url = url;
         let mut tuning = tuning;
         adjust(&mut tuning, &mut account);
         let (sqs, queue_url) = fresh_queue().await;
@@ -345,7 +396,7 @@ impl Harness {
             blob: Some(blob),
         };
         let app = build_app(vec![account], infra, tuning).await.expect("app builds");
-        Self { app: Arc::new(app), planfix, graph, store, sqs, queue_url, s3, bucket, worker }
+        Self { app: Arc::new(app), planfix, planfix_url, graph, store, sqs, queue_url, s3, bucket, worker }
     }
 
     /// Runs the worker until the work queue is empty.
@@ -362,7 +413,10 @@ impl Harness {
         if messages.is_empty() {
             return 0;
         }
-        let response = file_relay::handle(&self.app, event, max_receives).await;
+        // The relay's own backoff at zero: the test plays the redelivery at once.
+        let cfg = file_relay::RelayConfig { max_receives, retry_base: Duration::ZERO, retry_max: Duration::ZERO };
+        let queue = SqsFileJobQueue::new(self.sqs.clone(), self.queue_url.clone());
+        let response = file_relay::handle(&self.app, Some(&queue), &cfg, event).await;
         let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         for m in &messages {
             let handle = m.receipt_handle.clone().unwrap_or_default();
@@ -458,10 +512,19 @@ impl Harness {
         self.post_meta_raw("acme", body.as_bytes(), Some(&sig)).await
     }
 
-    /// Every request the bridge made was allowed by the Planfix spec.
+    /// Every request the bridge made so far was allowed by the Planfix spec (also checked for
+    /// every test when the harness is dropped).
     pub fn assert_spec_clean(&self) {
         let v = self.planfix.violations();
         assert!(v.is_empty(), "requests the Planfix spec does not allow: {v:#?}");
+    }
+}
+
+/// Every test on a harness checks the spec: a request the Planfix spec does not allow fails it
+/// at the end, whether or not the test called [`Harness::assert_spec_clean`].
+impl Drop for Harness {
+    fn drop(&mut self) {
+        fail_on_violations(&self.planfix);
     }
 }
 

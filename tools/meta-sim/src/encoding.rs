@@ -50,10 +50,12 @@ mod tests {
         assert_eq!(base64(&sha256(b"hello")), "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=");
     }
 
+    // Expected values computed with python3: n = int.from_bytes(hashlib.sha256(seed).digest()[:16],
+    // "big"), then the decimal digits of n from the lowest up (n % 10, n //= 10), `len` of them.
     #[test]
     fn digits_are_stable_and_sized() {
-        assert_eq!(digits("x", 20), digits("x", 20));
-        assert_eq!(digits("x", 20).len(), 20);
-        assert_ne!(digits("x", 20), digits("y", 20));
+        assert_eq!(digits("x", 20), "14553569577563712305");
+        assert_eq!(digits("y", 20), "46869560774621764229");
+        assert_eq!(digits("x", 5), "14553");
     }
 }

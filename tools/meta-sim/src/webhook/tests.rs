@@ -69,7 +69,7 @@ fn retarget_replaces_only_the_message_identity() {
 /// Every builder must produce the key structure of the matching real sample.
 #[test]
 fn builders_match_sample_key_structure() {
-    let Some(dir) = samples_dir() else { return };
+    let dir = samples_dir();
     let b = biz();
     let u = user();
     let with_hash = |mut v: Value| {
@@ -120,19 +120,36 @@ fn builders_match_sample_key_structure() {
     }
 }
 
-fn samples_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("META_SAMPLES_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/providers/meta"))
-    });
-    if dir.join("inbound_text.json").is_file() {
-        return Some(dir);
-    }
-    let reason = format!("Meta samples not found in {} (set META_SAMPLES_DIR)", dir.display());
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{reason}");
-    }
-    eprintln!("skipping sample comparison: {reason}");
-    None
+/// `META_SAMPLES_DIR` (the folder), else `$BRIDGE_REFERENCE_DIR/providers/meta`, else the
+/// reference folder beside the checkout (`../shared/reference` next to the workspace root).
+/// Panics, naming the path, when the samples are not there: the comparison is the test.
+fn samples_dir() -> PathBuf {
+    let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    let (dir, from) = if let Some(dir) = set("META_SAMPLES_DIR") {
+        (PathBuf::from(dir), "META_SAMPLES_DIR")
+    } else if let Some(dir) = set("BRIDGE_REFERENCE_DIR") {
+        (PathBuf::from(dir).join("providers/meta"), "BRIDGE_REFERENCE_DIR")
+    } else {
+        // <workspace>/tools/meta-sim → <workspace>/../shared/reference
+        let around_checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(3)
+            .expect("the crate sits at <workspace>/tools/meta-sim");
+        (around_checkout.join("shared/reference/providers/meta"), "the default location")
+    };
+    let sample = dir.join("inbound_text.json");
+    let problem = match std::fs::metadata(&sample) {
+        Ok(meta) if meta.is_file() => return dir,
+        Ok(_) => "not a file".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    panic!(
+        "the Meta webhook samples must be at {} ({from}): {}: {problem}. Put them there, or set \
+         BRIDGE_REFERENCE_DIR to a reference folder holding providers/meta/, or META_SAMPLES_DIR to \
+         the samples folder itself.",
+        dir.display(),
+        sample.display()
+    );
 }
 
 /// All key paths of a JSON value, array items merged: `entry[].changes[].field`.
