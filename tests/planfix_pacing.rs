@@ -16,11 +16,10 @@ use e2e_tests::{
 };
 use meta_sim::{GraphSim, GraphSimConfig};
 
-/// Requests per second: the real 1/s, scaled so the test takes seconds. At 10/s the pacing
-/// clock's slack per slot (min(interval, 100 ms), bridge_core::throttle) is its production value,
-/// 100 ms: the margin for the time between taking a slot and the request reaching Planfix (the
-/// store write, scheduling). At 20/s it shrinks to 50 ms, which a loaded 2-core machine running
-/// moto exceeds now and then, and Planfix would then refuse a request.
+/// Requests per second: the real 1/s, scaled so the test takes seconds. At 20/s the pacing
+/// clock's slack per slot (min(interval, 100 ms), bridge_core::throttle) is 50 ms, which a loaded
+/// 2-core machine running moto exceeds now and then between taking a slot and sending: the
+/// throttle then takes another slot instead of sending early, and this test proves it does.
 const RATE: f64 = 20.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
