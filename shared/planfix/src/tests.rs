@@ -1,0 +1,143 @@
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{stream, StreamExt};
+use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig, SpecValidator};
+
+use bridge_core::config::{PlanfixConfig, Secret};
+use bridge_core::ports::planfix::*;
+use bridge_core::ports::ByteStream;
+use bridge_core::retry::Retry;
+use serde_json::json;
+
+use crate::PlanfixRest;
+
+const TOKEN: &str = "files-token";
+
+/// Where the Planfix spec is, by the simulator's rule (tools/planfix-sim/tests/support/
+/// spec_path.rs, same message): `PLANFIX_SWAGGER` (the file), else
+/// `$BRIDGE_REFERENCE_DIR/planfix/swagger.json`, else the reference folder beside the checkout
+/// (`../shared/reference` next to the workspace root). Panics, naming the path, when there is
+/// no file there: passing without it would prove nothing about the requests.
+fn spec_path() -> std::path::PathBuf {
+    use std::path::{Path, PathBuf};
+    let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    let (path, from) = if let Some(file) = set("PLANFIX_SWAGGER") {
+        (PathBuf::from(file), "PLANFIX_SWAGGER")
+    } else if let Some(dir) = set("BRIDGE_REFERENCE_DIR") {
+        (Path::new(&dir).join("planfix/swagger.json"), "BRIDGE_REFERENCE_DIR")
+    } else {
+        // <workspace>/shared/planfix → <workspace>/../shared/reference
+        let around_checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(3)
+            .expect("the crate sits at <workspace>/shared/planfix");
+        (around_checkout.join("shared/reference/planfix/swagger.json"), "the default location")
+    };
+    let problem = match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => return path,
+        Ok(_) => "not a file".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    panic!(
+        "the Planfix OpenAPI spec must be at {} ({from}): {problem}. Put swagger.json there, or set \
+         BRIDGE_REFERENCE_DIR to a reference folder holding planfix/swagger.json, or PLANFIX_SWAGGER \
+         to the file itself.",
+        path.display()
+    );
+}
+
+/// Every request to the REST API is checked against the spec; a missing spec fails the test.
+/// The storage URL `/file/{id}/download` redirects to is not part of the REST API (nor of the
+/// spec) and is served outside the checking gate; the tests count its requests instead.
+async fn start() -> (PlanfixSim, PlanfixRest) {
+    let spec = Arc::new(SpecValidator::from_file(&spec_path()).expect("the spec compiles"));
+    let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec: Some(spec) });
+    let base_url = sim.serve(None).await.expect("serve");
+    let cfg = PlanfixConfig {
+        base_url,
+        token: Secret::new(TOKEN),
+        webhook_secret: Secret::new("unused"),
+        requests_per_second: 1.0,
+    };
+    (sim, PlanfixRest::new(PlanfixRest::default_http_client(), &cfg))
+}
+
+/// `data` as a stream of `chunk`-sized pieces, as a provider download would arrive.
+fn chunked(data: &[u8], chunk: usize) -> ByteStream {
+    let pieces: Vec<Result<Bytes, std::io::Error>> =
+        data.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    Box::pin(stream::iter(pieces))
+}
+
+async fn collect(mut body: ByteStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        out.extend_from_slice(&chunk.expect("chunk"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn files_round_trip_through_the_simulator() {
+    let (sim, rest) = start().await;
+    let data: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let id = rest
+        .upload_file("scan.pdf", "application/pdf", data.len() as u64, chunked(&data, 64 * 1024))
+        .await
+        .expect("upload");
+    assert_eq!(sim.file(id), Some(("scan.pdf".to_owned(), data.clone())));
+
+    let info = rest.file_info(id).await.expect("file_info");
+    assert_eq!(info, Some(FileInfo { id, name: "scan.pdf".into(), size: data.len() as u64 }));
+    assert_eq!(rest.file_info(id + 1000).await.expect("file_info"), None);
+
+    let (content_type, body) = rest.download_file(id).await.expect("download");
+    assert_eq!(content_type.as_deref(), Some("application/pdf"));
+    assert_eq!(collect(body).await, data);
+    assert_eq!(sim.storage_requests(), 1);
+    assert_eq!(sim.storage_requests_with_auth(), 0, "the bearer token reached the storage URL");
+    let missing = rest.download_file(id + 1000).await.err();
+    assert!(matches!(missing, Some(PlanfixError::Api { http: 400, code: Some(7000), .. })), "{missing:?}");
+
+    // A server that answers with the bytes directly instead of redirecting.
+    sim.fail_matching("GET", "/download", 1, Failure::Status { http: 200, body: json!({"raw": true}) });
+    let (content_type, body) = rest.download_file(id).await.expect("direct download");
+    assert_eq!(content_type.as_deref(), Some("application/json"));
+    assert_eq!(collect(body).await, br#"{"raw":true}"#);
+
+    let task = rest
+        .create_task(&NewTask {
+            name: "t".into(),
+            description_html: String::new(),
+            assigner_contact_id: sim.add_contact("Ivan", "+79051234567"),
+            assignee_user_ids: vec![],
+            template_id: None,
+            source_object_id: uuid::Uuid::new_v4().to_string(),
+        })
+        .await
+        .expect("task");
+    let note = sim.add_file("note.txt", b"hi".to_vec());
+    let comment = sim.add_employee_comment_with_files(task, 7, "<p>draft</p>", &[], &[note]);
+    rest.update_comment(task, comment, "<p>with files</p>", &[note, id]).await.expect("update");
+    let read = rest.get_comment(comment).await.expect("get").expect("exists");
+    assert_eq!((read.description_html.as_str(), read.file_ids), ("<p>with files</p>", vec![note, id]));
+    let unknown = rest.update_comment(task, comment + 1000, "x", &[]).await.err();
+    assert!(matches!(unknown, Some(PlanfixError::Api { code: Some(5000), .. })), "{unknown:?}");
+
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn uploads_over_the_plan_limit_are_refused_with_7002() {
+    let (sim, rest) = start().await;
+    sim.set_max_file_size(100 * 1024);
+    let data = vec![1u8; 300 * 1024];
+    let refused =
+        rest.upload_file("big.bin", "not a mime type", data.len() as u64, chunked(&data, 16 * 1024)).await.err();
+    assert!(matches!(&refused, Some(PlanfixError::Api { http: 400, code: Some(7002), .. })), "{refused:?}");
+    assert!(refused.is_some_and(|e| e.retry() == Retry::Never));
+    let id = rest.upload_file("ok.bin", "not a mime type", 10, chunked(&data[..10], 4)).await.expect("upload");
+    assert_eq!(sim.snapshot()["files"][0]["id"], json!(id));
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}
