@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use bridge_core::domain::{AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
+use bridge_core::domain::{unix_now, AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::lease::LeaseTiming;
 use bridge_core::outbound::ReplyOutcome;
-use bridge_core::ports::{RecordOutcome, SentRecord, Store};
+use bridge_core::ports::{ClaimOutcome, RecordOutcome, SentRecord, Store};
 use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::{self, Delivery, WorkOutcome};
 use bridge_core::Bridge;
@@ -129,6 +129,11 @@ struct Rig {
 
 impl Rig {
     async fn start(settings: Settings) -> Self {
+        Self::start_with_wait(settings, Duration::from_secs(2)).await
+    }
+
+    /// `wait`: how long a worker waits for another worker's lease on the same message or link.
+    async fn start_with_wait(settings: Settings, wait: Duration) -> Self {
         let planfix = PlanfixSim::new(PlanfixSimConfig { token: PLANFIX_TOKEN.into(), spec: Some(spec()) });
         let planfix_url = planfix.serve(None).await.expect("planfix sim starts");
         let graph =
@@ -141,7 +146,7 @@ impl Rig {
         let (file_queue, files) = LocalQueue::<FileJob>::new();
         let infra = Infra { store: store.clone(), work: Arc::new(work_queue), files: Arc::new(file_queue), blob: None };
         let tuning = Tuning {
-            timing: LeaseTiming { lease_secs: 30, wait: Duration::from_secs(2), poll: Duration::from_millis(20) },
+            timing: LeaseTiming { lease_secs: 30, wait, poll: Duration::from_millis(20) },
             message_lease_secs: 30,
             send_retry: RetryPolicy {
                 attempts: 2,
@@ -450,6 +455,18 @@ async fn a_planfix_500_on_the_comment_is_retried_and_comments_exactly_once() {
     assert_eq!(rig.texts(task), vec!["Hello", "please retry me"], "exactly one comment for the message");
     assert!(rig.store.list_dead_letters(&account()).await.unwrap().is_empty());
     assert!(rig.inbox_is_empty().await);
+
+    // A 500 after Planfix did create the comment (the answer was lost): the retry finds that
+    // comment by its sourceObjectId instead of adding a second one.
+    let lost_answer =
+        Failure::AfterHandling { http: 500, body: json!({ "result": "fail", "code": 0, "error": "lost" }) };
+    rig.planfix.fail_matching("POST", &format!("/task/{task}/comments/"), 1, lost_answer);
+    rig.post_meta(&text("wamid.lost-answer", T0 + 20, "created, answer lost")).await;
+    let tries = rig.drain(5).await;
+    assert_eq!(tries.len(), 2, "{tries:#?}");
+    assert!(tries[0].result.is_err(), "{:?}", tries[0].result);
+    assert_eq!(tries[1].result, Ok(WorkOutcome::Drained { processed: 1 }));
+    assert_eq!(rig.texts(task), vec!["Hello", "please retry me", "created, answer lost"], "still one comment each");
 }
 
 #[tokio::test]
@@ -484,6 +501,50 @@ async fn a_failure_past_the_last_try_becomes_a_dead_letter() {
     assert_eq!(texts[0], "Hello");
     assert!(texts[1].contains("could not be added to this task"), "{}", texts[1]);
     assert!(!texts.iter().any(|t| t.contains("will not make it")));
+
+    // The operator replays it: back in the inbox, queued again, with a fresh retry budget (one
+    // more failure is retried, not dead-lettered at once), and then commented.
+    assert_eq!(worker::replay(&rig.app, &account(), &expected_key).await, Ok(true));
+    assert!(rig.store.list_dead_letters(&account()).await.unwrap().is_empty());
+    rig.planfix.fail_matching("POST", &format!("/task/{task}/comments/"), 1, planfix_down("down once more"));
+    let tries = rig.drain(2).await;
+    assert_eq!(tries.len(), 2, "{tries:#?}");
+    assert!(tries[0].result.is_err(), "the replay's first failure is retried: {:?}", tries[0].result);
+    assert_eq!(tries[1].result, Ok(WorkOutcome::Drained { processed: 1 }));
+    assert_eq!(rig.texts(task)[2], "will not make it");
+    assert_eq!(rig.texts(task).len(), 3);
+    assert!(rig.store.list_dead_letters(&account()).await.unwrap().is_empty());
+}
+
+/// A delivery may carry several messages: each has its own retry budget, so a message first tried
+/// in a delivery's last receive is retried (by its own poke), not dead-lettered.
+#[tokio::test]
+async fn a_messages_retry_budget_is_its_own_whatever_delivery_carries_it() {
+    let mut rig = Rig::start_with_wait(Settings::default(), Duration::from_millis(100)).await;
+    let (task, _) = rig.with_conversation().await;
+    let poke_a = Work::Conversation { account: account(), phone: customer(), message_id: "wamid.a".into() };
+    rig.post_meta(&text("wamid.a", T0 + 10, "a")).await;
+    assert_eq!(rig.work.try_recv().ok(), Some(poke_a.clone()));
+    // Another delivery of message a is processing it: this one gives up and comes back later.
+    let claimed = rig.store.claim_message(&account(), "wamid.a", "other-delivery", unix_now(), 60).await.unwrap();
+    assert!(matches!(claimed, ClaimOutcome::Claimed { .. }), "{claimed:?}");
+    let first = worker::handle(&rig.app, &poke_a, Delivery { attempts: 1, max_attempts: 2, deadline: None }).await;
+    assert!(first.is_err(), "{first:?}");
+    // The other delivery commented a; meanwhile b arrived, and Planfix fails b's comment once.
+    rig.store.complete_message(&account(), "wamid.a", "other-delivery", task, 999_999).await.unwrap();
+    rig.post_meta(&text("wamid.b", T0 + 20, "b")).await;
+    rig.planfix.fail_matching("POST", &format!("/task/{task}/comments/"), 1, planfix_down("b failed"));
+    // Poke a's last receive finds a done and tries b for the first time: b is not dead-lettered.
+    let last = worker::handle(&rig.app, &poke_a, Delivery { attempts: 2, max_attempts: 2, deadline: None }).await;
+    assert!(last.is_err(), "b's first failure asks for a retry: {last:?}");
+    assert!(rig.store.list_dead_letters(&account()).await.unwrap().is_empty());
+    // Poke a goes to the queue's dead-letter queue; b's own poke, with a full budget, comments b.
+    assert_eq!(
+        rig.drain(2).await.into_iter().map(|t| t.result).collect::<Vec<_>>(),
+        vec![Ok(WorkOutcome::Drained { processed: 1 })]
+    );
+    assert_eq!(rig.texts(task), vec!["Hello", "b"]);
+    assert!(rig.inbox_is_empty().await);
 }
 
 #[tokio::test]
