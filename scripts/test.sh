@@ -47,4 +47,7 @@ echo "==> moto server on 127.0.0.1:$PORT"
 
 export BRIDGE_TEST_AWS_ENDPOINT="http://127.0.0.1:$PORT"
 scripts/lint-template.sh
+# The fuzz targets are a workspace of their own (fuzz/): type-check them on stable so they cannot
+# rot unnoticed; running them is scripts/fuzz.sh.
+cargo check --locked --manifest-path fuzz/Cargo.toml --bins
 cargo test --workspace --locked "$@"

@@ -9,10 +9,10 @@ use bridge_core::domain::AccountId;
 use bridge_core::ports::Store;
 use e2e_tests::{fresh_dynamo_store, meta_sample, text_from_sample, Harness};
 use futures_util::StreamExt;
-use planfix_sim::Failure;
+use planfix_sim::{Failure, FiredFault, RecordedRequest};
 use serde_json::{json, Value};
 
-fn sample() -> Option<Value> {
+fn sample() -> Value {
     meta_sample("inbound_text.json")
 }
 
@@ -70,7 +70,7 @@ async fn settle_with(h: &Arc<Harness>, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_messages_delivered_five_times_concurrently_are_commented_once_each() {
-    let Some(sample) = sample() else { return };
+    let sample = sample();
     let h = Arc::new(Harness::start(Settings::default()).await);
     let phones: Vec<String> = (0..20).map(|i| format!("9725000000{i:02}")).collect();
     let mut payloads = Vec::new();
@@ -103,7 +103,7 @@ async fn two_hundred_messages_delivered_five_times_concurrently_are_commented_on
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_simultaneous_messages_from_a_new_number_make_one_task_with_comments_in_send_order() {
-    let Some(sample) = sample() else { return };
+    let sample = sample();
     let h = Arc::new(Harness::start(Settings::default()).await);
     let phone = "972511111111";
     // Arrival order is the reverse of the send order.
@@ -119,70 +119,226 @@ async fn ten_simultaneous_messages_from_a_new_number_make_one_task_with_comments
     h.assert_spec_clean();
 }
 
+/// How long the bridge waits for Planfix in the lost-answer tests (ample, so that only the
+/// injected faults time out), and when a late answer comes.
+const WAIT: Duration = Duration::from_secs(2);
+const LATE: Duration = Duration::from_secs(5);
+
+fn fired(method: &str, path: &str, failure: Failure) -> FiredFault {
+    FiredFault { method: method.into(), path: path.into(), failure }
+}
+
+/// Positions in the simulator's request log of the calls with this method and path.
+fn calls(h: &Harness, method: &str, path: &str) -> Vec<usize> {
+    let requests = h.planfix.requests();
+    requests.iter().enumerate().filter(|(_, r)| r.method == method && r.path == path).map(|(i, _)| i).collect()
+}
+
+/// Planfix handles the lookup, then answers that it holds nothing (`{"<list>": []}`): what a
+/// bridge that skipped the lookup would go on with.
+fn blind_lookup(list: &str) -> Failure {
+    let mut body = json!({ "result": "success" });
+    body[list] = json!([]);
+    Failure::AfterHandling { http: 200, body }
+}
+
+/// Messages `numbers` of each phone (text "{phone} m{number}"), as Meta sends them.
+fn messages(sample: &Value, phones: &[&str], numbers: std::ops::Range<i64>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (p, phone) in phones.iter().enumerate() {
+        for m in numbers.clone() {
+            let (id, text) = (format!("wamid.fault-{p}-{m}"), format!("{phone} m{m}"));
+            out.push(text_from_sample(sample, &id, phone, 1_700_000_000 + m, &text));
+        }
+    }
+    out
+}
+
+/// The first comment of `task` created at or after position `from` of the request log lost its
+/// answer: Planfix had created it all the same, the retry looked it up instead of sending it
+/// again, and it is there once, with `text`.
+fn assert_lost_comment_found(h: &Harness, from: usize, task: i64, text: &str) {
+    let requests = h.planfix.requests();
+    let (create, list) = (format!("/task/{task}/comments/"), format!("/task/{task}/comments/list"));
+    let lost = (from..requests.len())
+        .find(|&i| requests[i].method == "POST" && requests[i].path == create)
+        .unwrap_or_else(|| panic!("no POST {create}"));
+    assert_eq!(requests[lost].status, 201, "Planfix created the comment although the bridge got no answer");
+    let source = |r: &RecordedRequest| r.body.as_ref().and_then(|b| b["sourceObjectId"].as_str()).map(str::to_owned);
+    let key = source(&requests[lost]).expect("the creation carries its sourceObjectId");
+    let sent = requests.iter().filter(|r| r.path == create && source(r).as_deref() == Some(key.as_str())).count();
+    assert_eq!(sent, 1, "{text:?}: created once, never sent again");
+    assert!(
+        requests[lost + 1..].iter().any(|r| r.method == "POST" && r.path == list),
+        "{text:?}: the retry did not look for the comment ({list})"
+    );
+    let found: Vec<String> = h
+        .planfix
+        .comments(task)
+        .into_iter()
+        .filter(|c| c.source_object_id.as_deref() == Some(key.as_str()))
+        .map(|c| c.description)
+        .collect();
+    assert_eq!(found, [text], "the comment of the lost answer, once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn planfix_errors_timeouts_and_rate_limits_then_recovery_deliver_everything_once_in_order() {
-    let Some(sample) = sample() else { return };
+    let sample = sample();
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
-    let mut h =
-        Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
-    // Retries come back after 0.5–1 s, later than a timed-out call takes to land in Planfix.
-    h.worker.cfg.retry_base = Duration::from_secs(1);
-    h.worker.cfg.retry_max = Duration::from_secs(1);
+    let mut h = Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = WAIT).await;
+    // Backoff shaped as in production, test-sized.
+    h.worker.cfg.retry_base = Duration::from_millis(250);
+    h.worker.cfg.retry_max = Duration::from_millis(500);
     // Planfix's "daily limit spent" (code 22) waits longer than other failures.
     h.worker.cfg.daily_limit_pause = Duration::from_secs(2);
     let h = Arc::new(h);
-    let fail = |code: i64| json!({"result": "fail", "code": code, "error": "injected"});
-    h.planfix.fail_next(2, Failure::Status { http: 500, body: fail(0) });
-    h.planfix.fail_next(1, Failure::Status { http: 403, body: fail(22) });
-    h.planfix.fail_next(1, Failure::Status { http: 429, body: fail(0) });
-    // A comment that lands after the bridge stopped waiting: the retry must find it.
-    h.planfix.fail_matching("POST", "/comments/", 1, Failure::Delay(Duration::from_millis(600)));
     let phones = ["972522222221", "972522222222"];
-    let mut payloads = Vec::new();
-    for (p, phone) in phones.iter().enumerate() {
-        for m in 0..4 {
-            payloads.push(text_from_sample(
-                &sample,
-                &format!("wamid.fault-{p}-{m}"),
-                phone,
-                1_700_000_000 + m,
-                &format!("{phone} m{m}"),
-            ));
-        }
+
+    // 1. Both conversations start while Planfix fails: two errors, the daily limit, a rate
+    //    limit, each on whichever call comes next. Each must have hit a call the bridge then
+    //    made again, successfully.
+    let fail = |http: u16, code: i64| Failure::Status {
+        http,
+        body: json!({"result": "fail", "code": code, "error": "injected"}),
+    };
+    let statuses = [fail(500, 0), fail(500, 0), fail(403, 22), fail(429, 0)];
+    for failure in &statuses {
+        h.planfix.fail_next(1, failure.clone());
     }
-    post_all(&h, payloads, 8).await;
+    post_all(&h, messages(&sample, &phones, 0..2), 4).await;
     settle_with(&h, 2).await;
+    assert_eq!(h.planfix.pending_faults(), 0, "every injected failure fired");
+    let fired_statuses = h.planfix.fired_faults();
+    assert_eq!(fired_statuses.iter().map(|f| f.failure.clone()).collect::<Vec<_>>(), statuses);
+    let requests = h.planfix.requests();
+    for fault in &fired_statuses {
+        let Failure::Status { http, .. } = fault.failure else { unreachable!() };
+        let (method, path) = (&fault.method, &fault.path);
+        let same = |r: &&RecordedRequest| r.method == *method && r.path == *path;
+        let hit = requests
+            .iter()
+            .position(|r| same(&r) && r.status == http)
+            .unwrap_or_else(|| panic!("{method} {path}: no answer {http} in the log"));
+        assert!(
+            requests[hit + 1..].iter().filter(same).any(|r| (200..300).contains(&r.status)),
+            "{method} {path} failed with {http} and never succeeded afterwards"
+        );
+    }
+
+    // 2. Each conversation's next comment is created, but its answer is lost: one connection
+    //    drops, the other answer comes after the bridge stopped waiting. Every message of this
+    //    round is on its first try, so the first comment call of each task is the creation.
+    let (task_a, task_b) = (task_of(&h, phones[0]), task_of(&h, phones[1]));
+    let (create_a, create_b) = (format!("/task/{task_a}/comments/"), format!("/task/{task_b}/comments/"));
+    h.planfix.fail_matching("POST", &create_a, 1, Failure::DropAfterCommit);
+    h.planfix.fail_matching("POST", &create_b, 1, Failure::AnswerLate(LATE));
+    let round = h.planfix.requests().len();
+    post_all(&h, messages(&sample, &phones, 2..4), 4).await;
+    settle_with(&h, 2).await;
+    assert_eq!(h.planfix.pending_faults(), 0, "both lost answers fired");
+    let lost = h.planfix.fired_faults().split_off(statuses.len());
+    assert_eq!(lost.len(), 2, "{lost:?}");
+    assert!(lost.contains(&fired("POST", &create_a, Failure::DropAfterCommit)), "{lost:?}");
+    assert!(lost.contains(&fired("POST", &create_b, Failure::AnswerLate(LATE))), "{lost:?}");
+    assert_lost_comment_found(&h, round, task_a, &format!("{} m2", phones[0]));
+    assert_lost_comment_found(&h, round, task_b, &format!("{} m2", phones[1]));
+
     for phone in phones {
+        let task = task_of(&h, phone);
         let want: Vec<String> = (0..4).map(|m| format!("{phone} m{m}")).collect();
-        assert_eq!(texts(&h, task_of(&h, phone)), want, "every message once, in order");
+        assert_eq!(texts(&h, task), want, "every message once, in order");
+        assert_eq!(h.planfix.comments(task).len(), 4, "and nothing else: no duplicate, no note");
     }
     assert!(h.store.list_dead_letters(&acme()).await.unwrap().is_empty(), "recovered within the retry budget");
     assert_eq!(h.planfix.contacts().len(), 2);
+    assert_eq!(h.planfix.tasks().len(), 2);
+    h.assert_spec_clean();
+}
+
+/// A first message whose task Planfix creates while the answer is lost (`loss`). Checks what
+/// that first try left, then lets the retries run; returns the harness and the task of the
+/// first try. `blind`: Planfix answers the retry's lookup with an empty list.
+async fn first_task_answer_lost(loss: Failure, blind: bool) -> (Harness, i64) {
+    let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
+    let h = Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = WAIT).await;
+    h.planfix.fail_matching("POST", "/task/", 1, loss.clone());
+    if blind {
+        h.planfix.fail_matching("POST", "/task/list", 1, blind_lookup("tasks"));
+    }
+    let message = text_from_sample(&sample(), "wamid.lost-task", "972566666666", 1_700_000_000, "hello");
+    assert_eq!(h.post_meta_only(&message).await.0, 200);
+    h.worker.run_once(&h.app).await.expect("the message was queued");
+    assert_eq!(h.worker.pending().await, 1, "the first try failed and is to be retried");
+    assert_eq!(h.planfix.fired_faults(), [fired("POST", "/task/", loss)]);
+    let tasks = h.planfix.tasks();
+    assert_eq!(tasks.len(), 1, "Planfix created the task although the bridge got no answer");
+    assert!(tasks[0].source_object_id.is_some(), "with its idempotency key");
+    assert!(h.planfix.comments(tasks[0].id).is_empty());
+    h.settle().await;
+    assert_eq!(h.planfix.pending_faults(), 0, "every fault fired (the blinded lookup only if the retry looked)");
+    (h, tasks[0].id)
+}
+
+/// After a lost task answer: the retry looked the task up and used it; one contact, one task,
+/// the message once.
+async fn assert_task_found(h: &Harness, task: i64) {
+    let creations = calls(h, "POST", "/task/");
+    assert_eq!(creations.len(), 1, "the task was created once, never sent again");
+    assert!(calls(h, "POST", "/task/list").iter().any(|&i| i > creations[0]), "the retry looked for the task");
+    assert_eq!(h.planfix.contacts().len(), 1);
+    let tasks: Vec<i64> = h.planfix.tasks().iter().map(|t| t.id).collect();
+    assert_eq!(tasks, [task], "found by its sourceObjectId, not created again");
+    let comments: Vec<String> = h.planfix.comments(task).into_iter().map(|c| c.description).collect();
+    assert_eq!(comments, ["hello"]);
+    assert!(h.store.list_dead_letters(&acme()).await.unwrap().is_empty());
     h.assert_spec_clean();
 }
 
 #[tokio::test]
 async fn a_task_created_after_the_bridge_stopped_waiting_is_found_not_created_twice() {
-    let Some(sample) = sample() else { return };
-    let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
-    let mut h =
-        Harness::custom(Settings::default(), store, |tuning, _| tuning.http_timeout = Duration::from_millis(300)).await;
-    // The retry comes 1–2 s later, after the slow creation has landed.
-    h.worker.cfg.retry_base = Duration::from_secs(2);
-    h.worker.cfg.retry_max = Duration::from_secs(2);
-    h.planfix.fail_matching("POST", "/task/", 1, Failure::Delay(Duration::from_millis(600)));
-    assert_eq!(h.post_meta(&sample).await.0, 200);
-    assert_eq!(h.planfix.contacts().len(), 1);
-    let tasks = h.planfix.tasks();
-    assert_eq!(tasks.len(), 1, "found by its sourceObjectId, not created again");
-    assert_eq!(h.planfix.comments(tasks[0].id).len(), 1);
-    assert!(h.planfix.requests().iter().any(|r| r.path == "/task/list"), "looked for it");
-    h.assert_spec_clean();
+    let (h, task) = first_task_answer_lost(Failure::AnswerLate(LATE), false).await;
+    assert_task_found(&h, task).await;
+}
+
+#[tokio::test]
+async fn a_task_whose_answer_was_cut_off_is_found_not_created_twice() {
+    let (h, task) = first_task_answer_lost(Failure::DropAfterCommit, false).await;
+    assert_task_found(&h, task).await;
+}
+
+/// The control of the two tests above: when the retry's lookup finds nothing — as for a bridge
+/// that skipped it — the same lost answer yields a second task, which those tests would catch.
+#[tokio::test]
+async fn control_a_task_lookup_that_finds_nothing_makes_a_second_task() {
+    let (h, task) = first_task_answer_lost(Failure::AnswerLate(LATE), true).await;
+    assert_eq!(h.planfix.tasks().len(), 2, "{:?}", h.planfix.tasks());
+    assert_eq!(calls(&h, "POST", "/task/").len(), 2);
+    assert!(h.planfix.comments(task).is_empty(), "the message went to the second task");
+}
+
+/// The control of the lost comments in the fault test: when the retry's lookup finds nothing —
+/// as for a bridge that skipped it — the comment of a dropped answer is added twice, which that
+/// test would catch.
+#[tokio::test]
+async fn control_a_comment_lookup_that_finds_nothing_adds_the_comment_twice() {
+    let sample = sample();
+    let h = Harness::start(Settings::default()).await;
+    let phone = "972577777777";
+    let message =
+        |m: i64| text_from_sample(&sample, &format!("wamid.ctl-{m}"), phone, 1_700_000_000 + m, &format!("m{m}"));
+    assert_eq!(h.post_meta(&message(0)).await.0, 200);
+    let task = task_of(&h, phone);
+    h.planfix.fail_matching("POST", &format!("/task/{task}/comments/"), 1, Failure::DropAfterCommit);
+    h.planfix.fail_matching("POST", "/comments/list", 1, blind_lookup("comments"));
+    assert_eq!(h.post_meta(&message(1)).await.0, 200);
+    assert_eq!(h.planfix.pending_faults(), 0, "both faults fired: the retry looked the comment up");
+    assert_eq!(texts(&h, task), ["m0", "m1", "m1"]);
 }
 
 #[tokio::test]
 async fn past_the_retry_budget_a_message_is_dead_lettered_noted_and_replay_delivers_it() {
-    let Some(sample) = sample() else { return };
+    let sample = sample();
     let h = Harness::start(Settings::default()).await;
     let phone = "972533333333";
     // The first message's comment fails on every try (the worker allows 5).
@@ -238,7 +394,7 @@ async fn past_the_retry_budget_a_message_is_dead_lettered_noted_and_replay_deliv
 
 #[tokio::test]
 async fn a_reply_that_cannot_be_read_from_planfix_is_dead_lettered_and_replayed() {
-    let Some(sample) = sample() else { return };
+    let sample = sample();
     let h = Harness::start(Settings::default()).await;
     assert_eq!(h.post_meta(&sample).await.0, 200);
     let task = h.planfix.tasks()[0].clone();
@@ -270,7 +426,7 @@ async fn a_reply_that_cannot_be_read_from_planfix_is_dead_lettered_and_replayed(
 /// (Planfix calls ÷ 1/s) is printed as a ratio — a figure for the notes, not an assertion.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_thirty_against_one_request_per_second_loses_nothing() {
-    let Some(sample) = sample() else { return };
+    let sample = sample();
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
     let h = Arc::new(
         Harness::custom(Settings::default(), store, |_, account| account.planfix.requests_per_second = 1.0).await,
