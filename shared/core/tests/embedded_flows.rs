@@ -7,7 +7,7 @@
 //! the test plays the queue's consumer, calling `bridge_core::worker::handle` with the delivery
 //! count SQS would report, so retries and dead letters are exercised exactly.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -45,41 +45,11 @@ const T0: i64 = 1_700_000_000;
 const NEW: i64 = 1;
 const COMPLETED: i64 = 3;
 
-/// `PLANFIX_SWAGGER` (the file), else `$BRIDGE_REFERENCE_DIR/planfix/swagger.json`, else the
-/// reference folder beside the checkout (`../shared/reference` next to the workspace root). A
-/// missing spec fails the test, naming the path: passing without it would prove nothing.
-fn spec_path() -> PathBuf {
-    let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
-    let (path, from) = if let Some(file) = set("PLANFIX_SWAGGER") {
-        (PathBuf::from(file), "PLANFIX_SWAGGER")
-    } else if let Some(dir) = set("BRIDGE_REFERENCE_DIR") {
-        (Path::new(&dir).join("planfix/swagger.json"), "BRIDGE_REFERENCE_DIR")
-    } else {
-        // <workspace>/shared/core → <workspace>/../shared/reference
-        let around_checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .nth(3)
-            .expect("the crate sits at <workspace>/shared/core");
-        (around_checkout.join("shared/reference/planfix/swagger.json"), "the default location")
-    };
-    let problem = match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_file() => return path,
-        Ok(_) => "not a file".to_owned(),
-        Err(error) => error.to_string(),
-    };
-    panic!(
-        "the Planfix OpenAPI spec must be at {} ({from}): {problem}. Put swagger.json there, or set \
-         BRIDGE_REFERENCE_DIR to a reference folder holding planfix/swagger.json, or PLANFIX_SWAGGER \
-         to the file itself.",
-        path.display()
-    );
-}
-
 /// Compiled once per test binary (every test checks its requests against it).
 fn spec() -> Arc<SpecValidator> {
     static SPEC: OnceLock<Arc<SpecValidator>> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = spec_path();
+        let path = planfix_sim::spec_path();
         Arc::new(SpecValidator::from_file(&path).unwrap_or_else(|e| panic!("{} does not load: {e}", path.display())))
     })
     .clone()

@@ -14,44 +14,11 @@ use crate::PlanfixRest;
 
 const TOKEN: &str = "files-token";
 
-/// Where the Planfix spec is, by the simulator's rule (tools/planfix-sim/tests/support/
-/// spec_path.rs, same message): `PLANFIX_SWAGGER` (the file), else
-/// `$BRIDGE_REFERENCE_DIR/planfix/swagger.json`, else the reference folder beside the checkout
-/// (`../shared/reference` next to the workspace root). Panics, naming the path, when there is
-/// no file there: passing without it would prove nothing about the requests.
-fn spec_path() -> std::path::PathBuf {
-    use std::path::{Path, PathBuf};
-    let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
-    let (path, from) = if let Some(file) = set("PLANFIX_SWAGGER") {
-        (PathBuf::from(file), "PLANFIX_SWAGGER")
-    } else if let Some(dir) = set("BRIDGE_REFERENCE_DIR") {
-        (Path::new(&dir).join("planfix/swagger.json"), "BRIDGE_REFERENCE_DIR")
-    } else {
-        // <workspace>/shared/planfix → <workspace>/../shared/reference
-        let around_checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .nth(3)
-            .expect("the crate sits at <workspace>/shared/planfix");
-        (around_checkout.join("shared/reference/planfix/swagger.json"), "the default location")
-    };
-    let problem = match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_file() => return path,
-        Ok(_) => "not a file".to_owned(),
-        Err(error) => error.to_string(),
-    };
-    panic!(
-        "the Planfix OpenAPI spec must be at {} ({from}): {problem}. Put swagger.json there, or set \
-         BRIDGE_REFERENCE_DIR to a reference folder holding planfix/swagger.json, or PLANFIX_SWAGGER \
-         to the file itself.",
-        path.display()
-    );
-}
-
 /// Every request to the REST API is checked against the spec; a missing spec fails the test.
 /// The storage URL `/file/{id}/download` redirects to is not part of the REST API (nor of the
 /// spec) and is served outside the checking gate; the tests count its requests instead.
 async fn start() -> (PlanfixSim, PlanfixRest) {
-    let spec = Arc::new(SpecValidator::from_file(&spec_path()).expect("the spec compiles"));
+    let spec = Arc::new(SpecValidator::from_file(&planfix_sim::spec_path()).expect("the spec compiles"));
     let sim = PlanfixSim::new(PlanfixSimConfig { token: TOKEN.into(), spec: Some(spec) });
     let base_url = sim.serve(None).await.expect("serve");
     let cfg = PlanfixConfig {

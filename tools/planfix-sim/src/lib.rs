@@ -12,6 +12,7 @@ mod conn;
 mod envelope;
 mod gate;
 mod model;
+mod reference;
 mod render;
 mod routes;
 mod sim;
@@ -19,6 +20,7 @@ mod spec;
 mod state;
 
 pub use model::{Comment, Contact, Failure, FiredFault, RecordedRequest, Task};
+pub use reference::spec_path;
 pub use sim::{PlanfixSim, PlanfixSimConfig};
 pub use spec::SpecValidator;
 pub use state::{ProcessStatus, PROCESS_ID, PROCESS_STATUSES};

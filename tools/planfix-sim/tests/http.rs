@@ -7,14 +7,11 @@ use planfix_sim::{Failure, FiredFault, PlanfixSim, PlanfixSimConfig, SpecValidat
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
-#[path = "support/spec_path.rs"]
-mod spec_path;
-
 const TOKEN: &str = "test-token";
 
 /// The spec validator; a missing spec fails the test.
 fn spec() -> Arc<SpecValidator> {
-    Arc::new(SpecValidator::from_file(&spec_path::spec_path()).expect("the spec compiles"))
+    Arc::new(SpecValidator::from_file(&planfix_sim::spec_path()).expect("the spec compiles"))
 }
 
 struct Api {

@@ -7,14 +7,11 @@ use serde_json::{json, Value};
 
 use super::SpecValidator;
 
-#[path = "../../tests/support/spec_path.rs"]
-mod spec_path;
-
 /// The raw spec document.
 fn raw_spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = spec_path::spec_path();
+        let path = crate::spec_path();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_json::from_str(&text).expect("swagger.json is JSON")
     })
