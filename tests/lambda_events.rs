@@ -37,7 +37,7 @@ async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, SpecGuard, e2e_tes
     let infra = Infra {
         store,
         work: rig.queue(),
-        files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
+        file_jobs: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
         blob: None,
     };
     (Arc::new(build_app(vec![account], infra, Tuning::default()).await.unwrap()), planfix, spec_guard, rig)

@@ -83,7 +83,7 @@ async fn local_worker_retries_and_keeps_order() {
     let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
     let app = Arc::new(rt.app);
     tokio::spawn(run_work(app.clone(), rt.work, QUICK));
-    tokio::spawn(run_files(app.clone(), rt.files));
+    tokio::spawn(run_files(app.clone(), rt.file_jobs));
     l.planfix.fail_next(
         2,
         Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"down"}) },

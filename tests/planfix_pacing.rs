@@ -46,7 +46,7 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
         let infra = Infra {
             store: store.clone(),
             work: rig.queue(),
-            files: Arc::new(SqsFileJobQueue::new(sqs, q)),
+            file_jobs: Arc::new(SqsFileJobQueue::new(sqs, q)),
             blob: None,
         };
         apps.push(Arc::new(build_app(vec![cfg], infra, Tuning::default()).await.unwrap()));

@@ -240,7 +240,7 @@ async fn accounts_are_isolated() {
     let infra = Infra {
         store,
         work: rig.queue(),
-        files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
+        file_jobs: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
         blob: None,
     };
     let tuning = Tuning {

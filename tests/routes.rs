@@ -51,7 +51,8 @@ impl Rig {
         let store = Arc::new(JsonFileStore::open(&dir.join("store.json")).expect("store opens"));
         let (work_queue, work) = LocalQueue::<Work>::new();
         let (file_queue, files) = LocalQueue::<FileJob>::new();
-        let infra = Infra { store: store.clone(), work: Arc::new(work_queue), files: Arc::new(file_queue), blob: None };
+        let infra =
+            Infra { store: store.clone(), work: Arc::new(work_queue), file_jobs: Arc::new(file_queue), blob: None };
         let accounts =
             ACCOUNTS.iter().map(|id| account_config(id, &planfix_url, &graph_url, Settings::default())).collect();
         let app = build_app(accounts, infra, Tuning::default()).await.expect("app builds");

@@ -100,7 +100,7 @@ async fn rotated_secret_takes_effect_after_the_ttl() {
     let infra = Infra {
         store: store.clone(),
         work: rig.queue(),
-        files: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
+        file_jobs: Arc::new(bridge_aws::SqsFileJobQueue::new(sqs, queue_url)),
         blob: None,
     };
     // The refresh clock is std's Instant inside the core (no test clock to advance), so the test

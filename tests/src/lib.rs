@@ -392,7 +392,7 @@ impl Harness {
         let infra = Infra {
             store: store.clone(),
             work: worker.queue(),
-            files: Arc::new(SqsFileJobQueue::new(sqs.clone(), queue_url.clone())),
+            file_jobs: Arc::new(SqsFileJobQueue::new(sqs.clone(), queue_url.clone())),
             blob: Some(blob),
         };
         let app = build_app(vec![account], infra, tuning).await.expect("app builds");

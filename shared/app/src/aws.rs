@@ -46,7 +46,7 @@ pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<Bridge, BootErr
     tracing::info!(accounts = accounts.len(), "configuration loaded from SSM");
     let blob = blob_store(&aws);
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let files: Arc<dyn FileJobQueue> = match std::env::var("BRIDGE_FILE_QUEUE_URL") {
+    let file_jobs: Arc<dyn FileJobQueue> = match std::env::var("BRIDGE_FILE_QUEUE_URL") {
         Ok(url) => Arc::new(SqsFileJobQueue::new(sqs.clone(), url)),
         Err(_) => Arc::new(NotConfigured("BRIDGE_FILE_QUEUE_URL")),
     };
@@ -55,7 +55,7 @@ pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<Bridge, BootErr
         Err(_) => Arc::new(NotConfigured("BRIDGE_WORK_QUEUE_URL")),
     };
     let infra =
-        Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, files, blob };
+        Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, file_jobs, blob };
     build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await
 }
 

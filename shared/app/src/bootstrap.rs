@@ -57,7 +57,7 @@ impl Default for Tuning {
 pub struct Infra {
     pub store: Arc<dyn Store>,
     pub work: Arc<dyn WorkQueue>,
-    pub files: Arc<dyn FileJobQueue>,
+    pub file_jobs: Arc<dyn FileJobQueue>,
     pub blob: Option<Arc<dyn BlobStore>>,
 }
 
@@ -122,11 +122,11 @@ pub async fn build_app_refreshing(
             statuses: StatusCache::default(),
             timing: tuning.timing.clone(),
             message_lease_secs: tuning.message_lease_secs,
-            file_jobs: infra.files.clone(),
+            file_jobs: infra.file_jobs.clone(),
         },
         work: infra.work,
         outbound: OutboundProcessor {
-            file_jobs: infra.files,
+            file_jobs: infra.file_jobs,
             retry: tuning.send_retry,
             lease: LeaseTiming { lease_secs: tuning.message_lease_secs, ..tuning.timing.clone() },
         },

@@ -16,7 +16,7 @@ use crate::local_config::{LocalConfig, StoreConfig};
 pub struct LocalRuntime {
     pub app: Bridge,
     pub work: tokio::sync::mpsc::UnboundedReceiver<Work>,
-    pub files: tokio::sync::mpsc::UnboundedReceiver<FileJob>,
+    pub file_jobs: tokio::sync::mpsc::UnboundedReceiver<FileJob>,
 }
 
 /// Local run: accounts and store from the TOML config file; work and files handed to
@@ -39,7 +39,7 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<L
     // Presigned local URLs only need to be unguessable for this process's lifetime.
     let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
     let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
-    let infra = Infra { store, work: Arc::new(work), files: Arc::new(queue), blob: Some(blob) };
+    let infra = Infra { store, work: Arc::new(work), file_jobs: Arc::new(queue), blob: Some(blob) };
     let tuning = Tuning { config_settings_override: true, ..Tuning::default() };
     let app = build_app(cfg.accounts, infra, tuning).await?;
     // Messages recorded before a restart but never commented: queue their conversations again.
@@ -59,5 +59,5 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<L
             app.work.enqueue(&waiting).await.map_err(|e| BootError::Config(e.to_string()))?;
         }
     }
-    Ok(LocalRuntime { app, work: work_rx, files: files_rx })
+    Ok(LocalRuntime { app, work: work_rx, file_jobs: files_rx })
 }

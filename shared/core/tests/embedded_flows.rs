@@ -114,7 +114,8 @@ impl Rig {
         let store = Arc::new(JsonFileStore::open(&dir.join("store.json")).expect("store opens"));
         let (work_queue, work) = LocalQueue::<Work>::new();
         let (file_queue, files) = LocalQueue::<FileJob>::new();
-        let infra = Infra { store: store.clone(), work: Arc::new(work_queue), files: Arc::new(file_queue), blob: None };
+        let infra =
+            Infra { store: store.clone(), work: Arc::new(work_queue), file_jobs: Arc::new(file_queue), blob: None };
         let tuning = Tuning {
             timing: LeaseTiming { lease_secs: 30, wait, poll: Duration::from_millis(20) },
             message_lease_secs: 30,

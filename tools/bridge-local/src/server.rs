@@ -44,7 +44,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         local.work,
         bridge_embedded::local_worker::default_work_retry(),
     ));
-    tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.files));
+    tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.file_jobs));
     let ctx = Ctx { app, planfix, graph };
     let router = Router::new()
         .route("/sim/planfix", get(planfix_state))

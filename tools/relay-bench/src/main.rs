@@ -137,7 +137,7 @@ async fn setup_app(info: &serde_json::Value, dir: &Path) -> BenchApp {
     let infra = Infra {
         store: Arc::new(JsonFileStore::in_memory()),
         work: Arc::new(work),
-        files: Arc::new(queue),
+        file_jobs: Arc::new(queue),
         blob: Some(blob),
     };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
