@@ -1,0 +1,1 @@
+//! Loopback simulator of Green-API.

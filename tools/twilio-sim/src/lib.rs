@@ -1,0 +1,1 @@
+//! Loopback simulator of Twilio (WhatsApp sender).
