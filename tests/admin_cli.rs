@@ -78,7 +78,7 @@ async fn accounts_put_writes_a_secure_string_the_bridge_reads_and_nothing_prints
     let accounts = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0].planfix.token.expose(), SECRETS[0]);
-    let ProviderConfig::Meta(meta) = &accounts[0].provider;
+    let ProviderConfig::Meta(meta) = &accounts[0].provider else { panic!("a Meta account") };
     assert_eq!(meta.access_token.expose(), SECRETS[4]);
     let acme = AccountId::parse("acme").unwrap();
     assert_eq!(
@@ -231,7 +231,7 @@ fn jobs() -> Vec<FileJob> {
             task_id: 10,
             comment_id: 20,
             caption_html: "private caption".into(),
-            media_id: "m1".into(),
+            media: bridge_core::domain::MediaRef::Id("m1".into()),
             media_kind: "image".into(),
             mime_type: Some("image/jpeg".into()),
             filename: Some("passport.jpg".into()),
@@ -406,6 +406,7 @@ fn dead_letters() -> (DeadLetter, DeadLetter) {
         profile_name: Some(PROFILE_NAME.into()),
         timestamp: 1_714_000_000,
         content: MessageContent::Text { body: MESSAGE_TEXT.into() },
+        origin: Default::default(),
     };
     let work = Work::Conversation { account: acme(), phone: customer(), message_id: message.id.clone() };
     let conversation = DeadLetter {

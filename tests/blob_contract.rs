@@ -112,11 +112,17 @@ async fn s3_store_on_moto() {
 
     // A presigned URL fetches the object without credentials (moto does not check the signature,
     // so only the URL's shape and reachability are tested here).
-    let url = store.presign_get("acme/in/small.txt", Duration::from_secs(300)).await.unwrap();
+    let url = store.presign_get("acme/in/small.txt", Duration::from_secs(300), None).await.unwrap();
     assert!(url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=300"), "{url}");
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"{}");
+    // Named for a provider that fetches by URL: S3 answers with the signed Content-Disposition.
+    let url = store.presign_get("acme/in/small.txt", Duration::from_secs(300), Some("Счёт.json")).await.unwrap();
+    let resp = reqwest::get(&url).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let disposition = resp.headers().get("content-disposition").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(disposition, Some(bridge_core::ports::blob::content_disposition("Счёт.json")));
 
     let block = client.get_public_access_block().bucket(&bucket).send().await.unwrap();
     let block = block.public_access_block_configuration().expect("public access block");
@@ -141,7 +147,7 @@ async fn dir_store() {
     }
     assert!(!root.parent().unwrap().join("escape").exists());
 
-    let url = store.presign_get("acme/in/small file.txt", Duration::from_secs(60)).await.unwrap();
+    let url = store.presign_get("acme/in/small file.txt", Duration::from_secs(60), None).await.unwrap();
     let (path, query) = url.split_once('?').unwrap();
     assert_eq!(path, "http://127.0.0.1:8080/blobs/acme/in/small%20file.txt");
     let param = |name: &str| {
@@ -149,17 +155,17 @@ async fn dir_store() {
     };
     let (expires, sig) = (param("expires").parse::<i64>().unwrap(), param("sig"));
     let now = expires - 60;
-    assert!(store.verify_presigned("acme/in/small file.txt", expires, &sig, now));
-    assert!(!store.verify_presigned("acme/in/small file.txt", expires, &sig, expires + 1), "expired");
-    assert!(!store.verify_presigned("acme/in/other.txt", expires, &sig, now), "other key");
-    assert!(!store.verify_presigned("acme/in/small file.txt", expires + 3600, &sig, now), "extended expiry");
+    assert!(store.verify_presigned("acme/in/small file.txt", expires, None, &sig, now));
+    assert!(!store.verify_presigned("acme/in/small file.txt", expires, None, &sig, expires + 1), "expired");
+    assert!(!store.verify_presigned("acme/in/other.txt", expires, None, &sig, now), "other key");
+    assert!(!store.verify_presigned("acme/in/small file.txt", expires + 3600, None, &sig, now), "extended expiry");
     let mut tampered = sig.clone().into_bytes();
     tampered[0] = if tampered[0] == b'0' { b'1' } else { b'0' };
-    assert!(!store.verify_presigned("acme/in/small file.txt", expires, &String::from_utf8(tampered).unwrap(), now));
-    assert!(!store.verify_presigned("acme/in/small file.txt", expires, "not-hex", now));
+    assert!(!store.verify_presigned("acme/in/small file.txt", expires, None, &String::from_utf8(tampered).unwrap(), now));
+    assert!(!store.verify_presigned("acme/in/small file.txt", expires, None, "not-hex", now));
     // Another secret does not accept this store's signature.
     let other = DirBlobStore::new(&root, "http://127.0.0.1:8080".into(), b"other".to_vec());
-    assert!(!other.verify_presigned("acme/in/small file.txt", expires, &sig, now));
+    assert!(!other.verify_presigned("acme/in/small file.txt", expires, None, &sig, now));
 
     // No temp files left behind by the failed upload or the overwrites.
     let leftovers: Vec<_> = std::fs::read_dir(root.join("acme/in"))

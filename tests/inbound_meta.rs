@@ -330,6 +330,7 @@ async fn unsigned_or_badly_signed_webhooks_get_401_and_store_nothing() {
         profile_name: None,
         timestamp: 0,
         content: bridge_core::domain::MessageContent::Text { body: String::new() },
+        origin: bridge_core::domain::Origin::Customer,
     };
     assert_eq!(
         h.store.record_message(&acme, &probe, 0).await.unwrap(),

@@ -112,6 +112,7 @@ impl Message {
             profile_name: None,
             timestamp: 1_700_000_000,
             content: MessageContent::Text { body: "hi".into() },
+            origin: Default::default(),
         }
     }
 }

@@ -36,6 +36,7 @@ async fn local() -> Local {
         store: StoreConfig::File { path: dir.join("store.json") },
         accounts: vec![account_config("acme", &pf_url, &g_url, Settings::default())],
         files: FilesConfig { dir: dir.join("files") },
+        public_url: None,
     };
     Local { planfix, config, _spec_guard: spec_guard }
 }

@@ -29,7 +29,7 @@ async fn accounts_load_from_secure_string_parameters() {
     assert_eq!(a.id.as_str(), "acme");
     assert_eq!(a.planfix.token.expose(), "pf-secret-token");
     assert!(a.settings.as_ref().unwrap().single_task);
-    let ProviderConfig::Meta(meta) = &a.provider;
+    let ProviderConfig::Meta(meta) = &a.provider else { panic!("a Meta account") };
     assert_eq!(meta.graph_base_url, "https://graph.facebook.com", "default applies");
     // Secrets never print.
     assert!(!format!("{a:?}").contains("pf-secret-token"));

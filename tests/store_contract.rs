@@ -24,6 +24,7 @@ fn msg(id: &str) -> InboundMessage {
         profile_name: Some("Ivan".into()),
         timestamp: 1_700_000_000,
         content: MessageContent::Text { body: "hi".into() },
+        origin: Default::default(),
     }
 }
 

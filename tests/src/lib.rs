@@ -305,6 +305,9 @@ pub const PLANFIX_TOKEN: &str = "test-planfix-token";
 /// The phone_number_id of the Meta samples.
 pub const PHONE_NUMBER_ID: &str = "1122334455667";
 
+/// Where the providers would call the bridge (never dialled: tests call the route table).
+pub const PUBLIC_URL: &str = "https://bridge.example.test/prod";
+
 pub const PLANFIX_HOOK_SECRET: &str = "test-planfix-hook-secret";
 pub const GRAPH_TOKEN: &str = "test-graph-token";
 
@@ -381,6 +384,7 @@ impl Harness {
             },
             config_settings_override: true,
             http_timeout: Duration::from_secs(15),
+            public_url: Some(PUBLIC_URL.into()),
         };
         let mut account = account_config("acme", &url, &graph_url, settings);
         let planfix_url = url;

@@ -24,7 +24,8 @@ fn env(name: &'static str) -> Result<String, BootError> {
 /// Lambda: table `BRIDGE_TABLE`, accounts from SSM under `BRIDGE_SSM_PREFIX`, work to the SQS
 /// FIFO queue `BRIDGE_WORK_QUEUE_URL` (webhooks), file jobs to the SQS queue
 /// `BRIDGE_FILE_QUEUE_URL` (worker), files in the S3 bucket `BRIDGE_BUCKET` (relay;
-/// `BRIDGE_S3_PATH_STYLE=true` for emulators). Each function gets only the queues it uses.
+/// `BRIDGE_S3_PATH_STYLE=true` for emulators), webhooks reached at `BRIDGE_PUBLIC_URL`. Each
+/// function gets only the queues it uses.
 pub async fn app_from_env() -> Result<Bridge, BootError> {
     app_from_aws(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await).await
 }
@@ -56,7 +57,10 @@ pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<Bridge, BootErr
     };
     let infra =
         Infra { store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)), work, file_jobs, blob };
-    build_app_refreshing(accounts, infra, Tuning::default(), Some((Arc::new(source), ttl))).await
+    // Where providers call the webhooks (Twilio signs it); set by template.yaml.
+    let public_url = std::env::var("BRIDGE_PUBLIC_URL").ok().filter(|u| !u.is_empty());
+    let tuning = Tuning { public_url, ..Tuning::default() };
+    build_app_refreshing(accounts, infra, tuning, Some((Arc::new(source), ttl))).await
 }
 
 /// The bucket `BRIDGE_BUCKET`, in the builds that relay files (feature `s3`).

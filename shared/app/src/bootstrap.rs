@@ -16,7 +16,9 @@ use bridge_core::status_cache::StatusCache;
 use bridge_core::throttle::StoreThrottle;
 use bridge_core::{AccountRuntime, Bridge};
 use bridge_planfix::PlanfixRest;
+use bridge_providers::green_api::{GreenApiClient, GreenApiWebhook};
 use bridge_providers::meta::{MetaClient, MetaWebhook};
+use bridge_providers::twilio::{TwilioClient, TwilioWebhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
@@ -38,6 +40,10 @@ pub struct Tuning {
     pub config_settings_override: bool,
     /// Longest wait for one Planfix or provider API answer; a hung call becomes a retry.
     pub http_timeout: Duration,
+    /// The base URL providers reach the webhooks at (`BRIDGE_PUBLIC_URL`, e.g.
+    /// `https://abc.execute-api.eu-west-1.amazonaws.com`): Twilio signs the URL it calls, and
+    /// the bridge names its status route in every Twilio send.
+    pub public_url: Option<String>,
 }
 
 impl Default for Tuning {
@@ -48,6 +54,7 @@ impl Default for Tuning {
             send_retry: RetryPolicy::default(),
             config_settings_override: false,
             http_timeout: Duration::from_secs(15),
+            public_url: None,
         }
     }
 }
@@ -63,12 +70,29 @@ pub struct Infra {
 
 /// The runtime of one account: its provider and Planfix clients over the shared HTTP client,
 /// Planfix calls paced through the store (shared by every instance).
-fn account_runtime(http: &reqwest::Client, store: &Arc<dyn Store>, cfg: &AccountConfig) -> AccountRuntime {
+fn account_runtime(
+    http: &reqwest::Client,
+    store: &Arc<dyn Store>,
+    public_url: Option<&str>,
+    cfg: &AccountConfig,
+) -> AccountRuntime {
     let (webhook, sender, media): (Arc<dyn ProviderWebhook>, Arc<dyn ProviderSender>, Arc<dyn ProviderMedia>) =
         match &cfg.provider {
             ProviderConfig::Meta(meta) => {
                 let client = Arc::new(MetaClient::new(http.clone(), meta));
                 (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
+            }
+            ProviderConfig::Twilio(twilio) => {
+                let status_url = public_url.map(|base| format!("{}/webhooks/twilio/{}/status", base.trim_end_matches('/'), cfg.id));
+                if status_url.is_none() {
+                    tracing::warn!(account = %cfg.id, "no public URL configured: Twilio webhooks cannot be verified and no delivery statuses will come back");
+                }
+                let client = Arc::new(TwilioClient::new(http.clone(), twilio, status_url));
+                (Arc::new(TwilioWebhook::new(twilio)), client.clone(), client)
+            }
+            ProviderConfig::GreenApi(green) => {
+                let client = Arc::new(GreenApiClient::new(http.clone(), green));
+                (Arc::new(GreenApiWebhook::new(green)), client.clone(), client)
             }
         };
     let throttle = Arc::new(StoreThrottle::per_second(store.clone(), cfg.id.clone(), cfg.planfix.requests_per_second));
@@ -110,7 +134,9 @@ pub async fn build_app_refreshing(
         }
     }
     let paced_by = store.clone();
-    let builder: RuntimeBuilder = Arc::new(move |cfg: &AccountConfig| account_runtime(&http, &paced_by, cfg));
+    let public_url = tuning.public_url.clone();
+    let builder: RuntimeBuilder =
+        Arc::new(move |cfg: &AccountConfig| account_runtime(&http, &paced_by, public_url.as_deref(), cfg));
     let accounts = Accounts::new(&accounts, builder, refresh).map_err(BootError::Config)?;
     Ok(Bridge {
         accounts,
@@ -125,6 +151,7 @@ pub async fn build_app_refreshing(
             file_jobs: infra.file_jobs.clone(),
         },
         work: infra.work,
+        public_url: tuning.public_url.clone(),
         outbound: OutboundProcessor {
             file_jobs: infra.file_jobs,
             retry: tuning.send_retry,

@@ -21,7 +21,10 @@ pub struct LocalRuntime {
 
 /// Local run: accounts and store from the TOML config file; work and files handed to
 /// in-process workers; files in a local folder.
-pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<LocalRuntime, BootError> {
+/// `listen_url`: where this process serves; the config's `public_url` (a tunnel to it, for real
+/// providers) replaces it where providers call in.
+pub async fn app_from_local(cfg: LocalConfig, listen_url: &str) -> Result<LocalRuntime, BootError> {
+    let public_base_url = cfg.public_url.clone().unwrap_or_else(|| listen_url.to_owned());
     let mut file_store = None;
     let store: Arc<dyn Store> = match &cfg.store {
         StoreConfig::File { path } => {
@@ -38,9 +41,10 @@ pub async fn app_from_local(cfg: LocalConfig, public_base_url: &str) -> Result<L
     let (work, work_rx) = LocalQueue::<Work>::new();
     // Presigned local URLs only need to be unguessable for this process's lifetime.
     let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
-    let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.to_owned(), secret));
+    let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.clone(), secret));
     let infra = Infra { store, work: Arc::new(work), file_jobs: Arc::new(queue), blob: Some(blob) };
-    let tuning = Tuning { config_settings_override: true, ..Tuning::default() };
+    let tuning =
+        Tuning { config_settings_override: true, public_url: Some(public_base_url.clone()), ..Tuning::default() };
     let app = build_app(cfg.accounts, infra, tuning).await?;
     // Messages recorded before a restart but never commented: queue their conversations again.
     if let Some(store) = file_store {

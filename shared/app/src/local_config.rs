@@ -14,6 +14,11 @@ pub struct LocalConfig {
     pub accounts: Vec<AccountConfig>,
     #[serde(default)]
     pub files: FilesConfig,
+    /// Where providers reach this server from outside (a tunnel such as
+    /// `https://abc.ngrok.app`); default: the listen address. Twilio signs this URL, and
+    /// providers that fetch files by URL get links under it.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// Where the local run keeps relayed files (S3's stand-in).

@@ -246,10 +246,18 @@ impl BlobStore for S3BlobStore {
         Ok((meta, Box::pin(stream)))
     }
 
-    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, BlobError> {
+    async fn presign_get(&self, key: &str, ttl: Duration, download_name: Option<&str>) -> Result<String, BlobError> {
         let config = PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Unavailable(e.to_string()))?;
-        let req =
-            self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(unavailable)?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            // Signed into the URL: S3 answers with this header, so the fetcher sees the name.
+            .set_response_content_disposition(download_name.map(bridge_core::ports::blob::content_disposition))
+            .presigned(config)
+            .await
+            .map_err(unavailable)?;
         Ok(req.uri().to_owned())
     }
 }

@@ -20,4 +20,7 @@ pub struct Bridge {
     pub outbound: OutboundProcessor,
     /// Where the webhooks hand work to the worker.
     pub work: Arc<dyn WorkQueue>,
+    /// The base URL providers call the webhooks at (`https://…/prod`), from which the URL a
+    /// provider signed is rebuilt (Twilio); None where it is not configured.
+    pub public_url: Option<String>,
 }

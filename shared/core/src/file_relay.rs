@@ -10,11 +10,18 @@ use super::AccountRuntime;
 use crate::domain::FileJob;
 use crate::metrics::{self, Metric};
 use crate::ports::store::SentRecord;
-use crate::ports::{BlobError, BlobStore, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError};
+use crate::ports::{
+    BlobError, BlobStore, FileSend, FileSource, MediaKind, OutgoingFile, PlanfixError, SendFailure, Store, StoreError,
+};
 use crate::retry::Retry;
 
 /// Planfix's per-file limit on paid plans (NOTES §7); free plans allow 15 MB and answer 7002.
 pub const PLANFIX_MAX_FILE: u64 = 100 * 1024 * 1024;
+
+/// How long a provider that fetches files by URL may take to fetch one. Twilio fetches at once;
+/// Green-API queues sends on its side, so an hour leaves room for its sending delay (and stays
+/// within the Lambda role's session, which bounds a presigned URL's life anyway).
+pub const OUTGOING_URL_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 #[error("{reason}")]
@@ -183,7 +190,7 @@ impl FileRelay {
             task_id,
             comment_id,
             caption_html,
-            media_id,
+            media,
             media_kind,
             mime_type,
             filename,
@@ -192,7 +199,7 @@ impl FileRelay {
         else {
             return Err(permanent("not an inbound job"));
         };
-        let media = acct.media.download(media_id).await?;
+        let media = acct.media.download(media).await?;
         if let Some(size) = media.size.filter(|s| *s > PLANFIX_MAX_FILE) {
             return Err(permanent(format!(
                 "it is {}, over Planfix's limit of {}",
@@ -237,29 +244,38 @@ impl FileRelay {
             .ok_or_else(|| permanent(format!("file {file_id} no longer exists in Planfix")))?;
         let name = info.name.replace(['/', '\\'], "_");
         let guessed = mime_guess::from_path(&name).first_or_octet_stream().essence_str().to_owned();
-        let Some(kind) = outgoing_kind(&guessed, info.size, |k| acct.media.max_size(k)) else {
+        let caps = acct.sender.capabilities();
+        let Some(kind) = outgoing_kind(&guessed, info.size, |k| caps.media_limits.max(k)) else {
             return Err(permanent(format!(
                 "«{name}» is {}, over WhatsApp's limit of {} for files",
                 human_size(info.size),
-                human_size(acct.media.max_size(MediaKind::Document))
+                human_size(caps.media_limits.max(MediaKind::Document))
             )));
         };
         let (content_type, body) = acct.planfix_files.download_file(*file_id).await?;
         let mime = content_type.filter(|c| !c.starts_with("application/octet-stream")).unwrap_or(guessed);
         let key = format!("{}/{}/out/{}/{}-{}", acct.id, phone.digits(), comment_id, file_id, name);
         let size = blob.put(&key, &mime, body).await?;
-        let (_, stream) = blob.get(&key).await?;
-        // A photo or video too big for its kind goes as a document; Meta checks uploads against
-        // the limit of their MIME type, so the fallback is uploaded as a generic binary
-        // (unconfirmed against live Meta whether it also accepts the original type).
-        let natural = outgoing_kind(&mime, 0, |_| u64::MAX);
-        let mime = if kind == MediaKind::Document && natural != Some(MediaKind::Document) {
-            "application/octet-stream".to_owned()
-        } else {
-            mime
+        let (source, mime) = match caps.file_send {
+            // Served from the stored copy with its type and name (Twilio checks the type).
+            FileSend::ByUrl => (FileSource::Url(blob.presign_get(&key, OUTGOING_URL_TTL, Some(&name)).await?), mime),
+            FileSend::Upload => {
+                let (_, stream) = blob.get(&key).await?;
+                // A photo or video too big for its kind goes as a document; Meta checks uploads
+                // against the limit of their MIME type, so the fallback is uploaded as a generic
+                // binary (unconfirmed against live Meta whether it also accepts the original type).
+                let natural = outgoing_kind(&mime, 0, |_| u64::MAX);
+                let mime = if kind == MediaKind::Document && natural != Some(MediaKind::Document) {
+                    "application/octet-stream".to_owned()
+                } else {
+                    mime
+                };
+                (FileSource::Stream(stream), mime)
+            }
         };
-        let file = OutgoingFile { kind, filename: name.clone(), mime_type: mime, size, caption: None, body: stream };
-        let wamid = acct.media.send_file(phone, file).await?;
+        let file = OutgoingFile { kind, filename: name.clone(), mime_type: mime, size, caption: None, source };
+        let reference = format!("{}-file-{comment_id}-{file_id}", acct.id);
+        let wamid = acct.media.send_file(phone, file, &reference).await?;
         store
             .put_sent(
                 &acct.id,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::conversation::Conversations;
 use super::lease::{with_lease, Claim, LeaseFailure, LeaseTiming, Leased, MessageLease};
-use super::render::{comment_html, media_caption_html};
+use super::render::{media_caption_html, message_html};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
@@ -91,8 +91,9 @@ impl InboundProcessor {
             }
         }
         let comment = NewComment {
-            description_html: comment_html(&msg.content),
-            owner_contact_id: link.contact_id,
+            description_html: message_html(msg),
+            // What the company wrote from its phone is not the customer's word.
+            owner_contact_id: msg.origin.is_customer().then_some(link.contact_id),
             source_object_id,
         };
         let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;
@@ -110,7 +111,7 @@ impl InboundProcessor {
         link: &ConversationLink,
         comment_id: i64,
     ) -> Result<(), ProcessError> {
-        let MessageContent::Media { media_kind, media_id, mime_type, filename, .. } = &msg.content else {
+        let MessageContent::Media { media_kind, media, mime_type, filename, .. } = &msg.content else {
             return Ok(());
         };
         let job = FileJob::Inbound {
@@ -120,7 +121,7 @@ impl InboundProcessor {
             task_id: link.task_id,
             comment_id,
             caption_html: media_caption_html(&msg.content),
-            media_id: media_id.clone(),
+            media: media.clone(),
             media_kind: media_kind.clone(),
             mime_type: mime_type.clone(),
             filename: filename.clone(),

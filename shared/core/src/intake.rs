@@ -4,11 +4,9 @@
 //! A message is recorded twice over: its dedupe item (by provider id) and an entry in its
 //! conversation's inbox (by send time), which is what the worker drains in order.
 
-use http::HeaderMap;
-
 use super::AccountRuntime;
 use crate::domain::{unix_now, InboundEvent, InboundMessage, StatusUpdate, Work};
-use crate::ports::{InboxEntry, QueueError, RecordOutcome, Store, StoreError, WebhookError, WorkQueue};
+use crate::ports::{InboxEntry, QueueError, RecordOutcome, Store, StoreError, WebhookError, WebhookRequest, WorkQueue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -27,19 +25,23 @@ pub struct Accepted {
     pub to_process: Vec<InboundMessage>,
     pub duplicates: usize,
     pub statuses: Vec<StatusUpdate>,
+    /// Items the provider sent that the bridge deliberately does not act on.
+    pub ignored: usize,
 }
 
 pub async fn accept(
     store: &dyn Store,
     acct: &AccountRuntime,
-    headers: &HeaderMap,
-    body: &[u8],
+    req: &WebhookRequest<'_>,
 ) -> Result<Accepted, IntakeError> {
-    acct.webhook.verify(headers, body)?;
-    let events = acct.webhook.parse(body)?;
-    let mut accepted = Accepted::default();
+    acct.webhook.verify(req)?;
+    let parsed = acct.webhook.parse(req)?;
+    let mut accepted = Accepted { ignored: parsed.ignored.len(), ..Accepted::default() };
+    for why in &parsed.ignored {
+        tracing::info!(account = %acct.id, reason = %why, "webhook item ignored");
+    }
     let mut messages = Vec::new();
-    for event in events {
+    for event in parsed.events {
         match event {
             InboundEvent::Message(m) => messages.push(m),
             InboundEvent::Status(s) => accepted.statuses.push(s),

@@ -6,15 +6,12 @@ use super::html::text_to_html;
 use super::lease::{with_lease, JobLease, LeaseTiming, Leased};
 use super::whatsapp_text::planfix_html_to_whatsapp;
 use super::AccountRuntime;
-use crate::domain::StatusUpdate;
+use crate::domain::{DeliveryFailure, DeliveryState, FailureKind, StatusUpdate};
 use crate::error::ProcessError;
 use crate::ports::planfix::CommentInfo;
 use crate::ports::store::SentRecord;
 use crate::ports::{SendFailure, Store};
 use crate::retry::RetryPolicy;
-
-/// Meta's text limit; longer comments go out as several messages, split at line breaks.
-pub const MAX_TEXT_CHARS: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyOutcome {
@@ -46,17 +43,6 @@ pub struct OutboundProcessor {
     /// The do-once jobs' lease; its wait is how long a concurrent duplicate waits for the first
     /// delivery to finish.
     pub lease: LeaseTiming,
-}
-
-/// Order of delivery statuses; a lower one arriving late never overwrites a higher one.
-fn status_rank(status: &str) -> Option<u8> {
-    match status {
-        "sent" => Some(1),
-        "delivered" => Some(2),
-        "read" => Some(3),
-        "failed" => Some(4),
-        _ => None,
-    }
 }
 
 impl OutboundProcessor {
@@ -126,8 +112,12 @@ impl OutboundProcessor {
             self.file_jobs.enqueue(&job).await.map_err(ProcessError::Queue)?;
         }
         let mut sent = Vec::new();
-        for part in split_text(text.trim(), MAX_TEXT_CHARS).into_iter().filter(|p| !p.is_empty()) {
-            match self.send_with_retries(acct, &conv.phone, &part).await {
+        // Longer comments go out as several messages, split at line breaks.
+        let max = acct.sender.capabilities().max_text_chars;
+        let parts = split_text(text.trim(), max).into_iter().filter(|p| !p.is_empty());
+        for (index, part) in parts.enumerate() {
+            let reference = format!("{}-comment-{comment_id}-{index}", acct.id);
+            match self.send_with_retries(acct, &conv.phone, &part, &reference).await {
                 Ok(id) => {
                     let record = SentRecord { comment_id, task_id, author: comment.owner.clone() };
                     store.put_sent(&acct.id, &id, &record).await?;
@@ -152,8 +142,9 @@ impl OutboundProcessor {
         acct: &AccountRuntime,
         to: &crate::domain::Phone,
         text: &str,
+        reference: &str,
     ) -> Result<String, SendFailure> {
-        self.retry.run(|| acct.sender.send_text(to, text), SendFailure::retry).await
+        self.retry.run(|| acct.sender.send_text(to, text, reference), SendFailure::retry).await
     }
 
     /// A provider delivery status for a message the bridge sent.
@@ -163,11 +154,9 @@ impl OutboundProcessor {
         acct: &AccountRuntime,
         st: &StatusUpdate,
     ) -> Result<(), ProcessError> {
-        let Some(rank) = status_rank(&st.status) else { return Ok(()) };
-        if !store.advance_delivery_status(&acct.id, &st.message_id, &st.status, rank).await? && st.status != "failed" {
-            return Ok(());
-        }
-        if st.status != "failed" {
+        store.advance_delivery_status(&acct.id, &st.message_id, st.status.as_str(), st.status.rank()).await?;
+        // A failure is noted even when it was recorded before: the note's own job makes it once.
+        if st.status != DeliveryState::Failed {
             return Ok(());
         }
         let Some(sent) = store.get_sent(&acct.id, &st.message_id).await? else { return Ok(()) };
@@ -175,9 +164,9 @@ impl OutboundProcessor {
         // does not get the job leaves it to the one who did.
         let job = format!("NOTE#{}", st.message_id);
         let reason = st
-            .errors
-            .first()
-            .map(|(code, title)| explain_status_error(*code, title))
+            .failure
+            .as_ref()
+            .map(explain_delivery_failure)
             .unwrap_or_else(|| "WhatsApp reported the delivery as failed.".into());
         let note = format!("⚠ WhatsApp: the reply did not reach the customer. {reason}");
         let notify = employees_to_notify(sent.author.as_deref());
@@ -221,14 +210,13 @@ fn note_html(text: &str, comment_id: i64) -> String {
     format!("{}<br><i>(comment #{comment_id})</i>", text_to_html(text))
 }
 
+const WINDOW_CLOSED: &str = "More than 24 hours have passed since the customer's last message, so WhatsApp only \
+     allows approved template messages now. The customer has to write first (or use a template).";
+
 /// What the Planfix user reads when a send fails: plain words and what to do.
 fn explain(f: &SendFailure) -> String {
     match f {
-        SendFailure::WindowClosed => {
-            "More than 24 hours have passed since the customer's last message, so WhatsApp only allows \
-             approved template messages now. The customer has to write first (or use a template)."
-                .into()
-        }
+        SendFailure::WindowClosed => WINDOW_CLOSED.into(),
         SendFailure::InvalidRecipient { reason } => {
             format!("The customer's number cannot receive WhatsApp messages ({reason}).")
         }
@@ -237,18 +225,21 @@ fn explain(f: &SendFailure) -> String {
         }
         SendFailure::Rejected { code, reason } => format!(
             "WhatsApp refused the message{} ({reason}). This usually needs the bridge's administrator.",
-            code.map(|c| format!(" with error {c}")).unwrap_or_default()
+            code.as_deref().map(|c| format!(" with error {c}")).unwrap_or_default()
         ),
     }
 }
 
-fn explain_status_error(code: i64, title: &str) -> String {
-    match code {
-        131047 => {
-            "More than 24 hours have passed since the customer's last message; the customer has to write first.".into()
+/// A failed delivery in the same words as a failed send; the adapter classified the code.
+fn explain_delivery_failure(f: &DeliveryFailure) -> String {
+    let code = f.code.as_deref().map(|c| format!(" (error {c})")).unwrap_or_default();
+    match f.kind {
+        FailureKind::WindowClosed => WINDOW_CLOSED.into(),
+        FailureKind::InvalidRecipient => {
+            format!("The message was undeliverable: the number may not use WhatsApp{code}.")
         }
-        131026 => "The message was undeliverable (the number may not use WhatsApp).".into(),
-        _ => format!("WhatsApp error {code}: {title}."),
+        FailureKind::Other if f.detail.is_empty() => format!("WhatsApp reported the delivery as failed{code}."),
+        FailureKind::Other => format!("WhatsApp reported the delivery as failed{code}: {}.", f.detail.trim_end_matches('.')),
     }
 }
 

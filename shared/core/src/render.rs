@@ -1,13 +1,24 @@
 //! How each inbound message kind reads as a Planfix comment.
 
 use super::html::{attr, text_to_html};
-use crate::domain::MessageContent;
+use crate::domain::{InboundMessage, MessageContent, Origin};
 
 /// The customer's own words that came with a file (empty if none).
 pub fn media_caption_html(content: &MessageContent) -> String {
     match content {
         MessageContent::Media { caption: Some(c), .. } => text_to_html(c),
         _ => String::new(),
+    }
+}
+
+/// The comment for a conversation message: the content, and for what the company wrote from its
+/// WhatsApp phone a mark saying so (Planfix shows it as the bridge's own comment, not the
+/// customer's).
+pub fn message_html(msg: &InboundMessage) -> String {
+    let content = comment_html(&msg.content);
+    match msg.origin {
+        Origin::Customer => content,
+        Origin::BusinessPhone => format!("<i>📱 Sent from the company's WhatsApp phone:</i><br>{content}"),
     }
 }
 

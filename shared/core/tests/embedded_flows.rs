@@ -127,6 +127,7 @@ impl Rig {
             },
             config_settings_override: true,
             http_timeout: Duration::from_secs(5),
+            public_url: None,
         };
         let cfg = AccountConfig {
             id: account(),
@@ -290,6 +291,7 @@ async fn first_message_creates_a_contact_a_task_and_a_comment() {
         profile_name: None,
         timestamp: T0,
         content: MessageContent::Text { body: String::new() },
+        origin: Default::default(),
     };
     assert_eq!(rig.store.record_message(&account(), &redelivered, T0).await.unwrap(), RecordOutcome::AlreadyDone);
 }

@@ -1,8 +1,8 @@
 //! Blob store on a local folder, for local runs. A key `a/b/c` is the file `{root}/a/b/c`; its
 //! content type sits beside it in `c.content-type`. Presigned URLs have the shape
 //! `{base}/blobs/{key}?expires=…&sig=…` with an HMAC that [`DirBlobStore::verify_presigned`]
-//! checks. No route serves them yet: Meta and Planfix take uploads, not URLs; the providers that
-//! fetch files by URL (Twilio, Green-API) bring that route with them.
+//! checks; the local server serves them ([`DirBlobStore::open_presigned`]) to the providers that
+//! fetch files by URL (Twilio, Green-API).
 
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
@@ -86,22 +86,42 @@ impl DirBlobStore {
         Ok(self.root.join(path))
     }
 
-    fn mac(&self, key: &str, expires: i64) -> Hmac<Sha256> {
+    fn mac(&self, key: &str, expires: i64, name: Option<&str>) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_secret).expect("HMAC takes any key length");
-        mac.update(format!("{key}|{expires}").as_bytes());
+        mac.update(format!("{key}|{expires}|{}", name.unwrap_or("")).as_bytes());
         mac
     }
 
-    /// Whether `sig` is this store's signature of (`key`, `expires`) and `now` (unix seconds) is
-    /// not past `expires`. `key` is the percent-decoded path after `/blobs/`.
-    pub fn verify_presigned(&self, key: &str, expires: i64, sig: &str, now: i64) -> bool {
+    /// Whether `sig` is this store's signature of (`key`, `expires`, `name`) and `now` (unix
+    /// seconds) is not past `expires`. `key` is the percent-decoded path after `/blobs/`.
+    pub fn verify_presigned(&self, key: &str, expires: i64, name: Option<&str>, sig: &str, now: i64) -> bool {
         if now > expires {
             return false;
         }
         let Ok(sig) = hex::decode(sig) else { return false };
         // verify_slice compares in constant time.
-        self.mac(key, expires).verify_slice(&sig).is_ok()
+        self.mac(key, expires, name).verify_slice(&sig).is_ok()
+    }
+
+    /// Serves one presigned URL's request (the local server's `GET /blobs/{key}` route): the
+    /// object with its type and, when the URL names it, a `Content-Disposition`; None when the
+    /// signature is wrong or expired.
+    pub async fn open_presigned(
+        &self,
+        key: &str,
+        query: &[(String, String)],
+    ) -> Result<Option<(BlobMeta, Option<String>, ByteStream)>, BlobError> {
+        let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let (Some(expires), Some(sig)) = (get("expires").and_then(|e| e.parse::<i64>().ok()), get("sig")) else {
+            return Ok(None);
+        };
+        let name = get("name");
+        if !self.verify_presigned(key, expires, name, sig, unix_now()) {
+            return Ok(None);
+        }
+        let (meta, body) = self.get(key).await?;
+        Ok(Some((meta, name.map(bridge_core::ports::blob::content_disposition), body)))
     }
 
     async fn write_file(path: &Path, mut body: ByteStream) -> Result<u64, BlobError> {
@@ -161,11 +181,12 @@ impl BlobStore for DirBlobStore {
         Ok((BlobMeta { size, content_type }, Box::pin(ReaderStream::with_capacity(file, READ_CHUNK))))
     }
 
-    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, BlobError> {
+    async fn presign_get(&self, key: &str, ttl: Duration, download_name: Option<&str>) -> Result<String, BlobError> {
         self.path_for(key)?;
         let expires = unix_now().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-        let sig = hex::encode(self.mac(key, expires).finalize().into_bytes());
-        Ok(format!("{}/blobs/{}?expires={expires}&sig={sig}", self.base_url, encode_path(key)))
+        let sig = hex::encode(self.mac(key, expires, download_name).finalize().into_bytes());
+        let name = download_name.map(|n| format!("&name={}", encode_path(n).replace('/', "%2F"))).unwrap_or_default();
+        Ok(format!("{}/blobs/{}?expires={expires}{name}&sig={sig}", self.base_url, encode_path(key)))
     }
 }
 

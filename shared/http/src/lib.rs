@@ -1,7 +1,10 @@
 //! The bridge's one route table, shared by the HTTP Lambda functions and the local server:
 //!
 //! * `GET  /webhooks/{provider}/{account}` — provider subscription handshake (Meta).
-//! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → queue → 200.
+//! * `POST /webhooks/{provider}/{account}` — provider webhook: verify → record → queue → 200, in
+//!   the body the provider expects (JSON; Twilio: empty TwiML).
+//! * `POST /webhooks/{provider}/{account}/status` — delivery statuses, for providers whose sends
+//!   name their own status callback URL (Twilio).
 //! * `POST /planfix/{account}` — Planfix scenario "comment added": secret → queue → 200.
 //!
 //! Paths match exactly (an account may be called `planfix` or `webhooks`); the same routes
@@ -23,7 +26,7 @@ use bridge_core::domain::{AccountId, Work};
 use bridge_core::intake::{self, IntakeError};
 use bridge_core::metrics::{self, Metric};
 use bridge_core::planfix_webhook;
-use bridge_core::ports::WebhookError;
+use bridge_core::ports::{Ack, WebhookError, WebhookRequest, WebhookRoute};
 use bridge_core::{AccountRuntime, Bridge};
 
 /// Webhook bodies are small JSON documents; anything bigger is refused before parsing.
@@ -44,7 +47,9 @@ type App = Arc<Bridge>;
 pub fn router(app: App, surface: Surface) -> Router {
     let mut routes = Router::new();
     if surface != Surface::PlanfixWebhooks {
-        routes = routes.route("/webhooks/{provider}/{account}", get(provider_handshake).post(provider_post));
+        routes = routes
+            .route("/webhooks/{provider}/{account}", get(provider_handshake).post(provider_post))
+            .route("/webhooks/{provider}/{account}/status", post(provider_status_post));
     }
     if surface != Surface::ProviderWebhooks {
         routes = routes.route("/planfix/{account}", post(planfix_post));
@@ -136,26 +141,53 @@ async fn provider_handshake(
     };
     let _span = tracing::info_span!("webhook", account = %acct.id, provider = %path.provider).entered();
     match acct.webhook.handshake(&query_pairs(query.as_deref())) {
-        Ok(challenge) => Response::builder()
+        Some(Ok(challenge)) => Response::builder()
             .status(StatusCode::OK)
             .header("content-type", "text/plain")
             .body(Body::from(challenge))
             .unwrap_or_else(|_| Response::new(Body::empty())),
-        Err(e) => webhook_error(e),
+        Some(Err(e)) => webhook_error(e),
+        None => error(StatusCode::METHOD_NOT_ALLOWED, "this provider has no subscription handshake"),
     }
 }
 
 async fn provider_post(State(app): State<App>, Path(path): Path<ProviderPath>, req: Request<Body>) -> Response<Body> {
+    provider_webhook(app, path, WebhookRoute::Main, req).await
+}
+
+async fn provider_status_post(
+    State(app): State<App>,
+    Path(path): Path<ProviderPath>,
+    req: Request<Body>,
+) -> Response<Body> {
+    provider_webhook(app, path, WebhookRoute::Status, req).await
+}
+
+/// The URL the provider called, from the configured public base (never the request's Host,
+/// which a caller controls): `{base}/webhooks/{provider}/{account}[/status][?query]`.
+fn public_url(app: &Bridge, path: &ProviderPath, route: WebhookRoute, query: Option<&str>) -> Option<String> {
+    let base = app.public_url.as_deref()?.trim_end_matches('/');
+    let tail = if route == WebhookRoute::Status { "/status" } else { "" };
+    let query = query.filter(|q| !q.is_empty()).map(|q| format!("?{q}")).unwrap_or_default();
+    Some(format!("{base}/webhooks/{}/{}{tail}{query}", path.provider, path.account))
+}
+
+async fn provider_webhook(app: App, path: ProviderPath, route: WebhookRoute, req: Request<Body>) -> Response<Body> {
     let acct = match provider_account(&app, &path.provider, &path.account).await {
         Ok(acct) => acct,
         Err(resp) => return resp,
     };
+    if route == WebhookRoute::Status && !acct.webhook.has_status_route() {
+        return error(StatusCode::NOT_FOUND, "this provider has no status route");
+    }
     let (parts, body) = req.into_parts();
     let body = match body_bytes(body).await {
         Ok(body) => body,
         Err(resp) => return resp,
     };
-    let accepted = match intake::accept(app.store.as_ref(), &acct, &parts.headers, &body).await {
+    let public_url = public_url(&app, &path, route, parts.uri.query());
+    let request = WebhookRequest { route, public_url: public_url.as_deref(), headers: &parts.headers, body: &body };
+    let accepted = match intake::accept(app.store.as_ref(), &acct, &request).await {
         Ok(a) => a,
         Err(IntakeError::Webhook(e)) => {
             tracing::warn!(account = %acct.id, error = %e, "webhook refused");
@@ -172,11 +204,19 @@ async fn provider_post(State(app): State<App>, Path(path): Path<ProviderPath>, r
     }
     metrics::count(acct.id.as_str(), Metric::Duplicates, accepted.duplicates as f64);
     metrics::count(acct.id.as_str(), Metric::StatusesIn, accepted.statuses.len() as f64);
-    tracing::info!(account = %acct.id, messages = accepted.to_process.len(), duplicates = accepted.duplicates, statuses = accepted.statuses.len(), "webhook accepted");
-    reply(
-        StatusCode::OK,
-        json!({ "status": "accepted", "messages": accepted.to_process.len(), "duplicates": accepted.duplicates, "statuses": accepted.statuses.len() }),
-    )
+    tracing::info!(account = %acct.id, messages = accepted.to_process.len(), duplicates = accepted.duplicates, statuses = accepted.statuses.len(), ignored = accepted.ignored, "webhook accepted");
+    match acct.webhook.ack() {
+        Ack::Json => reply(
+            StatusCode::OK,
+            json!({ "status": "accepted", "messages": accepted.to_process.len(), "duplicates": accepted.duplicates, "statuses": accepted.statuses.len(), "ignored": accepted.ignored }),
+        ),
+        // An empty TwiML document: Twilio sends nothing back to the customer.
+        Ack::EmptyTwiml => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/xml")
+            .body(Body::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"))
+            .unwrap_or_else(|_| Response::new(Body::empty())),
+    }
 }
 
 /// Planfix sends scenario requests one at a time per account and freezes them for minutes after

@@ -118,13 +118,15 @@ impl PlanfixApi for PlanfixRest {
 
     async fn add_comment(&self, task_id: i64, c: &NewComment) -> Result<i64, PlanfixError> {
         let path = format!("/task/{task_id}/comments/");
-        let body = json!({
+        let mut body = json!({
             "description": c.description_html,
-            "owner": { "id": format!("contact:{}", c.owner_contact_id) },
             "sourceObjectId": c.source_object_id,
             // Notify the task's employees; never the contact (that would echo back to WhatsApp).
             "recipients": { "roles": ["assignee"] },
         });
+        if let Some(contact) = c.owner_contact_id {
+            body["owner"] = json!({ "id": format!("contact:{contact}") });
+        }
         let created: Created = self.call_required(Method::POST, &path, &[], Some(body)).await?;
         Ok(created.id)
     }

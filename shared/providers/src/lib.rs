@@ -1,4 +1,7 @@
 //! WhatsApp provider adapters of the bridge's provider ports (webhook verification and
-//! parsing, sending, media). One module per provider.
+//! parsing, sending, media). One module per provider; `tests/provider_contract.rs` runs the same
+//! scenarios against each.
 
+pub mod green_api;
 pub mod meta;
+pub mod twilio;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use aws_sdk_ssm::types::ParameterType;
-use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig};
+use bridge_core::config::{AccountConfig, GreenApiConfig, MetaConfig, PlanfixConfig, ProviderConfig, TwilioConfig};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
@@ -44,14 +44,12 @@ async fn list(target: &Target) -> Result<String> {
 }
 
 fn summary_line(a: &AccountConfig) -> String {
-    let ProviderConfig::Meta(meta) = &a.provider;
-    format!(
-        "{}  provider={}  planfix={}  phone_number_id={}  secrets={MASK}",
-        a.id,
-        a.provider.kind(),
-        a.planfix.base_url,
-        meta.phone_number_id
-    )
+    let number = match &a.provider {
+        ProviderConfig::Meta(meta) => format!("phone_number_id={}", meta.phone_number_id),
+        ProviderConfig::Twilio(twilio) => format!("from={}", twilio.whatsapp_from),
+        ProviderConfig::GreenApi(green) => format!("id_instance={}", green.id_instance),
+    };
+    format!("{}  provider={}  planfix={}  {number}  secrets={MASK}", a.id, a.provider.kind(), a.planfix.base_url)
 }
 
 async fn show(target: &Target, id: &str) -> Result<String> {
@@ -147,6 +145,34 @@ pub(crate) fn masked(a: &AccountConfig) -> Value {
             "phone_number_id": phone_number_id,
             "graph_base_url": graph_base_url,
             "graph_api_version": graph_api_version,
+        }),
+        ProviderConfig::Twilio(TwilioConfig { account_sid, auth_token: _, whatsapp_from, api_base_url, media_auth }) => {
+            json!({
+                "kind": "twilio",
+                "account_sid": account_sid,
+                "auth_token": MASK,
+                "whatsapp_from": whatsapp_from,
+                "api_base_url": api_base_url,
+                "media_auth": media_auth,
+            })
+        }
+        ProviderConfig::GreenApi(GreenApiConfig {
+            id_instance,
+            api_token_instance: _,
+            api_url,
+            media_url,
+            webhook_url_token,
+            allow_unauthenticated_webhooks,
+            file_send,
+        }) => json!({
+            "kind": "green-api",
+            "id_instance": id_instance,
+            "api_token_instance": MASK,
+            "api_url": api_url,
+            "media_url": media_url,
+            "webhook_url_token": webhook_url_token.as_ref().map(|_| MASK),
+            "allow_unauthenticated_webhooks": allow_unauthenticated_webhooks,
+            "file_send": file_send,
         }),
     };
     json!({

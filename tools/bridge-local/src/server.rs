@@ -86,6 +86,7 @@ async fn start_simulators(args: &ServeArgs) -> Result<(LocalConfig, PlanfixSim, 
         store: StoreConfig::File { path: args.sim_store.clone() },
         accounts: vec![demo_account(planfix_url, graph_url)],
         files,
+        public_url: None,
     };
     Ok((config, planfix, graph))
 }

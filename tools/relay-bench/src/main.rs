@@ -165,7 +165,7 @@ async fn create_task_and_comment(app: &Bridge) -> (i64, i64) {
             task_id,
             &NewComment {
                 description_html: "file follows".into(),
-                owner_contact_id: 1,
+                owner_contact_id: Some(1),
                 source_object_id: uuid::Uuid::new_v4().to_string(),
             },
         )
@@ -183,7 +183,7 @@ fn inbound_job(info: &serde_json::Value, phone: Phone, task_id: i64, comment_id:
         task_id,
         comment_id,
         caption_html: String::new(),
-        media_id: info["media"].as_str().unwrap_or_default().into(),
+        media: bridge_core::domain::MediaRef::Id(info["media"].as_str().unwrap_or_default().into()),
         media_kind: "document".into(),
         mime_type: Some("application/pdf".into()),
         filename: Some("bench.pdf".into()),

@@ -43,14 +43,77 @@ fn default_planfix_rate() -> f64 {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProviderConfig {
     Meta(MetaConfig),
+    Twilio(TwilioConfig),
+    #[serde(rename = "green-api", alias = "green_api")]
+    GreenApi(GreenApiConfig),
 }
 
 impl ProviderConfig {
+    /// The provider's segment in webhook URLs (`/webhooks/{kind}/{account}`).
     pub fn kind(&self) -> &'static str {
         match self {
             ProviderConfig::Meta(_) => "meta",
+            ProviderConfig::Twilio(_) => "twilio",
+            ProviderConfig::GreenApi(_) => "green-api",
         }
     }
+}
+
+/// A Twilio WhatsApp sender (NOTES §3).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioConfig {
+    /// `AC…`: the account in the API path and the Basic-auth user.
+    pub account_sid: String,
+    /// Basic-auth password and the key of `X-Twilio-Signature`.
+    pub auth_token: Secret,
+    /// The WhatsApp sender number, E.164 (`+14155238886`); sends go `From=whatsapp:<it>`.
+    pub whatsapp_from: String,
+    #[serde(default = "default_twilio_api_base_url")]
+    pub api_base_url: String,
+    /// Whether media URLs need Basic auth (Console → Messaging settings; on by default there).
+    #[serde(default = "default_true")]
+    pub media_auth: bool,
+}
+
+fn default_twilio_api_base_url() -> String {
+    "https://api.twilio.com".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A Green-API instance (NOTES §5).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GreenApiConfig {
+    pub id_instance: i64,
+    pub api_token_instance: Secret,
+    /// `https://<nnnn>.api.greenapi.com`, shown in the console.
+    pub api_url: String,
+    /// Host for uploads (`sendFileByUpload`); defaults to `api_url`.
+    #[serde(default)]
+    pub media_url: Option<String>,
+    /// The instance's `webhookUrlToken` (set with `setSettings`), required on every webhook.
+    #[serde(default)]
+    pub webhook_url_token: Option<Secret>,
+    /// Accept webhooks without a token. Off unless set explicitly: without it anyone who learns
+    /// the URL could write into the account's tasks.
+    #[serde(default)]
+    pub allow_unauthenticated_webhooks: bool,
+    /// How files go out: `url` (Green-API fetches a presigned link; the default, no bytes
+    /// through the bridge's memory) or `upload`.
+    #[serde(default)]
+    pub file_send: GreenApiFileSend,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GreenApiFileSend {
+    #[default]
+    Url,
+    Upload,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

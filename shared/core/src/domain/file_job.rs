@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{AccountId, Phone};
+use super::{AccountId, MediaRef, Phone};
 
 /// One file transfer, done by the file-relay function so the webhooks stay fast. Jobs travel
 /// through a queue as JSON and carry everything the relay needs; the relay reads nothing from
@@ -18,7 +18,8 @@ pub enum FileJob {
         comment_id: i64,
         /// The comment's text as the bridge wrote it, minus the transfer note.
         caption_html: String,
-        media_id: String,
+        #[serde(alias = "media_id")]
+        media: MediaRef,
         /// image | video | audio | voice | document | sticker
         media_kind: String,
         mime_type: Option<String>,

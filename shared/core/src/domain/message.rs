@@ -10,17 +10,82 @@ pub enum InboundEvent {
     Status(StatusUpdate),
 }
 
-/// One message a WhatsApp user sent to the business number.
+/// One message in a conversation with a WhatsApp user: what the user sent to the business
+/// number, or (providers that report it) what the company wrote from the phone itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InboundMessage {
-    /// The provider's message id (Meta `wamid…`): the idempotency key.
+    /// The provider's message id (Meta `wamid…`, Twilio `SM…`, Green-API `idMessage`): the
+    /// idempotency key.
     pub id: String,
+    /// The WhatsApp user of the conversation (also for messages the company wrote).
     pub from: Phone,
     /// WhatsApp profile name; may be empty or absent.
     pub profile_name: Option<String>,
     /// Send time reported by the provider (Unix seconds).
     pub timestamp: i64,
     pub content: MessageContent,
+    /// Who wrote it; absent in records made before providers reported the company's own messages.
+    #[serde(default, skip_serializing_if = "Origin::is_customer")]
+    pub origin: Origin,
+}
+
+/// Who wrote a conversation message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The WhatsApp user.
+    #[default]
+    Customer,
+    /// The company, from the WhatsApp phone itself (not through the bridge): shown in the task as
+    /// the company's message, never sent back.
+    BusinessPhone,
+}
+
+impl Origin {
+    pub fn is_customer(&self) -> bool {
+        *self == Origin::Customer
+    }
+}
+
+/// Where a media file can be fetched from: an id the provider resolves (Meta, 360dialog) or a
+/// URL it gave (Twilio `MediaUrl0`, Green-API `downloadUrl`, Wazzup `contentUri`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaRef {
+    Id(String),
+    Url(String),
+}
+
+impl MediaRef {
+    /// For logs: an id is not sensitive, a URL may be a capability (Green-API's need no auth).
+    pub fn describe(&self) -> String {
+        match self {
+            MediaRef::Id(id) => format!("media {id}"),
+            MediaRef::Url(_) => "media by URL".into(),
+        }
+    }
+}
+
+/// Records written before media could be URLs hold a bare id string.
+impl<'de> Deserialize<'de> for MediaRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tagged {
+            Id(String),
+            Url(String),
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Bare(String),
+            Tagged(Tagged),
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Bare(id) | Either::Tagged(Tagged::Id(id)) => MediaRef::Id(id),
+            Either::Tagged(Tagged::Url(url)) => MediaRef::Url(url),
+        })
+    }
 }
 
 /// The content kinds. Media carries only references here; the file itself travels through S3
@@ -34,7 +99,8 @@ pub enum MessageContent {
     Media {
         /// image | video | audio | voice | document | sticker
         media_kind: String,
-        media_id: String,
+        #[serde(alias = "media_id")]
+        media: MediaRef,
         mime_type: Option<String>,
         caption: Option<String>,
         filename: Option<String>,
@@ -55,12 +121,94 @@ pub enum MessageContent {
     },
 }
 
-/// A delivery receipt for a message the bridge sent (sent / delivered / read / failed).
+/// Where a message the bridge sent has got to. Ordered: a lower state arriving late never
+/// overwrites a higher one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeliveryState::Sent => "sent",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Read => "read",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn rank(&self) -> u8 {
+        *self as u8 + 1
+    }
+}
+
+impl std::fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a delivery failed, classified by the provider's adapter from its own codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The 24-hour customer service window had closed (Meta 131047, Twilio 63016, Wazzup
+    /// `24_HOURS_EXCEEDED`, Green-API WABA `noActiveSession`).
+    WindowClosed,
+    /// The number cannot receive WhatsApp messages (Meta 131026, Green-API `noAccount` …).
+    InvalidRecipient,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFailure {
+    pub kind: FailureKind,
+    /// The provider's own code, for the note and the operator.
+    pub code: Option<String>,
+    /// The provider's words (never message text).
+    pub detail: String,
+}
+
+/// A delivery receipt for a message the bridge sent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusUpdate {
     pub message_id: String,
-    pub status: String,
+    pub status: DeliveryState,
     pub recipient: Option<Phone>,
     pub timestamp: i64,
-    pub errors: Vec<(i64, String)>,
+    #[serde(default)]
+    pub failure: Option<DeliveryFailure>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_refs_read_old_bare_ids_and_both_new_forms() {
+        let old: MessageContent =
+            serde_json::from_str(r#"{"type":"media","media_kind":"image","media_id":"m1","mime_type":null,"caption":null,"filename":null}"#)
+                .unwrap();
+        assert!(matches!(old, MessageContent::Media { media: MediaRef::Id(ref id), .. } if id == "m1"));
+        for media in [MediaRef::Id("m2".into()), MediaRef::Url("https://x/y".into())] {
+            let json = serde_json::to_string(&media).unwrap();
+            assert_eq!(serde_json::from_str::<MediaRef>(&json).unwrap(), media);
+        }
+    }
+
+    #[test]
+    fn delivery_states_rank_in_order() {
+        let ranks: Vec<u8> =
+            [DeliveryState::Sent, DeliveryState::Delivered, DeliveryState::Read, DeliveryState::Failed]
+                .iter()
+                .map(DeliveryState::rank)
+                .collect();
+        assert_eq!(ranks, vec![1, 2, 3, 4]);
+        assert_eq!(serde_json::to_string(&DeliveryState::Delivered).unwrap(), "\"delivered\"");
+    }
 }

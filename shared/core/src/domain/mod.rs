@@ -8,7 +8,9 @@ mod work;
 
 pub use account::AccountId;
 pub use file_job::FileJob;
-pub use message::{InboundEvent, InboundMessage, MessageContent, StatusUpdate};
+pub use message::{
+    DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin, StatusUpdate,
+};
 pub use phone::{Phone, PhoneError};
 pub use work::Work;
 

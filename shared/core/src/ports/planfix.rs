@@ -54,7 +54,9 @@ pub struct NewTask {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewComment {
     pub description_html: String,
-    pub owner_contact_id: i64,
+    /// The contact the comment is written as (the customer's messages); None = the bridge's own
+    /// Planfix user (what the company wrote from its phone).
+    pub owner_contact_id: Option<i64>,
     /// Stable id derived from the provider message id: lets a retry find a comment that was
     /// created before a crash instead of creating a second one.
     pub source_object_id: String,

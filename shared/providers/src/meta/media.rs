@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::sender::{classify, transport, MetaClient};
-use bridge_core::domain::Phone;
-use bridge_core::ports::{MediaDownload, MediaKind, OutgoingFile, ProviderMedia, SendFailure};
+use bridge_core::domain::{MediaRef, Phone};
+use bridge_core::ports::{FileSource, MediaDownload, MediaKind, MediaLimits, OutgoingFile, ProviderMedia, SendFailure};
 
 const MB: u64 = 1024 * 1024;
 
@@ -24,13 +24,11 @@ const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 /// Source: NOTES 2.5 (Meta's table as restated by help.vtex.com, developer.exotel.com and
 /// developers.sinch.com): image 5 MB, video 16 MB, audio 16 MB, document 100 MB, sticker 500 KB
 /// (animated; static stickers are limited to 100 KB, which Meta checks itself).
+pub const META_LIMITS: MediaLimits =
+    MediaLimits { image: 5 * MB, video: 16 * MB, audio: 16 * MB, document: 100 * MB, sticker: 500 * 1024 };
+
 pub fn meta_limit(kind: MediaKind) -> u64 {
-    match kind {
-        MediaKind::Image => 5 * MB,
-        MediaKind::Video | MediaKind::Audio => 16 * MB,
-        MediaKind::Document => 100 * MB,
-        MediaKind::Sticker => 500 * 1024,
-    }
+    META_LIMITS.max(kind)
 }
 
 /// `type` of the message and the name of its media object.
@@ -70,7 +68,10 @@ impl MetaClient {
     /// Uploads the file; Ok = the media id to reference in the message.
     async fn upload(&self, file: OutgoingFile) -> Result<String, SendFailure> {
         let rejected = |reason: String| SendFailure::Rejected { code: None, reason };
-        let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(file.body), file.size)
+        let FileSource::Stream(body) = file.source else {
+            return Err(rejected("Meta takes uploads, not URLs".into()));
+        };
+        let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), file.size)
             .file_name(file.filename)
             .mime_str(&file.mime_type)
             .map_err(|_| rejected(format!("invalid MIME type {:?}", file.mime_type)))?;
@@ -106,7 +107,10 @@ impl MetaClient {
 impl ProviderMedia for MetaClient {
     /// Two requests, both with the bearer token: metadata (for the short-lived URL), then the
     /// bytes. An expired URL surfaces as an error; calling `download` again fetches a fresh one.
-    async fn download(&self, media_id: &str) -> Result<MediaDownload, SendFailure> {
+    async fn download(&self, media: &MediaRef) -> Result<MediaDownload, SendFailure> {
+        let MediaRef::Id(media_id) = media else {
+            return Err(SendFailure::Rejected { code: None, reason: "Meta media come by id, not URL".into() });
+        };
         // A webhook id is a plain token; anything else would change the path we request.
         if media_id.is_empty() || !media_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err(SendFailure::Rejected { code: None, reason: "malformed media id".into() });
@@ -153,13 +157,9 @@ impl ProviderMedia for MetaClient {
         Ok(MediaDownload { mime_type, size, body: Box::pin(body) })
     }
 
-    fn max_size(&self, kind: MediaKind) -> u64 {
-        meta_limit(kind)
-    }
-
     /// Uploads, then sends a message referencing the media id. No retry here: a failed send after
     /// a successful upload leaves an unused media id at Meta (it expires after 30 days).
-    async fn send_file(&self, to: &Phone, file: OutgoingFile) -> Result<String, SendFailure> {
+    async fn send_file(&self, to: &Phone, file: OutgoingFile, _reference: &str) -> Result<String, SendFailure> {
         let kind = file.kind;
         let name = kind_name(kind);
         let filename = file.filename.clone();
@@ -241,7 +241,7 @@ mod tests {
             mime_type: mime.into(),
             size: bytes.len() as u64,
             caption: caption.map(str::to_owned),
-            body: chunked(bytes),
+            source: FileSource::Stream(chunked(bytes)),
         }
     }
 
@@ -250,7 +250,7 @@ mod tests {
         let (sim, sender) = sim().await;
         let bytes = pattern(2 * 1024 * 1024);
         let id = sim.add_media(bytes.clone(), "video/mp4");
-        let download = sender.download(&id).await.expect("download");
+        let download = sender.download(&MediaRef::Id(id.clone())).await.expect("download");
         assert_eq!(download.mime_type.as_deref(), Some("video/mp4"));
         assert_eq!(download.size, Some(bytes.len() as u64));
         let mut body = download.body;
@@ -266,9 +266,9 @@ mod tests {
     #[tokio::test]
     async fn unknown_media_is_rejected() {
         let (_sim, sender) = sim().await;
-        let err = sender.download("999999999").await.err().expect("unknown id");
+        let err = sender.download(&MediaRef::Id("999999999".into())).await.err().expect("unknown id");
         assert!(matches!(err, SendFailure::Rejected { .. }), "{err:?}");
-        let err = sender.download("../1000001/messages").await.err().expect("malformed id");
+        let err = sender.download(&MediaRef::Id("../1000001/messages".into())).await.err().expect("malformed id");
         assert!(matches!(err, SendFailure::Rejected { code: None, .. }), "{err:?}");
     }
 
@@ -277,7 +277,7 @@ mod tests {
         let (sim, sender) = sim().await;
         let id = sim.add_media(pattern(1000), "image/jpeg");
         sim.set_media_url_ttl(Duration::ZERO);
-        let err = sender.download(&id).await.err().expect("expired");
+        let err = sender.download(&MediaRef::Id(id.clone())).await.err().expect("expired");
         assert!(!err.to_string().contains("token="), "no URL in the reason: {err}");
     }
 
@@ -286,7 +286,7 @@ mod tests {
         let (sim, sender) = sim().await;
         let bytes = pattern(300 * 1024 + 7);
         let doc = file(MediaKind::Document, "счёт №12.pdf", "application/pdf", &bytes, Some("Your invoice"));
-        let wamid = sender.send_file(&phone(), doc).await.expect("sent");
+        let wamid = sender.send_file(&phone(), doc, "ref").await.expect("sent");
 
         let uploaded = sim.uploaded_media();
         assert_eq!(uploaded.len(), 1);
@@ -309,7 +309,7 @@ mod tests {
     async fn audio_drops_caption_and_filename() {
         let (sim, sender) = sim().await;
         let voice = file(MediaKind::Audio, "voice.ogg", "audio/ogg", &pattern(4096), Some("listen"));
-        sender.send_file(&phone(), voice).await.expect("sent");
+        sender.send_file(&phone(), voice, "ref").await.expect("sent");
         let sent = sim.sent();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].kind, "audio");
@@ -323,7 +323,7 @@ mod tests {
         let (sim, sender) = sim().await;
         sim.fail_next(1, GraphFailure::Error { http: 500, code: 2, message: "Service temporarily unavailable".into() });
         let img = file(MediaKind::Image, "a.png", "image/png", &pattern(2048), None);
-        let err = sender.send_file(&phone(), img).await.expect_err("upload failed");
+        let err = sender.send_file(&phone(), img, "ref").await.expect_err("upload failed");
         assert!(err.retry().is_retryable(), "{err:?}");
         assert!(sim.uploaded_media().is_empty());
         assert!(sim.sent().is_empty());

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use bridge_core::config::{MetaConfig, Secret};
 use bridge_core::domain::Phone;
-use bridge_core::ports::{ProviderSender, SendFailure};
+use bridge_core::ports::{Capabilities, FileSend, ProviderSender, SendFailure};
 
 /// Meta's limit for `text.body`, in characters.
 const MAX_TEXT_CHARS: usize = 4096;
@@ -66,12 +66,21 @@ impl MetaClient {
 
 #[async_trait]
 impl ProviderSender for MetaClient {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_text_chars: MAX_TEXT_CHARS,
+            file_send: FileSend::Upload,
+            media_limits: super::media::META_LIMITS,
+            file_captions: true,
+        }
+    }
+
     /// Sends one text message. A text over 4096 characters (Meta's limit) is refused with `Rejected`
     /// before any request: splitting long Planfix comments is the caller's job.
     ///
     /// A timeout after the request left may still have delivered the message; a retry can then
     /// duplicate it (Meta has no idempotency key for sends).
-    async fn send_text(&self, to: &Phone, text: &str) -> Result<String, SendFailure> {
+    async fn send_text(&self, to: &Phone, text: &str, _reference: &str) -> Result<String, SendFailure> {
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
             return Err(SendFailure::Rejected {
@@ -169,7 +178,7 @@ pub(super) fn classify(status: StatusCode, body: &[u8]) -> SendFailure {
         // phone_number_id) stay Rejected.
         100 if names_recipient(&reason) => SendFailure::InvalidRecipient { reason },
         // 190 token, 100 parameter, 131051 unsupported type, 368 policy block…: retrying won't help.
-        _ => SendFailure::Rejected { code: Some(code), reason },
+        _ => SendFailure::Rejected { code: Some(code.to_string()), reason },
     }
 }
 
@@ -218,7 +227,7 @@ mod tests {
     async fn sends_text_and_returns_wamid() {
         let (sim, sender) = sim().await;
         let text = "Привет! Your order <b>#12</b> ships today 🚚";
-        let wamid = sender.send_text(&phone(), text).await.expect("sent");
+        let wamid = sender.send_text(&phone(), text, "ref").await.expect("sent");
         let sent = sim.sent();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].wamid, wamid);
@@ -233,7 +242,7 @@ mod tests {
     async fn window_closed() {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 131047, 400);
-        assert_eq!(sender.send_text(&phone(), "hi").await, Err(SendFailure::WindowClosed));
+        assert_eq!(sender.send_text(&phone(), "hi", "ref").await, Err(SendFailure::WindowClosed));
         assert!(sim.sent().is_empty());
     }
 
@@ -241,7 +250,7 @@ mod tests {
     async fn undeliverable_is_invalid_recipient() {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 131026, 400);
-        let err = sender.send_text(&phone(), "hi").await.expect_err("refused");
+        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("refused");
         assert!(
             matches!(err, SendFailure::InvalidRecipient { ref reason } if reason.contains("Unable to deliver")),
             "{err:?}"
@@ -252,22 +261,22 @@ mod tests {
     async fn throughput_and_server_errors_are_transient() {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 130429, 400);
-        let err = sender.send_text(&phone(), "hi").await.expect_err("throttled");
+        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("throttled");
         assert!(err.retry().is_retryable(), "{err:?}");
         sim.clear_recipient_failure(TO);
 
         sim.fail_next(1, GraphFailure::Error { http: 500, code: 131000, message: "boom".into() });
-        let err = sender.send_text(&phone(), "hi").await.expect_err("server error");
+        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("server error");
         assert_eq!(err, SendFailure::Transient { reason: "boom".into() });
         // The failure was one-shot: the next send goes through.
-        assert!(sender.send_text(&phone(), "hi").await.is_ok());
+        assert!(sender.send_text(&phone(), "hi", "ref").await.is_ok());
     }
 
     #[tokio::test]
     async fn wrong_token_is_rejected_190() {
         let (sim, sender) = sim_with("not-the-token").await;
-        let err = sender.send_text(&phone(), "hi").await.expect_err("unauthorized");
-        assert!(matches!(err, SendFailure::Rejected { code: Some(190), .. }), "{err:?}");
+        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("unauthorized");
+        assert!(matches!(err, SendFailure::Rejected { code: Some(ref c), .. } if c == "190"), "{err:?}");
         assert!(!err.retry().is_retryable());
         assert!(!err.to_string().contains("not-the-token"));
         assert!(sim.sent().is_empty());
@@ -280,7 +289,7 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         drop(listener);
         let sender = MetaClient::new(reqwest::Client::new(), &config(&format!("http://{addr}"), TOKEN));
-        let err = sender.send_text(&phone(), "hi").await.expect_err("refused");
+        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("refused");
         assert!(err.retry().is_retryable(), "{err:?}");
         assert!(!err.to_string().contains(NUMBER_ID), "no URL in the reason: {err}");
     }
@@ -288,11 +297,11 @@ mod tests {
     #[tokio::test]
     async fn over_long_text_is_rejected_without_a_request() {
         let (sim, sender) = sim().await;
-        let err = sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS + 1)).await.expect_err("too long");
+        let err = sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS + 1), "ref").await.expect_err("too long");
         assert!(matches!(err, SendFailure::Rejected { code: None, .. }), "{err:?}");
         assert!(sim.requests().is_empty());
         // Exactly at the limit (counted in characters, not bytes) is fine.
-        assert!(sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS)).await.is_ok());
+        assert!(sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS), "ref").await.is_ok());
     }
 
     #[test]
@@ -319,14 +328,14 @@ mod tests {
         assert!(matches!(c(100, "Param to must be a phone number."), SendFailure::InvalidRecipient { .. }));
         assert_eq!(
             c(100, "Param text['body'] is required."),
-            SendFailure::Rejected { code: Some(100), reason: "Param text['body'] is required.".into() }
+            SendFailure::Rejected { code: Some("100".into()), reason: "Param text['body'] is required.".into() }
         );
-        assert!(matches!(c(131051, "d"), SendFailure::Rejected { code: Some(131051), .. }));
+        assert!(matches!(c(131051, "d"), SendFailure::Rejected { code: Some(ref c), .. } if c == "131051"));
         // No details: the message is the reason.
         let bare = json!({ "error": { "message": "(#190) expired", "code": 190 } }).to_string();
         assert_eq!(
             classify(StatusCode::UNAUTHORIZED, bare.as_bytes()),
-            SendFailure::Rejected { code: Some(190), reason: "(#190) expired".into() }
+            SendFailure::Rejected { code: Some("190".into()), reason: "(#190) expired".into() }
         );
     }
 }

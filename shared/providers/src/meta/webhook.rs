@@ -4,8 +4,11 @@ use sha2::Sha256;
 
 use super::payload::{self, Envelope};
 use bridge_core::config::{MetaConfig, Secret};
-use bridge_core::domain::{InboundEvent, InboundMessage, MessageContent, Phone, StatusUpdate};
-use bridge_core::ports::{ProviderWebhook, WebhookError};
+use bridge_core::domain::{
+    DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin, Phone,
+    StatusUpdate,
+};
+use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
 
 /// Webhook side of one account's Meta business number.
 pub struct MetaWebhook {
@@ -25,32 +28,23 @@ impl MetaWebhook {
 }
 
 impl ProviderWebhook for MetaWebhook {
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
-        let header =
-            headers.get("x-hub-signature-256").ok_or(WebhookError::Unauthorized("missing X-Hub-Signature-256"))?;
-        let hex_sig = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().strip_prefix("sha256="))
-            .ok_or(WebhookError::Unauthorized("malformed X-Hub-Signature-256"))?;
-        let sig = hex::decode(hex_sig).map_err(|_| WebhookError::Unauthorized("malformed X-Hub-Signature-256"))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.app_secret.expose().as_bytes())
-            .map_err(|_| WebhookError::Unauthorized("unusable app secret"))?;
-        mac.update(body);
-        // verify_slice compares in constant time.
-        mac.verify_slice(&sig).map_err(|_| WebhookError::Unauthorized("invalid X-Hub-Signature-256"))
+    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
+        verify_signature(&self.app_secret, req.headers, req.body)
     }
 
-    fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
-        let envelope: Envelope = serde_json::from_slice(body)
+    fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
+        let envelope: Envelope = serde_json::from_slice(req.body)
             .map_err(|e| WebhookError::BadRequest(format!("not a Meta webhook body: {e}")))?;
         if envelope.object != "whatsapp_business_account" {
             return Err(WebhookError::BadRequest(format!("unexpected object {:?}", envelope.object)));
         }
-        let mut events = Vec::new();
+        let mut parsed = Parsed::default();
         for change in envelope.entry.into_iter().flat_map(|e| e.changes) {
             // Other fields (account updates, templates…) are not conversation content.
-            let Some(value) = change.value.filter(|_| change.field == "messages") else { continue };
+            let Some(value) = change.value.filter(|_| change.field == "messages") else {
+                parsed.ignored.push(format!("change of field {:?}", change.field));
+                continue;
+            };
             if let Some(meta) = &value.metadata {
                 // A payload for another business number must not land in this account.
                 if meta.phone_number_id != self.phone_number_id {
@@ -58,26 +52,49 @@ impl ProviderWebhook for MetaWebhook {
                 }
             }
             for msg in &value.messages {
-                events.push(InboundEvent::Message(normalize_message(msg, &value.contacts)?));
+                parsed.events.push(InboundEvent::Message(normalize_message(msg, &value.contacts)?));
             }
             for st in value.statuses {
-                events.push(InboundEvent::Status(normalize_status(st)?));
+                match normalize_status(st)? {
+                    Some(status) => parsed.events.push(InboundEvent::Status(status)),
+                    None => parsed.ignored.push("a status the bridge does not track".into()),
+                }
             }
         }
-        Ok(events)
+        Ok(parsed)
     }
 
-    fn handshake(&self, query: &[(String, String)]) -> Result<String, WebhookError> {
-        let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        if get("hub.mode") != Some("subscribe") {
-            return Err(WebhookError::BadRequest("hub.mode must be subscribe".into()));
-        }
-        let token = get("hub.verify_token").ok_or(WebhookError::Forbidden("missing hub.verify_token"))?;
-        if !self.verify_token.matches(token.as_bytes()) {
-            return Err(WebhookError::Forbidden("hub.verify_token does not match"));
-        }
-        get("hub.challenge").map(str::to_owned).ok_or_else(|| WebhookError::BadRequest("missing hub.challenge".into()))
+    fn handshake(&self, query: &[(String, String)]) -> Option<Result<String, WebhookError>> {
+        Some(verify_handshake(&self.verify_token, query))
     }
+}
+
+/// `X-Hub-Signature-256` over the raw body (360dialog reuses Meta's shapes, not this check).
+fn verify_signature(app_secret: &Secret, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
+    let header = headers.get("x-hub-signature-256").ok_or(WebhookError::Unauthorized("missing X-Hub-Signature-256"))?;
+    let hex_sig = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix("sha256="))
+        .ok_or(WebhookError::Unauthorized("malformed X-Hub-Signature-256"))?;
+    let sig = hex::decode(hex_sig).map_err(|_| WebhookError::Unauthorized("malformed X-Hub-Signature-256"))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.expose().as_bytes())
+        .map_err(|_| WebhookError::Unauthorized("unusable app secret"))?;
+    mac.update(body);
+    // verify_slice compares in constant time.
+    mac.verify_slice(&sig).map_err(|_| WebhookError::Unauthorized("invalid X-Hub-Signature-256"))
+}
+
+fn verify_handshake(verify_token: &Secret, query: &[(String, String)]) -> Result<String, WebhookError> {
+    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if get("hub.mode") != Some("subscribe") {
+        return Err(WebhookError::BadRequest("hub.mode must be subscribe".into()));
+    }
+    let token = get("hub.verify_token").ok_or(WebhookError::Forbidden("missing hub.verify_token"))?;
+    if !verify_token.matches(token.as_bytes()) {
+        return Err(WebhookError::Forbidden("hub.verify_token does not match"));
+    }
+    get("hub.challenge").map(str::to_owned).ok_or_else(|| WebhookError::BadRequest("missing hub.challenge".into()))
 }
 
 fn parse_timestamp(raw: &str) -> Result<i64, WebhookError> {
@@ -102,7 +119,7 @@ fn normalize_message(msg: &payload::Message, contacts: &[payload::Contact]) -> R
         let media_kind = if kind == "audio" && m.voice == Some(true) { "voice" } else { kind };
         Ok(MessageContent::Media {
             media_kind: media_kind.to_owned(),
-            media_id: m.id.clone(),
+            media: MediaRef::Id(m.id.clone()),
             mime_type: m.mime_type.clone(),
             caption: m.caption.clone(),
             filename: m.filename.clone(),
@@ -130,15 +147,41 @@ fn normalize_message(msg: &payload::Message, contacts: &[payload::Contact]) -> R
         }
         other => MessageContent::Unsupported { kind: other.to_owned() },
     };
-    Ok(InboundMessage { id: msg.id.clone(), from, profile_name, timestamp: parse_timestamp(&msg.timestamp)?, content })
+    Ok(InboundMessage {
+        id: msg.id.clone(),
+        from,
+        profile_name,
+        timestamp: parse_timestamp(&msg.timestamp)?,
+        content,
+        origin: Origin::Customer,
+    })
 }
 
-fn normalize_status(st: payload::Status) -> Result<StatusUpdate, WebhookError> {
-    Ok(StatusUpdate {
+/// None for states the bridge does not track (`deleted`, `warning` …).
+fn normalize_status(st: payload::Status) -> Result<Option<StatusUpdate>, WebhookError> {
+    let status = match st.status.as_str() {
+        "sent" => DeliveryState::Sent,
+        "delivered" => DeliveryState::Delivered,
+        "read" => DeliveryState::Read,
+        "failed" => DeliveryState::Failed,
+        _ => return Ok(None),
+    };
+    let failure = st.errors.into_iter().next().map(|e| DeliveryFailure {
+        kind: match e.code {
+            // Re-engagement: the 24-hour window had closed (NOTES 2.6).
+            131047 => FailureKind::WindowClosed,
+            // Undeliverable (the number may not use WhatsApp).
+            131026 => FailureKind::InvalidRecipient,
+            _ => FailureKind::Other,
+        },
+        code: Some(e.code.to_string()),
+        detail: e.title.unwrap_or_default(),
+    });
+    Ok(Some(StatusUpdate {
         timestamp: parse_timestamp(&st.timestamp)?,
         recipient: st.recipient_id.as_deref().and_then(|r| Phone::parse(r).ok()),
-        errors: st.errors.into_iter().map(|e| (e.code, e.title.unwrap_or_default())).collect(),
+        failure: failure.filter(|_| status == DeliveryState::Failed),
         message_id: st.id,
-        status: st.status,
-    })
+        status,
+    }))
 }
