@@ -161,7 +161,13 @@ async fn dir_store() {
     assert!(!store.verify_presigned("acme/in/small file.txt", expires + 3600, None, &sig, now), "extended expiry");
     let mut tampered = sig.clone().into_bytes();
     tampered[0] = if tampered[0] == b'0' { b'1' } else { b'0' };
-    assert!(!store.verify_presigned("acme/in/small file.txt", expires, None, &String::from_utf8(tampered).unwrap(), now));
+    assert!(!store.verify_presigned(
+        "acme/in/small file.txt",
+        expires,
+        None,
+        &String::from_utf8(tampered).unwrap(),
+        now
+    ));
     assert!(!store.verify_presigned("acme/in/small file.txt", expires, None, "not-hex", now));
     // Another secret does not accept this store's signature.
     let other = DirBlobStore::new(&root, "http://127.0.0.1:8080".into(), b"other".to_vec());

@@ -24,6 +24,8 @@ use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::Value;
 
+pub mod providers;
+
 /// The emulator's endpoint. Tests that need AWS fail loudly without it rather than skip:
 /// run them through `scripts/test.sh`, which starts moto and sets this variable.
 pub fn aws_endpoint() -> String {
@@ -481,6 +483,13 @@ impl Harness {
             bridge_http::handle(&self.app, bridge_http::Surface::PlanfixWebhooks, req.body(Bytes::from(body)).unwrap())
                 .await;
         (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
+    }
+
+    /// One provider webhook request through the route table, as the provider-webhook function
+    /// serves it: (status, body as text).
+    pub async fn post_webhook(&self, req: http::Request<Bytes>) -> (u16, String) {
+        let resp = bridge_http::handle(&self.app, bridge_http::Surface::ProviderWebhooks, req).await;
+        (resp.status().as_u16(), String::from_utf8_lossy(resp.body()).into_owned())
     }
 
     /// POST a body to the Meta webhook route, signed (or not) as given.

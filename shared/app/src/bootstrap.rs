@@ -83,7 +83,8 @@ fn account_runtime(
                 (Arc::new(MetaWebhook::new(meta)), client.clone(), client)
             }
             ProviderConfig::Twilio(twilio) => {
-                let status_url = public_url.map(|base| format!("{}/webhooks/twilio/{}/status", base.trim_end_matches('/'), cfg.id));
+                let status_url =
+                    public_url.map(|base| format!("{}/webhooks/twilio/{}/status", base.trim_end_matches('/'), cfg.id));
                 if status_url.is_none() {
                     tracing::warn!(account = %cfg.id, "no public URL configured: Twilio webhooks cannot be verified and no delivery statuses will come back");
                 }

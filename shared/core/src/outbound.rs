@@ -239,7 +239,9 @@ fn explain_delivery_failure(f: &DeliveryFailure) -> String {
             format!("The message was undeliverable: the number may not use WhatsApp{code}.")
         }
         FailureKind::Other if f.detail.is_empty() => format!("WhatsApp reported the delivery as failed{code}."),
-        FailureKind::Other => format!("WhatsApp reported the delivery as failed{code}: {}.", f.detail.trim_end_matches('.')),
+        FailureKind::Other => {
+            format!("WhatsApp reported the delivery as failed{code}: {}.", f.detail.trim_end_matches('.'))
+        }
     }
 }
 

@@ -191,9 +191,10 @@ mod tests {
 
     #[test]
     fn media_refs_read_old_bare_ids_and_both_new_forms() {
-        let old: MessageContent =
-            serde_json::from_str(r#"{"type":"media","media_kind":"image","media_id":"m1","mime_type":null,"caption":null,"filename":null}"#)
-                .unwrap();
+        let old: MessageContent = serde_json::from_str(
+            r#"{"type":"media","media_kind":"image","media_id":"m1","mime_type":null,"caption":null,"filename":null}"#,
+        )
+        .unwrap();
         assert!(matches!(old, MessageContent::Media { media: MediaRef::Id(ref id), .. } if id == "m1"));
         for media in [MediaRef::Id("m2".into()), MediaRef::Url("https://x/y".into())] {
             let json = serde_json::to_string(&media).unwrap();

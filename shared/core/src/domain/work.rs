@@ -46,7 +46,9 @@ impl Work {
         match self {
             Work::Conversation { account, message_id, .. } => format!("{account}#msg#{message_id}"),
             Work::Reply { account, comment_id, .. } => format!("{account}#reply#{comment_id}"),
-            Work::Status { account, status } => format!("{account}#status#{}#{}", status.message_id, status.status.as_str()),
+            Work::Status { account, status } => {
+                format!("{account}#status#{}#{}", status.message_id, status.status.as_str())
+            }
         }
     }
 

@@ -71,6 +71,9 @@ mod tests {
             super::content_disposition("Счёт 1.pdf"),
             "attachment; filename=\"____ 1.pdf\"; filename*=UTF-8''%D0%A1%D1%87%D1%91%D1%82%201.pdf"
         );
-        assert_eq!(super::content_disposition("a\"b.txt"), "attachment; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt");
+        assert_eq!(
+            super::content_disposition("a\"b.txt"),
+            "attachment; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt"
+        );
     }
 }

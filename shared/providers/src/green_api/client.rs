@@ -57,7 +57,14 @@ impl GreenApiClient {
             GreenApiFileSend::Url => FileSend::ByUrl,
             GreenApiFileSend::Upload => FileSend::Upload,
         };
-        Self { http, api_url, media_url, id_instance: cfg.id_instance, token: cfg.api_token_instance.clone(), file_send }
+        Self {
+            http,
+            api_url,
+            media_url,
+            id_instance: cfg.id_instance,
+            token: cfg.api_token_instance.clone(),
+            file_send,
+        }
     }
 
     fn method_url(&self, host: &str, method: &str) -> String {

@@ -140,9 +140,9 @@ fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
         });
     }
     Ok(match data.type_message.as_str() {
-        "textMessage" => {
-            MessageContent::Text { body: data.text_message_data.ok_or_else(|| missing("textMessageData"))?.text_message }
-        }
+        "textMessage" => MessageContent::Text {
+            body: data.text_message_data.ok_or_else(|| missing("textMessageData"))?.text_message,
+        },
         "extendedTextMessage" | "quotedMessage" => MessageContent::Text {
             body: data.extended_text_message_data.ok_or_else(|| missing("extendedTextMessageData"))?.text,
         },

@@ -24,10 +24,8 @@ const TRANSIENT: [i64; 4] = [20429, 63018, 20500, 20503];
 pub(super) fn classify(status: StatusCode, body: &[u8]) -> SendFailure {
     let err = serde_json::from_slice::<RestError>(body).ok();
     let code = err.as_ref().and_then(|e| e.code);
-    let reason = err
-        .map(|e| e.message)
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    let reason =
+        err.map(|e| e.message).filter(|m| !m.trim().is_empty()).unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
     tracing::warn!(status = status.as_u16(), code = ?code, "twilio send refused");
     match code {
         Some(WINDOW_CLOSED) => SendFailure::WindowClosed,

@@ -1,0 +1,225 @@
+//! The provider contract: the same scenarios against every WhatsApp provider, as the store
+//! contract runs against every store. Each runs through the public entry points (the webhook
+//! route, the Planfix scenario route, the worker and file-relay Lambda handlers on moto) with the
+//! provider's simulator playing the provider exactly as documented: its webhooks signed (or
+//! carrying its token) as the provider builds them, its API checking auth and bodies.
+//!
+//! Adding a provider: a `Kind` and a `Driver` arm in `tests/src/providers.rs`, and one line in
+//! the `contract!` list below.
+
+use std::sync::Arc;
+
+use bridge_core::config::Settings;
+use bridge_core::ports::Store;
+use e2e_tests::providers::{Driver, Kind};
+use e2e_tests::{fresh_dynamo_store, Harness, PLANFIX_HOOK_SECRET};
+
+const CUSTOMER: &str = "4915112345678";
+const NAME: &str = "Anna Schmidt";
+const EMPLOYEE: i64 = 5;
+const T0: i64 = 1_700_000_000;
+
+async fn start(kind: Kind) -> (Harness, Driver) {
+    let driver = Driver::start(kind).await;
+    let provider = driver.provider_config();
+    let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
+    let h = Harness::custom(Settings::default(), store, move |_, account| account.provider = provider).await;
+    (h, driver)
+}
+
+/// The webhook answer each provider expects (Twilio reads TwiML; the others take any 200).
+fn assert_acknowledged(driver: &Driver, (status, body): &(u16, String)) {
+    assert_eq!(*status, 200, "{:?}: {body}", driver.kind());
+    match driver.kind() {
+        Kind::Twilio => assert!(body.ends_with("<Response/>"), "empty TwiML expected: {body}"),
+        _ => assert!(body.contains("\"accepted\""), "{body}"),
+    }
+}
+
+/// A conversation opened by the customer's first message: (task id, contact id).
+async fn open_conversation(h: &Harness, driver: &Driver) -> (i64, i64) {
+    let answer = h.post_webhook(driver.text(CUSTOMER, NAME, &driver.new_id(), T0, "Hello, I need help")).await;
+    assert_acknowledged(driver, &answer);
+    h.settle().await;
+    let tasks = h.planfix.tasks();
+    assert_eq!(tasks.len(), 1, "{:?}", driver.kind());
+    let contact = tasks[0].assigner.trim_start_matches("contact:").parse().expect("the requester is a contact");
+    (tasks[0].id, contact)
+}
+
+fn internal_notes(h: &Harness, task: i64) -> Vec<planfix_sim::Comment> {
+    h.planfix.comments(task).into_iter().filter(|c| c.description.contains("⚠ WhatsApp")).collect()
+}
+
+async fn first_message_creates_contact_task_and_comment_and_a_redelivery_adds_nothing(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let id = driver.new_id();
+    let webhook = driver.text(CUSTOMER, NAME, &id, T0, "Where is my order?");
+    assert_acknowledged(&driver, &h.post_webhook(webhook).await);
+    h.settle().await;
+    let contacts = h.planfix.contacts();
+    assert_eq!(contacts.len(), 1);
+    assert!(contacts[0].phones.iter().any(|p| p.contains(CUSTOMER)), "{:?}", contacts[0].phones);
+    assert_eq!(contacts[0].name, NAME, "the WhatsApp profile name");
+    let task = h.planfix.tasks()[0].clone();
+    assert_eq!(task.assigner, format!("contact:{}", contacts[0].id));
+    let comments = h.planfix.comments(task.id);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].description.contains("Where is my order?"), "{}", comments[0].description);
+    assert_eq!(comments[0].owner, format!("contact:{}", contacts[0].id), "written as the customer");
+
+    // The provider delivers the same message again: no second comment.
+    assert_acknowledged(&driver, &h.post_webhook(driver.text(CUSTOMER, NAME, &id, T0, "Where is my order?")).await);
+    h.settle().await;
+    assert_eq!(h.planfix.comments(task.id).len(), 1);
+    // A later message goes to the same task.
+    assert_acknowledged(
+        &driver,
+        &h.post_webhook(driver.text(CUSTOMER, NAME, &driver.new_id(), T0 + 5, "Thanks")).await,
+    );
+    h.settle().await;
+    assert_eq!(h.planfix.tasks().len(), 1);
+    assert_eq!(h.planfix.comments(task.id).len(), 2);
+}
+
+async fn unauthenticated_or_forged_webhooks_are_refused_and_nothing_is_stored(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let id = driver.new_id();
+    let genuine = driver.text(CUSTOMER, NAME, &id, T0, "hi");
+    for refused in [driver.unauthenticated(&genuine), driver.forged(&genuine)] {
+        let (status, body) = h.post_webhook(refused).await;
+        assert_eq!(status, 401, "{:?}: {body}", driver.kind());
+        assert!(body.contains("unauthorized"), "a reason is given: {body}");
+    }
+    h.settle().await;
+    assert!(h.planfix.requests().is_empty(), "nothing reached Planfix");
+    // Nothing was recorded either: the genuine delivery is new, not a duplicate.
+    assert_acknowledged(&driver, &h.post_webhook(genuine).await);
+    h.settle().await;
+    assert_eq!(h.planfix.comments(h.planfix.tasks()[0].id).len(), 1);
+}
+
+async fn a_customers_file_reaches_planfix_with_the_same_bytes(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let pdf: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let webhook =
+        driver.media(CUSTOMER, &driver.new_id(), T0, pdf.clone(), "application/pdf", "contract.pdf", "signed");
+    assert_acknowledged(&driver, &h.post_webhook(webhook).await);
+    h.settle().await;
+    h.drain_file_relay(3).await;
+    let task = h.planfix.tasks()[0].id;
+    let comments = h.planfix.comments(task);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].description.contains("signed"), "the caption stays: {}", comments[0].description);
+    assert_eq!(comments[0].files.len(), 1, "{:?}: {}", driver.kind(), comments[0].description);
+    let (name, bytes) = h.planfix.file(comments[0].files[0]).expect("the file is in Planfix");
+    assert_eq!(bytes, pdf, "{:?}: bytes equal", driver.kind());
+    assert!(name.ends_with(".pdf"), "{name}");
+}
+
+async fn a_notifying_reply_reaches_the_customer_and_its_statuses_add_nothing(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let (task, contact) = open_conversation(&h, &driver).await;
+    let before = h.planfix.comments(task).len();
+    let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "Your order <b>ships</b> today", &[contact]);
+    let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("sent")), "{:?}: {body}", driver.kind());
+    assert_eq!(driver.sent_texts(), vec![(CUSTOMER.to_owned(), "Your order *ships* today".to_owned())]);
+
+    // What the provider posts back (statuses; Green-API also echoes the bridge's own send):
+    // recorded, never a new comment, never sent again.
+    let callbacks = driver.callbacks(0);
+    assert!(!callbacks.is_empty(), "{:?} reports on the send", driver.kind());
+    for cb in callbacks {
+        let answer = h.post_webhook(cb).await;
+        assert_eq!(answer.0, 200, "{answer:?}");
+    }
+    h.settle().await;
+    assert_eq!(h.planfix.comments(task).len(), before + 1, "only the employee's comment was added");
+    assert_eq!(driver.sent_texts().len(), 1);
+
+    // A comment that does not notify the contact stays internal.
+    let internal = h.planfix.add_employee_comment(task, EMPLOYEE, "colleagues only", &[]);
+    let (_, body) = h.planfix_hook(task, internal, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!(body["result"].as_str(), Some("ignored"), "{body}");
+    assert_eq!(driver.sent_texts().len(), 1);
+}
+
+async fn a_file_on_a_reply_reaches_the_customer(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let (task, contact) = open_conversation(&h, &driver).await;
+    let pdf: Vec<u8> = (0..200_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let file = h.planfix.add_file("invoice 42.pdf", pdf.clone());
+    let comment = h.planfix.add_employee_comment_with_files(task, EMPLOYEE, "Your invoice", &[contact], &[file]);
+    let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("sent")), "{body}");
+    h.drain_file_relay(3).await;
+    let files = driver.sent_files();
+    assert_eq!(files.len(), 1, "{:?}: {files:?}", driver.kind());
+    assert_eq!(files[0].to, CUSTOMER);
+    assert_eq!(files[0].bytes, pdf, "{:?}: bytes equal", driver.kind());
+    assert_eq!(files[0].name.as_deref(), Some("invoice 42.pdf"), "{:?}", driver.kind());
+    assert!(internal_notes(&h, task).is_empty(), "{:?}", internal_notes(&h, task));
+}
+
+async fn an_undeliverable_reply_becomes_an_internal_note(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let (task, contact) = open_conversation(&h, &driver).await;
+    driver.make_undeliverable(CUSTOMER);
+    let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "Are you there?", &[contact]);
+    h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    // Providers that accept first report the failure in a status webhook.
+    for cb in driver.callbacks(0) {
+        assert_eq!(h.post_webhook(cb).await.0, 200);
+    }
+    h.settle().await;
+    let notes = internal_notes(&h, task);
+    assert_eq!(notes.len(), 1, "{:?}: {notes:?}", driver.kind());
+    assert!(notes[0].description.contains(driver.undeliverable_words()), "{}", notes[0].description);
+    assert!(!notes[0].description.contains("Are you there?"), "the note never quotes the message");
+    assert!(!notes[0].recipients.to_string().contains("contact:"), "the note stays internal");
+}
+
+macro_rules! contract {
+    ($($provider:ident => $kind:expr),* $(,)?) => {$(
+        mod $provider {
+            use super::*;
+
+            #[tokio::test]
+            async fn first_message_creates_contact_task_and_comment_and_a_redelivery_adds_nothing() {
+                super::first_message_creates_contact_task_and_comment_and_a_redelivery_adds_nothing($kind).await;
+            }
+
+            #[tokio::test]
+            async fn unauthenticated_or_forged_webhooks_are_refused_and_nothing_is_stored() {
+                super::unauthenticated_or_forged_webhooks_are_refused_and_nothing_is_stored($kind).await;
+            }
+
+            #[tokio::test]
+            async fn a_customers_file_reaches_planfix_with_the_same_bytes() {
+                super::a_customers_file_reaches_planfix_with_the_same_bytes($kind).await;
+            }
+
+            #[tokio::test]
+            async fn a_notifying_reply_reaches_the_customer_and_its_statuses_add_nothing() {
+                super::a_notifying_reply_reaches_the_customer_and_its_statuses_add_nothing($kind).await;
+            }
+
+            #[tokio::test]
+            async fn a_file_on_a_reply_reaches_the_customer() {
+                super::a_file_on_a_reply_reaches_the_customer($kind).await;
+            }
+
+            #[tokio::test]
+            async fn an_undeliverable_reply_becomes_an_internal_note() {
+                super::an_undeliverable_reply_becomes_an_internal_note($kind).await;
+            }
+        }
+    )*};
+}
+
+contract! {
+    meta => Kind::Meta,
+    twilio => Kind::Twilio,
+    green_api => Kind::GreenApi,
+}

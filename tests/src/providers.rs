@@ -1,0 +1,393 @@
+//! One driver per WhatsApp provider for the provider contract test: it starts the provider's
+//! simulator, configures an account on it, builds that provider's webhooks exactly as the
+//! provider would (signed, or with its token), and reads back what the provider sent to the
+//! customer. The scenarios in `provider_contract.rs` are written once against this.
+
+use bytes::Bytes;
+use http::Request;
+use serde_json::Value;
+
+use bridge_core::config::{GreenApiConfig, GreenApiFileSend, MetaConfig, ProviderConfig, Secret, TwilioConfig};
+use green_api_sim::webhook::Chat;
+use green_api_sim::{GreenApiSim, GreenApiSimConfig};
+use meta_sim::webhook::{Business, Sender};
+use meta_sim::{GraphSim, GraphSimConfig};
+use twilio_sim::{TwilioSim, TwilioSimConfig};
+
+use crate::{APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PUBLIC_URL, VERIFY_TOKEN};
+
+pub const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TWILIO_TOKEN: &str = "test-twilio-auth-token-0123456789";
+pub const TWILIO_FROM: &str = "+14155238886";
+pub const GREEN_INSTANCE: i64 = 1_101_000_001;
+pub const GREEN_TOKEN: &str = "test-green-api-instance-token-0123456789";
+pub const GREEN_HOOK_TOKEN: &str = "test-green-webhook-url-token";
+pub const GREEN_WID: &str = "79990001122@c.us";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Meta,
+    Twilio,
+    GreenApi,
+}
+
+/// A file the provider delivered to the customer.
+#[derive(Debug, Clone)]
+pub struct SentFile {
+    pub to: String,
+    pub bytes: Vec<u8>,
+    pub name: Option<String>,
+}
+
+pub enum Driver {
+    Meta(GraphSim),
+    Twilio(TwilioSim),
+    GreenApi(GreenApiSim),
+}
+
+fn business() -> Business {
+    Business {
+        phone_number_id: PHONE_NUMBER_ID.into(),
+        display_phone_number: "15550001111".into(),
+        waba_id: "200300400500600".into(),
+    }
+}
+
+fn request(path: &str, content_type: &str, headers: &[(&str, String)], body: Vec<u8>) -> Request<Bytes> {
+    let mut req = Request::post(path).header("content-type", content_type);
+    for (name, value) in headers {
+        req = req.header(*name, value);
+    }
+    req.body(Bytes::from(body)).expect("request builds")
+}
+
+impl Driver {
+    pub async fn start(kind: Kind) -> Self {
+        match kind {
+            Kind::Meta => {
+                let sim = GraphSim::new(GraphSimConfig {
+                    access_token: GRAPH_TOKEN.into(),
+                    phone_number_id: PHONE_NUMBER_ID.into(),
+                });
+                sim.serve(None).await.expect("graph sim starts");
+                Driver::Meta(sim)
+            }
+            Kind::Twilio => {
+                let sim = TwilioSim::new(TwilioSimConfig {
+                    account_sid: TWILIO_SID.into(),
+                    auth_token: TWILIO_TOKEN.into(),
+                    whatsapp_from: TWILIO_FROM.into(),
+                });
+                sim.serve(None).await.expect("twilio sim starts");
+                Driver::Twilio(sim)
+            }
+            Kind::GreenApi => {
+                let sim = GreenApiSim::new(GreenApiSimConfig {
+                    id_instance: GREEN_INSTANCE,
+                    api_token: GREEN_TOKEN.into(),
+                    wid: GREEN_WID.into(),
+                });
+                sim.serve(None).await.expect("green-api sim starts");
+                Driver::GreenApi(sim)
+            }
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Driver::Meta(_) => Kind::Meta,
+            Driver::Twilio(_) => Kind::Twilio,
+            Driver::GreenApi(_) => Kind::GreenApi,
+        }
+    }
+
+    /// The account's provider section, pointing at the simulator.
+    pub fn provider_config(&self) -> ProviderConfig {
+        match self {
+            Driver::Meta(sim) => ProviderConfig::Meta(MetaConfig {
+                app_secret: Secret::new(APP_SECRET),
+                verify_token: Secret::new(VERIFY_TOKEN),
+                access_token: Secret::new(GRAPH_TOKEN),
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                graph_base_url: sim.base_url().expect("served"),
+                graph_api_version: "v21.0".into(),
+            }),
+            Driver::Twilio(sim) => ProviderConfig::Twilio(TwilioConfig {
+                account_sid: TWILIO_SID.into(),
+                auth_token: Secret::new(TWILIO_TOKEN),
+                whatsapp_from: TWILIO_FROM.into(),
+                api_base_url: sim.base_url().expect("served"),
+                media_auth: true,
+            }),
+            Driver::GreenApi(sim) => ProviderConfig::GreenApi(GreenApiConfig {
+                id_instance: GREEN_INSTANCE,
+                api_token_instance: Secret::new(GREEN_TOKEN),
+                api_url: sim.base_url().expect("served"),
+                media_url: None,
+                webhook_url_token: Some(Secret::new(GREEN_HOOK_TOKEN)),
+                allow_unauthenticated_webhooks: false,
+                file_send: GreenApiFileSend::Url,
+            }),
+        }
+    }
+
+    /// A fresh message id in the provider's own shape.
+    pub fn new_id(&self) -> String {
+        let hex = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+        match self {
+            Driver::Meta(_) => format!("wamid.HBgL{hex}"),
+            Driver::Twilio(_) => twilio_sim::webhook::message_sid(false),
+            Driver::GreenApi(_) => hex,
+        }
+    }
+
+    fn path(&self) -> &'static str {
+        match self {
+            Driver::Meta(_) => "/webhooks/meta/acme",
+            Driver::Twilio(_) => "/webhooks/twilio/acme",
+            Driver::GreenApi(_) => "/webhooks/green-api/acme",
+        }
+    }
+
+    fn twilio_request(path: &str, params: &[(String, String)]) -> Request<Bytes> {
+        let signature = twilio_sim::webhook::sign(TWILIO_TOKEN, &format!("{PUBLIC_URL}{path}"), params);
+        let body = twilio_sim::webhook::encode(params).into_bytes();
+        request(path, "application/x-www-form-urlencoded", &[("x-twilio-signature", signature)], body)
+    }
+
+    fn green_request(&self, body: &Value) -> Request<Bytes> {
+        let auth = ("authorization", format!("Bearer {GREEN_HOOK_TOKEN}"));
+        request(self.path(), "application/json", &[auth], body.to_string().into_bytes())
+    }
+
+    fn meta_request(&self, body: &Value) -> Request<Bytes> {
+        let (bytes, signature) = meta_sim::webhook::signed_body(APP_SECRET.as_bytes(), body);
+        request(self.path(), "application/json", &[("x-hub-signature-256", signature)], bytes)
+    }
+
+    /// The customer's text message, as the provider delivers it.
+    pub fn text(&self, from: &str, name: &str, id: &str, ts: i64, text: &str) -> Request<Bytes> {
+        match self {
+            Driver::Meta(_) => {
+                let sender = Sender { wa_id: from.into(), profile_name: name.into() };
+                self.meta_request(&meta_sim::webhook::text_message(&business(), &sender, id, ts, text))
+            }
+            Driver::Twilio(_) => {
+                let inbound = twilio_sim::webhook::Inbound {
+                    account_sid: TWILIO_SID.into(),
+                    from: format!("+{from}"),
+                    to: TWILIO_FROM.into(),
+                    profile_name: Some(name.into()),
+                };
+                Self::twilio_request(self.path(), &twilio_sim::webhook::text(&inbound, id, text))
+            }
+            Driver::GreenApi(sim) => {
+                let chat = Chat { chat_id: format!("{from}@c.us"), sender_name: name.into() };
+                self.green_request(&green_api_sim::webhook::incoming_text(&sim.instance(), &chat, id, ts, text))
+            }
+        }
+    }
+
+    /// The customer's file (a document, or an image by its type), stored in the simulator first.
+    pub fn media(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        bytes: Vec<u8>,
+        mime: &str,
+        name: &str,
+        caption: &str,
+    ) -> Request<Bytes> {
+        let kind = if mime.starts_with("image/") { "image" } else { "document" };
+        match self {
+            Driver::Meta(sim) => {
+                let media_id = sim.add_media(bytes, mime);
+                let sender = Sender { wa_id: from.into(), profile_name: "Customer".into() };
+                let filename = Some(name).filter(|_| kind == "document");
+                let body = meta_sim::webhook::media_message(
+                    &business(),
+                    &sender,
+                    id,
+                    ts,
+                    kind,
+                    &media_id,
+                    mime,
+                    Some(caption).filter(|c| !c.is_empty()),
+                    filename,
+                    false,
+                );
+                self.meta_request(&body)
+            }
+            Driver::Twilio(sim) => {
+                let url = sim.add_message_media(id, bytes, mime);
+                let inbound = twilio_sim::webhook::Inbound {
+                    account_sid: TWILIO_SID.into(),
+                    from: format!("+{from}"),
+                    to: TWILIO_FROM.into(),
+                    profile_name: None,
+                };
+                Self::twilio_request(
+                    self.path(),
+                    &twilio_sim::webhook::media(&inbound, id, caption, &[(url, mime.into())]),
+                )
+            }
+            Driver::GreenApi(sim) => {
+                let url = sim.add_media(bytes, mime);
+                let chat = Chat { chat_id: format!("{from}@c.us"), sender_name: "Customer".into() };
+                let type_message = if kind == "image" { "imageMessage" } else { "documentMessage" };
+                let caption = Some(caption).filter(|c| !c.is_empty());
+                let body = green_api_sim::webhook::incoming_file(
+                    &sim.instance(),
+                    &chat,
+                    id,
+                    ts,
+                    type_message,
+                    &url,
+                    mime,
+                    name,
+                    caption,
+                );
+                self.green_request(&body)
+            }
+        }
+    }
+
+    /// The same request without the provider's authentication.
+    pub fn unauthenticated(&self, req: &Request<Bytes>) -> Request<Bytes> {
+        let mut out = Request::post(req.uri().clone()).body(req.body().clone()).expect("request builds");
+        for (name, value) in req.headers() {
+            if !matches!(name.as_str(), "x-hub-signature-256" | "x-twilio-signature" | "authorization") {
+                out.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        out
+    }
+
+    /// The same request with a signature or token made with the wrong key.
+    pub fn forged(&self, req: &Request<Bytes>) -> Request<Bytes> {
+        let mut out = self.unauthenticated(req);
+        let (name, value) = match self {
+            Driver::Meta(_) => ("x-hub-signature-256", meta_sim::webhook::sign(b"not-the-app-secret", req.body())),
+            Driver::Twilio(_) => {
+                let params = twilio_sim::webhook::parse(std::str::from_utf8(req.body()).unwrap_or(""));
+                let url = format!("{PUBLIC_URL}{}", req.uri().path());
+                ("x-twilio-signature", twilio_sim::webhook::sign("not-the-auth-token", &url, &params))
+            }
+            Driver::GreenApi(_) => ("authorization", "Bearer not-the-webhook-token".to_owned()),
+        };
+        out.headers_mut().insert(name, value.parse().expect("header value"));
+        out
+    }
+
+    /// Texts the provider accepted for the customer: (recipient digits, text).
+    pub fn sent_texts(&self) -> Vec<(String, String)> {
+        match self {
+            Driver::Meta(sim) => {
+                sim.sent().iter().filter_map(|m| m.text().map(|t| (m.to.clone(), t.to_owned()))).collect()
+            }
+            Driver::Twilio(sim) => sim
+                .sent()
+                .iter()
+                .filter(|m| m.media.is_none())
+                .filter_map(|m| m.body.clone().map(|b| (digits(&m.to), b)))
+                .collect(),
+            Driver::GreenApi(sim) => {
+                sim.sent().iter().filter_map(|m| m.message.clone().map(|t| (digits(&m.chat_id), t))).collect()
+            }
+        }
+    }
+
+    /// Files the provider delivered to the customer.
+    pub fn sent_files(&self) -> Vec<SentFile> {
+        match self {
+            Driver::Meta(sim) => sim
+                .sent()
+                .iter()
+                .filter(|m| m.kind != "text")
+                .filter_map(|m| {
+                    let media = m.body.get(&m.kind)?;
+                    let id = media.get("id")?.as_str()?;
+                    Some(SentFile {
+                        to: m.to.clone(),
+                        bytes: sim.media_bytes(id)?,
+                        name: media.get("filename").and_then(Value::as_str).map(str::to_owned),
+                    })
+                })
+                .collect(),
+            Driver::Twilio(sim) => sim
+                .sent()
+                .iter()
+                .filter_map(|m| {
+                    let media = m.media.as_ref()?;
+                    Some(SentFile { to: digits(&m.to), bytes: media.bytes.clone(), name: media.filename.clone() })
+                })
+                .collect(),
+            Driver::GreenApi(sim) => sim
+                .sent()
+                .iter()
+                .filter_map(|m| {
+                    let file = m.file.as_ref()?;
+                    Some(SentFile {
+                        to: digits(&m.chat_id),
+                        bytes: file.bytes.clone(),
+                        name: Some(file.file_name.clone()),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Makes replies to `to` fail the way this provider fails them: Meta refuses at once (window
+    /// closed), Twilio accepts and reports 63016 in a status callback, Green-API accepts and
+    /// reports `noAccount` (its standard product has no 24-hour window).
+    pub fn make_undeliverable(&self, to: &str) {
+        match self {
+            Driver::Meta(sim) => sim.fail_for_recipient(to, 131047, 400),
+            Driver::Twilio(sim) => sim.fail_for_recipient_async(&format!("+{to}"), 63016),
+            Driver::GreenApi(sim) => sim.fail_for_recipient(to, "noAccount"),
+        }
+    }
+
+    /// What the words of the note for an undeliverable reply say, per provider.
+    pub fn undeliverable_words(&self) -> &'static str {
+        match self {
+            Driver::Meta(_) | Driver::Twilio(_) => "24 hours",
+            Driver::GreenApi(_) => "may not use WhatsApp",
+        }
+    }
+
+    /// Everything the provider would POST back after the bridge's sends (statuses, and for
+    /// Green-API the echoes of the bridge's own sends), as requests to the bridge's routes.
+    /// Meta's simulator keeps no callbacks: `sent` and `delivered` are built for each send.
+    pub fn callbacks(&self, since: usize) -> Vec<Request<Bytes>> {
+        match self {
+            Driver::Meta(sim) => sim
+                .sent()
+                .iter()
+                .skip(since)
+                .flat_map(|m| {
+                    ["sent", "delivered"].map(|state| {
+                        let body =
+                            meta_sim::webhook::status_update(&business(), &m.to, &m.wamid, state, 1_700_000_100, None);
+                        self.meta_request(&body)
+                    })
+                })
+                .collect(),
+            Driver::Twilio(sim) => sim
+                .take_callbacks()
+                .into_iter()
+                .map(|cb| {
+                    let path = cb.url.strip_prefix(PUBLIC_URL).expect("callbacks go to the public URL").to_owned();
+                    let body = twilio_sim::webhook::encode(&cb.params).into_bytes();
+                    request(&path, "application/x-www-form-urlencoded", &[("x-twilio-signature", cb.signature)], body)
+                })
+                .collect(),
+            Driver::GreenApi(sim) => sim.take_webhooks().iter().map(|w| self.green_request(w)).collect(),
+        }
+    }
+}
+
+fn digits(address: &str) -> String {
+    address.chars().filter(char::is_ascii_digit).collect()
+}

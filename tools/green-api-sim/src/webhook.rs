@@ -1,0 +1,335 @@
+//! Builders for the JSON bodies Green-API POSTs to the bridge's `webhookUrl` (NOTES §5.1).
+//!
+//! Every body is one event: `typeWebhook`, `instanceData`, `timestamp` (Unix seconds) and, for
+//! messages, `idMessage`, `senderData` and `messageData`. Shapes follow the real samples in
+//! `reference/providers/green-api/` and the docs pages named on each builder
+//! (`https://green-api.com/en/docs/api/receiving/notifications-format/…`).
+//!
+//! Senders are always chats of one person (`…@c.us`) unless a test retargets a group message
+//! with [`set_group_sender`]: a group's `senderData.sender` is the member who wrote, which
+//! [`Chat`] does not carry.
+
+use serde_json::{json, Value};
+
+use crate::clock;
+use crate::reference;
+
+/// The Green-API instance (the business's WhatsApp account) a webhook comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id_instance: i64,
+    /// The business account, e.g. `79990001122@c.us`.
+    pub wid: String,
+}
+
+/// The chat a message belongs to: the customer (`79001234567@c.us`) or a group (`…@g.us`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    pub chat_id: String,
+    /// The customer's WhatsApp name; used as `chatName`, `senderName` and `senderContactName`.
+    pub sender_name: String,
+}
+
+/// `textMessage`, like `green-api/inbound_text.json`.
+pub fn incoming_text(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, text: &str) -> Value {
+    incoming(inst, chat, id_message, timestamp, text_data(text))
+}
+
+/// `extendedTextMessage` (a text with a link preview, or any text some clients send this way).
+/// Fields per `…/incoming-message/ExtendedTextMessage`; preview fields are left empty.
+pub fn incoming_extended_text(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, text: &str) -> Value {
+    let data = json!({
+        "typeMessage": "extendedTextMessage",
+        "extendedTextMessageData": {
+            "text": text,
+            "description": "",
+            "title": "",
+            "jpegThumbnail": "",
+            "forwardingScore": 0,
+            "isForwarded": false,
+        },
+    });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// A reply quoting one of the business's own messages (`quoted_id` is the `idMessage` the bridge
+/// got from a send), like `green-api/inbound_quoted_text_forwarded.json` but not forwarded.
+///
+/// The quoted message is taken to be a text whose body the builder does not know, so
+/// `quotedMessage.textMessage` is empty; the bridge must key on `stanzaId`.
+pub fn incoming_quoted(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    text: &str,
+    quoted_id: &str,
+) -> Value {
+    let data = json!({
+        "typeMessage": "quotedMessage",
+        "extendedTextMessageData": {
+            "text": text,
+            "stanzaId": quoted_id,
+            "participant": inst.wid,
+            "forwardingScore": 0,
+            "isForwarded": false,
+        },
+        "quotedMessage": {
+            "stanzaId": quoted_id,
+            "participant": inst.wid,
+            "typeMessage": "textMessage",
+            "textMessage": "",
+        },
+    });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// A file (`type_message`: `imageMessage|videoMessage|audioMessage|documentMessage`), like
+/// `green-api/inbound_document_audio_mime.json`. `download_url` is a direct link, typically
+/// [`crate::GreenApiSim::add_media`]'s; `caption` is sent as `""` when absent, as Green-API does.
+pub fn incoming_file(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    type_message: &str,
+    download_url: &str,
+    mime_type: &str,
+    file_name: &str,
+    caption: Option<&str>,
+) -> Value {
+    let data = file_data(type_message, download_url, mime_type, file_name, caption);
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// `locationMessage` with `locationMessageData.{nameLocation, address, jpegThumbnail, latitude,
+/// longitude, …}` (`…/incoming-message/LocationMessage`).
+pub fn incoming_location(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    latitude: f64,
+    longitude: f64,
+    name: &str,
+    address: &str,
+) -> Value {
+    let data = json!({
+        "typeMessage": "locationMessage",
+        "locationMessageData": {
+            "nameLocation": name,
+            "address": address,
+            "jpegThumbnail": "",
+            "latitude": latitude,
+            "longitude": longitude,
+            "forwardingScore": 0,
+            "isForwarded": false,
+        },
+    });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// `contactMessage` with `contactMessageData.{displayName, vcard}` (`…/incoming-message/ContactMessage`).
+/// The forwarding fields are added like on the other message types (unconfirmed for contacts).
+pub fn incoming_contact(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    display_name: &str,
+    vcard: &str,
+) -> Value {
+    let data = json!({
+        "typeMessage": "contactMessage",
+        "contactMessageData": {
+            "displayName": display_name,
+            "vcard": vcard,
+            "forwardingScore": 0,
+            "isForwarded": false,
+        },
+    });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// `reactionMessage`: the emoji is in `extendedTextMessageData.text` and the message reacted to
+/// in `quotedMessage.stanzaId` (`…/incoming-message/ReactionMessage`). `participant` names the
+/// business, the usual author of the message a customer reacts to. An emptied reaction (removal)
+/// is `emoji = ""` (unconfirmed).
+pub fn incoming_reaction(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    emoji: &str,
+    to_id: &str,
+) -> Value {
+    let data = json!({
+        "typeMessage": "reactionMessage",
+        "extendedTextMessageData": { "text": emoji },
+        "quotedMessage": { "stanzaId": to_id, "participant": inst.wid },
+    });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// `outgoingMessageReceived`: a text the business typed on its phone (or WhatsApp Web), shaped
+/// like `green-api/outgoing_phone_image.json` with `textMessageData`
+/// (`…/outgoing-message/TextMessage`). The bridge mirrors these into Planfix.
+pub fn outgoing_from_phone(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, text: &str) -> Value {
+    outgoing("outgoingMessageReceived", inst, chat, id_message, timestamp, text_data(text))
+}
+
+/// `outgoingAPIMessageReceived`: the echo of a text the bridge itself sent (ignore it: loops).
+pub fn outgoing_api_echo(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, text: &str) -> Value {
+    outgoing("outgoingAPIMessageReceived", inst, chat, id_message, timestamp, text_data(text))
+}
+
+/// `outgoingAPIMessageReceived` for a file the bridge sent, like `green-api/outgoing_api_video.json`.
+pub fn outgoing_api_file_echo(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    type_message: &str,
+    download_url: &str,
+    mime_type: &str,
+    file_name: &str,
+    caption: Option<&str>,
+) -> Value {
+    let data = file_data(type_message, download_url, mime_type, file_name, caption);
+    outgoing("outgoingAPIMessageReceived", inst, chat, id_message, timestamp, data)
+}
+
+/// `outgoingMessageStatus` of a message sent by the API (`sendByApi: true`).
+///
+/// `status`: `sent|delivered|read|failed|noAccount|notInGroup|yellowCard`; `description` is
+/// present only when given (Green-API fills it on `failed`). Current bodies carry `chatId` and
+/// `sendByApi`; `green-api/status_noAccount.json` is an older revision without them
+/// (`…/outgoing-message/OutgoingMessageStatus`).
+pub fn status(
+    inst: &Instance,
+    chat_id: &str,
+    id_message: &str,
+    timestamp: i64,
+    status: &str,
+    description: Option<&str>,
+) -> Value {
+    let mut body = json!({
+        "typeWebhook": "outgoingMessageStatus",
+        "chatId": chat_id,
+        "instanceData": instance_data(inst),
+        "timestamp": timestamp,
+        "idMessage": id_message,
+        "status": status,
+    });
+    if let Some(description) = description {
+        body["description"] = json!(description);
+    }
+    body["sendByApi"] = json!(true);
+    body
+}
+
+/// `stateInstanceChanged` (`notAuthorized`, `authorized`, `blocked`, `sleepMode`, `starting`,
+/// `yellowCard`), stamped now (`…/notifications-format/StateInstanceChanged`).
+pub fn state_changed(inst: &Instance, state: &str) -> Value {
+    json!({
+        "typeWebhook": "stateInstanceChanged",
+        "instanceData": instance_data(inst),
+        "timestamp": clock::unix_seconds(),
+        "stateInstance": state,
+    })
+}
+
+/// Makes a message webhook come from `sender` (a member, `…@c.us`) inside its group chat.
+/// No-op on bodies without `senderData`.
+pub fn set_group_sender(webhook: &mut Value, sender: &str, sender_name: &str) {
+    if let Some(data) = webhook.get_mut("senderData").and_then(Value::as_object_mut) {
+        data.insert("sender".into(), json!(sender));
+        data.insert("senderName".into(), json!(sender_name));
+        data.insert("senderContactName".into(), json!(sender_name));
+    }
+}
+
+/// Loads `providers/green-api/{name}` from the reference folder (`$BRIDGE_REFERENCE_DIR`, else
+/// `<workspace>/../shared/reference`). Panics with the path when it is missing or not JSON.
+pub fn sample(name: &str) -> Value {
+    let path = reference::green_api_file(name);
+    let raw = std::fs::read(&path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    serde_json::from_slice(&raw).unwrap_or_else(|error| panic!("parse {} as JSON: {error}", path.display()))
+}
+
+fn text_data(text: &str) -> Value {
+    json!({ "typeMessage": "textMessage", "textMessageData": { "textMessage": text } })
+}
+
+/// `fileMessageData` in the key order of the samples.
+fn file_data(type_message: &str, download_url: &str, mime_type: &str, file_name: &str, caption: Option<&str>) -> Value {
+    json!({
+        "typeMessage": type_message,
+        "fileMessageData": {
+            "downloadUrl": download_url,
+            "caption": caption.unwrap_or(""),
+            "fileName": file_name,
+            "jpegThumbnail": "",
+            "mimeType": mime_type,
+            "forwardingScore": 0,
+            "isForwarded": false,
+        },
+    })
+}
+
+fn instance_data(inst: &Instance) -> Value {
+    json!({ "idInstance": inst.id_instance, "wid": inst.wid, "typeInstance": "whatsapp" })
+}
+
+/// `incomingMessageReceived`: the customer is the sender.
+fn incoming(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, message_data: Value) -> Value {
+    let sender_data = json!({
+        "chatId": chat.chat_id,
+        "sender": chat.chat_id,
+        "chatName": chat.sender_name,
+        "senderName": chat.sender_name,
+        "senderContactName": chat.sender_name,
+    });
+    message_webhook("incomingMessageReceived", inst, id_message, timestamp, sender_data, message_data)
+}
+
+/// Outgoing messages: the business (`wid`) is the sender, `chatName` names the customer. The
+/// business's own display names are not known to the builder and are left empty.
+fn outgoing(
+    type_webhook: &str,
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    message_data: Value,
+) -> Value {
+    let sender_data = json!({
+        "chatId": chat.chat_id,
+        "chatName": chat.sender_name,
+        "sender": inst.wid,
+        "senderName": "",
+        "senderContactName": "",
+    });
+    message_webhook(type_webhook, inst, id_message, timestamp, sender_data, message_data)
+}
+
+fn message_webhook(
+    type_webhook: &str,
+    inst: &Instance,
+    id_message: &str,
+    timestamp: i64,
+    sender_data: Value,
+    message_data: Value,
+) -> Value {
+    json!({
+        "typeWebhook": type_webhook,
+        "instanceData": instance_data(inst),
+        "timestamp": timestamp,
+        "idMessage": id_message,
+        "senderData": sender_data,
+        "messageData": message_data,
+    })
+}
+
+#[cfg(test)]
+mod tests;
