@@ -180,6 +180,76 @@ async fn an_undeliverable_reply_becomes_an_internal_note(kind: Kind) {
     assert!(!notes[0].recipients.to_string().contains("contact:"), "the note stays internal");
 }
 
+/// What one message costs: Planfix and provider requests for a first message (contact, task,
+/// comment), a later one, a file each way and a reply — fixed numbers per provider, so a change
+/// that adds a call shows here (and the figures are in the step's note).
+async fn requests_per_message_stay_as_measured(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let planfix = || h.planfix.requests().len();
+    let mut costs = Vec::new();
+    let mut measure =
+        |what: &'static str, p0: usize, d0: usize, p1: usize, d1: usize| costs.push((what, p1 - p0, d1 - d0));
+
+    let (p0, d0) = (planfix(), driver.provider_requests());
+    let (task, contact) = open_conversation(&h, &driver).await;
+    measure("first message", p0, d0, planfix(), driver.provider_requests());
+
+    let (p0, d0) = (planfix(), driver.provider_requests());
+    h.post_webhook(driver.text(CUSTOMER, NAME, &driver.new_id(), T0 + 1, "second")).await;
+    h.settle().await;
+    measure("later message", p0, d0, planfix(), driver.provider_requests());
+
+    let (p0, d0) = (planfix(), driver.provider_requests());
+    h.post_webhook(driver.text(CUSTOMER, NAME, &driver.new_id(), T0 + 2, "third")).await;
+    h.settle().await;
+    measure("later message, statuses cached", p0, d0, planfix(), driver.provider_requests());
+
+    let (p0, d0) = (planfix(), driver.provider_requests());
+    let webhook = driver.media(CUSTOMER, &driver.new_id(), T0 + 3, vec![1u8; 4096], "application/pdf", "a.pdf", "");
+    h.post_webhook(webhook).await;
+    h.settle().await;
+    h.drain_file_relay(3).await;
+    measure("customer's file", p0, d0, planfix(), driver.provider_requests());
+
+    let (p0, d0) = (planfix(), driver.provider_requests());
+    let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "reply", &[contact]);
+    h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    measure("reply (text)", p0, d0, planfix(), driver.provider_requests());
+
+    let (p0, d0) = (planfix(), driver.provider_requests());
+    let file = h.planfix.add_file("b.pdf", vec![2u8; 4096]);
+    let comment = h.planfix.add_employee_comment_with_files(task, EMPLOYEE, "", &[contact], &[file]);
+    h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    h.drain_file_relay(3).await;
+    measure("reply (file only)", p0, d0, planfix(), driver.provider_requests());
+
+    println!("{kind:?}: (what, Planfix requests, provider requests) = {costs:?}");
+    let expected = expected_costs(kind);
+    assert_eq!(costs, expected, "{kind:?}: requests per message changed");
+}
+
+/// Measured with the simulators (see the step 7 note). Planfix: a first message searches the
+/// contact, creates it, creates the task and comments; a later one reads the task's status (and
+/// once per process its status list) before commenting; a file adds upload + comment update; a
+/// reply reads the comment (and its file's info and bytes). Provider: Meta fetches media in two
+/// requests (metadata, bytes) and sends a file in two (upload, message); Twilio's media URL
+/// redirects to its store (two requests); Green-API needs one each way.
+fn expected_costs(kind: Kind) -> Vec<(&'static str, usize, usize)> {
+    let (media_in, file_out) = match kind {
+        Kind::Meta => (2, 2),
+        Kind::Twilio => (2, 1),
+        Kind::GreenApi => (1, 1),
+    };
+    vec![
+        ("first message", 4, 0),
+        ("later message", 3, 0),
+        ("later message, statuses cached", 2, 0),
+        ("customer's file", 4, media_in),
+        ("reply (text)", 1, 1),
+        ("reply (file only)", 4, file_out),
+    ]
+}
+
 macro_rules! contract {
     ($($provider:ident => $kind:expr),* $(,)?) => {$(
         mod $provider {
@@ -208,6 +278,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn a_file_on_a_reply_reaches_the_customer() {
                 super::a_file_on_a_reply_reaches_the_customer($kind).await;
+            }
+
+            #[tokio::test]
+            async fn requests_per_message_stay_as_measured() {
+                super::requests_per_message_stay_as_measured($kind).await;
             }
 
             #[tokio::test]

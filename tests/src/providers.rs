@@ -338,6 +338,15 @@ impl Driver {
         }
     }
 
+    /// Requests the bridge made to the provider's API so far (any endpoint, any answer).
+    pub fn provider_requests(&self) -> usize {
+        match self {
+            Driver::Meta(sim) => sim.requests().len(),
+            Driver::Twilio(sim) => sim.requests().len(),
+            Driver::GreenApi(sim) => sim.requests().len(),
+        }
+    }
+
     /// Makes replies to `to` fail the way this provider fails them: Meta refuses at once (window
     /// closed), Twilio accepts and reports 63016 in a status callback, Green-API accepts and
     /// reports `noAccount` (its standard product has no 24-hour window).
