@@ -7,7 +7,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bridge_core::config::Settings;
-use e2e_tests::{meta_sample, text_from_sample, Harness, APP_SECRET, GRAPH_TOKEN, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
+use e2e_tests::providers::{Driver, Kind, GREEN_HOOK_TOKEN, GREEN_TOKEN, TWILIO_TOKEN};
+use e2e_tests::{
+    fresh_dynamo_store, meta_sample, text_from_sample, Harness, APP_SECRET, GRAPH_TOKEN, PLANFIX_HOOK_SECRET,
+    PLANFIX_TOKEN,
+};
 use meta_sim::webhook::{media_message, Business, Sender};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
@@ -35,21 +39,102 @@ impl<'a> MakeWriter<'a> for Captured {
 const CUSTOMER: &str = "972987654321";
 const SECRET_TEXT: &str = "my card number is 4111 1111 1111 1111";
 
-#[test]
-fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
-    let sample = meta_sample("inbound_text.json");
+/// Runs `run` on one thread under the production JSON formatter (the bridge's own crates at
+/// debug) and returns what it logged.
+fn captured_logs(run: impl std::future::Future<Output = ()>) -> String {
     let captured = Captured::default();
-    // The production formatter (JSON), with the bridge's own crates at debug.
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_current_span(true)
-        .with_env_filter(EnvFilter::new("info,shared=debug,file_relay=debug,lambda_adapter=debug"))
+        .with_env_filter(EnvFilter::new(
+            "info,shared=debug,bridge_core=debug,bridge_providers=debug,bridge_planfix=debug,file_relay=debug,lambda_adapter=debug",
+        ))
         .with_writer(captured.clone())
         .finish();
     // One thread, so the thread-local subscriber sees every task of the run.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    tracing::subscriber::with_default(subscriber, || {
-        runtime.block_on(async {
+    tracing::subscriber::with_default(subscriber, || runtime.block_on(run));
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.lines().count() > 10, "the run was logged:\n{logs}");
+    for line in logs.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+    }
+    logs
+}
+
+fn assert_clean(logs: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!logs.contains(secret), "a credential reached the logs: {secret}");
+    }
+    assert!(
+        !logs.contains(CUSTOMER),
+        "an unmasked phone number reached the logs:\n{}",
+        logs.lines().filter(|l| l.contains(CUSTOMER)).collect::<Vec<_>>().join("\n")
+    );
+    // Any fragment of the text ("4111" alone also turns up in random ids and receipt handles).
+    for fragment in ["card number", "4111 1111"] {
+        let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(fragment)).collect();
+        assert!(leaks.is_empty(), "message text reached the logs:\n{}", leaks.join("\n"));
+    }
+    // Presigned and provider media URLs are capabilities too.
+    for url_part in ["X-Amz-Signature", "/media-store/", "/media/", "/Media/"] {
+        let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(url_part)).collect();
+        assert!(leaks.is_empty(), "a media URL reached the logs:\n{}", leaks.join("\n"));
+    }
+    assert!(logs.contains("+972"), "phones appear masked (+972…)");
+}
+
+/// The same conversation on Twilio and Green-API: their credentials (Green-API's token is in
+/// every API path) and their media URLs never reach the logs either.
+#[test]
+fn other_providers_logs_hold_no_secret_no_full_phone_and_no_message_text() {
+    for kind in [Kind::Twilio, Kind::GreenApi] {
+        let logs = captured_logs(async move {
+            let driver = Driver::start(kind).await;
+            let provider = driver.provider_config();
+            let store: Arc<dyn bridge_core::ports::Store> = Arc::new(fresh_dynamo_store().await);
+            let h = Harness::custom(Settings::default(), store, move |_, a| a.provider = provider).await;
+            let text = driver.text(CUSTOMER, "Test Name", &driver.new_id(), 1_700_000_000, SECRET_TEXT);
+            assert_eq!(h.post_webhook(driver.forged(&text)).await.0, 401);
+            assert_eq!(h.post_webhook(text).await.0, 200);
+            h.settle().await;
+            let media = driver.media(
+                CUSTOMER,
+                &driver.new_id(),
+                1_700_000_001,
+                vec![7u8; 2048],
+                "image/jpeg",
+                "p.jpg",
+                SECRET_TEXT,
+            );
+            assert_eq!(h.post_webhook(media).await.0, 200);
+            h.settle().await;
+            h.drain_file_relay(5).await;
+            let task = h.planfix.tasks()[0].clone();
+            let contact: i64 = task.assigner.trim_start_matches("contact:").parse().unwrap();
+            let c1 = h.planfix.add_employee_comment(task.id, 5, SECRET_TEXT, &[contact]);
+            assert_eq!(h.planfix_hook(task.id, c1, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
+            let f = h.planfix.add_file("contract.pdf", vec![1u8; 1024]);
+            let c2 = h.planfix.add_employee_comment_with_files(task.id, 5, "", &[contact], &[f]);
+            assert_eq!(h.planfix_hook(task.id, c2, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
+            h.drain_file_relay(5).await;
+            driver.make_undeliverable(CUSTOMER);
+            let c3 = h.planfix.add_employee_comment(task.id, 5, SECRET_TEXT, &[contact]);
+            assert_eq!(h.planfix_hook(task.id, c3, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
+            for cb in driver.callbacks(0) {
+                assert_eq!(h.post_webhook(cb).await.0, 200);
+            }
+            h.settle().await;
+        });
+        assert_clean(&logs, &[TWILIO_TOKEN, GREEN_TOKEN, GREEN_HOOK_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET]);
+    }
+}
+
+#[test]
+fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
+    let sample = meta_sample("inbound_text.json");
+    let logs = captured_logs(async {
+        {
             let h = Harness::start(Settings::default()).await;
             let text = text_from_sample(&sample, "wamid.log1", CUSTOMER, 1_700_000_000, SECRET_TEXT);
             assert_eq!(h.post_meta(&text).await.0, 200);
@@ -91,25 +176,7 @@ fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
             let c3 = h.planfix.add_employee_comment(task.id, 5, SECRET_TEXT, &[contact]);
             assert_eq!(h.planfix_hook(task.id, c3, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
             assert_eq!(h.planfix_hook(task.id, c3, Some("wrong")).await.0, 401);
-        })
+        }
     });
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.lines().count() > 10, "the run was logged:\n{logs}");
-    for line in logs.lines() {
-        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
-    }
-    for secret in [APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET] {
-        assert!(!logs.contains(secret), "a credential reached the logs: {secret}");
-    }
-    assert!(
-        !logs.contains(CUSTOMER),
-        "an unmasked phone number reached the logs:\n{}",
-        logs.lines().filter(|l| l.contains(CUSTOMER)).collect::<Vec<_>>().join("\n")
-    );
-    // Any fragment of the text ("4111" alone also turns up in random ids and receipt handles).
-    for fragment in ["card number", "4111 1111"] {
-        let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(fragment)).collect();
-        assert!(leaks.is_empty(), "message text reached the logs:\n{}", leaks.join("\n"));
-    }
-    assert!(logs.contains("+972"), "phones appear masked (+972…)");
+    assert_clean(&logs, &[APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET]);
 }
