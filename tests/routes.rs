@@ -389,3 +389,16 @@ async fn a_body_over_1_mib_is_413_and_1_mib_is_accepted() {
     assert_eq!(rig.queued().len(), 2);
     assert_eq!(rig.inbox("acme").await, vec!["wamid.full".to_string()]);
 }
+
+#[tokio::test]
+async fn the_status_route_exists_only_for_providers_that_post_statuses_there() {
+    let mut rig = Rig::start().await;
+    for path in ["/webhooks/meta/acme/status", "/prod/webhooks/meta/acme/status"] {
+        // Signed and valid: only the route is wrong for Meta, which posts statuses to the main one.
+        let req = meta_bytes(Method::POST, path, text("wamid.status-route").to_string().into_bytes());
+        let (status, body) = rig.call(Surface::ProviderWebhooks, req).await;
+        assert_eq!((status, body["error"].as_str()), (404, Some("this provider has no status route")), "{path}: {body}");
+    }
+    assert!(rig.queued().is_empty());
+    assert!(rig.inbox("acme").await.is_empty());
+}
