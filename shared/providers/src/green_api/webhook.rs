@@ -158,12 +158,17 @@ fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
         "contactMessage" => {
             let c = data.contact_message_data.ok_or_else(|| missing("contactMessageData"))?;
             // The card's name and numbers are what a Planfix user needs from a shared contact.
+            // A vCard line is `[group.]NAME[;params]:value`; WhatsApp's cards often group the
+            // number (`item1.TEL;waid=…:+7 …`, Green-API's own examples).
             let phones: Vec<&str> = c
                 .vcard
                 .lines()
-                .filter(|l| l.to_ascii_uppercase().starts_with("TEL"))
-                .filter_map(|l| l.split(':').nth(1))
-                .map(str::trim)
+                .filter_map(|l| {
+                    let (head, value) = l.split_once(':')?;
+                    let name = head.split(';').next()?.rsplit('.').next()?;
+                    name.trim().eq_ignore_ascii_case("TEL").then_some(value.trim())
+                })
+                .filter(|v| !v.is_empty())
                 .collect();
             let mut body = format!("👤 Contact: {}", c.display_name);
             if !phones.is_empty() {
