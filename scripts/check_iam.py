@@ -11,10 +11,16 @@ Fails (exit 1, one line per problem) when
     explicit `Role` (SAM's generated role attaches AWSLambdaBasicExecutionRole, Resource "*");
   * a function (AWS::Serverless::Function / AWS::Lambda::Function) does not log to a log group
     declared in the template with RetentionInDays (via LoggingConfig.LogGroup, or a group named
-    /aws/lambda/<the function's name>).
+    /aws/lambda/<the function's name>);
+  * resources depend on each other in a cycle, counting the dependencies SAM adds when it
+    expands function events (an Api/HttpApi event puts the function's ARN into the API's
+    definition; an S3 or Cognito event into the bucket's or pool's configuration). CloudFormation
+    refuses such a stack at deploy time, while cfn-lint and `sam validate` pass it, e.g. a
+    function whose environment names the URL of the API that routes to it.
 Needs only PyYAML (installed with cfn-lint).
 """
 
+import re
 import sys
 import textwrap
 
@@ -91,8 +97,98 @@ def _check_managed(where, arns, problems):
             problems.append(f"{where}: attaches managed policy {arn}")
 
 
+# Event types whose expansion makes the event's source resource reference the function, and the
+# event property naming that source.
+_SAM_EVENT_SOURCES = {"Api": "RestApiId", "HttpApi": "ApiId", "S3": "Bucket", "Cognito": "UserPool"}
+# The API SAM creates when an Api/HttpApi event names none.
+_IMPLICIT_API = {"Api": "ServerlessRestApi", "HttpApi": "ServerlessHttpApi"}
+
+
+def _references(value, out, local=frozenset()):
+    """Names of resources (or parameters) value refers to: Ref, Fn::GetAtt, ${X} in Fn::Sub."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                out.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".", 1)[0]
+                out.add(target)
+            elif key == "Fn::Sub":
+                text, variables = (inner, {}) if isinstance(inner, str) else (inner[0], inner[1] if len(inner) > 1 else {})
+                names = set(variables) if isinstance(variables, dict) else set()
+                for var in re.findall(r"\$\{([^}]+)\}", text if isinstance(text, str) else ""):
+                    if not var.startswith("!"):
+                        name = var.split(".", 1)[0]
+                        if name not in names and name not in local:
+                            out.add(name)
+                _references(variables, out, local)
+            else:
+                _references(inner, out, local)
+    elif isinstance(value, list):
+        for item in value:
+            _references(item, out, local)
+
+
+def dependency_graph(template):
+    """resource -> the resources it needs first (after SAM's expansion of function events)."""
+    resources = template.get("Resources") or {}
+    globals_fn = ((template.get("Globals") or {}).get("Function")) or {}
+    graph = {name: set() for name in resources}
+    for name, res in resources.items():
+        found = set()
+        props = res.get("Properties") or {}
+        if res.get("Type") == "AWS::Serverless::Function":
+            # An event's own references go to the resources SAM generates for it (permissions,
+            # event source mappings), not to the function; the edges that matter are added below.
+            props = {k: v for k, v in props.items() if k != "Events"}
+        _references(props, found)
+        depends = res.get("DependsOn") or []
+        found.update(depends if isinstance(depends, list) else [depends])
+        if res.get("Type") == "AWS::Serverless::Function":
+            _references(globals_fn, found)
+            for event in ((res.get("Properties") or {}).get("Events") or {}).values():
+                kind = (event or {}).get("Type")
+                if kind not in _SAM_EVENT_SOURCES:
+                    continue
+                source = ((event.get("Properties") or {}).get(_SAM_EVENT_SOURCES[kind]))
+                targets = set()
+                _references(source, targets)
+                if not targets and kind in _IMPLICIT_API:
+                    targets = {_IMPLICIT_API[kind]}
+                for target in targets:
+                    graph.setdefault(target, set()).add(name)
+        graph[name].update(found)
+    return {n: {d for d in deps if d in graph and d != n} for n, deps in graph.items()}
+
+
+def cycles(graph):
+    """Each dependency cycle once, as a list of names starting and ending with the same one."""
+    found, state, stack = [], {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == "open":
+                found.append(stack[stack.index(dep):] + [dep])
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
 def check(template):
     problems = []
+    for cycle in cycles(dependency_graph(template)):
+        problems.append(
+            "dependency cycle " + " -> ".join(cycle)
+            + " (CloudFormation refuses it; SAM events make an API, bucket or pool depend on its functions)"
+        )
     resources = template.get("Resources") or {}
     globals_fn = ((template.get("Globals") or {}).get("Function")) or {}
 
@@ -188,6 +284,20 @@ BAD_TEMPLATE = textwrap.dedent(
             LogGroup: !Ref NoRetention
       NoRetention:
         Type: AWS::Logs::LogGroup
+      Api:
+        Type: AWS::Serverless::HttpApi
+      Hook:
+        Type: AWS::Serverless::Function
+        Properties:
+          Role: !GetAtt Role.Arn
+          LoggingConfig: {LogGroup: !Ref Logs}
+          Environment:
+            Variables:
+              URL: !Sub https://${Api}.execute-api.${AWS::Region}.amazonaws.com
+          Events:
+            Post:
+              Type: HttpApi
+              Properties: {ApiId: !Ref Api, Method: POST, Path: /x}
     """
 )
 
@@ -213,6 +323,15 @@ GOOD_TEMPLATE = textwrap.dedent(
         Properties:
           Role: !GetAtt Role.Arn
           LoggingConfig: {LogGroup: !Ref Logs}
+          Environment:
+            Variables:
+              URL: !Sub https://${Api}.execute-api.${AWS::Region}.amazonaws.com
+      Api:
+        Type: AWS::ApiGatewayV2::Api
+        Properties: {Name: api, ProtocolType: HTTP}
+      Integration:
+        Type: AWS::ApiGatewayV2::Integration
+        Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn}
     """
 )
 
@@ -226,6 +345,7 @@ def self_test():
         "Fn: no explicit Role",
         "Fn: no log group",
         "Fn2: its log group has no RetentionInDays",
+        "dependency cycle Api -> Hook -> Api",
     ]
     missing = [e for e in expected if not any(e in p for p in problems)]
     assert not missing, f"checker missed: {missing}; reported: {problems}"
@@ -247,7 +367,7 @@ def main(argv):
         for p in problems:
             print(f"  - {p}", file=sys.stderr)
         return 1
-    print(f"check_iam: {argv[1]}: no wildcard IAM, every function logs to a group with retention")
+    print(f"check_iam: {argv[1]}: no wildcard IAM, every function logs to a group with retention, no dependency cycle")
     return 0
 
 

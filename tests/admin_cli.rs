@@ -13,7 +13,7 @@ use bridge_embedded::JsonFileStore;
 use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
 
 const SECRETS: [&str; 5] =
-    ["pf-secret-token", "hook-secret-xyz", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
+    ["pf-secret-token", "hook-secret-xyz-0123", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
 
 fn account_json(base_url: &str) -> String {
     serde_json::json!({
@@ -130,6 +130,117 @@ async fn invalid_accounts_are_refused_clearly_without_echoing_secrets() {
     // Nothing was written.
     let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
     assert!(load_accounts_from_ssm(&ssm, &prefix).await.unwrap().is_empty());
+}
+
+/// Secrets of the Twilio and Green-API accounts below: never printed, stored as given.
+const TWILIO_AUTH_TOKEN: &str = "tw-auth-0123456789abcdef0123456789ab";
+const GREEN_API_TOKEN: &str = "ga-instance-token-4f1e";
+const GREEN_WEBHOOK_TOKEN: &str = "ga-webhook-token-9c2d7e";
+
+fn twilio_json() -> serde_json::Value {
+    serde_json::json!({
+        "id": "shop",
+        "planfix": { "base_url": "https://shop.planfix.com/rest", "token": SECRETS[0], "webhook_secret": SECRETS[1] },
+        "provider": { "kind": "twilio", "account_sid": "AC0123456789abcdef0123456789abcdef",
+            "auth_token": TWILIO_AUTH_TOKEN, "whatsapp_from": "+14155238886" }
+    })
+}
+
+fn green_api_json() -> serde_json::Value {
+    serde_json::json!({
+        "id": "cafe",
+        "planfix": { "base_url": "https://cafe.planfix.com/rest", "token": SECRETS[0], "webhook_secret": SECRETS[1] },
+        "provider": { "kind": "green-api", "id_instance": 1101000001, "api_token_instance": GREEN_API_TOKEN,
+            "api_url": "https://1101.api.greenapi.com", "webhook_url_token": GREEN_WEBHOOK_TOKEN }
+    })
+}
+
+fn assert_no_provider_secret(out: &str) {
+    assert_no_secret(out);
+    for s in [TWILIO_AUTH_TOKEN, GREEN_API_TOKEN, GREEN_WEBHOOK_TOKEN] {
+        assert!(!out.contains(s), "secret {s} printed:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn twilio_and_green_api_accounts_are_put_and_shown_masked_and_invalid_ones_are_refused_unwritten() {
+    let prefix = format!("/bridge-admin-{}", uuid::Uuid::new_v4());
+    let put = |json: String| {
+        let prefix = prefix.clone();
+        async move {
+            let file = temp_file("account.json", &json);
+            admin(&["--ssm-prefix", &prefix, "accounts", "put", "--file", file.to_str().unwrap()]).await
+        }
+    };
+    for account in [twilio_json(), green_api_json()] {
+        let out = put(account.to_string()).await.unwrap();
+        assert_no_provider_secret(&out);
+        assert!(out.contains("wrote SecureString") && !out.contains("warning"), "{out}");
+    }
+
+    let list = admin(&["--ssm-prefix", &prefix, "accounts", "list"]).await.unwrap();
+    assert_no_provider_secret(&list);
+    for expected in ["shop  provider=twilio", "from=+14155238886", "cafe  provider=green-api", "id_instance=1101000001"]
+    {
+        assert!(list.contains(expected), "{expected} missing:\n{list}");
+    }
+    let show = admin(&["--ssm-prefix", &prefix, "accounts", "show", "shop"]).await.unwrap();
+    assert_no_provider_secret(&show);
+    for expected in [r#""auth_token": "***""#, r#""account_sid": "AC0123456789abcdef0123456789abcdef""#] {
+        assert!(show.contains(expected), "{expected} missing:\n{show}");
+    }
+    let show = admin(&["--ssm-prefix", &prefix, "accounts", "show", "cafe"]).await.unwrap();
+    assert_no_provider_secret(&show);
+    for expected in [r#""api_token_instance": "***""#, r#""webhook_url_token": "***""#, r#""id_instance": 1101000001"#]
+    {
+        assert!(show.contains(expected), "{expected} missing:\n{show}");
+    }
+
+    // What the bridge reads back is exactly what was put.
+    let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
+    let mut accounts = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["cafe", "shop"]);
+    let ProviderConfig::GreenApi(green) = &accounts[0].provider else { panic!("a Green-API account") };
+    assert_eq!(green.api_token_instance.expose(), GREEN_API_TOKEN);
+    assert_eq!(green.webhook_url_token.as_ref().map(|t| t.expose()), Some(GREEN_WEBHOOK_TOKEN));
+    let ProviderConfig::Twilio(twilio) = &accounts[1].provider else { panic!("a Twilio account") };
+    assert_eq!(twilio.auth_token.expose(), TWILIO_AUTH_TOKEN);
+
+    // Invalid: every problem listed, no value quoted, nothing written (not even over the
+    // existing account of the same id).
+    let mut bad_twilio = twilio_json();
+    bad_twilio["provider"]["account_sid"] = "SK123".into();
+    bad_twilio["provider"]["auth_token"] = "tw-short-token".into();
+    bad_twilio["provider"]["whatsapp_from"] = "whatsapp:+14155238886".into();
+    bad_twilio["planfix"]["webhook_secret"] = "hook-short".into();
+    let err = put(bad_twilio.to_string()).await.unwrap_err();
+    assert!(err.contains("is not a valid account: 4 problem(s)"), "{err}");
+    for field in ["planfix.webhook_secret", "provider.account_sid", "provider.auth_token", "provider.whatsapp_from"] {
+        assert!(err.contains(&format!("  - {field}: ")), "{field} missing:\n{err}");
+    }
+    for value in ["SK123", "tw-short-token", "hook-short"] {
+        assert!(!err.contains(value), "{value} quoted:\n{err}");
+    }
+
+    let mut no_token = green_api_json();
+    no_token["provider"].as_object_mut().unwrap().remove("webhook_url_token");
+    no_token["id"] = "bistro".into();
+    let err = put(no_token.to_string()).await.unwrap_err();
+    assert!(err.contains("1 problem(s)") && err.contains("provider.webhook_url_token: is required"), "{err}");
+    assert_no_provider_secret(&err);
+
+    let mut after = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
+    after.sort_by(|a, b| a.id.cmp(&b.id));
+    let ProviderConfig::Twilio(twilio) = &after[1].provider else { panic!("a Twilio account") };
+    assert_eq!((after.len(), twilio.auth_token.expose()), (2, TWILIO_AUTH_TOKEN), "nothing was written");
+
+    // The explicit waiver is accepted, with a warning.
+    no_token["provider"]["allow_unauthenticated_webhooks"] = true.into();
+    let out = put(no_token.to_string()).await.unwrap();
+    assert!(out.contains("warning: provider.allow_unauthenticated_webhooks"), "{out}");
+    assert_no_provider_secret(&out);
 }
 
 #[tokio::test]

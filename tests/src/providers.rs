@@ -7,12 +7,16 @@ use bytes::Bytes;
 use http::Request;
 use serde_json::Value;
 
-use bridge_core::config::{GreenApiConfig, GreenApiFileSend, MetaConfig, ProviderConfig, Secret, TwilioConfig};
+use bridge_core::config::{
+    Dialog360Config, GreenApiConfig, GreenApiFileSend, MetaConfig, ProviderConfig, Secret, TwilioConfig, WazzupConfig,
+};
+use dialog360_sim::{Dialog360Sim, Dialog360SimConfig};
 use green_api_sim::webhook::Chat;
 use green_api_sim::{GreenApiSim, GreenApiSimConfig};
 use meta_sim::webhook::{Business, Sender};
 use meta_sim::{GraphSim, GraphSimConfig};
 use twilio_sim::{TwilioSim, TwilioSimConfig};
+use wazzup_sim::{WazzupSim, WazzupSimConfig};
 
 use crate::{APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PUBLIC_URL, VERIFY_TOKEN};
 
@@ -23,12 +27,19 @@ pub const GREEN_INSTANCE: i64 = 1_101_000_001;
 pub const GREEN_TOKEN: &str = "test-green-api-instance-token-0123456789";
 pub const GREEN_HOOK_TOKEN: &str = "test-green-webhook-url-token";
 pub const GREEN_WID: &str = "79990001122@c.us";
+pub const D360_KEY: &str = "test-360dialog-api-key";
+pub const D360_SECRET: &str = "test-360dialog-webhook-secret";
+pub const WAZZUP_KEY: &str = "test-wazzup-api-key";
+pub const WAZZUP_CRM_KEY: &str = "test-wazzup-crm-key-0123456789";
+pub const WAZZUP_CHANNEL: &str = "00000000-0000-4000-8000-000000000001";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Meta,
     Twilio,
     GreenApi,
+    Dialog360,
+    Wazzup,
 }
 
 /// A file the provider delivered to the customer.
@@ -43,6 +54,8 @@ pub enum Driver {
     Meta(GraphSim),
     Twilio(TwilioSim),
     GreenApi(GreenApiSim),
+    Dialog360(Dialog360Sim),
+    Wazzup(WazzupSim),
 }
 
 fn business() -> Business {
@@ -90,6 +103,25 @@ impl Driver {
                 sim.serve(None).await.expect("green-api sim starts");
                 Driver::GreenApi(sim)
             }
+            Kind::Dialog360 => {
+                let sim = Dialog360Sim::new(Dialog360SimConfig {
+                    api_key: D360_KEY.into(),
+                    phone_number_id: PHONE_NUMBER_ID.into(),
+                });
+                sim.serve(None).await.expect("360dialog sim starts");
+                Driver::Dialog360(sim)
+            }
+            Kind::Wazzup => {
+                let channel = wazzup_sim::Channel {
+                    channel_id: WAZZUP_CHANNEL.into(),
+                    transport: "whatsapp".into(),
+                    plain_id: "79990001122".into(),
+                    state: "active".into(),
+                };
+                let sim = WazzupSim::new(WazzupSimConfig { api_key: WAZZUP_KEY.into(), channels: vec![channel] });
+                sim.serve(None).await.expect("wazzup sim starts");
+                Driver::Wazzup(sim)
+            }
         }
     }
 
@@ -98,6 +130,8 @@ impl Driver {
             Driver::Meta(_) => Kind::Meta,
             Driver::Twilio(_) => Kind::Twilio,
             Driver::GreenApi(_) => Kind::GreenApi,
+            Driver::Dialog360(_) => Kind::Dialog360,
+            Driver::Wazzup(_) => Kind::Wazzup,
         }
     }
 
@@ -128,6 +162,18 @@ impl Driver {
                 allow_unauthenticated_webhooks: false,
                 file_send: GreenApiFileSend::Url,
             }),
+            Driver::Dialog360(sim) => ProviderConfig::Dialog360(Dialog360Config {
+                api_key: Secret::new(D360_KEY),
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                webhook_secret: Secret::new(D360_SECRET),
+                api_base_url: sim.base_url().expect("served"),
+            }),
+            Driver::Wazzup(sim) => ProviderConfig::Wazzup(WazzupConfig {
+                api_key: Secret::new(WAZZUP_KEY),
+                channel_id: WAZZUP_CHANNEL.into(),
+                crm_key: Secret::new(WAZZUP_CRM_KEY),
+                api_base_url: sim.base_url().expect("served"),
+            }),
         }
     }
 
@@ -135,7 +181,8 @@ impl Driver {
     pub fn new_id(&self) -> String {
         let hex = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
         match self {
-            Driver::Meta(_) => format!("wamid.HBgL{hex}"),
+            Driver::Meta(_) | Driver::Dialog360(_) => format!("wamid.HBgL{hex}"),
+            Driver::Wazzup(_) => uuid::Uuid::new_v4().to_string(),
             Driver::Twilio(_) => twilio_sim::webhook::message_sid(false),
             Driver::GreenApi(_) => hex,
         }
@@ -146,7 +193,32 @@ impl Driver {
             Driver::Meta(_) => "/webhooks/meta/acme",
             Driver::Twilio(_) => "/webhooks/twilio/acme",
             Driver::GreenApi(_) => "/webhooks/green-api/acme",
+            Driver::Dialog360(_) => "/webhooks/360dialog/acme",
+            Driver::Wazzup(_) => "/webhooks/wazzup/acme",
         }
+    }
+
+    fn d360_request(&self, body: &Value) -> Request<Bytes> {
+        request(
+            self.path(),
+            "application/json",
+            &[("x-bridge-secret", D360_SECRET.to_owned())],
+            body.to_string().into_bytes(),
+        )
+    }
+
+    fn wazzup_request(&self, body: &Value) -> Request<Bytes> {
+        let auth = ("authorization", format!("Bearer {WAZZUP_CRM_KEY}"));
+        // Wazzup's documented content type, typo included.
+        request(self.path(), "application/json; charset-utf-8", &[auth], body.to_string().into_bytes())
+    }
+
+    fn wazzup_chat(from: &str, name: &str) -> wazzup_sim::webhook::Chat {
+        wazzup_sim::webhook::Chat { channel_id: WAZZUP_CHANNEL.into(), chat_id: from.into(), name: name.into() }
+    }
+
+    fn iso(ts: i64) -> String {
+        time_iso(ts)
     }
 
     fn twilio_request(path: &str, params: &[(String, String)]) -> Request<Bytes> {
@@ -184,6 +256,14 @@ impl Driver {
             Driver::GreenApi(sim) => {
                 let chat = Chat { chat_id: format!("{from}@c.us"), sender_name: name.into() };
                 self.green_request(&green_api_sim::webhook::incoming_text(&sim.instance(), &chat, id, ts, text))
+            }
+            Driver::Dialog360(sim) => {
+                let sender = Sender { wa_id: from.into(), profile_name: name.into() };
+                self.d360_request(&dialog360_sim::webhook::text(&sim.business(), &sender, id, ts, text))
+            }
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(from, name);
+                self.wazzup_request(&wazzup_sim::webhook::inbound_text(&chat, id, &Self::iso(ts), text))
             }
         }
     }
@@ -250,6 +330,31 @@ impl Driver {
                 );
                 self.green_request(&body)
             }
+            Driver::Dialog360(sim) => {
+                let media_id = sim.add_media(bytes, mime);
+                let sender = Sender { wa_id: from.into(), profile_name: "Customer".into() };
+                let filename = Some(name).filter(|_| kind == "document");
+                let caption = Some(caption).filter(|c| !c.is_empty());
+                let body = dialog360_sim::webhook::media(
+                    &sim.business(),
+                    &sender,
+                    id,
+                    ts,
+                    kind,
+                    &media_id,
+                    mime,
+                    caption,
+                    filename,
+                    false,
+                );
+                self.d360_request(&body)
+            }
+            Driver::Wazzup(sim) => {
+                let uri = sim.add_media(bytes, mime, name);
+                let chat = Self::wazzup_chat(from, "Customer");
+                let caption = Some(caption).filter(|c| !c.is_empty());
+                self.wazzup_request(&wazzup_sim::webhook::inbound_media(&chat, id, &Self::iso(ts), kind, &uri, caption))
+            }
         }
     }
 
@@ -257,7 +362,10 @@ impl Driver {
     pub fn unauthenticated(&self, req: &Request<Bytes>) -> Request<Bytes> {
         let mut out = Request::post(req.uri().clone()).body(req.body().clone()).expect("request builds");
         for (name, value) in req.headers() {
-            if !matches!(name.as_str(), "x-hub-signature-256" | "x-twilio-signature" | "authorization") {
+            if !matches!(
+                name.as_str(),
+                "x-hub-signature-256" | "x-twilio-signature" | "authorization" | "x-bridge-secret"
+            ) {
                 out.headers_mut().insert(name.clone(), value.clone());
             }
         }
@@ -275,6 +383,8 @@ impl Driver {
                 ("x-twilio-signature", twilio_sim::webhook::sign("not-the-auth-token", &url, &params))
             }
             Driver::GreenApi(_) => ("authorization", "Bearer not-the-webhook-token".to_owned()),
+            Driver::Dialog360(_) => ("x-bridge-secret", "not-the-webhook-secret".to_owned()),
+            Driver::Wazzup(_) => ("authorization", "Bearer not-the-crm-key".to_owned()),
         };
         out.headers_mut().insert(name, value.parse().expect("header value"));
         out
@@ -294,6 +404,12 @@ impl Driver {
                 .collect(),
             Driver::GreenApi(sim) => {
                 sim.sent().iter().filter_map(|m| m.message.clone().map(|t| (digits(&m.chat_id), t))).collect()
+            }
+            Driver::Dialog360(sim) => {
+                sim.sent().iter().filter_map(|m| m.text().map(|t| (m.to.clone(), t.to_owned()))).collect()
+            }
+            Driver::Wazzup(sim) => {
+                sim.sent().iter().filter_map(|m| m.text.clone().map(|t| (m.chat_id.clone(), t))).collect()
             }
         }
     }
@@ -335,6 +451,28 @@ impl Driver {
                     })
                 })
                 .collect(),
+            Driver::Dialog360(sim) => sim
+                .sent()
+                .iter()
+                .filter(|m| m.kind != "text")
+                .filter_map(|m| {
+                    let media = m.body.get(&m.kind)?;
+                    let id = media.get("id")?.as_str()?;
+                    Some(SentFile {
+                        to: m.to.clone(),
+                        bytes: sim.media_bytes(id)?,
+                        name: media.get("filename").and_then(Value::as_str).map(str::to_owned),
+                    })
+                })
+                .collect(),
+            Driver::Wazzup(sim) => sim
+                .sent()
+                .iter()
+                .filter_map(|m| {
+                    let (bytes, _, name) = m.content.clone()?;
+                    Some(SentFile { to: m.chat_id.clone(), bytes, name })
+                })
+                .collect(),
         }
     }
 
@@ -344,6 +482,8 @@ impl Driver {
             Driver::Meta(sim) => sim.requests().len(),
             Driver::Twilio(sim) => sim.requests().len(),
             Driver::GreenApi(sim) => sim.requests().len(),
+            Driver::Dialog360(sim) => sim.requests().len(),
+            Driver::Wazzup(sim) => sim.requests().len(),
         }
     }
 
@@ -355,13 +495,15 @@ impl Driver {
             Driver::Meta(sim) => sim.fail_for_recipient(to, 131047, 400),
             Driver::Twilio(sim) => sim.fail_for_recipient_async(&format!("+{to}"), 63016),
             Driver::GreenApi(sim) => sim.fail_for_recipient(to, "noAccount"),
+            Driver::Dialog360(sim) => sim.fail_for_recipient(to, 131047, 400),
+            Driver::Wazzup(sim) => sim.fail_for_recipient(to, "24_HOURS_EXCEEDED", "24 hours passed"),
         }
     }
 
     /// What the words of the note for an undeliverable reply say, per provider.
     pub fn undeliverable_words(&self) -> &'static str {
         match self {
-            Driver::Meta(_) | Driver::Twilio(_) => "24 hours",
+            Driver::Meta(_) | Driver::Twilio(_) | Driver::Dialog360(_) | Driver::Wazzup(_) => "24 hours",
             Driver::GreenApi(_) => "may not use WhatsApp",
         }
     }
@@ -393,8 +535,36 @@ impl Driver {
                 })
                 .collect(),
             Driver::GreenApi(sim) => sim.take_webhooks().iter().map(|w| self.green_request(w)).collect(),
+            Driver::Dialog360(sim) => sim.take_webhooks().iter().map(|w| self.d360_request(w)).collect(),
+            Driver::Wazzup(sim) => sim.take_webhooks().iter().map(|w| self.wazzup_request(w)).collect(),
         }
     }
+
+    /// The status a provider answers a refused webhook with: 401, except 360dialog, whose
+    /// secret answers exactly like an unknown account (404).
+    pub fn refused_status(&self) -> u16 {
+        match self {
+            Driver::Dialog360(_) => 404,
+            _ => 401,
+        }
+    }
+}
+
+/// `2023-11-14T22:13:20Z` for a Unix time (Wazzup's `dateTime`).
+fn time_iso(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm): no date crate needed for a test fixture.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 fn digits(address: &str) -> String {

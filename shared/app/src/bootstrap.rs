@@ -16,9 +16,11 @@ use bridge_core::status_cache::StatusCache;
 use bridge_core::throttle::StoreThrottle;
 use bridge_core::{AccountRuntime, Bridge};
 use bridge_planfix::PlanfixRest;
+use bridge_providers::dialog360::{Dialog360Client, Dialog360Webhook};
 use bridge_providers::green_api::{GreenApiClient, GreenApiWebhook};
 use bridge_providers::meta::{MetaClient, MetaWebhook};
 use bridge_providers::twilio::{TwilioClient, TwilioWebhook};
+use bridge_providers::wazzup::{WazzupClient, WazzupWebhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
@@ -94,6 +96,14 @@ fn account_runtime(
             ProviderConfig::GreenApi(green) => {
                 let client = Arc::new(GreenApiClient::new(http.clone(), green));
                 (Arc::new(GreenApiWebhook::new(green)), client.clone(), client)
+            }
+            ProviderConfig::Dialog360(d360) => {
+                let client = Arc::new(Dialog360Client::new(http.clone(), d360));
+                (Arc::new(Dialog360Webhook::new(d360)), client.clone(), client)
+            }
+            ProviderConfig::Wazzup(wazzup) => {
+                let client = Arc::new(WazzupClient::new(http.clone(), wazzup));
+                (Arc::new(WazzupWebhook::new(wazzup)), client.clone(), client)
             }
         };
     let throttle = Arc::new(StoreThrottle::per_second(store.clone(), cfg.id.clone(), cfg.planfix.requests_per_second));

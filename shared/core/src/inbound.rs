@@ -8,9 +8,9 @@ use super::render::{media_caption_html, message_html};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
-use crate::domain::{FileJob, InboundMessage, MessageContent};
+use crate::domain::{FileJob, InboundMessage, MessageContent, Origin};
 pub use crate::error::ProcessError;
-use crate::ports::{ConversationLink, FileJobQueue, NewComment, Store};
+use crate::ports::{CommentOwner, ConversationLink, FileJobQueue, NewComment, Store};
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
@@ -21,8 +21,13 @@ pub type Failed = LeaseFailure<ProcessError>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Processed {
-    Commented { task_id: i64, comment_id: i64 },
+    Commented {
+        task_id: i64,
+        comment_id: i64,
+    },
     AlreadyDone,
+    /// The provider reported a message the bridge itself sent (an echo): nothing to write.
+    OwnEcho,
 }
 
 pub struct InboundProcessor {
@@ -49,6 +54,14 @@ impl InboundProcessor {
         msg: &InboundMessage,
         verified_task: Option<i64>,
     ) -> Result<Processed, Failed> {
+        // Providers that echo every outgoing message (Wazzup) also echo the bridge's own sends:
+        // those are already in the task, as the employee's comment.
+        if msg.origin == Origin::BusinessPhone
+            && store.get_sent(&acct.id, &msg.id).await.map_err(|e| Failed { error: e.into(), attempt: None })?.is_some()
+        {
+            tracing::info!(account = %acct.id, message = %msg.id, "echo of the bridge's own send; nothing to write");
+            return Ok(Processed::OwnEcho);
+        }
         let timing = LeaseTiming { lease_secs: self.message_lease_secs, ..self.timing.clone() };
         let leased = with_lease(store, &acct.id, &MessageLease(&msg.id), &timing, |claim: Claim| async move {
             let done = self.deliver(store, acct, msg, claim.attempt, verified_task).await?;
@@ -93,7 +106,11 @@ impl InboundProcessor {
         let comment = NewComment {
             description_html: message_html(msg),
             // What the company wrote from its phone is not the customer's word.
-            owner_contact_id: msg.origin.is_customer().then_some(link.contact_id),
+            owner: match (msg.origin, settings.phone_author_user_id) {
+                (Origin::Customer, _) => CommentOwner::Contact(link.contact_id),
+                (Origin::BusinessPhone, Some(user)) => CommentOwner::User(user),
+                (Origin::BusinessPhone, None) => CommentOwner::Bridge,
+            },
             source_object_id,
         };
         let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;

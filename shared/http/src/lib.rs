@@ -257,6 +257,8 @@ fn webhook_error(e: WebhookError) -> Response<Body> {
         WebhookError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,
         WebhookError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        // The very answer of `provider_account` for an account that does not exist.
+        WebhookError::UnknownAccount => return error(StatusCode::NOT_FOUND, "unknown account"),
     };
     error(status, e.to_string())
 }

@@ -124,8 +124,11 @@ impl PlanfixApi for PlanfixRest {
             // Notify the task's employees; never the contact (that would echo back to WhatsApp).
             "recipients": { "roles": ["assignee"] },
         });
-        if let Some(contact) = c.owner_contact_id {
-            body["owner"] = json!({ "id": format!("contact:{contact}") });
+        match c.owner {
+            CommentOwner::Contact(id) => body["owner"] = json!({ "id": format!("contact:{id}") }),
+            CommentOwner::User(id) => body["owner"] = json!({ "id": format!("user:{id}") }),
+            // No owner: Planfix writes it as the token's own user.
+            CommentOwner::Bridge => {}
         }
         let created: Created = self.call_required(Method::POST, &path, &[], Some(body)).await?;
         Ok(created.id)

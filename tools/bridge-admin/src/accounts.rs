@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use aws_sdk_ssm::types::ParameterType;
-use bridge_core::config::{AccountConfig, GreenApiConfig, MetaConfig, PlanfixConfig, ProviderConfig, TwilioConfig};
+use bridge_core::config::{
+    AccountConfig, Dialog360Config, GreenApiConfig, MetaConfig, PlanfixConfig, ProviderConfig, TwilioConfig,
+    WazzupConfig,
+};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
@@ -17,7 +20,9 @@ pub enum AccountsCmd {
     /// One account, plus its settings in the store when a store is selected.
     Show { id: String },
     /// Validate an account JSON file and write it to SSM `{prefix}/accounts/{id}` (SecureString,
-    /// overwriting); its `settings`, if any, also go to the selected store.
+    /// overwriting); its `settings`, if any, also go to the selected store. An account that
+    /// breaks a rule (URLs, credential forms, secret lengths) is refused with every problem
+    /// listed, and nothing is written.
     Put {
         #[arg(long, value_name = "ACCOUNT_JSON")]
         file: PathBuf,
@@ -48,6 +53,8 @@ fn summary_line(a: &AccountConfig) -> String {
         ProviderConfig::Meta(meta) => format!("phone_number_id={}", meta.phone_number_id),
         ProviderConfig::Twilio(twilio) => format!("from={}", twilio.whatsapp_from),
         ProviderConfig::GreenApi(green) => format!("id_instance={}", green.id_instance),
+        ProviderConfig::Dialog360(d360) => format!("phone_number_id={}", d360.phone_number_id),
+        ProviderConfig::Wazzup(wazzup) => format!("channel_id={}", wazzup.channel_id),
     };
     format!("{}  provider={}  planfix={}  {number}  secrets={MASK}", a.id, a.provider.kind(), a.planfix.base_url)
 }
@@ -79,6 +86,9 @@ async fn put(target: &Target, file: &std::path::Path, kms_key_id: Option<&str>) 
         .map_err(|e| format!("SSM put {name} failed: {}", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
 
     let mut out = format!("wrote SecureString {name}\n{}\n", pretty(&masked(&account)));
+    for warning in account.warnings() {
+        out.push_str(&format!("warning: {warning}\n"));
+    }
     match (&account.settings, target.has_store()) {
         (Some(settings), true) => {
             target.store()?.put_settings(&account.id, settings).await.map_err(|e| e.to_string())?;
@@ -93,16 +103,16 @@ async fn put(target: &Target, file: &std::path::Path, kms_key_id: Option<&str>) 
     Ok(out)
 }
 
-/// Deserializes like the bridge does. The id is checked by `AccountId`'s own parser (serde
-/// `try_from`), so a bad id fails here with its rule. Error texts never quote a value.
+/// Deserializes like the bridge does, then checks the account's rules
+/// ([`AccountConfig::validate`]: URLs, credential forms, secret lengths), reporting every
+/// problem, one per line. The id is checked by `AccountId`'s own parser (serde `try_from`), so a
+/// bad id fails here with its rule. Error texts never quote a value.
 pub(crate) fn parse_account(text: &str) -> Result<AccountConfig> {
     let account: AccountConfig = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-    let url = &account.planfix.base_url;
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(format!(
-            "planfix.base_url must be an http(s) URL, e.g. https://acme.planfix.com/rest (got {url:?})"
-        ));
-    }
+    account.validate().map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        format!("{} problem(s):\n{}", problems.len(), lines.join("\n"))
+    })?;
     Ok(account)
 }
 
@@ -146,7 +156,13 @@ pub(crate) fn masked(a: &AccountConfig) -> Value {
             "graph_base_url": graph_base_url,
             "graph_api_version": graph_api_version,
         }),
-        ProviderConfig::Twilio(TwilioConfig { account_sid, auth_token: _, whatsapp_from, api_base_url, media_auth }) => {
+        ProviderConfig::Twilio(TwilioConfig {
+            account_sid,
+            auth_token: _,
+            whatsapp_from,
+            api_base_url,
+            media_auth,
+        }) => {
             json!({
                 "kind": "twilio",
                 "account_sid": account_sid,
@@ -174,6 +190,22 @@ pub(crate) fn masked(a: &AccountConfig) -> Value {
             "allow_unauthenticated_webhooks": allow_unauthenticated_webhooks,
             "file_send": file_send,
         }),
+        ProviderConfig::Dialog360(Dialog360Config { api_key: _, phone_number_id, webhook_secret: _, api_base_url }) => {
+            json!({
+                "kind": "360dialog",
+                "api_key": MASK,
+                "phone_number_id": phone_number_id,
+                "webhook_secret": MASK,
+                "api_base_url": api_base_url,
+            })
+        }
+        ProviderConfig::Wazzup(WazzupConfig { api_key: _, channel_id, crm_key: _, api_base_url }) => json!({
+            "kind": "wazzup",
+            "api_key": MASK,
+            "channel_id": channel_id,
+            "crm_key": MASK,
+            "api_base_url": api_base_url,
+        }),
     };
     json!({
         "id": id,
@@ -192,8 +224,18 @@ mod tests {
     use super::*;
 
     const GOOD: &str = r#"{"id":"acme",
-        "planfix":{"base_url":"https://acme.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s"},
+        "planfix":{"base_url":"https://acme.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s-0123456789abcdef"},
         "provider":{"kind":"meta","app_secret":"app-s","verify_token":"vt-s","access_token":"EAAGxyz","phone_number_id":"1122"}}"#;
+
+    const TWILIO: &str = r#"{"id":"shop",
+        "planfix":{"base_url":"https://shop.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s-0123456789abcdef"},
+        "provider":{"kind":"twilio","account_sid":"AC0123456789abcdef0123456789abcdef",
+            "auth_token":"tw-tok-0123456789abcdef0123456789","whatsapp_from":"+14155238886"}}"#;
+
+    const GREEN: &str = r#"{"id":"cafe",
+        "planfix":{"base_url":"https://cafe.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s-0123456789abcdef"},
+        "provider":{"kind":"green-api","id_instance":1101000001,"api_token_instance":"ga-tok",
+            "api_url":"https://1101.api.greenapi.com","webhook_url_token":"ga-hook-0123456789"}}"#;
 
     #[test]
     fn masks_every_secret() {
@@ -203,6 +245,34 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
         assert!(shown.contains("1122") && shown.contains("acme.planfix.com"));
+        for (text, secrets, shown_fields) in [
+            (TWILIO, ["pf-tok", "hk-s", "tw-tok"], ["AC0123456789abcdef0123456789abcdef", "+14155238886"]),
+            (GREEN, ["pf-tok", "hk-s", "ga-tok"], ["1101000001", "https://1101.api.greenapi.com"]),
+        ] {
+            let shown = masked(&parse_account(text).unwrap()).to_string();
+            for secret in secrets.into_iter().chain(["ga-hook"]) {
+                assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+            }
+            for field in shown_fields {
+                assert!(shown.contains(field), "{field} missing: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn rule_breaks_are_listed_together_without_values() {
+        let bad = TWILIO
+            .replace("AC0123456789abcdef0123456789abcdef", "AC-not-a-sid")
+            .replace("tw-tok-0123456789abcdef0123456789", "tw-tok-short")
+            .replace("hk-s-0123456789abcdef", "hk-s-short");
+        let err = parse_account(&bad).unwrap_err();
+        assert!(err.starts_with("3 problem(s):"), "{err}");
+        for field in ["planfix.webhook_secret", "provider.account_sid", "provider.auth_token"] {
+            assert!(err.contains(&format!("  - {field}: ")), "{field} missing: {err}");
+        }
+        for value in ["AC-not-a-sid", "tw-tok-short", "hk-s-short"] {
+            assert!(!err.contains(value), "{value} quoted: {err}");
+        }
     }
 
     #[test]

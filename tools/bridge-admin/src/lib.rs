@@ -131,6 +131,23 @@ mod tests {
         }
     }
 
+    /// The documented example is a working config: it parses as the local run reads it, holds an
+    /// account of every provider, and each passes the rules `accounts put` enforces.
+    #[test]
+    fn example_config_parses() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bridge.example.toml");
+        let config = bridge_app::local_config::load_file(&path).unwrap();
+        let kinds: Vec<&str> = config.accounts.iter().map(|a| a.provider.kind()).collect();
+        assert_eq!(kinds, ["meta", "twilio", "green-api"]);
+        for account in &config.accounts {
+            if let Err(problems) = account.validate() {
+                panic!("example account {} is invalid: {problems:?}", account.id);
+            }
+            assert!(account.warnings().is_empty(), "{:?}", account.warnings());
+        }
+        assert!(config.public_url.is_none(), "the example leaves public_url commented out");
+    }
+
     #[test]
     fn formats_utc() {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");

@@ -165,7 +165,7 @@ async fn create_task_and_comment(app: &Bridge) -> (i64, i64) {
             task_id,
             &NewComment {
                 description_html: "file follows".into(),
-                owner_contact_id: Some(1),
+                owner: bridge_core::ports::CommentOwner::Contact(1),
                 source_object_id: uuid::Uuid::new_v4().to_string(),
             },
         )

@@ -4,10 +4,12 @@
 //! one SSM SecureString parameter holding the same fields as JSON.
 
 mod secret;
+mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use secret::Secret;
+pub use validate::ConfigProblem;
 
 use crate::domain::AccountId;
 
@@ -46,6 +48,9 @@ pub enum ProviderConfig {
     Twilio(TwilioConfig),
     #[serde(rename = "green-api", alias = "green_api")]
     GreenApi(GreenApiConfig),
+    #[serde(rename = "360dialog")]
+    Dialog360(Dialog360Config),
+    Wazzup(WazzupConfig),
 }
 
 impl ProviderConfig {
@@ -55,6 +60,8 @@ impl ProviderConfig {
             ProviderConfig::Meta(_) => "meta",
             ProviderConfig::Twilio(_) => "twilio",
             ProviderConfig::GreenApi(_) => "green-api",
+            ProviderConfig::Dialog360(_) => "360dialog",
+            ProviderConfig::Wazzup(_) => "wazzup",
         }
     }
 }
@@ -139,6 +146,43 @@ fn default_graph_version() -> String {
     "v21.0".into()
 }
 
+/// A 360dialog number (NOTES §4): Meta's Cloud API behind 360dialog's host and API key.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dialog360Config {
+    /// `D360-API-KEY` of the number.
+    pub api_key: Secret,
+    /// The number's `phone_number_id` (webhooks name it in `metadata`).
+    pub phone_number_id: String,
+    /// Sent by 360dialog in the `X-Bridge-Secret` header, registered with the webhook URL
+    /// (`POST /v1/configs/webhook` with `headers`): 360dialog signs nothing itself.
+    pub webhook_secret: Secret,
+    #[serde(default = "default_360dialog_base_url")]
+    pub api_base_url: String,
+}
+
+fn default_360dialog_base_url() -> String {
+    "https://waba-v2.360dialog.io".into()
+}
+
+/// A Wazzup channel (NOTES §6).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WazzupConfig {
+    /// The API key (Bearer on every API call).
+    pub api_key: Secret,
+    /// The WhatsApp channel the account answers through (`GET /v3/channels`).
+    pub channel_id: String,
+    /// The `crmKey` Wazzup sends back as `Authorization: Bearer …` on every webhook.
+    pub crm_key: Secret,
+    #[serde(default = "default_wazzup_base_url")]
+    pub api_base_url: String,
+}
+
+fn default_wazzup_base_url() -> String {
+    "https://api.wazzup24.com".into()
+}
+
 /// Per-account behaviour, kept in the store so an operator can change it without a redeploy.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -153,4 +197,7 @@ pub struct Settings {
     pub assignee_user_ids: Vec<i64>,
     /// Status set when a completed task is reopened; default: the first active status of its process.
     pub reopen_status_id: Option<i64>,
+    /// The employee (Planfix user id) shown as the author of what the company writes from its
+    /// WhatsApp phone (Green-API, Wazzup, Meta coexistence); default: the bridge's own user.
+    pub phone_author_user_id: Option<i64>,
 }

@@ -8,8 +8,8 @@ pub mod store;
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream};
 pub use planfix::{
-    CommentInfo, FileInfo, NewComment, NewContact, NewTask, PlanfixApi, PlanfixContact, PlanfixError, PlanfixFiles,
-    TaskInfo, TaskStatusInfo, Throttle,
+    CommentInfo, CommentOwner, FileInfo, NewComment, NewContact, NewTask, PlanfixApi, PlanfixContact, PlanfixError,
+    PlanfixFiles, TaskInfo, TaskStatusInfo, Throttle,
 };
 pub use provider::{
     Ack, Capabilities, FileSend, FileSource, MediaDownload, MediaKind, MediaLimits, OutgoingFile, Parsed,

@@ -51,12 +51,22 @@ pub struct NewTask {
     pub source_object_id: String,
 }
 
+/// Whom a comment the bridge writes is shown as written by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentOwner {
+    /// The customer's own messages: the conversation's contact.
+    Contact(i64),
+    /// What the company wrote from its WhatsApp phone, mapped to an employee by the account's
+    /// settings (`phone_author_user_id`).
+    User(i64),
+    /// The bridge's own Planfix user (the API token's robot employee).
+    Bridge,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewComment {
     pub description_html: String,
-    /// The contact the comment is written as (the customer's messages); None = the bridge's own
-    /// Planfix user (what the company wrote from its phone).
-    pub owner_contact_id: Option<i64>,
+    pub owner: CommentOwner,
     /// Stable id derived from the provider message id: lets a retry find a comment that was
     /// created before a crash instead of creating a second one.
     pub source_object_id: String,

@@ -17,6 +17,10 @@ pub enum WebhookError {
     Forbidden(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A URL or header secret did not match: answered exactly like an unknown account, so the
+    /// secret cannot be probed apart from the account's existence.
+    #[error("unknown account")]
+    UnknownAccount,
 }
 
 /// Which of the provider's webhook routes was called.

@@ -157,24 +157,7 @@ fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
         }
         "contactMessage" => {
             let c = data.contact_message_data.ok_or_else(|| missing("contactMessageData"))?;
-            // The card's name and numbers are what a Planfix user needs from a shared contact.
-            // A vCard line is `[group.]NAME[;params]:value`; WhatsApp's cards often group the
-            // number (`item1.TEL;waid=…:+7 …`, Green-API's own examples).
-            let phones: Vec<&str> = c
-                .vcard
-                .lines()
-                .filter_map(|l| {
-                    let (head, value) = l.split_once(':')?;
-                    let name = head.split(';').next()?.rsplit('.').next()?;
-                    name.trim().eq_ignore_ascii_case("TEL").then_some(value.trim())
-                })
-                .filter(|v| !v.is_empty())
-                .collect();
-            let mut body = format!("👤 Contact: {}", c.display_name);
-            if !phones.is_empty() {
-                body.push_str(&format!(" ({})", phones.join(", ")));
-            }
-            MessageContent::Text { body }
+            MessageContent::Text { body: crate::vcard::summary(&c.display_name, &c.vcard) }
         }
         "reactionMessage" => {
             let r = data.extended_text_message_data.ok_or_else(|| missing("extendedTextMessageData"))?;

@@ -80,9 +80,7 @@ impl MetaClient {
             .text("type", file.mime_type.clone())
             .part("file", part);
         let resp = self
-            .http
-            .post(&self.media_url)
-            .bearer_auth(self.access_token.expose())
+            .authorize(self.http.post(&self.media_url))
             .timeout(TRANSFER_TIMEOUT)
             .multipart(form)
             .send()
@@ -103,6 +101,18 @@ impl MetaClient {
     }
 }
 
+impl MetaClient {
+    /// Meta's media URL, or the same path and query on the proxying host (360dialog: the key must
+    /// never go to Meta's lookaside host).
+    fn media_download_url(&self, url: &str) -> Result<String, SendFailure> {
+        let Some(host) = &self.media_host else { return Ok(url.to_owned()) };
+        let path = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).ok_or_else(|| {
+            SendFailure::Rejected { code: None, reason: "media metadata with an unusable url".into() }
+        })?;
+        Ok(format!("{host}{path}"))
+    }
+}
+
 #[async_trait]
 impl ProviderMedia for MetaClient {
     /// Two requests, both with the bearer token: metadata (for the short-lived URL), then the
@@ -115,13 +125,8 @@ impl ProviderMedia for MetaClient {
         if media_id.is_empty() || !media_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err(SendFailure::Rejected { code: None, reason: "malformed media id".into() });
         }
-        let resp = self
-            .http
-            .get(format!("{}/{media_id}", self.graph_url))
-            .bearer_auth(self.access_token.expose())
-            .send()
-            .await
-            .map_err(transport)?;
+        let resp =
+            self.authorize(self.http.get(format!("{}/{media_id}", self.graph_url))).send().await.map_err(transport)?;
         let status = resp.status();
         if !status.is_success() {
             return Err(Self::failure(resp).await);
@@ -136,14 +141,8 @@ impl ProviderMedia for MetaClient {
         };
 
         // The URL itself is a credential for 5 minutes: it is never logged (`transport` strips it).
-        let resp = self
-            .http
-            .get(&url)
-            .bearer_auth(self.access_token.expose())
-            .timeout(TRANSFER_TIMEOUT)
-            .send()
-            .await
-            .map_err(transport)?;
+        let url = self.media_download_url(&url)?;
+        let resp = self.authorize(self.http.get(&url)).timeout(TRANSFER_TIMEOUT).send().await.map_err(transport)?;
         let status = resp.status();
         tracing::debug!(status = status.as_u16(), "meta media download");
         if !status.is_success() {

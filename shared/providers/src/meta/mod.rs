@@ -7,5 +7,7 @@ mod sender;
 mod webhook;
 
 pub use media::meta_limit;
+pub(crate) use sender::CloudAuth;
 pub use sender::MetaClient;
+pub(crate) use webhook::parse_cloud_api;
 pub use webhook::MetaWebhook;

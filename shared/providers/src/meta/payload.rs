@@ -32,6 +32,10 @@ pub struct Value {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub statuses: Vec<Status>,
+    /// `smb_message_echoes`: what the business wrote from the WhatsApp Business app on a number
+    /// that runs in coexistence with the Cloud API (`from` = business, `to` = customer).
+    #[serde(default)]
+    pub message_echoes: Vec<Message>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +60,9 @@ pub struct Profile {
 #[derive(Deserialize)]
 pub struct Message {
     pub from: String,
+    /// Echoes only: the customer.
+    #[serde(default)]
+    pub to: Option<String>,
     pub id: String,
     pub timestamp: String,
     #[serde(rename = "type")]

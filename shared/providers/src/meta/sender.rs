@@ -14,6 +14,17 @@ use bridge_core::ports::{Capabilities, FileSend, ProviderSender, SendFailure};
 /// Meta's limit for `text.body`, in characters.
 const MAX_TEXT_CHARS: usize = 4096;
 
+/// How requests to a Cloud API host are authorized.
+#[derive(Clone)]
+pub(crate) enum CloudAuth {
+    /// Meta: `Authorization: Bearer <system-user token>`.
+    Bearer(Secret),
+    /// 360dialog: `D360-API-KEY: <key>`.
+    ApiKey(Secret),
+}
+
+/// Meta's Cloud API client; 360dialog serves the same API on its own host with its own key, so
+/// the same client (endpoints and auth given) is its sender too.
 pub struct MetaClient {
     pub(super) http: reqwest::Client,
     /// `{graph_base_url}/{graph_api_version}`; the root of media ids. Holds no secret.
@@ -22,7 +33,10 @@ pub struct MetaClient {
     messages_url: String,
     /// `{graph_url}/{phone_number_id}/media`.
     pub(super) media_url: String,
-    pub(super) access_token: Secret,
+    auth: CloudAuth,
+    /// Where media URLs are fetched: None = as given (Meta's lookaside host); Some(base) = the
+    /// same path and query on this host (360dialog proxies Meta's media, NOTES §4).
+    pub(super) media_host: Option<String>,
 }
 
 impl MetaClient {
@@ -32,19 +46,41 @@ impl MetaClient {
             format!("{}/{}", cfg.graph_base_url.trim_end_matches('/'), cfg.graph_api_version.trim_matches('/'));
         let messages_url = format!("{graph_url}/{}/messages", cfg.phone_number_id);
         let media_url = format!("{graph_url}/{}/media", cfg.phone_number_id);
-        Self { http, graph_url, messages_url, media_url, access_token: cfg.access_token.clone() }
+        Self {
+            http,
+            graph_url,
+            messages_url,
+            media_url,
+            auth: CloudAuth::Bearer(cfg.access_token.clone()),
+            media_host: None,
+        }
+    }
+
+    /// A client for a Cloud API served at `base` (no version segment: `{base}/messages`,
+    /// `{base}/media`, `{base}/{media-id}`), media fetched through `base` too.
+    pub(crate) fn hosted(http: reqwest::Client, base: &str, auth: CloudAuth) -> Self {
+        let base = base.trim_end_matches('/').to_owned();
+        Self {
+            http,
+            messages_url: format!("{base}/messages"),
+            media_url: format!("{base}/media"),
+            graph_url: base.clone(),
+            auth,
+            media_host: Some(base),
+        }
+    }
+
+    /// Adds the account's credentials to a request.
+    pub(super) fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
+            CloudAuth::Bearer(token) => req.bearer_auth(token.expose()),
+            CloudAuth::ApiKey(key) => req.header("D360-API-KEY", key.expose()),
+        }
     }
 
     /// `POST …/messages` with a complete message body; Ok = `messages[0].id` (the wamid).
     pub(super) async fn post_message(&self, body: &serde_json::Value) -> Result<String, SendFailure> {
-        let resp = self
-            .http
-            .post(&self.messages_url)
-            .bearer_auth(self.access_token.expose())
-            .json(body)
-            .send()
-            .await
-            .map_err(transport)?;
+        let resp = self.authorize(self.http.post(&self.messages_url)).json(body).send().await.map_err(transport)?;
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(transport)?;
         tracing::debug!(status = status.as_u16(), "meta send");
@@ -141,7 +177,9 @@ struct ErrorData {
 pub(super) fn classify(status: StatusCode, body: &[u8]) -> SendFailure {
     let Some(err) = serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| e.error) else {
         let reason = format!("HTTP {status} without a Graph error envelope");
-        return if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        // 360dialog's own throttling answer is a 400 saying so (NOTES §4, D7).
+        let throttled = String::from_utf8_lossy(body).to_ascii_lowercase().contains("exceeded the endpoint rate limit");
+        return if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || throttled {
             SendFailure::Transient { reason }
         } else {
             SendFailure::Rejected { code: None, reason }

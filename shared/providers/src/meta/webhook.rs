@@ -33,40 +33,50 @@ impl ProviderWebhook for MetaWebhook {
     }
 
     fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
-        let envelope: Envelope = serde_json::from_slice(req.body)
-            .map_err(|e| WebhookError::BadRequest(format!("not a Meta webhook body: {e}")))?;
-        if envelope.object != "whatsapp_business_account" {
-            return Err(WebhookError::BadRequest(format!("unexpected object {:?}", envelope.object)));
-        }
-        let mut parsed = Parsed::default();
-        for change in envelope.entry.into_iter().flat_map(|e| e.changes) {
-            // Other fields (account updates, templates…) are not conversation content.
-            let Some(value) = change.value.filter(|_| change.field == "messages") else {
-                parsed.ignored.push(format!("change of field {:?}", change.field));
-                continue;
-            };
-            if let Some(meta) = &value.metadata {
-                // A payload for another business number must not land in this account.
-                if meta.phone_number_id != self.phone_number_id {
-                    return Err(WebhookError::Forbidden("payload is for another phone_number_id"));
-                }
-            }
-            for msg in &value.messages {
-                parsed.events.push(InboundEvent::Message(normalize_message(msg, &value.contacts)?));
-            }
-            for st in value.statuses {
-                match normalize_status(st)? {
-                    Some(status) => parsed.events.push(InboundEvent::Status(status)),
-                    None => parsed.ignored.push("a status the bridge does not track".into()),
-                }
-            }
-        }
-        Ok(parsed)
+        parse_cloud_api(req.body, &self.phone_number_id)
     }
 
     fn handshake(&self, query: &[(String, String)]) -> Option<Result<String, WebhookError>> {
         Some(verify_handshake(&self.verify_token, query))
     }
+}
+
+/// A Cloud API webhook body (Meta's, and 360dialog's, which passes Meta's payload through) for
+/// the number `phone_number_id`: the one parser of both adapters.
+pub(crate) fn parse_cloud_api(body: &[u8], phone_number_id: &str) -> Result<Parsed, WebhookError> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::BadRequest(format!("not a Cloud API webhook body: {e}")))?;
+    if envelope.object != "whatsapp_business_account" {
+        return Err(WebhookError::BadRequest(format!("unexpected object {:?}", envelope.object)));
+    }
+    let mut parsed = Parsed::default();
+    for change in envelope.entry.into_iter().flat_map(|e| e.changes) {
+        // Other fields (account updates, templates, history…) are not conversation content.
+        let known = matches!(change.field.as_str(), "messages" | "smb_message_echoes");
+        let Some(value) = change.value.filter(|_| known) else {
+            parsed.ignored.push(format!("change of field {:?}", change.field));
+            continue;
+        };
+        if let Some(meta) = &value.metadata {
+            // A payload for another business number must not land in this account.
+            if meta.phone_number_id != phone_number_id {
+                return Err(WebhookError::Forbidden("payload is for another phone_number_id"));
+            }
+        }
+        for msg in &value.messages {
+            parsed.events.push(InboundEvent::Message(normalize_message(msg, &value.contacts, Origin::Customer)?));
+        }
+        for echo in &value.message_echoes {
+            parsed.events.push(InboundEvent::Message(normalize_message(echo, &[], Origin::BusinessPhone)?));
+        }
+        for st in value.statuses {
+            match normalize_status(st)? {
+                Some(status) => parsed.events.push(InboundEvent::Status(status)),
+                None => parsed.ignored.push("a status the bridge does not track".into()),
+            }
+        }
+    }
+    Ok(parsed)
 }
 
 /// `X-Hub-Signature-256` over the raw body (360dialog reuses Meta's shapes, not this check).
@@ -101,8 +111,19 @@ fn parse_timestamp(raw: &str) -> Result<i64, WebhookError> {
     raw.parse().map_err(|_| WebhookError::BadRequest(format!("timestamp {raw:?} is not Unix seconds")))
 }
 
-fn normalize_message(msg: &payload::Message, contacts: &[payload::Contact]) -> Result<InboundMessage, WebhookError> {
-    let from = Phone::parse(&msg.from).map_err(|e| WebhookError::BadRequest(e.to_string()))?;
+fn normalize_message(
+    msg: &payload::Message,
+    contacts: &[payload::Contact],
+    origin: Origin,
+) -> Result<InboundMessage, WebhookError> {
+    // The conversation's phone is the customer's: the recipient of an echo.
+    let customer = match origin {
+        Origin::Customer => msg.from.as_str(),
+        Origin::BusinessPhone => {
+            msg.to.as_deref().ok_or_else(|| WebhookError::BadRequest("message echo without `to`".into()))?
+        }
+    };
+    let from = Phone::parse(customer).map_err(|e| WebhookError::BadRequest(e.to_string()))?;
     if msg.id.is_empty() || msg.id.len() > 256 {
         return Err(WebhookError::BadRequest("message id must be 1-256 characters".into()));
     }
@@ -153,7 +174,7 @@ fn normalize_message(msg: &payload::Message, contacts: &[payload::Contact]) -> R
         profile_name,
         timestamp: parse_timestamp(&msg.timestamp)?,
         content,
-        origin: Origin::Customer,
+        origin,
     })
 }
 

@@ -1,0 +1,57 @@
+//! The webhook body (W1), only the fields the bridge reads; unknown fields are ignored because
+//! Wazzup adds them freely. Every id is an opaque string (the docs' own are not always UUIDs).
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub(super) struct Webhook {
+    #[serde(default)]
+    pub test: bool,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub statuses: Vec<Status>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Message {
+    pub message_id: String,
+    pub date_time: String,
+    #[serde(default)]
+    pub channel_id: String,
+    #[serde(default)]
+    pub chat_type: String,
+    pub chat_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub is_echo: bool,
+    pub text: Option<String>,
+    pub content_uri: Option<String>,
+    pub contact: Option<Contact>,
+    #[serde(default)]
+    pub is_deleted: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Contact {
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Status {
+    pub message_id: String,
+    pub timestamp: Option<String>,
+    pub status: String,
+    pub error: Option<StatusError>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct StatusError {
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub description: String,
+}

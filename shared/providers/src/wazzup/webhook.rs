@@ -1,0 +1,172 @@
+//! Wazzup's webhooks (W1): the connection probe `{"test": true}`, `messages[]` (the customer's,
+//! and `isEcho` ones the company sent from the phone or another Wazzup window) and `statuses[]`,
+//! possibly in one request.
+
+use bridge_core::config::{Secret, WazzupConfig};
+use bridge_core::domain::{
+    DeliveryFailure, DeliveryState, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin, Phone, StatusUpdate,
+};
+use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
+
+use super::errors;
+use super::payload::{Message, Status, Webhook};
+
+pub struct WazzupWebhook {
+    crm_key: Secret,
+    channel_id: String,
+}
+
+impl WazzupWebhook {
+    pub fn new(cfg: &WazzupConfig) -> Self {
+        Self { crm_key: cfg.crm_key.clone(), channel_id: cfg.channel_id.clone() }
+    }
+}
+
+/// The probe Wazzup posts when the webhook is connected; whether it carries the `crmKey` is
+/// unconfirmed (W1), and answering it stores nothing, so it needs none.
+fn is_probe(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .is_some_and(|o| o.len() == 1 && o.get("test") == Some(&serde_json::Value::Bool(true)))
+}
+
+impl ProviderWebhook for WazzupWebhook {
+    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
+        if is_probe(req.body) {
+            return Ok(());
+        }
+        let presented = req
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(WebhookError::Unauthorized("missing Authorization"))?;
+        let presented =
+            presented.strip_prefix("Bearer ").ok_or(WebhookError::Unauthorized("expected a Bearer crmKey"))?;
+        if self.crm_key.expose().is_empty() || !self.crm_key.matches(presented.trim().as_bytes()) {
+            return Err(WebhookError::Unauthorized("invalid crmKey"));
+        }
+        Ok(())
+    }
+
+    fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
+        // Wazzup documents the content type as `application/json; charset-utf-8` (sic): only
+        // the body is read.
+        let hook: Webhook = serde_json::from_slice(req.body)
+            .map_err(|e| WebhookError::BadRequest(format!("not a Wazzup webhook body: {e}")))?;
+        let mut parsed = Parsed::default();
+        if hook.test {
+            parsed.ignored.push("the connection probe".into());
+            return Ok(parsed);
+        }
+        for m in hook.messages {
+            if !m.channel_id.is_empty() && m.channel_id != self.channel_id {
+                return Err(WebhookError::Forbidden("message is for another Wazzup channel"));
+            }
+            if m.chat_type != "whatsapp" && m.chat_type != "wapi" {
+                parsed.ignored.push(format!("a {:?} chat (only WhatsApp is bridged)", m.chat_type));
+                continue;
+            }
+            if m.is_deleted {
+                parsed.ignored.push("a deleted message".into());
+                continue;
+            }
+            parsed.events.push(InboundEvent::Message(message(m)?));
+        }
+        for s in hook.statuses {
+            match status(s)? {
+                Some(s) => parsed.events.push(InboundEvent::Status(s)),
+                None => parsed.ignored.push("a status the bridge does not track".into()),
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+fn id(raw: &str) -> Result<String, WebhookError> {
+    let ok = !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| raw.to_owned()).ok_or_else(|| WebhookError::BadRequest("messageId is missing or malformed".into()))
+}
+
+/// ISO 8601 (`2025-05-06T14:18:00.001Z`) → Unix seconds.
+fn unix(raw: &str) -> Result<i64, WebhookError> {
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| WebhookError::BadRequest(format!("{raw:?} is not an ISO 8601 time")))
+}
+
+/// The file's name: the link's `filename` parameter (Wazzup's store links carry it, as the
+/// samples show), else the last path segment when it has an extension.
+fn file_name(uri: &str) -> Option<String> {
+    let (path, query) = uri.split('#').next()?.split_once('?').unwrap_or((uri, ""));
+    let named = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "filename").map(|(_, v)| v.into_owned());
+    let last = path.trim_end_matches('/').rsplit('/').next().filter(|l| l.contains('.')).map(str::to_owned);
+    named.filter(|n| !n.trim().is_empty()).or(last).map(|n| n.replace(['/', '\\'], "_"))
+}
+
+fn message(m: Message) -> Result<InboundMessage, WebhookError> {
+    let from = Phone::parse(&m.chat_id).map_err(|e| WebhookError::BadRequest(format!("chatId: {e}")))?;
+    // Wazzup names an unknown contact by its number: that is no name.
+    let profile_name = m.contact.and_then(|c| c.name).filter(|n| !n.trim().is_empty() && n.trim() != m.chat_id);
+    let text = m.text.clone().unwrap_or_default();
+    let content = match m.kind.as_str() {
+        "text" => MessageContent::Text { body: text },
+        "image" | "audio" | "video" | "document" => {
+            let uri = m
+                .content_uri
+                .clone()
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| WebhookError::BadRequest(format!("{} message without contentUri", m.kind)))?;
+            let name = file_name(&uri);
+            // A WhatsApp sticker arrives as an image with a `.was` (or `.webp`) file (W1).
+            let sticker = name.as_deref().is_some_and(|n| n.ends_with(".was") || n.ends_with(".webp"));
+            MessageContent::Media {
+                media_kind: if sticker { "sticker".into() } else { m.kind.clone() },
+                media: MediaRef::Url(uri),
+                mime_type: None,
+                caption: Some(text).filter(|t| !t.trim().is_empty()),
+                filename: name,
+            }
+        }
+        "vcard" => MessageContent::Text { body: crate::vcard::summary("", &text) },
+        // The fields of `geo` are not in W1's table (unconfirmed): its text is kept as it came.
+        "geo" => MessageContent::Text { body: format!("📍 {text}") },
+        "missing_call" => MessageContent::Text { body: "📞 Missed call".into() },
+        other => MessageContent::Unsupported { kind: other.to_owned() },
+    };
+    Ok(InboundMessage {
+        id: id(&m.message_id)?,
+        from,
+        profile_name,
+        timestamp: unix(&m.date_time)?,
+        content,
+        origin: if m.is_echo { Origin::BusinessPhone } else { Origin::Customer },
+    })
+}
+
+/// `statuses[]`; None for states the bridge does not track (`edited` …).
+fn status(s: Status) -> Result<Option<StatusUpdate>, WebhookError> {
+    let state = match s.status.as_str() {
+        "sent" => DeliveryState::Sent,
+        "delivered" => DeliveryState::Delivered,
+        "read" => DeliveryState::Read,
+        "error" => DeliveryState::Failed,
+        _ => return Ok(None),
+    };
+    let failure = (state == DeliveryState::Failed).then(|| {
+        let e = s.error.as_ref();
+        let code = e.map(|e| e.error.clone()).filter(|c| !c.is_empty());
+        DeliveryFailure {
+            kind: errors::failure_kind(code.as_deref().unwrap_or("")),
+            code,
+            detail: e.map(|e| e.description.clone()).unwrap_or_default(),
+        }
+    });
+    Ok(Some(StatusUpdate {
+        message_id: id(&s.message_id)?,
+        status: state,
+        recipient: None,
+        timestamp: s.timestamp.as_deref().map(unix).transpose()?.unwrap_or(0),
+        failure,
+    }))
+}
