@@ -358,6 +358,55 @@ impl Driver {
         }
     }
 
+    /// What the company wrote to customer `to` from the WhatsApp phone itself, as the provider
+    /// reports it; None for providers that do not (Twilio). Meta and 360dialog: the
+    /// `smb_message_echoes` field of a number in coexistence with the Business app.
+    pub fn phone_message(&self, to: &str, id: &str, ts: i64, text: &str) -> Option<Request<Bytes>> {
+        let echo = |biz: &Business| {
+            serde_json::json!({
+                "object": "whatsapp_business_account",
+                "entry": [{
+                    "id": biz.waba_id,
+                    "changes": [{
+                        "field": "smb_message_echoes",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": { "display_phone_number": biz.display_phone_number, "phone_number_id": biz.phone_number_id },
+                            "message_echoes": [{
+                                "from": biz.display_phone_number,
+                                "to": format!("+{to}"),
+                                "id": id,
+                                "timestamp": ts.to_string(),
+                                "type": "text",
+                                "text": { "body": text },
+                            }],
+                        },
+                    }],
+                }],
+            })
+        };
+        match self {
+            Driver::Meta(_) => Some(self.meta_request(&echo(&business()))),
+            Driver::Dialog360(sim) => Some(self.d360_request(&echo(&sim.business()))),
+            Driver::Twilio(_) => None,
+            Driver::GreenApi(sim) => {
+                let chat = Chat { chat_id: format!("{to}@c.us"), sender_name: "Customer".into() };
+                Some(self.green_request(&green_api_sim::webhook::outgoing_from_phone(
+                    &sim.instance(),
+                    &chat,
+                    id,
+                    ts,
+                    text,
+                )))
+            }
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(to, "Customer");
+                let body = wazzup_sim::webhook::echo_from_phone(&chat, id, &Self::iso(ts), text, "Manager");
+                Some(self.wazzup_request(&body))
+            }
+        }
+    }
+
     /// The same request without the provider's authentication.
     pub fn unauthenticated(&self, req: &Request<Bytes>) -> Request<Bytes> {
         let mut out = Request::post(req.uri().clone()).body(req.body().clone()).expect("request builds");

@@ -17,6 +17,10 @@ pub struct LocalRuntime {
     pub app: Bridge,
     pub work: tokio::sync::mpsc::UnboundedReceiver<Work>,
     pub file_jobs: tokio::sync::mpsc::UnboundedReceiver<FileJob>,
+    /// The app's blob store (the same one as `app.blob`), concrete: the local server answers its
+    /// presigned URLs (`GET /blobs/{key}`, [`DirBlobStore::open_presigned`]), which providers that
+    /// fetch files by URL (Twilio `MediaUrl`, Green-API `sendFileByUrl`) call.
+    pub blob: Arc<DirBlobStore>,
 }
 
 /// Local run: accounts and store from the TOML config file; work and files handed to
@@ -42,7 +46,7 @@ pub async fn app_from_local(cfg: LocalConfig, listen_url: &str) -> Result<LocalR
     // Presigned local URLs only need to be unguessable for this process's lifetime.
     let secret = uuid::Uuid::new_v4().as_bytes().to_vec();
     let blob = Arc::new(DirBlobStore::new(cfg.files.dir.clone(), public_base_url.clone(), secret));
-    let infra = Infra { store, work: Arc::new(work), file_jobs: Arc::new(queue), blob: Some(blob) };
+    let infra = Infra { store, work: Arc::new(work), file_jobs: Arc::new(queue), blob: Some(blob.clone()) };
     let tuning =
         Tuning { config_settings_override: true, public_url: Some(public_base_url.clone()), ..Tuning::default() };
     let app = build_app(cfg.accounts, infra, tuning).await?;
@@ -63,5 +67,5 @@ pub async fn app_from_local(cfg: LocalConfig, listen_url: &str) -> Result<LocalR
             app.work.enqueue(&waiting).await.map_err(|e| BootError::Config(e.to_string()))?;
         }
     }
-    Ok(LocalRuntime { app, work: work_rx, file_jobs: files_rx })
+    Ok(LocalRuntime { app, work: work_rx, file_jobs: files_rx, blob })
 }

@@ -1,7 +1,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(name = "bridge-local", about = "Run the Planfix <-> WhatsApp bridge locally")]
@@ -14,29 +14,68 @@ pub struct Cli {
 pub enum Command {
     /// Serve the webhook routes (simulation mode unless --config is given).
     Serve(ServeArgs),
-    /// Play the WhatsApp user: send a signed Meta webhook with a text message to the local bridge.
+    /// Play the WhatsApp user: send one provider's webhook (signed, or with its token) with a
+    /// text or a file to the local bridge.
     Send(SendArgs),
-    /// Print what the simulated Planfix holds (contacts, tasks, comments) and what the
-    /// simulated WhatsApp received.
+    /// Print what the simulated Planfix holds (tasks and their comments) and what each simulated
+    /// WhatsApp user received.
     Show(ShowArgs),
     /// Play a Planfix employee: add a comment that notifies the task's contact, and let the
     /// simulated Planfix scenario call the bridge, as a real one would.
     Reply(ReplyArgs),
 }
 
-#[derive(Args)]
+/// The WhatsApp providers simulation mode runs a demo account on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Provider {
+    /// Meta WhatsApp Cloud API (account `demo`).
+    Meta,
+    /// Twilio Programmable Messaging (account `demo-twilio`).
+    Twilio,
+    /// Green-API (account `demo-green`).
+    GreenApi,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 3] = [Provider::Meta, Provider::Twilio, Provider::GreenApi];
+
+    /// The provider's segment in webhook URLs and its name on the command line.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Provider::Meta => "meta",
+            Provider::Twilio => "twilio",
+            Provider::GreenApi => "green-api",
+        }
+    }
+
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.kind() == kind)
+    }
+}
+
+#[derive(Args, Clone)]
 pub struct ServeArgs {
     /// TOML config (accounts, store); see README. Without it: simulation mode on embedded defaults.
     #[arg(long, env = "BRIDGE_CONFIG")]
     pub config: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Simulation mode: where the Planfix simulator listens.
+    /// Simulation mode: serve only this provider's demo account (default: all three at once).
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
+    /// Simulation mode: where the Planfix simulator listens (one, shared by every demo account).
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub planfix_sim: SocketAddr,
     /// Simulation mode: where the Meta Graph API simulator listens.
     #[arg(long, default_value = "127.0.0.1:8082")]
     pub graph_sim: SocketAddr,
+    /// Simulation mode: where the Twilio API simulator listens (its media store takes a free port
+    /// beside it).
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    pub twilio_sim: SocketAddr,
+    /// Simulation mode: where the Green-API simulator listens.
+    #[arg(long, default_value = "127.0.0.1:8084")]
+    pub green_api_sim: SocketAddr,
     /// Simulation mode: Planfix OpenAPI spec to validate the bridge's requests against (optional).
     #[arg(long, env = "PLANFIX_SWAGGER")]
     pub planfix_spec: Option<PathBuf>,
@@ -45,11 +84,15 @@ pub struct ServeArgs {
     pub sim_store: PathBuf,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct SendArgs {
     /// Message text (the caption when --file is given).
     #[arg(default_value = "")]
     pub text: String,
+    /// Which provider's webhook to send, to its demo account (default: Meta when the bridge
+    /// serves it, else the one provider it serves).
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
     /// Send this file as a media message (image, video, audio, document by its type).
     #[arg(long)]
     pub file: Option<std::path::PathBuf>,
@@ -63,11 +106,11 @@ pub struct SendArgs {
     pub bridge: String,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ReplyArgs {
     /// Comment text (HTML allowed, as in Planfix: <b>, <i>, <ul><li>, <br>).
     pub text: String,
-    /// Task number (default: the most recent task).
+    /// Task number (default: the most recent task, whichever provider's it is).
     #[arg(long)]
     pub task: Option<i64>,
     /// Write the comment without notifying the contact (stays internal).
@@ -80,8 +123,11 @@ pub struct ReplyArgs {
     pub bridge: String,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ShowArgs {
+    /// Print the simulators' raw state as JSON instead.
+    #[arg(long)]
+    pub json: bool,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub bridge: String,
 }

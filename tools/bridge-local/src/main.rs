@@ -1,14 +1,6 @@
-//! The whole bridge in one local process.
-//!
-//! `bridge-local serve` serves every webhook route on 127.0.0.1 with the embedded file store.
-//! Without `--config` it runs in simulation mode: built-in Planfix and WhatsApp (Meta Graph)
-//! simulators on loopback, one account `demo` wired to them, so `bridge-local send "Hi"` shows a
-//! contact, a task and a comment appear (`GET /sim/planfix` or `bridge-local show`).
+//! `bridge-local`: see the library's documentation ([`bridge_local`]).
 
-mod cli;
-mod server;
-mod simulation;
-
+use bridge_local::{cli, commands, server};
 use clap::Parser;
 
 #[tokio::main]
@@ -17,9 +9,9 @@ async fn main() {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Serve(args) => server::serve(args).await,
-        cli::Command::Send(args) => simulation::send(args).await,
-        cli::Command::Show(args) => simulation::show(args).await,
-        cli::Command::Reply(args) => simulation::reply(args).await,
+        cli::Command::Send(args) => commands::send(args).await,
+        cli::Command::Show(args) => commands::show(args).await,
+        cli::Command::Reply(args) => commands::reply(args).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -1,42 +1,107 @@
-//! The local HTTP server: every webhook route through `bridge_http`, plus `/sim/*` pages in
-//! simulation mode.
+//! The local HTTP server: every webhook route through `bridge_http`, the presigned blob URLs
+//! (`GET /blobs/{key}`), plus `/sim/*` pages in simulation mode.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use bridge_app::local_config::{load_file, LocalConfig, StoreConfig};
+use bridge_app::local_config::{load_file, FilesConfig, LocalConfig, StoreConfig};
+use bridge_core::domain::AccountId;
+use bridge_core::ports::blob::BlobError;
 use bridge_core::Bridge;
+use bridge_embedded::DirBlobStore;
 use bridge_http::{self as web, MAX_BODY_BYTES};
-use meta_sim::graph::{GraphSim, GraphSimConfig};
-use planfix_sim::{PlanfixSim, PlanfixSimConfig, SpecValidator};
+use http::{header, StatusCode};
+use serde_json::{json, Value};
 
-use crate::cli::ServeArgs;
-use crate::simulation::{
-    demo_account, DEMO_ACCESS_TOKEN, DEMO_PHONE_NUMBER_ID, DEMO_PLANFIX_HOOK_SECRET, DEMO_PLANFIX_TOKEN,
-};
+use crate::cli::{Provider, ServeArgs};
+use crate::demo::{account_of, Simulation, DEMO_PLANFIX_HOOK_SECRET};
 
+/// Uploads to the simulators (`send --file`, `reply --file`) may be as large as WhatsApp files.
+const MAX_SIM_UPLOAD_BYTES: usize = 110 * 1024 * 1024;
+
+/// What the router serves: the bridge, its blob store and, in simulation mode, the simulators.
 #[derive(Clone)]
-struct Ctx {
-    app: Arc<Bridge>,
-    planfix: Option<PlanfixSim>,
-    graph: Option<GraphSim>,
+pub struct Server {
+    pub app: Arc<Bridge>,
+    /// The bridge's own blob store (`LocalRuntime::blob`), whose presigned URLs `/blobs` answers.
+    pub blobs: Arc<DirBlobStore>,
+    pub sim: Option<Arc<Simulation>>,
 }
 
+/// The bridge started (workers running), its listener bound but not yet served.
+pub struct Started {
+    /// `http://<listen>` (a wildcard address as 127.0.0.1): the local public URL.
+    pub url: String,
+    pub listener: tokio::net::TcpListener,
+    pub server: Server,
+    /// The accounts served: (id, provider kind).
+    pub accounts: Vec<(String, &'static str)>,
+}
+
+/// Every route of the local server.
+pub fn router(server: Server) -> Router {
+    let uploads = Router::new()
+        .route("/sim/planfix/file", post(planfix_file))
+        .route("/sim/meta/media", post(meta_media))
+        // The Meta upload's older name.
+        .route("/sim/whatsapp/media", post(meta_media))
+        .route("/sim/twilio/media", post(twilio_media))
+        .route("/sim/green-api/media", post(green_media))
+        .layer(DefaultBodyLimit::max(MAX_SIM_UPLOAD_BYTES));
+    Router::new()
+        .route("/blobs/{*key}", get(blob))
+        .route("/sim/accounts", get(accounts))
+        .route("/sim/planfix", get(planfix_state))
+        .route("/sim/whatsapp", get(whatsapp_state))
+        .route("/sim/overview", get(overview))
+        .route("/sim/planfix/reply", post(planfix_reply))
+        .merge(uploads)
+        .fallback(bridge)
+        .with_state(server)
+}
+
+/// `bridge-local serve`: start, print how to use it, serve until Ctrl-C.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
-    let (config, planfix, graph) = match &args.config {
-        Some(path) => (load_file(path)?, None, None),
+    let started = start(&args).await?;
+    println!("{}", banner(&started));
+    axum::serve(started.listener, router(started.server))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Serves a started bridge in a background task (for tests and embedding).
+pub fn spawn(started: Started) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(started.listener, router(started.server)).await {
+            tracing::error!(%error, "local server stopped");
+        }
+    })
+}
+
+/// Binds the listener, starts the simulators (no `--config`), builds the bridge and its
+/// in-process workers.
+pub async fn start(args: &ServeArgs) -> Result<Started, String> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let url = format!("http://{}", loopback(listener.local_addr().map_err(|e| e.to_string())?));
+    let (config, sim) = match &args.config {
+        Some(path) => (load_file(path)?, None),
         None => {
-            let (cfg, p, g) = start_simulators(&args).await?;
-            (cfg, Some(p), Some(g))
+            let sim = Simulation::start(args).await?;
+            (simulation_config(args, &sim), Some(sim))
         }
     };
-    let local = bridge_app::local::app_from_local(config, &format!("http://{}", args.listen))
-        .await
-        .map_err(|e| e.to_string())?;
+    let accounts = config.accounts.iter().map(|a| (a.id.to_string(), a.provider.kind())).collect();
+    let local = bridge_app::local::app_from_local(config, &url).await.map_err(|e| e.to_string())?;
     let app = Arc::new(local.app);
     // The worker and the file relay run in this process, fed by in-process queues (SQS's stand-ins).
     tokio::spawn(bridge_embedded::local_worker::run_work(
@@ -45,67 +110,142 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         bridge_embedded::local_worker::default_work_retry(),
     ));
     tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.file_jobs));
-    let ctx = Ctx { app, planfix, graph };
-    let router = Router::new()
-        .route("/sim/planfix", get(planfix_state))
-        .route("/sim/whatsapp", get(whatsapp_state))
-        .route("/sim/planfix/reply", axum::routing::post(planfix_reply))
-        .route("/sim/planfix/file", axum::routing::post(planfix_file))
-        .route("/sim/whatsapp/media", axum::routing::post(whatsapp_media))
-        .fallback(bridge)
-        .with_state(ctx);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    tracing::info!("bridge listening on http://{} (webhooks: /webhooks/meta/<account>)", args.listen);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    if let Some(sim) = &sim {
+        sim.call_the_bridge(app.public_url.as_deref().unwrap_or(&url));
+    }
+    let server = Server { app, blobs: local.blob, sim: sim.map(Arc::new) };
+    Ok(Started { url, listener, server, accounts })
 }
 
-async fn start_simulators(args: &ServeArgs) -> Result<(LocalConfig, PlanfixSim, GraphSim), String> {
-    let spec = match &args.planfix_spec {
-        Some(path) => Some(Arc::new(SpecValidator::from_file(path)?)),
-        None => None,
-    };
-    let planfix = PlanfixSim::new(PlanfixSimConfig { token: DEMO_PLANFIX_TOKEN.into(), spec });
-    let planfix_url = planfix.serve(Some(args.planfix_sim)).await.map_err(|e| format!("Planfix simulator: {e}"))?;
-    let graph = GraphSim::new(GraphSimConfig {
-        access_token: DEMO_ACCESS_TOKEN.into(),
-        phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
-    });
-    let graph_url = graph.serve(Some(args.graph_sim)).await.map_err(|e| format!("Graph API simulator: {e}"))?;
+fn simulation_config(args: &ServeArgs, sim: &Simulation) -> LocalConfig {
     // The simulators start empty, so the links of an earlier session would point nowhere.
     let _ = std::fs::remove_file(&args.sim_store);
-    tracing::info!(%planfix_url, %graph_url, "simulation mode: account `demo` uses the built-in simulators");
-    let files = bridge_app::local_config::FilesConfig { dir: args.sim_store.with_file_name("sim-files") };
-    let config = LocalConfig {
+    LocalConfig {
         store: StoreConfig::File { path: args.sim_store.clone() },
-        accounts: vec![demo_account(planfix_url, graph_url)],
-        files,
+        accounts: sim.accounts(),
+        files: FilesConfig { dir: args.sim_store.with_file_name("sim-files") },
         public_url: None,
-    };
-    Ok((config, planfix, graph))
+    }
 }
 
-async fn bridge(State(ctx): State<Ctx>, req: Request) -> Response {
+/// What `serve` prints once listening: per account its webhook URL and, in simulation mode, an
+/// example `send`.
+pub fn banner(started: &Started) -> String {
+    let public = started.server.app.public_url.clone().unwrap_or_else(|| started.url.clone());
+    let public = public.trim_end_matches('/');
+    let mut out = format!("bridge listening on {}\n", started.url);
+    let Some(sim) = &started.server.sim else {
+        out.push_str("accounts from the config file; their providers call:\n");
+        for (id, kind) in &started.accounts {
+            out.push_str(&format!("  {id}: {public}/webhooks/{kind}/{id}\n"));
+        }
+        return out;
+    };
+    let bridge_flag =
+        if started.url == "http://127.0.0.1:8080" { String::new() } else { format!(" --bridge {}", started.url) };
+    out.push_str(&format!(
+        "simulation mode: one simulated Planfix for every demo account ({}, state: {}/sim/planfix)\n",
+        sim.planfix_url, started.url
+    ));
+    for provider in sim.providers() {
+        let account = account_of(provider);
+        let (name, api) = match provider {
+            Provider::Meta => ("Meta", sim.meta.as_ref().and_then(|s| s.base_url())),
+            Provider::Twilio => ("Twilio", sim.twilio.as_ref().and_then(|s| s.base_url())),
+            Provider::GreenApi => ("Green-API", sim.green.as_ref().and_then(|s| s.base_url())),
+        };
+        out.push_str(&format!(
+            "\n  {account} ({name}, simulator {})\n    webhook: {public}/webhooks/{}/{account}\n",
+            api.unwrap_or_default(),
+            provider.kind()
+        ));
+        if provider == Provider::Twilio {
+            out.push_str(&format!("    statuses: {public}/webhooks/twilio/{account}/status\n"));
+        }
+        out.push_str(&format!(
+            "    try:     cargo run -p bridge-local -- send --provider {}{bridge_flag} \"Hello from {name}\"\n",
+            provider.kind()
+        ));
+    }
+    out.push_str(&format!(
+        "\nthen:  cargo run -p bridge-local -- show{bridge_flag}\n       \
+         cargo run -p bridge-local -- reply{bridge_flag} \"Hello, it ships today\"   (answers the latest task, on its provider)\n"
+    ));
+    out
+}
+
+async fn bridge(State(server): State<Server>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return (http::StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB").into_response();
+        return (StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB").into_response();
     };
-    let resp = web::handle(&ctx.app, web::Surface::All, http::Request::from_parts(parts, bytes)).await;
+    let resp = web::handle(&server.app, web::Surface::All, http::Request::from_parts(parts, bytes)).await;
     let (parts, body) = resp.into_parts();
     Response::from_parts(parts, Body::from(body))
 }
 
-async fn planfix_state(State(ctx): State<Ctx>) -> Response {
-    match &ctx.planfix {
-        Some(sim) => Json(sim.snapshot()).into_response(),
-        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// `GET /blobs/{key}?expires=…&name=…&sig=…`: a presigned URL of the blob store, fetched by the
+/// providers that take files by URL. The body is streamed from the file.
+async fn blob(State(server): State<Server>, Path(key): Path<String>, RawQuery(query): RawQuery) -> Response {
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    match server.blobs.open_presigned(&key, &query).await {
+        Ok(Some((meta, disposition, body))) => {
+            let mut resp = Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, meta.content_type)
+                .header(header::CONTENT_LENGTH, meta.size);
+            if let Some(disposition) = disposition {
+                resp = resp.header(header::CONTENT_DISPOSITION, disposition);
+            }
+            resp.body(Body::from_stream(body))
+                .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        }
+        Ok(None) => error(StatusCode::FORBIDDEN, "invalid or expired signature"),
+        Err(BlobError::NotFound(_)) => error(StatusCode::NOT_FOUND, "no such file"),
+        Err(e) => {
+            tracing::warn!(error = %e, "presigned blob could not be served");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "the file could not be read")
+        }
     }
+}
+
+fn not_simulating() -> Response {
+    error(StatusCode::NOT_FOUND, "not in simulation mode")
+}
+
+/// The demo accounts served: `[{account, provider, webhook}]`.
+async fn accounts(State(server): State<Server>) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    let base = server.app.public_url.clone().unwrap_or_default();
+    let list: Vec<Value> = sim
+        .providers()
+        .into_iter()
+        .map(|p| {
+            let account = account_of(p);
+            json!({ "account": account, "provider": p.kind(), "webhook": format!("{base}/webhooks/{}/{account}", p.kind()) })
+        })
+        .collect();
+    Json(Value::Array(list)).into_response()
+}
+
+async fn planfix_state(State(server): State<Server>) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    Json(sim.planfix.snapshot()).into_response()
+}
+
+async fn whatsapp_state(State(server): State<Server>) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    Json(crate::overview::whatsapp_dump(sim)).into_response()
+}
+
+async fn overview(State(server): State<Server>) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    Json(crate::overview::build(&server.app, sim).await).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -119,47 +259,85 @@ struct ReplyRequest {
 
 #[derive(serde::Deserialize)]
 struct FileQuery {
-    name: String,
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     mime: Option<String>,
+    /// Twilio: the `MessageSid` of the webhook the media belongs to.
+    #[serde(default)]
+    sid: Option<String>,
+}
+
+impl FileQuery {
+    fn mime(&self) -> &str {
+        self.mime.as_deref().unwrap_or("application/octet-stream")
+    }
 }
 
 /// Puts a file into the simulated Planfix (as an employee's upload would), for `reply --file`.
-async fn planfix_file(
-    State(ctx): State<Ctx>,
-    axum::extract::Query(q): axum::extract::Query<FileQuery>,
-    body: bytes::Bytes,
-) -> Response {
-    match &ctx.planfix {
-        Some(sim) => Json(serde_json::json!({ "id": sim.add_file(&q.name, body.to_vec()) })).into_response(),
-        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+async fn planfix_file(State(server): State<Server>, Query(q): Query<FileQuery>, body: bytes::Bytes) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    let name = q.name.as_deref().unwrap_or("file");
+    Json(json!({ "id": sim.planfix.add_file(name, body.to_vec()) })).into_response()
+}
+
+/// Media a WhatsApp user sends on Meta (`send --provider meta --file`): the media id.
+async fn meta_media(State(server): State<Server>, Query(q): Query<FileQuery>, body: bytes::Bytes) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    match sim.meta.as_ref() {
+        Some(graph) => Json(json!({ "id": graph.add_media(body.to_vec(), q.mime()) })).into_response(),
+        None => error(StatusCode::NOT_FOUND, "the Meta demo account is not served (see serve --provider)"),
     }
 }
 
-/// Puts a media file into the simulated WhatsApp (as a user's upload would), for `send --file`.
-async fn whatsapp_media(
-    State(ctx): State<Ctx>,
-    axum::extract::Query(q): axum::extract::Query<FileQuery>,
-    body: bytes::Bytes,
-) -> Response {
-    match &ctx.graph {
-        Some(sim) => {
-            let mime = q.mime.unwrap_or_else(|| "application/octet-stream".into());
-            Json(serde_json::json!({ "id": sim.add_media(body.to_vec(), &mime) })).into_response()
+/// Media of an inbound Twilio message (`send --provider twilio --file`): its `MediaUrl`.
+async fn twilio_media(State(server): State<Server>, Query(q): Query<FileQuery>, body: bytes::Bytes) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    match sim.twilio.as_ref() {
+        Some(twilio) => {
+            let sid = q.sid.clone().unwrap_or_else(|| twilio_sim::webhook::message_sid(true));
+            Json(json!({ "id": twilio.add_message_media(&sid, body.to_vec(), q.mime()) })).into_response()
         }
-        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+        None => error(StatusCode::NOT_FOUND, "the Twilio demo account is not served (see serve --provider)"),
     }
+}
+
+/// Media of an inbound Green-API message (`send --provider green-api --file`): its `downloadUrl`.
+async fn green_media(State(server): State<Server>, Query(q): Query<FileQuery>, body: bytes::Bytes) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    match sim.green.as_ref() {
+        Some(green) => Json(json!({ "id": green.add_media(body.to_vec(), q.mime()) })).into_response(),
+        None => error(StatusCode::NOT_FOUND, "the Green-API demo account is not served (see serve --provider)"),
+    }
+}
+
+/// The demo account whose conversation a task is: the bridge's own record (task → conversation,
+/// written when it created the task), asked of each demo account in turn. Every demo account
+/// shares the one simulated Planfix, so the task alone does not say.
+pub async fn owner_of_task(app: &Bridge, accounts: &[AccountId], task: i64) -> Option<AccountId> {
+    for account in accounts {
+        if let Ok(Some(_)) = app.store.get_task_conversation(account, task).await {
+            return Some(account.clone());
+        }
+    }
+    None
 }
 
 /// A Planfix employee (user 1) comments in the task; then the simulated scenario "comment added →
-/// send HTTP request" calls the bridge's `/planfix/demo` route with the ids and the shared secret.
-async fn planfix_reply(State(ctx): State<Ctx>, Json(req): Json<ReplyRequest>) -> Response {
-    let Some(sim) = &ctx.planfix else {
-        return (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response();
+/// send HTTP request" calls the bridge's `/planfix/<account>` route, for the demo account whose
+/// task it is, with the ids and the shared secret.
+async fn planfix_reply(State(server): State<Server>, Json(req): Json<ReplyRequest>) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    let tasks = sim.planfix.tasks();
+    let task = match req.task {
+        Some(id) => tasks.iter().find(|t| t.id == id),
+        None => tasks.iter().max_by_key(|t| t.id),
     };
-    let tasks = sim.tasks();
-    let Some(task) = req.task.and_then(|id| tasks.iter().find(|t| t.id == id)).or(tasks.last()) else {
-        return (http::StatusCode::BAD_REQUEST, "no such task; send a WhatsApp message first").into_response();
+    let Some(task) = task else {
+        return error(StatusCode::BAD_REQUEST, "no such task; send a WhatsApp message first");
+    };
+    let Some(account) = owner_of_task(&server.app, &sim.account_ids(), task.id).await else {
+        return error(StatusCode::BAD_REQUEST, format!("task {} is no demo account's WhatsApp conversation", task.id));
     };
     let contact: Vec<i64> = task
         .assigner
@@ -168,24 +346,24 @@ async fn planfix_reply(State(ctx): State<Ctx>, Json(req): Json<ReplyRequest>) ->
         .filter(|_| req.notify_contact)
         .into_iter()
         .collect();
-    let comment = sim.add_employee_comment_with_files(task.id, 1, &req.text, &contact, &req.file_ids);
-    let scenario = http::Request::post("/planfix/demo")
+    let comment = sim.planfix.add_employee_comment_with_files(task.id, 1, &req.text, &contact, &req.file_ids);
+    let scenario = http::Request::post(format!("/planfix/{account}"))
         .header("content-type", "application/json")
         .header("x-bridge-token", DEMO_PLANFIX_HOOK_SECRET)
-        .body(bytes::Bytes::from(
-            serde_json::json!({ "task": task.id.to_string(), "comment": comment.to_string() }).to_string(),
-        ));
+        .body(bytes::Bytes::from(json!({ "task": task.id.to_string(), "comment": comment.to_string() }).to_string()));
     let Ok(scenario) = scenario else {
-        return (http::StatusCode::INTERNAL_SERVER_ERROR, "could not build the scenario request").into_response();
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "could not build the scenario request");
     };
-    let resp = web::handle(&ctx.app, web::Surface::PlanfixWebhooks, scenario).await;
-    let bridge: serde_json::Value = serde_json::from_slice(resp.body()).unwrap_or_default();
-    Json(serde_json::json!({ "task": task.id, "comment": comment, "bridge_answer": bridge })).into_response()
+    let resp = web::handle(&server.app, web::Surface::PlanfixWebhooks, scenario).await;
+    let answer: Value = serde_json::from_slice(resp.body()).unwrap_or_default();
+    Json(json!({ "task": task.id, "comment": comment, "account": account.as_str(), "bridge_answer": answer }))
+        .into_response()
 }
 
-async fn whatsapp_state(State(ctx): State<Ctx>) -> Response {
-    match &ctx.graph {
-        Some(sim) => Json(serde_json::json!({ "sent": sim.sent() })).into_response(),
-        None => (http::StatusCode::NOT_FOUND, "not in simulation mode").into_response(),
+/// Where a socket address is reached from this machine.
+pub fn loopback(mut addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(Ipv4Addr::LOCALHOST.into());
     }
+    addr
 }

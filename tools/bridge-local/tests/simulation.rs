@@ -1,0 +1,312 @@
+//! Simulation mode end to end, through the real local server and the commands a person types:
+//! `serve` (all three demo accounts on one simulated Planfix), `send --provider …` (text and file),
+//! `reply` (text and file, answered through the task's own provider), the `/blobs` route the
+//! Twilio and Green-API simulators fetch reply files from, the providers' own status callbacks,
+//! and what `show` prints.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bridge_core::ports::BlobStore;
+use bridge_local::cli::{Provider, ReplyArgs, SendArgs, ServeArgs};
+use bridge_local::demo::{account_of, Simulation};
+use bridge_local::{commands, server};
+use serde_json::Value;
+
+struct Running {
+    url: String,
+    server: server::Server,
+    dir: PathBuf,
+}
+
+impl Running {
+    fn sim(&self) -> &Simulation {
+        self.server.sim.as_deref().expect("simulation mode")
+    }
+}
+
+async fn serve(provider: Option<Provider>) -> Running {
+    let dir = std::env::temp_dir().join(format!(
+        "bridge-local-sim-{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let args = ServeArgs {
+        config: None,
+        listen: any,
+        provider,
+        planfix_sim: any,
+        graph_sim: any,
+        twilio_sim: any,
+        green_api_sim: any,
+        // Every request the bridge (and `show`) makes must be one the Planfix spec allows.
+        planfix_spec: Some(planfix_sim::spec_path()),
+        sim_store: dir.join("sim-store.json"),
+    };
+    let started = server::start(&args).await.expect("the local bridge starts");
+    let running = Running { url: started.url.clone(), server: started.server.clone(), dir };
+    server::spawn(started);
+    running
+}
+
+/// Polls `probe` every 50 ms for at most 30 s.
+async fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..600 {
+        if let Some(found) = probe() {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up after 30 s waiting for {what}");
+}
+
+fn send_args(r: &Running, provider: Provider, from: &str, text: &str, file: Option<&Path>) -> SendArgs {
+    SendArgs {
+        text: text.to_owned(),
+        provider: Some(provider),
+        file: file.map(Path::to_path_buf),
+        from: from.to_owned(),
+        name: "Anna Schmidt".to_owned(),
+        bridge: r.url.clone(),
+    }
+}
+
+fn reply_args(r: &Running, task: Option<i64>, text: &str, file: Option<&Path>) -> ReplyArgs {
+    ReplyArgs { text: text.to_owned(), task, internal: false, file: file.map(Path::to_path_buf), bridge: r.url.clone() }
+}
+
+/// (text, file name, file bytes) the provider's simulator delivered to `phone`.
+#[derive(Debug)]
+enum Got {
+    Text(String),
+    File(Option<String>, Vec<u8>),
+}
+
+fn received(sim: &Simulation, provider: Provider, phone: &str) -> Vec<Got> {
+    match provider {
+        Provider::Meta => {
+            let graph = sim.meta.as_ref().unwrap();
+            graph
+                .sent()
+                .into_iter()
+                .filter(|m| m.to == phone)
+                .filter_map(|m| match m.text() {
+                    Some(text) => Some(Got::Text(text.to_owned())),
+                    None => {
+                        let media = m.body.get(&m.kind)?;
+                        let bytes = graph.media_bytes(media.get("id")?.as_str()?)?;
+                        Some(Got::File(media.get("filename").and_then(Value::as_str).map(str::to_owned), bytes))
+                    }
+                })
+                .collect()
+        }
+        Provider::Twilio => sim
+            .twilio
+            .as_ref()
+            .unwrap()
+            .sent()
+            .into_iter()
+            .filter(|m| m.to == format!("whatsapp:+{phone}"))
+            .map(|m| match m.media {
+                Some(media) => Got::File(media.filename, media.bytes),
+                None => Got::Text(m.body.unwrap_or_default()),
+            })
+            .collect(),
+        Provider::GreenApi => sim
+            .green
+            .as_ref()
+            .unwrap()
+            .sent()
+            .into_iter()
+            .filter(|m| m.chat_id == format!("{phone}@c.us"))
+            .map(|m| match m.file {
+                Some(file) => Got::File(Some(file.file_name), file.bytes),
+                None => Got::Text(m.message.unwrap_or_default()),
+            })
+            .collect(),
+    }
+}
+
+/// The task whose comments include `text`.
+fn task_with(sim: &Simulation, text: &str) -> Option<i64> {
+    sim.planfix
+        .tasks()
+        .into_iter()
+        .find(|t| sim.planfix.comments(t.id).iter().any(|c| c.description.contains(text)))
+        .map(|t| t.id)
+}
+
+fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32).map(|i| (i.wrapping_mul(seed) % 251) as u8).collect()
+}
+
+/// The delivery status the bridge recorded for a provider message id, read from the embedded
+/// store's file (`sent` → `{account}#{id}` → `status`).
+fn recorded_status(r: &Running, account: &str, id: &str) -> Option<String> {
+    let text = std::fs::read_to_string(r.dir.join("sim-store.json")).ok()?;
+    let store: Value = serde_json::from_str(&text).ok()?;
+    store.pointer(&format!("/sent/{account}#{id}/status"))?.as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn every_provider_round_trip_through_the_local_server_and_its_commands() {
+    let r = serve(None).await;
+    let sim = r.sim();
+    assert_eq!(sim.providers(), Provider::ALL.to_vec(), "all three demo accounts by default");
+    let accounts = sim.account_ids();
+
+    for (n, provider) in Provider::ALL.into_iter().enumerate() {
+        let phone = format!("49151000000{n}");
+        let account = account_of(provider);
+        let what = provider.kind();
+
+        // A customer writes: contact, task, comment.
+        let hello = format!("Hello through {what}");
+        commands::send(send_args(&r, provider, &phone, &hello, None)).await.expect("send is accepted");
+        let task = wait_for(&format!("{what}: the message as a comment"), || task_with(sim, &hello)).await;
+        let owner = server::owner_of_task(&r.server.app, &accounts, task).await;
+        assert_eq!(owner.as_ref().map(|a| a.as_str()), Some(account), "{what}: the task is its account's");
+        let contact = sim.planfix.tasks().into_iter().find(|t| t.id == task).unwrap().assigner;
+        assert!(contact.starts_with("contact:"), "{what}: the requester is the customer: {contact}");
+
+        // The customer's file reaches Planfix with the same bytes.
+        let pdf = pattern(150_000 + n, 7 + n as u32);
+        let path = r.dir.join(format!("contract-{what}.pdf"));
+        std::fs::write(&path, &pdf).unwrap();
+        commands::send(send_args(&r, provider, &phone, "signed contract", Some(&path))).await.expect("file send");
+        let file = wait_for(&format!("{what}: the customer's file in Planfix"), || {
+            sim.planfix
+                .comments(task)
+                .into_iter()
+                .find(|c| c.description.contains("signed contract"))?
+                .files
+                .first()
+                .copied()
+        })
+        .await;
+        let (name, bytes) = sim.planfix.file(file).expect("stored in Planfix");
+        assert!(bytes == pdf, "{what}: the file's bytes are equal ({} vs {} bytes)", bytes.len(), pdf.len());
+        assert!(name.ends_with(".pdf"), "{what}: {name}");
+
+        // An employee answers the latest task: it goes out through this task's provider.
+        commands::reply(reply_args(&r, None, "Your order <b>ships</b> today", None)).await.expect("reply");
+        wait_for(&format!("{what}: the reply on WhatsApp"), || {
+            received(sim, provider, &phone)
+                .iter()
+                .any(|g| matches!(g, Got::Text(t) if t == "Your order *ships* today"))
+                .then_some(())
+        })
+        .await;
+
+        // A file on a reply: fetched by URL (Twilio, Green-API) from the local `/blobs` route.
+        let invoice = pattern(120_000 + n, 13 + n as u32);
+        let path = r.dir.join(format!("invoice-{what}.pdf"));
+        std::fs::write(&path, &invoice).unwrap();
+        commands::reply(reply_args(&r, Some(task), "Your invoice", Some(&path))).await.expect("reply with a file");
+        let (name, bytes) = wait_for(&format!("{what}: the reply's file on WhatsApp"), || {
+            received(sim, provider, &phone).into_iter().find_map(|g| match g {
+                Got::File(name, bytes) => Some((name, bytes)),
+                Got::Text(_) => None,
+            })
+        })
+        .await;
+        assert!(bytes == invoice, "{what}: the reply's file bytes are equal ({} vs {})", bytes.len(), invoice.len());
+        assert_eq!(name.as_deref(), Some(format!("invoice-{what}.pdf").as_str()), "{what}");
+    }
+
+    // The Twilio simulator fetched the file through the bridge's presigned URL.
+    let twilio_file = sim.twilio.as_ref().unwrap().sent().into_iter().find_map(|m| m.media).unwrap();
+    assert!(twilio_file.url.starts_with(&format!("{}/blobs/", r.url)), "{}", twilio_file.url);
+
+    // Statuses come back by themselves, as in production: Twilio to the status route its sends
+    // named, Green-API to the instance's webhook URL with its token.
+    let twilio_sid = sim.twilio.as_ref().unwrap().sent()[0].sid.clone();
+    wait_for("Twilio's delivered callback", || {
+        (recorded_status(&r, "demo-twilio", &twilio_sid).as_deref() == Some("delivered")).then_some(())
+    })
+    .await;
+    let green_id = sim.green.as_ref().unwrap().sent()[0].id_message.clone();
+    wait_for("Green-API's delivered status", || {
+        (recorded_status(&r, "demo-green", &green_id).as_deref() == Some("delivered")).then_some(())
+    })
+    .await;
+
+    // `show`: per task its provider, the comments and files; per customer what they got.
+    let overview: Value = reqwest::get(format!("{}/sim/overview", r.url)).await.unwrap().json().await.unwrap();
+    let text = bridge_local::show::render(&overview);
+    for expected in [
+        "== Planfix (simulated): 3 tasks",
+        "via Meta (account demo)",
+        "via Twilio (account demo-twilio)",
+        "via Green-API (account demo-green)",
+        "Employee 1  → WhatsApp",
+        "      Your order ships today\n",
+        "[file] invoice-twilio.pdf",
+        // The comment's text goes first, then its file.
+        "+491510000001\n  Twilio (account demo-twilio)\n    text  Your order *ships* today\n    text  Your invoice\n    file  invoice-twilio.pdf, 117.2 KB, application/pdf\n",
+        "+491510000002\n  Green-API (account demo-green)\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
+    }
+    let violations = sim.planfix.violations();
+    assert!(violations.is_empty(), "requests the Planfix spec does not allow: {violations:#?}");
+}
+
+#[tokio::test]
+async fn one_provider_only_and_the_blob_route() {
+    let r = serve(Some(Provider::GreenApi)).await;
+    let sim = r.sim();
+    assert_eq!(sim.providers(), vec![Provider::GreenApi]);
+    assert!(sim.meta.is_none() && sim.twilio.is_none());
+    let accounts: Value = reqwest::get(format!("{}/sim/accounts", r.url)).await.unwrap().json().await.unwrap();
+    assert_eq!(accounts[0]["account"], "demo-green", "{accounts}");
+    assert_eq!(accounts.as_array().unwrap().len(), 1, "{accounts}");
+    // Without --provider, `send` takes the one provider served.
+    let mut args = send_args(&r, Provider::GreenApi, "4915100000009", "only green", None);
+    args.provider = None;
+    commands::send(args).await.expect("send goes to the Green-API account");
+    wait_for("the message in Planfix", || task_with(sim, "only green")).await;
+
+    // A webhook without the instance's token is refused.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/webhooks/green-api/demo-green", r.url))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    // /blobs: 200 with type, length and name; 403 on a bad signature; 404 when missing.
+    let blobs = &r.server.blobs;
+    let body = pattern(70_000, 3);
+    let chunk = bytes::Bytes::from(body.clone());
+    let stream: bridge_core::ports::ByteStream = Box::pin(futures_util::stream::once(async move { Ok(chunk) }));
+    blobs.put("demo-green/out/x/report.pdf", "application/pdf", stream).await.unwrap();
+    let url = blobs
+        .presign_get("demo-green/out/x/report.pdf", Duration::from_secs(60), Some("Bericht März.pdf"))
+        .await
+        .unwrap();
+    assert!(url.starts_with(&format!("{}/blobs/", r.url)), "{url}");
+    let resp = reqwest::get(&url).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(header("content-type").as_deref(), Some("application/pdf"));
+    assert_eq!(header("content-length").as_deref(), Some("70000"));
+    let disposition = header("content-disposition").unwrap_or_default();
+    assert!(disposition.contains("filename*=UTF-8''Bericht%20M%C3%A4rz.pdf"), "{disposition}");
+    assert!(resp.bytes().await.unwrap().to_vec() == body, "the body is the stored file");
+
+    let forged = url.replace("sig=", "sig=00");
+    let resp = reqwest::get(&forged).await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let answer: Value = resp.json().await.unwrap();
+    assert!(answer["error"].as_str().is_some_and(|e| e.contains("signature")), "{answer}");
+    let unsigned = url.split('?').next().unwrap().to_owned();
+    assert_eq!(reqwest::get(&unsigned).await.unwrap().status(), 403);
+
+    let missing = blobs.presign_get("demo-green/out/x/missing.pdf", Duration::from_secs(60), None).await.unwrap();
+    assert_eq!(reqwest::get(&missing).await.unwrap().status(), 404);
+}
