@@ -243,6 +243,179 @@ async fn twilio_and_green_api_accounts_are_put_and_shown_masked_and_invalid_ones
     assert_no_provider_secret(&out);
 }
 
+/// Secrets of the 360dialog and Wazzup accounts below: never printed, stored as given.
+const D360_API_KEY: &str = "d360-api-key-7Hq2Lx";
+const D360_WEBHOOK_SECRET: &str = "d360-hook-secret-5b8e1f";
+const WAZZUP_API_KEY: &str = "wz-api-key-3c9aKp";
+const WAZZUP_CRM_KEY: &str = "wz-crm-key-0d4e6a2b";
+
+fn dialog360_json() -> serde_json::Value {
+    serde_json::json!({
+        "id": "studio",
+        "planfix": { "base_url": "https://studio.planfix.com/rest", "token": SECRETS[0], "webhook_secret": SECRETS[1] },
+        "provider": { "kind": "360dialog", "api_key": D360_API_KEY, "phone_number_id": "2233445566778",
+            "webhook_secret": D360_WEBHOOK_SECRET }
+    })
+}
+
+fn wazzup_json() -> serde_json::Value {
+    serde_json::json!({
+        "id": "salon",
+        "planfix": { "base_url": "https://salon.planfix.com/rest", "token": SECRETS[0], "webhook_secret": SECRETS[1] },
+        "provider": { "kind": "wazzup", "api_key": WAZZUP_API_KEY,
+            "channel_id": "5d1f2e3a-0b4c-4d5e-8f60-718293a4b5c6", "crm_key": WAZZUP_CRM_KEY },
+        "settings": { "phone_author_user_id": 7 }
+    })
+}
+
+fn assert_no_new_provider_secret(out: &str) {
+    assert_no_secret(out);
+    for s in [D360_API_KEY, D360_WEBHOOK_SECRET, WAZZUP_API_KEY, WAZZUP_CRM_KEY] {
+        assert!(!out.contains(s), "secret {s} printed:\n{out}");
+    }
+}
+
+/// The account JSON at the start of `accounts show` (the store's settings follow it).
+fn shown_account(show: &str) -> serde_json::Value {
+    serde_json::Deserializer::from_str(show).into_iter::<serde_json::Value>().next().unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn dialog360_and_wazzup_accounts_are_put_and_shown_masked_and_invalid_ones_are_refused_unwritten() {
+    let prefix = format!("/bridge-admin-{}", uuid::Uuid::new_v4());
+    let (table, store) = fresh_table().await;
+    let put = |json: String| {
+        let (prefix, table) = (prefix.clone(), table.clone());
+        async move {
+            let file = temp_file("account.json", &json);
+            admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "put", "--file", file.to_str().unwrap()])
+                .await
+        }
+    };
+    for account in [dialog360_json(), wazzup_json()] {
+        let out = put(account.to_string()).await.unwrap();
+        assert_no_new_provider_secret(&out);
+        assert!(out.contains("wrote SecureString") && !out.contains("warning"), "{out}");
+    }
+    // The Wazzup account's phone author reached the store.
+    assert_eq!(
+        store.get_settings(&AccountId::parse("salon").unwrap()).await.unwrap(),
+        Some(Settings { phone_author_user_id: Some(7), ..Settings::default() })
+    );
+
+    let list = admin(&["--ssm-prefix", &prefix, "accounts", "list"]).await.unwrap();
+    assert_no_new_provider_secret(&list);
+    for expected in [
+        "studio  provider=360dialog",
+        "phone_number_id=2233445566778",
+        "salon  provider=wazzup",
+        "channel_id=5d1f2e3a-0b4c-4d5e-8f60-718293a4b5c6",
+    ] {
+        assert!(list.contains(expected), "{expected} missing:\n{list}");
+    }
+
+    let show = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "show", "studio"]).await.unwrap();
+    assert_no_new_provider_secret(&show);
+    let shown = shown_account(&show);
+    assert_eq!(
+        shown["provider"],
+        serde_json::json!({ "kind": "360dialog", "api_key": "***", "phone_number_id": "2233445566778",
+            "webhook_secret": "***", "api_base_url": "https://waba-v2.360dialog.io" }),
+        "{show}"
+    );
+    assert_eq!(shown["planfix"]["webhook_secret"], "***", "{show}");
+
+    let show = admin(&["--ssm-prefix", &prefix, "--table", &table, "accounts", "show", "salon"]).await.unwrap();
+    assert_no_new_provider_secret(&show);
+    let shown = shown_account(&show);
+    assert_eq!(
+        shown["provider"],
+        serde_json::json!({ "kind": "wazzup", "api_key": "***", "channel_id": "5d1f2e3a-0b4c-4d5e-8f60-718293a4b5c6",
+            "crm_key": "***", "api_base_url": "https://api.wazzup24.com" }),
+        "{show}"
+    );
+    assert!(show.contains("\"phone_author_user_id\": 7"), "{show}");
+
+    // What the bridge reads back is exactly what was put.
+    let ssm = aws_sdk_ssm::Client::new(&aws_config().await);
+    let read_back = || async {
+        let mut accounts = load_accounts_from_ssm(&ssm, &prefix).await.unwrap();
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        accounts
+    };
+    let accounts = read_back().await;
+    let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["salon", "studio"]);
+    let ProviderConfig::Wazzup(wazzup) = &accounts[0].provider else { panic!("a Wazzup account") };
+    assert_eq!((wazzup.api_key.expose(), wazzup.crm_key.expose()), (WAZZUP_API_KEY, WAZZUP_CRM_KEY));
+    let ProviderConfig::Dialog360(d360) = &accounts[1].provider else { panic!("a 360dialog account") };
+    assert_eq!((d360.api_key.expose(), d360.webhook_secret.expose()), (D360_API_KEY, D360_WEBHOOK_SECRET));
+
+    // Invalid: every problem listed, no value quoted, nothing written over the accounts above.
+    let mut bad_d360 = dialog360_json();
+    bad_d360["provider"]["api_key"] = "".into();
+    bad_d360["provider"]["phone_number_id"] = "+49 30 1234567".into();
+    bad_d360["provider"]["webhook_secret"] = "d360-short".into();
+    bad_d360["provider"]["api_base_url"] = "waba-v2.360dialog.io".into();
+    let err = put(bad_d360.to_string()).await.unwrap_err();
+    assert!(err.contains("is not a valid account: 4 problem(s)"), "{err}");
+    for field in ["provider.api_key", "provider.phone_number_id", "provider.webhook_secret", "provider.api_base_url"] {
+        assert!(err.contains(&format!("  - {field}: ")), "{field} missing:\n{err}");
+    }
+    assert!(err.contains("provider.webhook_secret: is too short: use at least 16 characters"), "{err}");
+    for value in ["+49 30 1234567", "d360-short"] {
+        assert!(!err.contains(value), "{value} quoted:\n{err}");
+    }
+
+    let mut bad_wazzup = wazzup_json();
+    bad_wazzup["provider"]["api_key"] = " wz-key-padded ".into();
+    bad_wazzup["provider"]["channel_id"] = "  ".into();
+    bad_wazzup["provider"]["crm_key"] = "wz-crm-short".into();
+    bad_wazzup["provider"]["api_base_url"] = "ftp://api.wazzup24.com".into();
+    bad_wazzup["planfix"]["webhook_secret"] = "hook-short".into();
+    let err = put(bad_wazzup.to_string()).await.unwrap_err();
+    assert!(err.contains("is not a valid account: 5 problem(s)"), "{err}");
+    for field in [
+        "planfix.webhook_secret",
+        "provider.api_key",
+        "provider.channel_id",
+        "provider.crm_key",
+        "provider.api_base_url",
+    ] {
+        assert!(err.contains(&format!("  - {field}: ")), "{field} missing:\n{err}");
+    }
+    assert!(err.contains("provider.api_key: has leading or trailing whitespace"), "{err}");
+    for value in ["wz-key-padded", "wz-crm-short", "hook-short"] {
+        assert!(!err.contains(value), "{value} quoted:\n{err}");
+    }
+
+    // A Wazzup account without a crmKey, or a 360dialog one without its secret header, cannot
+    // be put at all: their webhooks would be unauthenticated.
+    let mut no_crm_key = wazzup_json();
+    no_crm_key["provider"].as_object_mut().unwrap().remove("crm_key");
+    let err = put(no_crm_key.to_string()).await.unwrap_err();
+    assert!(err.contains("not a valid account") && err.contains("missing field `crm_key`"), "{err}");
+    let mut no_secret = dialog360_json();
+    no_secret["provider"].as_object_mut().unwrap().remove("webhook_secret");
+    let err = put(no_secret.to_string()).await.unwrap_err();
+    assert!(err.contains("not a valid account") && err.contains("missing field `webhook_secret`"), "{err}");
+    assert_no_new_provider_secret(&err);
+
+    let after = read_back().await;
+    let ProviderConfig::Wazzup(wazzup) = &after[0].provider else { panic!("a Wazzup account") };
+    let ProviderConfig::Dialog360(d360) = &after[1].provider else { panic!("a 360dialog account") };
+    assert_eq!(
+        (after.len(), wazzup.crm_key.expose(), d360.webhook_secret.expose()),
+        (2, WAZZUP_CRM_KEY, D360_WEBHOOK_SECRET),
+        "nothing was written"
+    );
+    assert_eq!(
+        store.get_settings(&AccountId::parse("salon").unwrap()).await.unwrap(),
+        Some(Settings { phone_author_user_id: Some(7), ..Settings::default() }),
+        "the refused accounts' settings were not written either"
+    );
+}
+
 #[tokio::test]
 async fn settings_set_changes_only_what_is_given() {
     let (table, store) = fresh_table().await;

@@ -132,19 +132,41 @@ mod tests {
     }
 
     /// The documented example is a working config: it parses as the local run reads it, holds an
-    /// account of every provider, and each passes the rules `accounts put` enforces.
+    /// account of every provider (in the order the docs present them), each passes the rules
+    /// `accounts put` enforces without a warning, and each names its own webhook route.
     #[test]
     fn example_config_parses() {
+        use bridge_core::config::ProviderConfig;
+
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bridge.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
         let config = bridge_app::local_config::load_file(&path).unwrap();
         let kinds: Vec<&str> = config.accounts.iter().map(|a| a.provider.kind()).collect();
-        assert_eq!(kinds, ["meta", "twilio", "green-api"]);
+        assert_eq!(kinds, ["meta", "twilio", "green-api", "360dialog", "wazzup"]);
+        let mut seen = [false; 5];
         for account in &config.accounts {
+            // Exhaustive on purpose: a new provider does not compile here until the example has
+            // an account of it.
+            let slot = match &account.provider {
+                ProviderConfig::Meta(_) => 0,
+                ProviderConfig::Twilio(_) => 1,
+                ProviderConfig::GreenApi(_) => 2,
+                ProviderConfig::Dialog360(_) => 3,
+                ProviderConfig::Wazzup(_) => 4,
+            };
+            seen[slot] = true;
             if let Err(problems) = account.validate() {
                 panic!("example account {} is invalid: {problems:?}", account.id);
             }
-            assert!(account.warnings().is_empty(), "{:?}", account.warnings());
+            assert!(account.warnings().is_empty(), "{}: {:?}", account.id, account.warnings());
+            let route = format!("/webhooks/{}/{}", account.provider.kind(), account.id);
+            assert!(text.contains(&route), "the example does not say where {} is registered ({route})", account.id);
         }
+        assert_eq!(seen, [true; 5], "an account of every provider");
+        let mut ids: Vec<&str> = config.accounts.iter().map(|a| a.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), config.accounts.len(), "account ids are unique");
         assert!(config.public_url.is_none(), "the example leaves public_url commented out");
     }
 

@@ -34,6 +34,10 @@ pub struct SetArgs {
     /// Planfix user ids assigned to new tasks, comma-separated, or `none`.
     #[arg(long, value_name = "1,2|none", value_parser = id_list)]
     pub assignee_user_ids: Option<IdList>,
+    /// The employee shown as author of what the company writes from its WhatsApp phone, or
+    /// `none` (the bridge's own Planfix user).
+    #[arg(long, value_name = "ID|none", value_parser = id_or_none)]
+    pub phone_author_user_id: Option<Clearable>,
 }
 
 /// An id, or `none` to clear it.
@@ -82,9 +86,10 @@ async fn set(target: &Target, args: SetArgs) -> Result<String> {
         && args.task_template_id.is_none()
         && args.contact_template_id.is_none()
         && args.reopen_status_id.is_none()
-        && args.assignee_user_ids.is_none();
+        && args.assignee_user_ids.is_none()
+        && args.phone_author_user_id.is_none();
     if changes_nothing {
-        return Err("nothing to set: pass --single-task, --task-template-id, --contact-template-id, --reopen-status-id or --assignee-user-ids".into());
+        return Err("nothing to set: pass --single-task, --task-template-id, --contact-template-id, --reopen-status-id, --assignee-user-ids or --phone-author-user-id".into());
     }
     let mut s = store.get_settings(&id).await.map_err(|e| e.to_string())?.unwrap_or_default();
     if let Some(v) = args.single_task {
@@ -101,6 +106,9 @@ async fn set(target: &Target, args: SetArgs) -> Result<String> {
     }
     if let Some(IdList(v)) = args.assignee_user_ids {
         s.assignee_user_ids = v;
+    }
+    if let Some(Clearable(v)) = args.phone_author_user_id {
+        s.phone_author_user_id = v;
     }
     store.put_settings(&id, &s).await.map_err(|e| e.to_string())?;
     Ok(format!("settings of {id} saved (running functions pick them up within a minute):\n{}", json(&s)))

@@ -67,8 +67,7 @@ pub trait ProviderWebhook: Send + Sync {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError>;
     /// Normalize a verified body.
     fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError>;
-    /// Answer a GET subscription handshake; None when the provider has none (only Meta and
-    /// 360dialog do).
+    /// Answer a GET subscription handshake; None when the provider has none (only Meta does).
     fn handshake(&self, _query: &[(String, String)]) -> Option<Result<String, WebhookError>> {
         None
     }
