@@ -1,8 +1,9 @@
 //! The local run's embedded equivalent of the queue and the worker: the file-backed store plus
 //! in-process lanes (one per conversation, in order), through the same webhook handler; and the
-//! local run on every provider at once (Meta, Twilio, Green-API in one config), with the
-//! providers' simulators calling back over HTTP and fetching reply files from the presigned
-//! `/blobs` URLs of the folder blob store.
+//! local run on every provider at once (Meta, Twilio, Green-API, 360dialog and Wazzup in one
+//! config) behind the real local server (`bridge_local::server`, as `bridge-local serve --config`
+//! runs it), with the providers' simulators calling back over HTTP by themselves and fetching
+//! reply files from the presigned `/blobs` URLs of the folder blob store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,11 @@ use bridge_core::Bridge;
 use bridge_embedded::local_worker::{run_files, run_work};
 use bridge_embedded::DirBlobStore;
 use bridge_http::{handle, Surface};
-use e2e_tests::providers::{Driver, Kind, GREEN_HOOK_TOKEN, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN};
+use bridge_local::server::{Server, Started};
+use e2e_tests::providers::{
+    Driver, Kind, D360_KEY, D360_SECRET, GREEN_HOOK_TOKEN, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, WAZZUP_CRM_KEY,
+    WAZZUP_KEY,
+};
 use e2e_tests::{
     account_config, checked_planfix, meta_sample, text_from_sample, SpecGuard, APP_SECRET, GRAPH_TOKEN,
     PHONE_NUMBER_ID, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN,
@@ -165,166 +170,6 @@ async fn messages_recorded_before_a_restart_are_commented_after_it() {
 
 const EMPLOYEE: i64 = 5;
 
-/// What `bridge-local serve` puts in front of the bridge, as far as providers see it: the
-/// bridge's routes (`bridge_http`, every surface) and the presigned `GET /blobs/{key}` URLs of the
-/// folder blob store (`DirBlobStore::open_presigned`). Plain HTTP/1.1 on tokio, one request per
-/// connection (`Connection: close`), since this crate has no HTTP server dependency; the real
-/// local server is axum (`tools/bridge-local`, tested there through its commands).
-mod front {
-    use std::sync::Arc;
-
-    use bridge_core::ports::BlobError;
-    use bridge_core::Bridge;
-    use bridge_embedded::DirBlobStore;
-    use bytes::Bytes;
-    use futures_util::StreamExt;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
-
-    const MAX_HEAD: usize = 64 * 1024;
-
-    pub fn spawn(listener: TcpListener, app: Arc<Bridge>, blobs: Arc<DirBlobStore>) {
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let (app, blobs) = (app.clone(), blobs.clone());
-                tokio::spawn(async move {
-                    if let Err(error) = connection(socket, &app, &blobs).await {
-                        tracing::debug!(%error, "front connection failed");
-                    }
-                });
-            }
-        });
-    }
-
-    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-        haystack.windows(needle.len()).position(|w| w == needle)
-    }
-
-    /// `%XX` escapes of a URL path decoded (the blob key after `/blobs/`).
-    fn percent_decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-                (b'%', Some(b)) => {
-                    out.push(b);
-                    i += 3;
-                }
-                (b, _) => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    async fn connection(mut socket: TcpStream, app: &Arc<Bridge>, blobs: &DirBlobStore) -> std::io::Result<()> {
-        let mut buf = Vec::new();
-        let mut chunk = vec![0u8; 16 * 1024];
-        let head_end = loop {
-            let n = socket.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i + 4;
-            }
-            if buf.len() > MAX_HEAD {
-                return Ok(());
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let (method, target) = (request_line.next().unwrap_or_default(), request_line.next().unwrap_or_default());
-        let mut request = http::Request::builder().method(method).uri(target);
-        let mut length = 0usize;
-        for (name, value) in lines.filter_map(|line| line.split_once(':')) {
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.parse().unwrap_or(0);
-            }
-            request = request.header(name.trim(), value);
-        }
-        let mut body = buf[head_end..].to_vec();
-        while body.len() < length {
-            let n = socket.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-        body.truncate(length);
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        if let (true, Some(key)) = (method == "GET", path.strip_prefix("/blobs/")) {
-            let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-            return blob(&mut socket, blobs, &percent_decode(key), &query).await;
-        }
-        let request = request.body(Bytes::from(body)).map_err(std::io::Error::other)?;
-        let resp = bridge_http::handle(app, bridge_http::Surface::All, request).await;
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter(|(name, _)| *name != http::header::CONTENT_LENGTH)
-            .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or_default().to_owned()))
-            .collect();
-        write_head(&mut socket, resp.status().as_u16(), &headers, resp.body().len() as u64).await?;
-        socket.write_all(resp.body()).await?;
-        socket.shutdown().await
-    }
-
-    async fn write_head(
-        socket: &mut TcpStream,
-        status: u16,
-        headers: &[(String, String)],
-        length: u64,
-    ) -> std::io::Result<()> {
-        let mut head = format!("HTTP/1.1 {status} X\r\ncontent-length: {length}\r\nconnection: close\r\n");
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        socket.write_all(head.as_bytes()).await
-    }
-
-    /// 200 with the stored type, length and (when the URL names the file) disposition, the body
-    /// streamed; 403 on a bad or expired signature; 404 when missing.
-    async fn blob(
-        socket: &mut TcpStream,
-        blobs: &DirBlobStore,
-        key: &str,
-        query: &[(String, String)],
-    ) -> std::io::Result<()> {
-        let json = vec![("content-type".to_owned(), "application/json".to_owned())];
-        match blobs.open_presigned(key, query).await {
-            Ok(Some((meta, disposition, mut body))) => {
-                let mut headers = vec![("content-type".to_owned(), meta.content_type)];
-                headers.extend(disposition.map(|d| ("content-disposition".to_owned(), d)));
-                write_head(socket, 200, &headers, meta.size).await?;
-                while let Some(chunk) = body.next().await {
-                    socket.write_all(&chunk?).await?;
-                }
-            }
-            Ok(None) => {
-                let body = br#"{"error":"invalid or expired signature"}"#;
-                write_head(socket, 403, &json, body.len() as u64).await?;
-                socket.write_all(body).await?;
-            }
-            Err(BlobError::NotFound(_)) => {
-                let body = br#"{"error":"no such file"}"#;
-                write_head(socket, 404, &json, body.len() as u64).await?;
-                socket.write_all(body).await?;
-            }
-            Err(error) => return Err(std::io::Error::other(error.to_string())),
-        }
-        socket.shutdown().await
-    }
-}
-
 /// One provider's account in the shared local run.
 struct Line {
     driver: Driver,
@@ -343,102 +188,56 @@ impl Line {
     }
 
     /// The customer's message (text, or a file stored in the simulator first) as the provider
-    /// POSTs it to `front`: signed or with the instance's token, as the provider does.
+    /// POSTs it to the local server at `front`: signed or with its token or secret header, as the
+    /// provider does. The driver builds it (for its `acme` route); here it goes to this line's.
     fn webhook(&self, front: &str, text: &str, file: Option<(&[u8], &str, &str)>) -> reqwest::RequestBuilder {
         let id = self.driver.new_id();
         let ts = 1_700_000_000;
         let url = format!("{front}{}", self.path());
-        let client = reqwest::Client::new();
-        match &self.driver {
-            Driver::Meta(graph) => {
-                let sender =
-                    meta_sim::webhook::Sender { wa_id: self.customer.into(), profile_name: "Anna Schmidt".into() };
-                let business = meta_sim::webhook::Business {
-                    phone_number_id: PHONE_NUMBER_ID.into(),
-                    display_phone_number: "15550001111".into(),
-                    waba_id: "200300400500600".into(),
-                };
-                let payload = match file {
-                    None => meta_sim::webhook::text_message(&business, &sender, &id, ts, text),
-                    Some((bytes, mime, name)) => {
-                        let media = graph.add_media(bytes.to_vec(), mime);
-                        let caption = Some(text).filter(|t| !t.is_empty());
-                        meta_sim::webhook::media_message(
-                            &business,
-                            &sender,
-                            &id,
-                            ts,
-                            "document",
-                            &media,
-                            mime,
-                            caption,
-                            Some(name),
-                            false,
-                        )
-                    }
-                };
-                let (body, signature) = meta_sim::webhook::signed_body(APP_SECRET.as_bytes(), &payload);
-                client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("x-hub-signature-256", signature)
-                    .body(body)
-            }
-            Driver::Twilio(twilio) => {
-                let inbound = twilio_sim::webhook::Inbound {
-                    account_sid: TWILIO_SID.into(),
-                    from: format!("+{}", self.customer),
-                    to: TWILIO_FROM.into(),
-                    profile_name: Some("Anna Schmidt".into()),
-                };
-                let params = match file {
-                    None => twilio_sim::webhook::text(&inbound, &id, text),
-                    Some((bytes, mime, _)) => {
-                        let sid = twilio_sim::webhook::message_sid(true);
-                        let media = twilio.add_message_media(&sid, bytes.to_vec(), mime);
-                        twilio_sim::webhook::media(&inbound, &sid, text, &[(media, mime.to_owned())])
-                    }
-                };
-                // Twilio signs the URL it calls: the local public URL plus the route.
-                let signature = twilio_sim::webhook::sign(TWILIO_TOKEN, &url, &params);
-                client
-                    .post(url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("x-twilio-signature", signature)
-                    .body(twilio_sim::webhook::encode(&params))
-            }
-            Driver::GreenApi(green) => {
-                let chat = green_api_sim::webhook::Chat {
-                    chat_id: format!("{}@c.us", self.customer),
-                    sender_name: "Anna Schmidt".into(),
-                };
-                let payload = match file {
-                    None => green_api_sim::webhook::incoming_text(&green.instance(), &chat, &id, ts, text),
-                    Some((bytes, mime, name)) => {
-                        let url = green.add_media(bytes.to_vec(), mime);
-                        let caption = Some(text).filter(|t| !t.is_empty());
-                        green_api_sim::webhook::incoming_file(
-                            &green.instance(),
-                            &chat,
-                            &id,
-                            ts,
-                            "documentMessage",
-                            &url,
-                            mime,
-                            name,
-                            caption,
-                        )
-                    }
-                };
-                client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {GREEN_HOOK_TOKEN}"))
-                    .body(payload.to_string())
-            }
-            _ => unreachable!("this test plays Meta, Twilio and Green-API"),
+        if let Driver::Twilio(twilio) = &self.driver {
+            // Twilio signs the URL it calls: the local public URL plus the route.
+            return twilio_webhook(twilio, &url, self.customer, &id, text, file);
         }
+        let request = match file {
+            None => self.driver.text(self.customer, "Anna Schmidt", &id, ts, text),
+            Some((bytes, mime, name)) => self.driver.media(self.customer, &id, ts, bytes.to_vec(), mime, name, text),
+        };
+        let mut out = reqwest::Client::new().post(url);
+        for (name, value) in request.headers() {
+            out = out.header(name.as_str(), value.as_bytes());
+        }
+        out.body(request.into_body())
     }
+}
+
+fn twilio_webhook(
+    twilio: &twilio_sim::TwilioSim,
+    url: &str,
+    customer: &str,
+    sid: &str,
+    text: &str,
+    file: Option<(&[u8], &str, &str)>,
+) -> reqwest::RequestBuilder {
+    let inbound = twilio_sim::webhook::Inbound {
+        account_sid: TWILIO_SID.into(),
+        from: format!("+{customer}"),
+        to: TWILIO_FROM.into(),
+        profile_name: Some("Anna Schmidt".into()),
+    };
+    let params = match file {
+        None => twilio_sim::webhook::text(&inbound, sid, text),
+        Some((bytes, mime, _)) => {
+            let sid = twilio_sim::webhook::message_sid(true);
+            let media = twilio.add_message_media(&sid, bytes.to_vec(), mime);
+            twilio_sim::webhook::media(&inbound, &sid, text, &[(media, mime.to_owned())])
+        }
+    };
+    let signature = twilio_sim::webhook::sign(TWILIO_TOKEN, url, &params);
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(twilio_sim::webhook::encode(&params))
 }
 
 /// Polls `probe` every 50 ms for at most 30 s; the panic says what never happened.
@@ -464,19 +263,74 @@ async fn scenario(front: &str, account: &str, task: i64, comment: i64) {
         .json(&serde_json::json!({ "task": task.to_string(), "comment": comment.to_string() }))
         .send()
         .await
-        .expect("the front answers");
+        .expect("the local server answers");
     assert_eq!(resp.status(), 200, "{account}: the scenario's call is accepted: {:?}", resp.text().await);
 }
 
+/// Lets each simulator call the bridge by itself, set up as an operator sets up the provider:
+/// Twilio posts to the status URL each send names; Green-API to the instance's webhook URL with
+/// its token; 360dialog to the URL and headers registered with `POST /v1/configs/webhook`;
+/// Wazzup to the `webhooksUri` registered with `PATCH /v3/webhooks` (which first probes it: the
+/// bridge must answer `{"test": true}` with 200) with the crmKey as Bearer.
+async fn connect(line: &Line, front: &str) {
+    let url = format!("{front}{}", line.path());
+    let client = reqwest::Client::new();
+    match &line.driver {
+        Driver::Meta(_) => {}
+        Driver::Twilio(twilio) => twilio.deliver_callbacks(true),
+        Driver::GreenApi(green) => green.deliver_webhooks(Some((url, Some(GREEN_HOOK_TOKEN.to_owned())))),
+        Driver::Dialog360(d360) => {
+            let resp = client
+                .post(format!("{}/v1/configs/webhook", d360.base_url().unwrap()))
+                .header("D360-API-KEY", D360_KEY)
+                .json(&serde_json::json!({ "url": url, "headers": { "X-Bridge-Secret": D360_SECRET } }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "360dialog takes the webhook URL: {:?}", resp.text().await);
+            d360.deliver_webhooks(true);
+        }
+        Driver::Wazzup(wazzup) => {
+            let resp = client
+                .patch(format!("{}/v3/webhooks", wazzup.base_url().unwrap()))
+                .bearer_auth(WAZZUP_KEY)
+                .json(&serde_json::json!({
+                    "webhooksUri": url,
+                    "subscriptions": { "messagesAndStatuses": true },
+                    "crmKey": WAZZUP_CRM_KEY,
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "Wazzup's probe of the bridge passes: {:?}", resp.text().await);
+            assert_eq!(wazzup.webhook_target(), Some((url, Some(WAZZUP_CRM_KEY.to_owned()))));
+            wazzup.deliver_webhooks(wazzup.webhook_target());
+        }
+    }
+}
+
+/// The provider message id of the first send, which the provider's own status webhooks name.
+fn first_send_id(driver: &Driver) -> Option<String> {
+    match driver {
+        Driver::Meta(_) => None,
+        Driver::Twilio(twilio) => Some(twilio.sent()[0].sid.clone()),
+        Driver::GreenApi(green) => Some(green.sent()[0].id_message.clone()),
+        Driver::Dialog360(d360) => Some(d360.sent()[0].wamid.clone()),
+        Driver::Wazzup(wazzup) => Some(wazzup.sent()[0].message_id.clone()),
+    }
+}
+
 #[tokio::test]
-async fn one_local_config_runs_meta_twilio_and_green_api_end_to_end() {
-    // One Planfix for every account, as one company with three WhatsApp numbers.
+async fn one_local_config_runs_every_provider_end_to_end() {
+    // One Planfix for every account, as one company with five WhatsApp numbers.
     let (planfix, _spec_guard): (PlanfixSim, SpecGuard) = checked_planfix(PLANFIX_TOKEN);
     let planfix_url = planfix.serve(None).await.unwrap();
     let lines = [
         Line { driver: Driver::start(Kind::Meta).await, account: "acme-meta", customer: "4915100000010" },
         Line { driver: Driver::start(Kind::Twilio).await, account: "acme-twilio", customer: "4915100000011" },
         Line { driver: Driver::start(Kind::GreenApi).await, account: "acme-green", customer: "4915100000012" },
+        Line { driver: Driver::start(Kind::Dialog360).await, account: "acme-360dialog", customer: "4915100000013" },
+        Line { driver: Driver::start(Kind::Wazzup).await, account: "acme-wazzup", customer: "4915100000014" },
     ];
     let accounts: Vec<AccountConfig> = lines
         .iter()
@@ -501,16 +355,12 @@ async fn one_local_config_runs_meta_twilio_and_green_api_end_to_end() {
     let blobs: Arc<DirBlobStore> = rt.blob;
     tokio::spawn(run_work(app.clone(), rt.work, QUICK));
     tokio::spawn(run_files(app.clone(), rt.file_jobs));
-    front::spawn(listener, app.clone(), blobs.clone());
-    // The simulators call the bridge themselves, as the providers do.
+    // The real local server (`bridge-local serve` with `--config`): every route, and `/blobs`.
+    let server = Server { app: app.clone(), blobs: blobs.clone(), sim: None };
+    let accounts = lines.iter().map(|l| (l.account.to_owned(), l.driver.provider_config().kind())).collect();
+    bridge_local::server::spawn(Started { url: front_url.clone(), listener, server, accounts });
     for line in &lines {
-        match &line.driver {
-            Driver::Twilio(twilio) => twilio.deliver_callbacks(true),
-            Driver::GreenApi(green) => {
-                green.deliver_webhooks(Some((format!("{front_url}{}", line.path()), Some(GREEN_HOOK_TOKEN.to_owned()))))
-            }
-            _ => {}
-        }
+        connect(line, &front_url).await;
     }
 
     for line in &lines {
@@ -554,8 +404,8 @@ async fn one_local_config_runs_meta_twilio_and_green_api_end_to_end() {
         let (_, bytes) = planfix.file(file).expect("the file is in Planfix");
         assert!(bytes == pdf, "{who}: the customer's file arrives whole ({} of {} bytes)", bytes.len(), pdf.len());
 
-        // A file on a reply reaches the customer; Twilio and Green-API fetch it by its presigned
-        // `/blobs` URL from the front.
+        // A file on a reply reaches the customer; Twilio, Green-API and Wazzup fetch it by its
+        // presigned `/blobs` URL from the local server, Meta and 360dialog get it uploaded.
         let invoice = pattern(140_000, 13);
         let planfix_file = planfix.add_file("invoice 42.pdf", invoice.clone());
         let comment =
@@ -580,7 +430,10 @@ async fn one_local_config_runs_meta_twilio_and_green_api_end_to_end() {
             }
             Driver::GreenApi(green) => {
                 let file = green.sent().into_iter().find_map(|m| m.file).unwrap();
-                assert_eq!(file.via, "url", "{who}: sendFileByUrl, fetched from the front");
+                assert_eq!(file.via, "url", "{who}: sendFileByUrl, fetched from the local server");
+            }
+            Driver::Dialog360(d360) => {
+                assert_eq!(d360.uploaded_media().len(), 1, "{who}: uploaded once with POST /media");
             }
             _ => {}
         }
@@ -589,24 +442,42 @@ async fn one_local_config_runs_meta_twilio_and_green_api_end_to_end() {
         assert!(notes.is_empty(), "{who}: {notes:?}");
     }
 
-    // The delivery statuses the simulators posted by themselves (Twilio to the status route its
-    // sends named, Green-API to the instance's webhook URL with its token) reached the store.
+    // The delivery statuses the simulators posted by themselves reached the store.
     let store_file = dir.join("store.json");
     let status_of = |account: &str, id: &str| -> Option<String> {
         let store: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&store_file).ok()?).ok()?;
         store.pointer(&format!("/sent/{account}#{id}/status"))?.as_str().map(str::to_owned)
     };
     for line in &lines {
-        let id = match &line.driver {
-            Driver::Twilio(twilio) => twilio.sent()[0].sid.clone(),
-            Driver::GreenApi(green) => green.sent()[0].id_message.clone(),
-            _ => continue,
-        };
+        let Some(id) = first_send_id(&line.driver) else { continue };
         eventually(format!("{}: the provider's own `delivered` status", line.name()), || {
             (status_of(line.account, &id).as_deref() == Some("delivered")).then_some(())
         })
         .await;
     }
+    // Everything the simulators queued was accepted, Wazzup's echoes of the bridge's own sends
+    // included, and none of those echoes was taken for a message written on the phone.
+    for line in &lines {
+        let pending = || match &line.driver {
+            Driver::GreenApi(green) => green.pending_webhooks(),
+            Driver::Dialog360(d360) => d360.pending_webhooks(),
+            Driver::Wazzup(wazzup) => wazzup.pending_webhooks(),
+            _ => 0,
+        };
+        eventually(format!("{}: every webhook the simulator queued delivered", line.name()), || {
+            (pending() == 0).then_some(())
+        })
+        .await;
+    }
+    let mirrored: Vec<String> = planfix
+        .tasks()
+        .into_iter()
+        .flat_map(|t| planfix.comments(t.id))
+        .map(|c| c.description)
+        .filter(|d| d.contains("Sent from the company's WhatsApp phone"))
+        .collect();
+    assert!(mirrored.is_empty(), "echoes of the bridge's own sends mirrored as phone messages: {mirrored:?}");
+    assert_eq!(planfix.tasks().len(), lines.len(), "one task per account's customer");
 
     // A presigned link with a wrong signature, or none, is refused; a missing file is a 404.
     let url = blobs.presign_get("acme-twilio/missing.pdf", Duration::from_secs(60), None).await.unwrap();

@@ -15,7 +15,8 @@ pub enum Command {
     /// Serve the webhook routes (simulation mode unless --config is given).
     Serve(ServeArgs),
     /// Play the WhatsApp user: send one provider's webhook (signed, or with its token) with a
-    /// text or a file to the local bridge.
+    /// text or a file to the local bridge; with --from-phone, play an employee writing to the
+    /// customer on the company's WhatsApp phone instead.
     Send(SendArgs),
     /// Print what the simulated Planfix holds (tasks and their comments) and what each simulated
     /// WhatsApp user received.
@@ -34,10 +35,16 @@ pub enum Provider {
     Twilio,
     /// Green-API (account `demo-green`).
     GreenApi,
+    /// 360dialog, Meta's Cloud API on 360dialog's host (account `demo-360dialog`).
+    #[value(name = "360dialog")]
+    Dialog360,
+    /// Wazzup (account `demo-wazzup`).
+    Wazzup,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Meta, Provider::Twilio, Provider::GreenApi];
+    pub const ALL: [Provider; 5] =
+        [Provider::Meta, Provider::Twilio, Provider::GreenApi, Provider::Dialog360, Provider::Wazzup];
 
     /// The provider's segment in webhook URLs and its name on the command line.
     pub fn kind(self) -> &'static str {
@@ -45,7 +52,26 @@ impl Provider {
             Provider::Meta => "meta",
             Provider::Twilio => "twilio",
             Provider::GreenApi => "green-api",
+            Provider::Dialog360 => "360dialog",
+            Provider::Wazzup => "wazzup",
         }
+    }
+
+    /// The provider's name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Meta => "Meta",
+            Provider::Twilio => "Twilio",
+            Provider::GreenApi => "Green-API",
+            Provider::Dialog360 => "360dialog",
+            Provider::Wazzup => "Wazzup",
+        }
+    }
+
+    /// Whether the provider reports what the company writes on its own WhatsApp phone (Meta and
+    /// 360dialog: coexistence echoes; Green-API: `outgoingMessageReceived`; Wazzup: `isEcho`).
+    pub fn reports_phone_messages(self) -> bool {
+        self != Provider::Twilio
     }
 
     pub fn from_kind(kind: &str) -> Option<Self> {
@@ -60,7 +86,7 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Simulation mode: serve only this provider's demo account (default: all three at once).
+    /// Simulation mode: serve only this provider's demo account (default: all five at once).
     #[arg(long, value_enum)]
     pub provider: Option<Provider>,
     /// Simulation mode: where the Planfix simulator listens (one, shared by every demo account).
@@ -76,6 +102,13 @@ pub struct ServeArgs {
     /// Simulation mode: where the Green-API simulator listens.
     #[arg(long, default_value = "127.0.0.1:8084")]
     pub green_api_sim: SocketAddr,
+    /// Simulation mode: where the 360dialog API simulator listens.
+    #[arg(long, default_value = "127.0.0.1:8085")]
+    pub dialog360_sim: SocketAddr,
+    /// Simulation mode: where the Wazzup API simulator listens (it also serves the customers'
+    /// files, as Wazzup's store does).
+    #[arg(long, default_value = "127.0.0.1:8086")]
+    pub wazzup_sim: SocketAddr,
     /// Simulation mode: Planfix OpenAPI spec to validate the bridge's requests against (optional).
     #[arg(long, env = "PLANFIX_SWAGGER")]
     pub planfix_spec: Option<PathBuf>,
@@ -96,12 +129,17 @@ pub struct SendArgs {
     /// Send this file as a media message (image, video, audio, document by its type).
     #[arg(long)]
     pub file: Option<std::path::PathBuf>,
-    /// Sender's WhatsApp number (E.164 digits).
+    /// Sender's WhatsApp number (E.164 digits); with --from-phone, the customer written to.
     #[arg(long, default_value = "79051234567")]
     pub from: String,
     /// Sender's WhatsApp profile name.
     #[arg(long, default_value = "Ivan Petrov")]
     pub name: String,
+    /// Play an employee writing the text to the customer (--from) on the company's WhatsApp
+    /// phone, as the provider reports it (Meta and 360dialog: `smb_message_echoes`; Green-API:
+    /// `outgoingMessageReceived`; Wazzup: `isEcho`). Not on Twilio, which reports no such thing.
+    #[arg(long, conflicts_with = "file")]
+    pub from_phone: bool,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub bridge: String,
 }

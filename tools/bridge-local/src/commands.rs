@@ -1,5 +1,6 @@
 //! The commands that play the people around the bridge against a running `bridge-local serve`:
-//! `send` (a WhatsApp user, through any provider), `reply` (a Planfix employee) and `show`.
+//! `send` (a WhatsApp user, through any provider; with `--from-phone`, an employee writing on the
+//! company's WhatsApp phone), `reply` (a Planfix employee) and `show`.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,8 +9,9 @@ use serde_json::Value;
 
 use crate::cli::{Provider, ReplyArgs, SendArgs, ShowArgs};
 use crate::demo::{
-    account_of, demo_business, green_instance, DEMO_APP_SECRET, DEMO_GREEN_WEBHOOK_TOKEN, DEMO_TWILIO_FROM,
-    DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN,
+    account_of, demo_business, dialog360_business, green_instance, DEMO_360_WEBHOOK_SECRET, DEMO_APP_SECRET,
+    DEMO_GREEN_WEBHOOK_TOKEN, DEMO_TWILIO_FROM, DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN, DEMO_WAZZUP_CHANNEL,
+    DEMO_WAZZUP_CRM_KEY,
 };
 
 /// A webhook request as the provider would make it.
@@ -29,7 +31,8 @@ pub struct Customer<'a> {
 }
 
 /// A file the user sends, already stored in the provider's simulator: `reference` is what the
-/// provider's webhook names (Meta: media id; Twilio: `MediaUrl`; Green-API: `downloadUrl`).
+/// provider's webhook names (Meta, 360dialog: media id; Twilio: `MediaUrl`; Green-API:
+/// `downloadUrl`; Wazzup: `contentUri`).
 pub struct Media<'a> {
     pub reference: &'a str,
     pub mime: &'a str,
@@ -50,6 +53,68 @@ fn webhook_url(bridge: &str, provider: Provider) -> String {
     format!("{}/webhooks/{}/{}", bridge.trim_end_matches('/'), provider.kind(), account_of(provider))
 }
 
+/// The Cloud API JSON of a customer's message (Meta's, and 360dialog's which forwards it).
+fn cloud_api_message(
+    business: &meta_sim::webhook::Business,
+    from: &Customer<'_>,
+    id: &str,
+    ts: i64,
+    text: &str,
+    media: Option<&Media<'_>>,
+) -> serde_json::Value {
+    use meta_sim::webhook::{self, Sender};
+    let sender = Sender { wa_id: from.phone.to_owned(), profile_name: from.name.to_owned() };
+    match media {
+        None => webhook::text_message(business, &sender, id, ts, text),
+        Some(m) => {
+            let kind = media_kind(m.mime);
+            let caption = Some(text).filter(|t| !t.is_empty() && kind != "audio");
+            let filename = Some(m.name).filter(|_| kind == "document");
+            webhook::media_message(business, &sender, id, ts, kind, m.reference, m.mime, caption, filename, false)
+        }
+    }
+}
+
+/// What the company wrote to `to` from the WhatsApp Business app of a number in coexistence
+/// with the Cloud API: the `smb_message_echoes` field, `message_echoes[]` from the business's
+/// display number to the customer (Meta, and 360dialog which forwards it).
+pub fn coexistence_echo(business: &meta_sim::webhook::Business, to: &str, id: &str, ts: i64, text: &str) -> Value {
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": business.waba_id,
+            "changes": [{
+                "field": "smb_message_echoes",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {
+                        "display_phone_number": business.display_phone_number,
+                        "phone_number_id": business.phone_number_id,
+                    },
+                    "message_echoes": [{
+                        "from": business.display_phone_number,
+                        "to": format!("+{}", to.trim_start_matches('+')),
+                        "id": id,
+                        "timestamp": ts.to_string(),
+                        "type": "text",
+                        "text": { "body": text },
+                    }],
+                },
+            }],
+        }],
+    })
+}
+
+fn signed_meta(bridge: &str, payload: &Value) -> Webhook {
+    let (body, signature) = meta_sim::webhook::signed_body(DEMO_APP_SECRET.as_bytes(), payload);
+    Webhook {
+        url: webhook_url(bridge, Provider::Meta),
+        content_type: "application/json",
+        headers: vec![("x-hub-signature-256", signature)],
+        body,
+    }
+}
+
 /// Meta: the Cloud API JSON, signed `X-Hub-Signature-256` with the app secret.
 pub fn meta_webhook(
     bridge: &str,
@@ -59,35 +124,51 @@ pub fn meta_webhook(
     text: &str,
     media: Option<&Media<'_>>,
 ) -> Webhook {
-    use meta_sim::webhook::{self, Sender};
-    let sender = Sender { wa_id: from.phone.to_owned(), profile_name: from.name.to_owned() };
+    signed_meta(bridge, &cloud_api_message(&demo_business(), from, id, ts, text, media))
+}
+
+/// Meta: a coexistence echo (what the company wrote on its phone), signed like any Meta webhook.
+pub fn meta_phone_webhook(bridge: &str, to: &str, id: &str, ts: i64, text: &str) -> Webhook {
+    signed_meta(bridge, &coexistence_echo(&demo_business(), to, id, ts, text))
+}
+
+fn dialog360(bridge: &str, payload: &Value) -> Webhook {
+    Webhook {
+        url: webhook_url(bridge, Provider::Dialog360),
+        content_type: "application/json",
+        headers: vec![("x-bridge-secret", DEMO_360_WEBHOOK_SECRET.to_owned())],
+        body: payload.to_string().into_bytes(),
+    }
+}
+
+/// 360dialog: Meta's Cloud API JSON as 360dialog forwards it (contacts without user ids), not
+/// signed: authenticated by the `X-Bridge-Secret` header registered with the webhook URL.
+pub fn dialog360_webhook(
+    bridge: &str,
+    from: &Customer<'_>,
+    id: &str,
+    ts: i64,
+    text: &str,
+    media: Option<&Media<'_>>,
+) -> Webhook {
+    use dialog360_sim::webhook;
+    let sender = webhook::Sender { wa_id: from.phone.to_owned(), profile_name: from.name.to_owned() };
+    let business = dialog360_business();
     let payload = match media {
-        None => webhook::text_message(&demo_business(), &sender, id, ts, text),
+        None => webhook::text(&business, &sender, id, ts, text),
         Some(m) => {
             let kind = media_kind(m.mime);
             let caption = Some(text).filter(|t| !t.is_empty() && kind != "audio");
             let filename = Some(m.name).filter(|_| kind == "document");
-            webhook::media_message(
-                &demo_business(),
-                &sender,
-                id,
-                ts,
-                kind,
-                m.reference,
-                m.mime,
-                caption,
-                filename,
-                false,
-            )
+            webhook::media(&business, &sender, id, ts, kind, m.reference, m.mime, caption, filename, false)
         }
     };
-    let (body, signature) = webhook::signed_body(DEMO_APP_SECRET.as_bytes(), &payload);
-    Webhook {
-        url: webhook_url(bridge, Provider::Meta),
-        content_type: "application/json",
-        headers: vec![("x-hub-signature-256", signature)],
-        body,
-    }
+    dialog360(bridge, &payload)
+}
+
+/// 360dialog: a coexistence echo, forwarded as Meta sends it, with the secret header.
+pub fn dialog360_phone_webhook(bridge: &str, to: &str, id: &str, ts: i64, text: &str) -> Webhook {
+    dialog360(bridge, &coexistence_echo(&dialog360_business(), to, id, ts, text))
 }
 
 /// Twilio: the form Twilio posts, `X-Twilio-Signature` over the URL it calls and the parameters.
@@ -114,6 +195,22 @@ pub fn twilio_webhook(bridge: &str, from: &Customer<'_>, sid: &str, text: &str, 
     }
 }
 
+fn green(bridge: &str, payload: &Value) -> Webhook {
+    Webhook {
+        url: webhook_url(bridge, Provider::GreenApi),
+        content_type: "application/json",
+        headers: vec![("authorization", format!("Bearer {DEMO_GREEN_WEBHOOK_TOKEN}"))],
+        body: payload.to_string().into_bytes(),
+    }
+}
+
+fn green_chat(customer: &Customer<'_>) -> green_api_sim::webhook::Chat {
+    green_api_sim::webhook::Chat {
+        chat_id: format!("{}@c.us", customer.phone.trim_start_matches('+')),
+        sender_name: customer.name.to_owned(),
+    }
+}
+
 /// Green-API: one `incomingMessageReceived` JSON with the instance's `webhookUrlToken`.
 pub fn green_webhook(
     bridge: &str,
@@ -123,9 +220,8 @@ pub fn green_webhook(
     text: &str,
     media: Option<&Media<'_>>,
 ) -> Webhook {
-    use green_api_sim::webhook::{self, Chat};
-    let chat =
-        Chat { chat_id: format!("{}@c.us", from.phone.trim_start_matches('+')), sender_name: from.name.to_owned() };
+    use green_api_sim::webhook;
+    let chat = green_chat(from);
     let payload = match media {
         None => webhook::incoming_text(&green_instance(), &chat, id, ts, text),
         Some(m) => {
@@ -145,13 +241,95 @@ pub fn green_webhook(
             )
         }
     };
+    green(bridge, &payload)
+}
+
+/// Green-API: `outgoingMessageReceived`, what was written in the chat with `to` on the phone.
+pub fn green_phone_webhook(bridge: &str, to: &Customer<'_>, id: &str, ts: i64, text: &str) -> Webhook {
+    green(bridge, &green_api_sim::webhook::outgoing_from_phone(&green_instance(), &green_chat(to), id, ts, text))
+}
+
+fn wazzup(bridge: &str, payload: &Value) -> Webhook {
     Webhook {
-        url: webhook_url(bridge, Provider::GreenApi),
-        content_type: "application/json",
-        headers: vec![("authorization", format!("Bearer {DEMO_GREEN_WEBHOOK_TOKEN}"))],
+        url: webhook_url(bridge, Provider::Wazzup),
+        // Wazzup's documented content type, typo included.
+        content_type: "application/json; charset-utf-8",
+        headers: vec![("authorization", format!("Bearer {DEMO_WAZZUP_CRM_KEY}"))],
         body: payload.to_string().into_bytes(),
     }
 }
+
+fn wazzup_chat(customer: &Customer<'_>) -> wazzup_sim::webhook::Chat {
+    wazzup_sim::webhook::Chat {
+        channel_id: DEMO_WAZZUP_CHANNEL.into(),
+        chat_id: customer.phone.trim_start_matches('+').to_owned(),
+        name: customer.name.to_owned(),
+    }
+}
+
+/// Wazzup: `{"messages":[…]}` with `Authorization: Bearer <crmKey>`; `date_time` is ISO 8601
+/// (see [`iso8601`]), a file is named by its `contentUri` (see `/sim/wazzup/media`).
+pub fn wazzup_webhook(
+    bridge: &str,
+    from: &Customer<'_>,
+    id: &str,
+    date_time: &str,
+    text: &str,
+    media: Option<&Media<'_>>,
+) -> Webhook {
+    use wazzup_sim::webhook;
+    let chat = wazzup_chat(from);
+    let payload = match media {
+        None => webhook::inbound_text(&chat, id, date_time, text),
+        Some(m) => {
+            let kind = media_kind(m.mime);
+            let caption = Some(text).filter(|t| !t.is_empty() && kind != "audio");
+            webhook::inbound_media(&chat, id, date_time, kind, m.reference, caption)
+        }
+    };
+    wazzup(bridge, &payload)
+}
+
+/// Wazzup: an `isEcho:true` message, what `author` wrote to `to` on the phone.
+pub fn wazzup_phone_webhook(
+    bridge: &str,
+    to: &Customer<'_>,
+    id: &str,
+    date_time: &str,
+    text: &str,
+    author: &str,
+) -> Webhook {
+    wazzup(bridge, &wazzup_sim::webhook::echo_from_phone(&wazzup_chat(to), id, date_time, text, author))
+}
+
+/// `2023-11-14T22:13:20.000Z` for Unix seconds and milliseconds (Wazzup's `dateTime`).
+pub fn iso8601(secs: i64, millis: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let time = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", time / 3600, time % 3600 / 60, time % 60, millis % 1000)
+}
+
+/// A UUID-shaped message id (Wazzup's `messageId` form), unique per call.
+fn uuid_like(nanos: u128) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let hex = format!("{:08x}{:04x}{:020x}", std::process::id(), n & 0xffff, nanos);
+    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+}
+
+/// What the employee is called in the echoes that name the phone's author (Wazzup).
+const PHONE_AUTHOR: &str = "Company phone";
 
 fn now() -> (i64, u128) {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -184,40 +362,11 @@ pub async fn send(args: SendArgs) -> Result<(), String> {
         Some(p) => p,
         None => default_provider(bridge).await?,
     };
-    let (secs, nanos) = now();
     let from = Customer { phone: args.from.trim_start_matches('+'), name: &args.name };
-    let file = match &args.file {
-        Some(path) => Some(read_file(path)?),
-        None => None,
-    };
-    let webhook = match provider {
-        Provider::Meta => {
-            let id = format!("wamid.local{nanos}");
-            let stored = match &file {
-                Some(f) => Some(upload(bridge, "meta/media", f, &[]).await?),
-                None => None,
-            };
-            let media = file.as_ref().zip(stored.as_deref()).map(|(f, r)| f.media(r));
-            meta_webhook(bridge, &from, &id, secs, &args.text, media.as_ref())
-        }
-        Provider::Twilio => {
-            let sid = twilio_sim::webhook::message_sid(file.is_some());
-            let stored = match &file {
-                Some(f) => Some(upload(bridge, "twilio/media", f, &[("sid", sid.as_str())]).await?),
-                None => None,
-            };
-            let media = file.as_ref().zip(stored.as_deref()).map(|(f, r)| f.media(r));
-            twilio_webhook(bridge, &from, &sid, &args.text, media.as_ref())
-        }
-        Provider::GreenApi => {
-            let id = format!("{nanos:X}");
-            let stored = match &file {
-                Some(f) => Some(upload(bridge, "green-api/media", f, &[]).await?),
-                None => None,
-            };
-            let media = file.as_ref().zip(stored.as_deref()).map(|(f, r)| f.media(r));
-            green_webhook(bridge, &from, &id, secs, &args.text, media.as_ref())
-        }
+    let webhook = if args.from_phone {
+        phone_webhook(bridge, provider, &from, &args)?
+    } else {
+        customer_webhook(bridge, provider, &from, &args).await?
     };
     let mut req =
         reqwest::Client::new().post(&webhook.url).header("content-type", webhook.content_type).body(webhook.body);
@@ -230,7 +379,8 @@ pub async fn send(args: SendArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot reach the bridge at {}: {e} (is `bridge-local serve` running?)", webhook.url))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
-    println!("{} webhook to {} answered {status}: {text}", provider.kind(), webhook.url);
+    let what = if args.from_phone { " (written on the company's phone)" } else { "" };
+    println!("{} webhook{what} to {} answered {status}: {text}", provider.kind(), webhook.url);
     if status.is_success() {
         println!("see it in Planfix (simulated): bridge-local show");
         Ok(())
@@ -243,6 +393,85 @@ pub async fn send(args: SendArgs) -> Result<(), String> {
     } else {
         Err("the bridge did not accept the message".into())
     }
+}
+
+/// The customer's message (a text, or a file stored in the provider's simulator first).
+async fn customer_webhook(
+    bridge: &str,
+    provider: Provider,
+    from: &Customer<'_>,
+    args: &SendArgs,
+) -> Result<Webhook, String> {
+    let (secs, nanos) = now();
+    let file = match &args.file {
+        Some(path) => Some(read_file(path)?),
+        None => None,
+    };
+    // Stores the file in the provider's simulator (`/sim/{page}`); the webhook names the answer.
+    let stored = async |page: &str, extra: &[(&str, &str)]| -> Result<Option<String>, String> {
+        match &file {
+            Some(f) => Ok(Some(upload(bridge, page, f, extra).await?)),
+            None => Ok(None),
+        }
+    };
+    fn media<'a>(file: &'a Option<LocalFile>, stored: &'a Option<String>) -> Option<Media<'a>> {
+        file.as_ref().zip(stored.as_deref()).map(|(f, r)| f.media(r))
+    }
+    Ok(match provider {
+        Provider::Meta => {
+            let id = format!("wamid.local{nanos}");
+            let stored = stored("meta/media", &[]).await?;
+            meta_webhook(bridge, from, &id, secs, &args.text, media(&file, &stored).as_ref())
+        }
+        Provider::Twilio => {
+            let sid = twilio_sim::webhook::message_sid(file.is_some());
+            let stored = stored("twilio/media", &[("sid", sid.as_str())]).await?;
+            twilio_webhook(bridge, from, &sid, &args.text, media(&file, &stored).as_ref())
+        }
+        Provider::GreenApi => {
+            let id = format!("{nanos:X}");
+            let stored = stored("green-api/media", &[]).await?;
+            green_webhook(bridge, from, &id, secs, &args.text, media(&file, &stored).as_ref())
+        }
+        Provider::Dialog360 => {
+            let id = format!("wamid.local{nanos}");
+            let stored = stored("360dialog/media", &[]).await?;
+            dialog360_webhook(bridge, from, &id, secs, &args.text, media(&file, &stored).as_ref())
+        }
+        Provider::Wazzup => {
+            let id = uuid_like(nanos);
+            let stored = stored("wazzup/media", &[]).await?;
+            let date_time = iso8601(secs, (nanos / 1_000_000 % 1000) as u32);
+            wazzup_webhook(bridge, from, &id, &date_time, &args.text, media(&file, &stored).as_ref())
+        }
+    })
+}
+
+/// What an employee wrote to the customer on the company's WhatsApp phone, as the provider
+/// reports it.
+fn phone_webhook(bridge: &str, provider: Provider, to: &Customer<'_>, args: &SendArgs) -> Result<Webhook, String> {
+    if args.file.is_some() {
+        return Err("--from-phone plays a text written on the phone: drop --file".into());
+    }
+    if args.text.trim().is_empty() {
+        return Err("--from-phone needs the text the employee wrote".into());
+    }
+    let (secs, nanos) = now();
+    let text = args.text.as_str();
+    Ok(match provider {
+        Provider::Meta => meta_phone_webhook(bridge, to.phone, &format!("wamid.phone{nanos}"), secs, text),
+        Provider::Dialog360 => dialog360_phone_webhook(bridge, to.phone, &format!("wamid.phone{nanos}"), secs, text),
+        Provider::GreenApi => green_phone_webhook(bridge, to, &format!("{nanos:X}"), secs, text),
+        Provider::Wazzup => {
+            let date_time = iso8601(secs, (nanos / 1_000_000 % 1000) as u32);
+            wazzup_phone_webhook(bridge, to, &uuid_like(nanos), &date_time, text, PHONE_AUTHOR)
+        }
+        Provider::Twilio => {
+            return Err("Twilio reports no messages written on the company's phone: use --provider meta, \
+                        360dialog, green-api or wazzup"
+                .into())
+        }
+    })
 }
 
 /// A local file to upload: bytes, MIME type (from the extension) and name.

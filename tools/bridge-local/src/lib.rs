@@ -3,10 +3,12 @@
 //! `bridge-local serve` serves every webhook route on 127.0.0.1 with the embedded file store, and
 //! the presigned blob URLs (`GET /blobs/{key}`) that providers fetching files by URL need.
 //! Without `--config` it runs in simulation mode: a built-in Planfix simulator and one simulator
-//! per WhatsApp provider (Meta Graph, Twilio, Green-API) on loopback, with one demo account per
-//! provider (`demo`, `demo-twilio`, `demo-green`) all on the one simulated Planfix, so
-//! `bridge-local send --provider twilio "Hi"` shows a contact, a task and a comment appear
-//! (`bridge-local show`), and `bridge-local reply "…"` answers through the task's provider.
+//! per WhatsApp provider (Meta Graph, Twilio, Green-API, 360dialog, Wazzup) on loopback, with one
+//! demo account per provider (`demo`, `demo-twilio`, `demo-green`, `demo-360dialog`,
+//! `demo-wazzup`) all on the one simulated Planfix, so `bridge-local send --provider twilio "Hi"`
+//! shows a contact, a task and a comment appear (`bridge-local show`), `bridge-local reply "…"`
+//! answers through the task's provider, and `bridge-local send --from-phone "…"` plays an
+//! employee writing on the company's WhatsApp phone (every provider but Twilio reports that).
 //!
 //! The library half is what the binary runs, reusable from tests: [`server::router`] is the
 //! local server's route table, [`server::start`] boots it as `serve` does.

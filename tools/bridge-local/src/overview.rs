@@ -1,8 +1,9 @@
 //! What `bridge-local show` prints, gathered on the server side (`GET /sim/overview`): each task
 //! of the simulated Planfix with its comments (read back through the simulator's REST API, so
 //! with author names and times as Planfix answers them), the demo account whose conversation it
-//! is, and per WhatsApp user what each provider's simulator delivered. Also the raw dump of the
-//! provider simulators (`GET /sim/whatsapp`).
+//! is, and per WhatsApp user what each provider's simulator delivered. What the company wrote on
+//! its own WhatsApp phone (reported by Meta, 360dialog, Green-API and Wazzup) is marked as the
+//! company's (`from_phone`). Also the raw dump of the provider simulators (`GET /sim/whatsapp`).
 
 use std::collections::BTreeMap;
 
@@ -69,7 +70,49 @@ pub fn whatsapp_dump(sim: &Simulation) -> Value {
             .collect();
         out.insert("green-api".into(), Value::Array(sent));
     }
+    if let Some(d360) = &sim.dialog360 {
+        out.insert("360dialog".into(), json!(d360.sent()));
+    }
+    if let Some(wazzup) = &sim.wazzup {
+        let sent: Vec<Value> = wazzup
+            .sent()
+            .iter()
+            .map(|m| {
+                json!({
+                    "message_id": m.message_id,
+                    "channel_id": m.channel_id,
+                    "chat_id": m.chat_id,
+                    "text": m.text,
+                    "content": m.content.as_ref().map(|(bytes, content_type, name)| json!({
+                        "content_type": content_type,
+                        "file_name": name,
+                        "size": bytes.len(),
+                    })),
+                    "crm_message_id": m.crm_message_id,
+                    "ref_message_id": m.ref_message_id,
+                })
+            })
+            .collect();
+        out.insert("wazzup".into(), Value::Array(sent));
+    }
     Value::Object(out)
+}
+
+/// The mark the bridge puts on what the company wrote from its WhatsApp phone
+/// (`bridge_core::render::message_html`).
+const PHONE_MARK: &str = "Sent from the company's WhatsApp phone";
+
+/// A comment's HTML without the phone mark, and whether it had one.
+fn phone_message(html: &str) -> (bool, String) {
+    match html.find(PHONE_MARK) {
+        Some(at) => {
+            let rest = &html[at + PHONE_MARK.len()..];
+            // `<i>📱 Sent from the company's WhatsApp phone:</i><br>{content}`
+            let content = rest.split_once("<br>").map_or(rest, |(_, content)| content);
+            (true, content.to_owned())
+        }
+        None => (false, html.to_owned()),
+    }
 }
 
 /// The overview `show` renders.
@@ -132,12 +175,14 @@ async fn comments(client: &reqwest::Client, sim: &Simulation, task: i64) -> Vec<
                         })
                         .collect();
                     let to_customer = c.owner.starts_with("user:") && c.recipients.to_string().contains("contact:");
+                    let (from_phone, html) = phone_message(&c.description);
                     json!({
                         "id": c.id,
                         "time": Value::Null,
                         "author": c.owner,
-                        "html": c.description,
+                        "html": html,
                         "to_customer": to_customer,
+                        "from_phone": from_phone,
                         "files": files,
                     })
                 })
@@ -190,12 +235,14 @@ fn comment_view(c: &Value) -> Value {
         .flatten()
         .map(|f| json!({ "id": f["id"], "name": f["name"], "size": f["size"] }))
         .collect();
+    let (from_phone, html) = phone_message(c["description"].as_str().unwrap_or_default());
     json!({
         "id": c["id"],
         "time": time,
         "author": c.pointer("/owner/name").and_then(Value::as_str).unwrap_or(owner_id),
-        "html": c["description"],
+        "html": html,
         "to_customer": to_customer,
+        "from_phone": from_phone,
         "files": files,
     })
 }
@@ -204,6 +251,26 @@ fn comment_view(c: &Value) -> Value {
 fn digits(address: &str) -> String {
     let number = address.split('@').next().unwrap_or(address);
     number.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// A Cloud API media send (Meta, 360dialog) as what the customer received: the file uploaded
+/// under its media id (`uploaded`: id, MIME type, length).
+fn cloud_api_media(body: &Value, kind: &str, caption: Option<&str>, uploaded: &[(String, String, usize)]) -> Value {
+    match body.get(kind).filter(|_| matches!(kind, "image" | "video" | "audio" | "document" | "sticker")) {
+        Some(media) => {
+            let id = media.get("id").and_then(Value::as_str).unwrap_or_default();
+            let stored = uploaded.iter().find(|(uid, _, _)| uid == id);
+            json!({
+                "file": {
+                    "name": media.get("filename").and_then(Value::as_str).unwrap_or(kind),
+                    "size": stored.map(|(_, _, len)| *len),
+                    "type": stored.map(|(_, mime, _)| mime.clone()),
+                },
+                "caption": caption,
+            })
+        }
+        None => json!({ "text": format!("({kind} message)") }),
+    }
 }
 
 /// Per WhatsApp user (sorted by number), per provider, what they received, in order.
@@ -216,25 +283,7 @@ fn received(sim: &Simulation) -> Vec<Value> {
         for m in graph.sent() {
             let item = match m.kind.as_str() {
                 "text" => json!({ "text": m.text().unwrap_or_default() }),
-                kind => match m
-                    .body
-                    .get(kind)
-                    .filter(|_| matches!(kind, "image" | "video" | "audio" | "document" | "sticker"))
-                {
-                    Some(media) => {
-                        let id = media.get("id").and_then(Value::as_str).unwrap_or_default();
-                        let stored = uploaded.iter().find(|(uid, _, _)| uid == id);
-                        json!({
-                            "file": {
-                                "name": media.get("filename").and_then(Value::as_str).unwrap_or(kind),
-                                "size": stored.map(|(_, _, len)| *len),
-                                "type": stored.map(|(_, mime, _)| mime.clone()),
-                            },
-                            "caption": m.caption(),
-                        })
-                    }
-                    None => json!({ "text": format!("({kind} message)") }),
-                },
+                kind => cloud_api_media(&m.body, kind, m.caption(), &uploaded),
             };
             add(&m.to, Provider::Meta, item);
         }
@@ -273,6 +322,28 @@ fn received(sim: &Simulation) -> Vec<Value> {
                 None => json!({ "text": m.message }),
             };
             add(&m.chat_id, Provider::GreenApi, item);
+        }
+    }
+    if let Some(d360) = &sim.dialog360 {
+        let uploaded = d360.uploaded_media();
+        for m in d360.sent() {
+            let item = match m.kind.as_str() {
+                "text" => json!({ "text": m.text().unwrap_or_default() }),
+                kind => cloud_api_media(&m.body, kind, m.caption(), &uploaded),
+            };
+            add(&m.to, Provider::Dialog360, item);
+        }
+    }
+    if let Some(wazzup) = &sim.wazzup {
+        for m in wazzup.sent() {
+            let item = match &m.content {
+                Some((bytes, content_type, name)) => json!({
+                    "file": { "name": name, "size": bytes.len(), "type": content_type },
+                    "caption": m.text,
+                }),
+                None => json!({ "text": m.text }),
+            };
+            add(&m.chat_id, Provider::Wazzup, item);
         }
     }
     users

@@ -52,6 +52,8 @@ pub fn router(server: Server) -> Router {
         .route("/sim/whatsapp/media", post(meta_media))
         .route("/sim/twilio/media", post(twilio_media))
         .route("/sim/green-api/media", post(green_media))
+        .route("/sim/360dialog/media", post(dialog360_media))
+        .route("/sim/wazzup/media", post(wazzup_media))
         .layer(DefaultBodyLimit::max(MAX_SIM_UPLOAD_BYTES));
     Router::new()
         .route("/blobs/{*key}", get(blob))
@@ -111,7 +113,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     ));
     tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.file_jobs));
     if let Some(sim) = &sim {
-        sim.call_the_bridge(app.public_url.as_deref().unwrap_or(&url));
+        sim.call_the_bridge(app.public_url.as_deref().unwrap_or(&url)).await?;
     }
     let server = Server { app, blobs: local.blob, sim: sim.map(Arc::new) };
     Ok(Started { url, listener, server, accounts })
@@ -149,22 +151,33 @@ pub fn banner(started: &Started) -> String {
     ));
     for provider in sim.providers() {
         let account = account_of(provider);
-        let (name, api) = match provider {
-            Provider::Meta => ("Meta", sim.meta.as_ref().and_then(|s| s.base_url())),
-            Provider::Twilio => ("Twilio", sim.twilio.as_ref().and_then(|s| s.base_url())),
-            Provider::GreenApi => ("Green-API", sim.green.as_ref().and_then(|s| s.base_url())),
-        };
+        let name = provider.name();
         out.push_str(&format!(
             "\n  {account} ({name}, simulator {})\n    webhook: {public}/webhooks/{}/{account}\n",
-            api.unwrap_or_default(),
+            sim.api_url(provider).unwrap_or_default(),
             provider.kind()
         ));
-        if provider == Provider::Twilio {
-            out.push_str(&format!("    statuses: {public}/webhooks/twilio/{account}/status\n"));
+        match provider {
+            Provider::Twilio => out.push_str(&format!("    statuses: {public}/webhooks/twilio/{account}/status\n")),
+            Provider::Dialog360 => out.push_str("    (the simulator posts its statuses there with X-Bridge-Secret)\n"),
+            Provider::Wazzup => {
+                out.push_str("    (the simulator posts its echoes and statuses there with Bearer crmKey)\n")
+            }
+            Provider::GreenApi => {
+                out.push_str("    (the simulator posts its echoes and statuses there with the webhookUrlToken)\n")
+            }
+            Provider::Meta => {}
         }
         out.push_str(&format!(
             "    try:     cargo run -p bridge-local -- send --provider {}{bridge_flag} \"Hello from {name}\"\n",
             provider.kind()
+        ));
+    }
+    if let Some(phone) = sim.providers().into_iter().find(|p| p.reports_phone_messages()) {
+        out.push_str(&format!(
+            "\nthe company's own phone (all but Twilio):\n       \
+             cargo run -p bridge-local -- send --provider {} --from-phone{bridge_flag} \"We have it in stock\"\n",
+            phone.kind()
         ));
     }
     out.push_str(&format!(
@@ -308,6 +321,27 @@ async fn green_media(State(server): State<Server>, Query(q): Query<FileQuery>, b
     match sim.green.as_ref() {
         Some(green) => Json(json!({ "id": green.add_media(body.to_vec(), q.mime()) })).into_response(),
         None => error(StatusCode::NOT_FOUND, "the Green-API demo account is not served (see serve --provider)"),
+    }
+}
+
+/// Media of an inbound 360dialog message (`send --provider 360dialog --file`): the media id.
+async fn dialog360_media(State(server): State<Server>, Query(q): Query<FileQuery>, body: bytes::Bytes) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    match sim.dialog360.as_ref() {
+        Some(d360) => Json(json!({ "id": d360.add_media(body.to_vec(), q.mime()) })).into_response(),
+        None => error(StatusCode::NOT_FOUND, "the 360dialog demo account is not served (see serve --provider)"),
+    }
+}
+
+/// Media of an inbound Wazzup message (`send --provider wazzup --file`): its `contentUri`.
+async fn wazzup_media(State(server): State<Server>, Query(q): Query<FileQuery>, body: bytes::Bytes) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    match sim.wazzup.as_ref() {
+        Some(wazzup) => {
+            let name = q.name.as_deref().unwrap_or("");
+            Json(json!({ "id": wazzup.add_media(body.to_vec(), q.mime(), name) })).into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "the Wazzup demo account is not served (see serve --provider)"),
     }
 }
 

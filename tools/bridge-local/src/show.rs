@@ -9,6 +9,8 @@ fn provider_name(kind: &str) -> &str {
         "meta" => "Meta",
         "twilio" => "Twilio",
         "green-api" => "Green-API",
+        "360dialog" => "360dialog",
+        "wazzup" => "Wazzup",
         other => other,
     }
 }
@@ -163,7 +165,14 @@ pub fn render(overview: &Value) -> String {
         for c in &comments {
             let time = str_of(c, "time").unwrap_or("");
             let author = str_of(c, "author").unwrap_or("?");
-            let marker = if c["to_customer"].as_bool() == Some(true) { "  → WhatsApp" } else { "" };
+            let marker = if c["to_customer"].as_bool() == Some(true) {
+                "  → WhatsApp"
+            } else if c["from_phone"].as_bool() == Some(true) {
+                // Written on the company's own WhatsApp phone: the company's word, already sent.
+                "  ← the company's WhatsApp phone"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "  #{} {time}  {author}{marker}", c["id"]);
             let text = html_to_text(str_of(c, "html").unwrap_or(""));
             if !text.is_empty() {
@@ -234,7 +243,9 @@ mod tests {
                 "comments": [
                     { "id": 1001, "time": "01-02-2025 10:15", "author": "Ivan Petrov", "html": "Hello", "to_customer": false, "files": [] },
                     { "id": 1002, "time": "01-02-2025 10:16", "author": "Employee 1", "html": "Your <b>invoice</b>", "to_customer": true,
-                      "files": [{ "id": 50001, "name": "invoice.pdf", "size": 2048 }] }
+                      "files": [{ "id": 50001, "name": "invoice.pdf", "size": 2048 }] },
+                    { "id": 1003, "time": "01-02-2025 10:17", "author": "Employee 1", "html": "Two left", "to_customer": false,
+                      "from_phone": true, "files": [] }
                 ]
             }],
             "whatsapp": [{ "user": "79051234567", "providers": [{ "provider": "twilio", "account": "demo-twilio", "received": [
@@ -249,6 +260,7 @@ mod tests {
             "customer Ivan Petrov · +79051234567 · via Twilio (account demo-twilio)",
             "  #1001 01-02-2025 10:15  Ivan Petrov\n      Hello\n",
             "  #1002 01-02-2025 10:16  Employee 1  → WhatsApp\n      Your invoice\n      [file] invoice.pdf, 2.0 KB\n",
+            "  #1003 01-02-2025 10:17  Employee 1  ← the company's WhatsApp phone\n      Two left\n",
             "+79051234567\n  Twilio (account demo-twilio)\n    text  Your *invoice*\n    file  invoice.pdf, 2.0 KB, application/pdf\n",
         ] {
             assert!(text.contains(expected), "{expected:?} missing in:\n{text}");

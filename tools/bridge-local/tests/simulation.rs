@@ -1,8 +1,8 @@
 //! Simulation mode end to end, through the real local server and the commands a person types:
-//! `serve` (all three demo accounts on one simulated Planfix), `send --provider …` (text and file),
-//! `reply` (text and file, answered through the task's own provider), the `/blobs` route the
-//! Twilio and Green-API simulators fetch reply files from, the providers' own status callbacks,
-//! and what `show` prints.
+//! `serve` (all five demo accounts on one simulated Planfix), `send --provider …` (text and file),
+//! `send --from-phone` (the company's own phone), `reply` (text and file, answered through the
+//! task's own provider), the `/blobs` route the Twilio, Green-API and Wazzup simulators fetch
+//! reply files from, the providers' own status callbacks and echoes, and what `show` prints.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,8 @@ struct Running {
     url: String,
     server: server::Server,
     dir: PathBuf,
+    /// What `serve` prints at start.
+    banner: String,
 }
 
 impl Running {
@@ -41,12 +43,15 @@ async fn serve(provider: Option<Provider>) -> Running {
         graph_sim: any,
         twilio_sim: any,
         green_api_sim: any,
+        dialog360_sim: any,
+        wazzup_sim: any,
         // Every request the bridge (and `show`) makes must be one the Planfix spec allows.
         planfix_spec: Some(planfix_sim::spec_path()),
         sim_store: dir.join("sim-store.json"),
     };
     let started = server::start(&args).await.expect("the local bridge starts");
-    let running = Running { url: started.url.clone(), server: started.server.clone(), dir };
+    let banner = server::banner(&started);
+    let running = Running { url: started.url.clone(), server: started.server.clone(), dir, banner };
     server::spawn(started);
     running
 }
@@ -69,6 +74,7 @@ fn send_args(r: &Running, provider: Provider, from: &str, text: &str, file: Opti
         file: file.map(Path::to_path_buf),
         from: from.to_owned(),
         name: "Anna Schmidt".to_owned(),
+        from_phone: false,
         bridge: r.url.clone(),
     }
 }
@@ -126,7 +132,45 @@ fn received(sim: &Simulation, provider: Provider, phone: &str) -> Vec<Got> {
                 None => Got::Text(m.message.unwrap_or_default()),
             })
             .collect(),
+        Provider::Dialog360 => {
+            let d360 = sim.dialog360.as_ref().unwrap();
+            d360.sent()
+                .into_iter()
+                .filter(|m| m.to == phone)
+                .filter_map(|m| match m.text() {
+                    Some(text) => Some(Got::Text(text.to_owned())),
+                    None => {
+                        let media = m.body.get(&m.kind)?;
+                        let bytes = d360.media_bytes(media.get("id")?.as_str()?)?;
+                        Some(Got::File(media.get("filename").and_then(Value::as_str).map(str::to_owned), bytes))
+                    }
+                })
+                .collect()
+        }
+        Provider::Wazzup => sim
+            .wazzup
+            .as_ref()
+            .unwrap()
+            .sent()
+            .into_iter()
+            .filter(|m| m.chat_id == phone)
+            .map(|m| match m.content {
+                Some((bytes, _, name)) => Got::File(name, bytes),
+                None => Got::Text(m.text.unwrap_or_default()),
+            })
+            .collect(),
     }
+}
+
+/// Comments the bridge wrote as the company's own phone messages, in any task.
+fn phone_comments(sim: &Simulation) -> Vec<String> {
+    sim.planfix
+        .tasks()
+        .into_iter()
+        .flat_map(|t| sim.planfix.comments(t.id))
+        .filter(|c| c.description.contains("Sent from the company's WhatsApp phone"))
+        .map(|c| c.description)
+        .collect()
 }
 
 /// The task whose comments include `text`.
@@ -154,8 +198,18 @@ fn recorded_status(r: &Running, account: &str, id: &str) -> Option<String> {
 async fn every_provider_round_trip_through_the_local_server_and_its_commands() {
     let r = serve(None).await;
     let sim = r.sim();
-    assert_eq!(sim.providers(), Provider::ALL.to_vec(), "all three demo accounts by default");
+    assert_eq!(sim.providers(), Provider::ALL.to_vec(), "all five demo accounts by default");
     let accounts = sim.account_ids();
+    // The start banner lists every demo account with its webhook URL and a `send` to try.
+    for provider in Provider::ALL {
+        let (kind, account) = (provider.kind(), account_of(provider));
+        let webhook = format!("  {account} ({}, simulator http://127.0.0.1:", provider.name());
+        assert!(r.banner.contains(&webhook), "{webhook:?} missing in:\n{}", r.banner);
+        let webhook = format!("    webhook: {}/webhooks/{kind}/{account}\n", r.url);
+        assert!(r.banner.contains(&webhook), "{webhook:?} missing in:\n{}", r.banner);
+        assert!(r.banner.contains(&format!("send --provider {kind} --bridge {}", r.url)), "{}", r.banner);
+    }
+    assert!(r.banner.contains("--from-phone"), "{}", r.banner);
 
     for (n, provider) in Provider::ALL.into_iter().enumerate() {
         let phone = format!("49151000000{n}");
@@ -200,7 +254,7 @@ async fn every_provider_round_trip_through_the_local_server_and_its_commands() {
         })
         .await;
 
-        // A file on a reply: fetched by URL (Twilio, Green-API) from the local `/blobs` route.
+        // A file on a reply: fetched by URL (Twilio, Green-API, Wazzup) from the local `/blobs` route.
         let invoice = pattern(120_000 + n, 13 + n as u32);
         let path = r.dir.join(format!("invoice-{what}.pdf"));
         std::fs::write(&path, &invoice).unwrap();
@@ -232,26 +286,100 @@ async fn every_provider_round_trip_through_the_local_server_and_its_commands() {
         (recorded_status(&r, "demo-green", &green_id).as_deref() == Some("delivered")).then_some(())
     })
     .await;
+    // 360dialog to the webhook URL set with `POST /v1/configs/webhook`, with `X-Bridge-Secret`;
+    // Wazzup to its `webhooksUri` with the crmKey, after the echo of each send.
+    let d360_id = sim.dialog360.as_ref().unwrap().sent()[0].wamid.clone();
+    wait_for("360dialog's delivered status", || {
+        (recorded_status(&r, "demo-360dialog", &d360_id).as_deref() == Some("delivered")).then_some(())
+    })
+    .await;
+    let wazzup = sim.wazzup.as_ref().unwrap();
+    let wazzup_id = wazzup.sent()[0].message_id.clone();
+    wait_for("Wazzup's delivered status", || {
+        (recorded_status(&r, "demo-wazzup", &wazzup_id).as_deref() == Some("delivered")).then_some(())
+    })
+    .await;
+    wait_for("every queued 360dialog and Wazzup webhook delivered", || {
+        (sim.dialog360.as_ref().unwrap().pending_webhooks() == 0 && wazzup.pending_webhooks() == 0).then_some(())
+    })
+    .await;
+    // Wazzup's echoes of the bridge's own sends are recognised: no phone message is mirrored.
+    let mirrored = phone_comments(sim);
+    assert!(mirrored.is_empty(), "echoes of the bridge's sends were taken for phone messages: {mirrored:?}");
 
     // `show`: per task its provider, the comments and files; per customer what they got.
     let overview: Value = reqwest::get(format!("{}/sim/overview", r.url)).await.unwrap().json().await.unwrap();
     let text = bridge_local::show::render(&overview);
     for expected in [
-        "== Planfix (simulated): 3 tasks",
+        "== Planfix (simulated): 5 tasks",
         "via Meta (account demo)",
         "via Twilio (account demo-twilio)",
         "via Green-API (account demo-green)",
+        "via 360dialog (account demo-360dialog)",
+        "via Wazzup (account demo-wazzup)",
         "Employee 1  → WhatsApp",
         "      Your order ships today\n",
         "[file] invoice-twilio.pdf",
         // The comment's text goes first, then its file.
         "+491510000001\n  Twilio (account demo-twilio)\n    text  Your order *ships* today\n    text  Your invoice\n    file  invoice-twilio.pdf, 117.2 KB, application/pdf\n",
         "+491510000002\n  Green-API (account demo-green)\n",
+        "+491510000003\n  360dialog (account demo-360dialog)\n    text  Your order *ships* today\n",
+        "+491510000004\n  Wazzup (account demo-wazzup)\n    text  Your order *ships* today\n",
+        "file  invoice-wazzup.pdf",
     ] {
         assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
     }
     let violations = sim.planfix.violations();
     assert!(violations.is_empty(), "requests the Planfix spec does not allow: {violations:#?}");
+}
+
+#[tokio::test]
+async fn the_company_writing_on_its_own_phone() {
+    let r = serve(None).await;
+    let sim = r.sim();
+    let phoned: Vec<Provider> = Provider::ALL.into_iter().filter(|p| p.reports_phone_messages()).collect();
+    assert_eq!(phoned, [Provider::Meta, Provider::GreenApi, Provider::Dialog360, Provider::Wazzup]);
+    for (n, provider) in phoned.into_iter().enumerate() {
+        let what = provider.kind();
+        let phone = format!("49152000000{n}");
+        let question = format!("Is it in stock? ({what})");
+        commands::send(send_args(&r, provider, &phone, &question, None)).await.expect("the customer's message");
+        let task = wait_for(&format!("{what}: the customer's message"), || task_with(sim, &question)).await;
+
+        // An employee answers on the company's WhatsApp phone; the provider reports it.
+        let answer = format!("Yes, two left ({what})");
+        let mut args = send_args(&r, provider, &phone, &answer, None);
+        args.from_phone = true;
+        commands::send(args).await.expect("the phone message is accepted");
+        let mirror = wait_for(&format!("{what}: the phone message in the task"), || {
+            sim.planfix.comments(task).into_iter().find(|c| c.description.contains(&answer))
+        })
+        .await;
+        assert!(mirror.description.contains("Sent from the company's WhatsApp phone"), "{}", mirror.description);
+        assert_eq!(mirror.owner, "user:1", "{what}: the company's comment, not the customer's");
+        assert!(!mirror.recipients.to_string().contains("contact:"), "{what}: notifies no one: {}", mirror.recipients);
+        assert_eq!(sim.planfix.tasks().len(), n + 1, "{what}: the same conversation, no new task");
+        assert!(received(sim, provider, &phone).is_empty(), "{what}: nothing is sent back to WhatsApp");
+    }
+
+    // `show` marks them as the company's, without the bridge's note around them.
+    let overview: Value = reqwest::get(format!("{}/sim/overview", r.url)).await.unwrap().json().await.unwrap();
+    let text = bridge_local::show::render(&overview);
+    for what in ["meta", "green-api", "360dialog", "wazzup"] {
+        let expected = format!("← the company's WhatsApp phone\n      Yes, two left ({what})\n");
+        assert!(text.contains(&expected), "{expected:?} missing in:\n{text}");
+    }
+
+    // Twilio reports no such message; a file is not a phone text.
+    let mut args = send_args(&r, Provider::Twilio, "491520000009", "hello", None);
+    args.from_phone = true;
+    let refused = commands::send(args).await.expect_err("Twilio has no phone messages");
+    assert!(refused.contains("Twilio"), "{refused}");
+    let path = r.dir.join("photo.jpg");
+    std::fs::write(&path, pattern(100, 3)).unwrap();
+    let mut args = send_args(&r, Provider::Meta, "491520000009", "hello", Some(&path));
+    args.from_phone = true;
+    assert!(commands::send(args).await.is_err(), "--from-phone takes no file");
 }
 
 #[tokio::test]
