@@ -1,7 +1,10 @@
-//! Every real sample payload in the reference folder (`providers/{meta,twilio,green-api}/`),
-//! through its adapter's `ProviderWebhook::verify` (signed or carrying the token as the provider
-//! does) and `parse`, with exact assertions on the normalized events. No AWS: the adapters are
-//! called directly.
+//! Every real sample payload in the reference folder
+//! (`providers/{meta,twilio,green-api,360dialog,wazzup}/`), through its adapter's
+//! `ProviderWebhook::verify` (signed or carrying the token as the provider does) and `parse`,
+//! with exact assertions on the normalized events. No AWS: the adapters are called directly;
+//! the samples that are API bodies rather than webhooks (360dialog's and Wazzup's answers and
+//! requests) go through the adapter's client against its simulator on loopback, which answers
+//! with the sample's exact bytes.
 //!
 //! Each provider has one table of `(sample file, check)`; one test per provider runs every check
 //! of its table (naming each failing file), and `every_sample_file_is_covered` fails when a
@@ -10,21 +13,37 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use bridge_core::config::{GreenApiConfig, GreenApiFileSend, MetaConfig, Secret, TwilioConfig};
+use bridge_core::config::{
+    Dialog360Config, GreenApiConfig, GreenApiFileSend, MetaConfig, Secret, TwilioConfig, WazzupConfig,
+};
+use bridge_core::domain::Phone;
 use bridge_core::domain::{
     DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin,
     StatusUpdate,
 };
-use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest, WebhookRoute};
+use bridge_core::ports::{
+    Parsed, ProviderMedia, ProviderSender, ProviderWebhook, SendFailure, WebhookError, WebhookRequest, WebhookRoute,
+};
+use bridge_providers::dialog360::{Dialog360Client, Dialog360Webhook, SECRET_HEADER};
 use bridge_providers::green_api::GreenApiWebhook;
 use bridge_providers::meta::MetaWebhook;
 use bridge_providers::twilio::TwilioWebhook;
+use bridge_providers::wazzup::{WazzupClient, WazzupWebhook};
 use e2e_tests::{reference_dir, APP_SECRET, PHONE_NUMBER_ID, PUBLIC_URL, VERIFY_TOKEN};
+use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 const TWILIO_TOKEN: &str = "sample-twilio-auth-token";
 const GREEN_HOOK_TOKEN: &str = "sample-green-webhook-token";
+const D360_HOOK_SECRET: &str = "sample-360dialog-webhook-secret";
+const D360_KEY: &str = "sample-360dialog-api-key";
+/// The samples' business number (`360dialog/README.md`).
+const D360_NUMBER_ID: &str = "100000000000002";
+const WAZZUP_CRM_KEY: &str = "sample-wazzup-crm-key";
+const WAZZUP_KEY: &str = "sample-wazzup-api-key";
+/// The samples' channel (`wazzup/README.md`).
+const WAZZUP_CHANNEL: &str = "00000000-0000-4000-8000-000000000001";
 
 type Check = fn(&str);
 
@@ -92,6 +111,15 @@ fn media(
 
 fn text(body: &str) -> MessageContent {
     MessageContent::Text { body: body.to_owned() }
+}
+
+fn sample_json(folder: &str, file: &str) -> Value {
+    serde_json::from_slice(&sample_bytes(folder, file)).unwrap_or_else(|e| panic!("{folder}/{file} is JSON: {e}"))
+}
+
+/// Runs a loopback check (a simulator and an adapter client) to completion.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime").block_on(future)
 }
 
 /// Runs every check of a table, then fails naming each sample whose check failed.
@@ -650,10 +678,432 @@ fn green_api_accepts_the_bare_token_too() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 360dialog: Meta's Cloud API payloads, unsigned, authenticated by the secret header registered
+// with the webhook URL; a wrong or missing secret answers exactly like an unknown account. The
+// number is the samples' `metadata.phone_number_id`.
+
+fn d360_config(phone_number_id: &str, secret: &str, api_base_url: &str) -> Dialog360Config {
+    Dialog360Config {
+        api_key: Secret::new(D360_KEY),
+        phone_number_id: phone_number_id.into(),
+        webhook_secret: Secret::new(secret),
+        api_base_url: api_base_url.into(),
+    }
+}
+
+fn d360_webhook(phone_number_id: &str) -> Dialog360Webhook {
+    Dialog360Webhook::new(&d360_config(phone_number_id, D360_HOOK_SECRET, "https://waba-v2.360dialog.invalid"))
+}
+
+/// Verifies the sample with the secret header (and refuses it, as an unknown account, without
+/// the header, with another value, or signed the way Meta signs), checks that another number's
+/// account refuses it, then parses it.
+fn d360_parse(file: &str) -> Parsed {
+    let body = sample_bytes("360dialog", file);
+    let webhook = d360_webhook(D360_NUMBER_ID);
+    let with_secret = headers(&[(SECRET_HEADER, D360_HOOK_SECRET)]);
+    let req = request(WebhookRoute::Main, None, &with_secret, &body);
+    webhook.verify(&req).unwrap_or_else(|e| panic!("{file}: verifies with the secret header: {e}"));
+    let none = HeaderMap::new();
+    let wrong = headers(&[(SECRET_HEADER, "not-the-secret")]);
+    let signature = meta_sim::webhook::sign(D360_HOOK_SECRET.as_bytes(), &body);
+    let meta_signed = headers(&[("x-hub-signature-256", &signature)]);
+    for refused in [&none, &wrong, &meta_signed] {
+        let req = request(WebhookRoute::Main, None, refused, &body);
+        assert_eq!(webhook.verify(&req), Err(WebhookError::UnknownAccount), "{file}: refused as an unknown account");
+    }
+    assert!(
+        matches!(d360_webhook("100000000000099").parse(&req), Err(WebhookError::Forbidden(_))),
+        "{file}: another number's account refuses it"
+    );
+    webhook.parse(&req).unwrap_or_else(|e| panic!("{file}: parses: {e}"))
+}
+
+/// Every 360dialog webhook sample comes from the same customer, named by the docs' placeholder.
+fn d360_message(file: &str, id: &str, timestamp: i64, content: MessageContent) {
+    let m = one_message(file, d360_parse(file));
+    assert_eq!(m.id, id, "{file}");
+    assert_eq!(m.from.digits(), "79000000001", "{file}");
+    assert_eq!(m.profile_name.as_deref(), Some("NAME"), "{file}");
+    assert_eq!(m.timestamp, timestamp, "{file}");
+    assert_eq!(m.origin, Origin::Customer, "{file}");
+    assert_eq!(m.content, content, "{file}");
+}
+
+fn d360_status(file: &str, id: &str, status: DeliveryState, timestamp: i64, failure: Option<DeliveryFailure>) {
+    let s = one_status(file, d360_parse(file));
+    assert_eq!(s.message_id, id, "{file}");
+    assert_eq!(s.status, status, "{file}");
+    assert_eq!(s.recipient.as_ref().map(|p| p.digits()), Some("79000000001"), "{file}");
+    assert_eq!(s.timestamp, timestamp, "{file}");
+    assert_eq!(s.failure, failure, "{file}");
+}
+
+fn d360_inbound_text(file: &str) {
+    d360_message(file, "wamid.FAKE00000000000000000000000001", 1_700_000_000, text("MESSAGE_BODY"));
+}
+
+fn d360_inbound_image(file: &str) {
+    let content = media("image", MediaRef::Id("100000000000010".into()), Some("image/jpeg"), Some("CAPTION"), None);
+    d360_message(file, "wamid.FAKE00000000000000000000000002", 1_700_000_060, content);
+}
+
+fn d360_status_delivered(file: &str) {
+    d360_status(file, "wamid.FAKE00000000000000000000000101", DeliveryState::Delivered, 1_700_000_120, None);
+}
+
+fn d360_status_failed(file: &str) {
+    let failure = DeliveryFailure {
+        kind: FailureKind::Other,
+        code: Some("131014".into()),
+        detail: "Request for url https://URL.jpg failed with error: 404 (Not Found)".into(),
+    };
+    d360_status(file, "wamid.FAKE00000000000000000000000102", DeliveryState::Failed, 1_700_000_180, Some(failure));
+}
+
+/// A 360dialog client for the samples' number on a fresh simulator.
+async fn d360_client() -> (dialog360_sim::Dialog360Sim, Dialog360Client) {
+    let sim = dialog360_sim::Dialog360Sim::new(dialog360_sim::Dialog360SimConfig {
+        api_key: D360_KEY.into(),
+        phone_number_id: D360_NUMBER_ID.into(),
+    });
+    let base = sim.serve(None).await.expect("360dialog sim starts");
+    let client = Dialog360Client::new(reqwest::Client::new(), &d360_config(D360_NUMBER_ID, D360_HOOK_SECRET, &base));
+    (sim, client)
+}
+
+/// (method, path, status) of every request the simulator got.
+fn d360_requests(sim: &dialog360_sim::Dialog360Sim) -> Vec<(String, String, u16)> {
+    sim.requests().into_iter().map(|r| (r.method, r.path, r.status)).collect()
+}
+
+/// An API answer, not a webhook: 360dialog's own error body (no Meta `error` envelope) for its
+/// throttling. Answered to a send, the client must read it as "retry later", not as a refusal.
+fn d360_error_response(file: &str) {
+    let body = String::from_utf8(sample_bytes("360dialog", file)).expect("UTF-8");
+    let json = sample_json("360dialog", file);
+    assert_eq!(json["meta"]["http_code"], 400, "{file}");
+    block_on(async {
+        let (sim, client) = d360_client().await;
+        sim.fail_next(1, dialog360_sim::Dialog360Failure::Error { http: 400, body });
+        let to = Phone::parse("79000000001").expect("phone");
+        let err = client.send_text(&to, "hi", "ref-1").await.expect_err("the sample's answer refuses the send");
+        assert!(matches!(err, SendFailure::Transient { .. }), "{file}: throttling is retried later: {err:?}");
+        assert!(err.retry().is_retryable(), "{file}");
+        assert!(sim.sent().is_empty(), "{file}");
+        client.send_text(&to, "hi", "ref-1").await.unwrap_or_else(|e| panic!("{file}: the retry goes through: {e}"));
+        assert_eq!(sim.sent().len(), 1, "{file}");
+    });
+}
+
+/// An API answer, not a webhook: `GET /{media-id}`. The client takes the type and size from it
+/// and fetches the lookaside URL's path and query from 360dialog's host with the key (the
+/// simulator answers nothing without `D360-API-KEY`, and the lookaside host is never asked).
+fn d360_media_retrieve_response(file: &str) {
+    let body = String::from_utf8(sample_bytes("360dialog", file)).expect("UTF-8");
+    let json = sample_json("360dialog", file);
+    let media_id = json["id"].as_str().expect("id").to_owned();
+    let url = json["url"].as_str().expect("url");
+    assert!(url.starts_with("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid="), "{file}: {url}");
+    block_on(async {
+        let (sim, client) = d360_client().await;
+        sim.fail_next(1, dialog360_sim::Dialog360Failure::Error { http: 200, body });
+        sim.fail_next(1, dialog360_sim::Dialog360Failure::Error { http: 200, body: "the file's bytes".into() });
+        let download = client
+            .download(&MediaRef::Id(media_id.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{file}: the download goes through: {e}"));
+        assert_eq!(download.mime_type.as_deref(), Some("image/jpeg"), "{file}: the answer's mime_type");
+        assert_eq!(download.size, Some(12_345), "{file}: the answer's file_size");
+        let bytes = download
+            .body
+            .try_fold(Vec::new(), |mut all, chunk| async move {
+                all.extend_from_slice(&chunk);
+                Ok(all)
+            })
+            .await
+            .expect("the body streams");
+        assert_eq!(bytes, b"the file's bytes", "{file}");
+        let expected = [("GET", format!("/{media_id}"), 200), ("GET", "/whatsapp_business/attachments/".into(), 200)]
+            .map(|(m, p, s)| (m.to_owned(), p, s));
+        assert_eq!(d360_requests(&sim), expected, "{file}: both on 360dialog's host, with the key");
+    });
+}
+
+/// A request body, not a webhook: `POST /v1/configs/webhook`. The custom header it registers is
+/// the one the adapter checks, without the `_` 360dialog refuses (D8), and a webhook carrying it
+/// verifies when the account's secret is its value.
+fn d360_webhook_config_request(file: &str) {
+    let json = sample_json("360dialog", file);
+    let registered: Vec<(&String, &Value)> = json["headers"].as_object().expect("headers").iter().collect();
+    let [(name, value)] = registered[..] else { panic!("{file}: one header: {registered:?}") };
+    let value = value.as_str().expect("a string value");
+    assert!(name.eq_ignore_ascii_case(SECRET_HEADER), "{file}: {name} is the header the adapter reads");
+    assert!(!name.contains('_'), "{file}: 360dialog refuses `_` in header names");
+    let url = json["url"].as_str().expect("url");
+    let host = url.split_once("://").and_then(|(_, rest)| rest.split('/').next()).expect("a host");
+    assert!(!host.contains(':') && !host.contains('_'), "{file}: no port, no `_` in the host (D8): {host}");
+    let webhook = Dialog360Webhook::new(&d360_config(D360_NUMBER_ID, value, "https://waba-v2.360dialog.invalid"));
+    let mut sent = HeaderMap::new();
+    let header = http::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+    sent.insert(header, HeaderValue::from_str(value).expect("a header value"));
+    let body = sample_bytes("360dialog", "inbound_text.json");
+    assert_eq!(webhook.verify(&request(WebhookRoute::Main, None, &sent, &body)), Ok(()), "{file}");
+}
+
+const DIALOG360: &[(&str, Check)] = &[
+    ("inbound_text.json", d360_inbound_text),
+    ("inbound_image.json", d360_inbound_image),
+    ("status_delivered.json", d360_status_delivered),
+    ("status_failed.json", d360_status_failed),
+    ("error_response.json", d360_error_response),
+    ("media_retrieve_response.json", d360_media_retrieve_response),
+    ("webhook_config_request.json", d360_webhook_config_request),
+];
+
+#[test]
+fn dialog360_samples_verify_and_parse_to_the_expected_events() {
+    run_table("360dialog", DIALOG360);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wazzup: the account's `crmKey` as a Bearer token (none on the connection probe); messages of
+// the account's channel only. Wazzup names a contact it knows no name for by its number: that
+// is no profile name.
+
+fn wazzup_config(channel_id: &str, api_base_url: &str) -> WazzupConfig {
+    WazzupConfig {
+        api_key: Secret::new(WAZZUP_KEY),
+        channel_id: channel_id.into(),
+        crm_key: Secret::new(WAZZUP_CRM_KEY),
+        api_base_url: api_base_url.into(),
+    }
+}
+
+fn wazzup_webhook(channel_id: &str) -> WazzupWebhook {
+    WazzupWebhook::new(&wazzup_config(channel_id, "https://api.wazzup24.invalid"))
+}
+
+/// Verifies the sample with the `crmKey` (and refuses it without, with another key, with the
+/// API key, or without the `Bearer` scheme), checks that another channel's account refuses a
+/// sample with messages, then parses it.
+fn wazzup_parse(file: &str) -> Parsed {
+    let body = sample_bytes("wazzup", file);
+    let webhook = wazzup_webhook(WAZZUP_CHANNEL);
+    let bearer = format!("Bearer {WAZZUP_CRM_KEY}");
+    let authorized = headers(&[("authorization", &bearer)]);
+    let req = request(WebhookRoute::Main, None, &authorized, &body);
+    webhook.verify(&req).unwrap_or_else(|e| panic!("{file}: verifies with the crmKey: {e}"));
+    let api_key = format!("Bearer {WAZZUP_KEY}");
+    let refusals = [
+        HeaderMap::new(),
+        headers(&[("authorization", "Bearer not-the-crm-key")]),
+        headers(&[("authorization", &api_key)]),
+        headers(&[("authorization", WAZZUP_CRM_KEY)]),
+    ];
+    for refused in &refusals {
+        let req = request(WebhookRoute::Main, None, refused, &body);
+        assert!(
+            matches!(webhook.verify(&req), Err(WebhookError::Unauthorized(_))),
+            "{file}: refused with {:?}",
+            refused.get("authorization")
+        );
+    }
+    let messages = sample_json("wazzup", file)["messages"].as_array().map_or(0, Vec::len);
+    if messages > 0 {
+        assert!(
+            matches!(
+                wazzup_webhook("00000000-0000-4000-8000-000000000002").parse(&req),
+                Err(WebhookError::Forbidden(_))
+            ),
+            "{file}: another channel's account refuses it"
+        );
+    }
+    webhook.parse(&req).unwrap_or_else(|e| panic!("{file}: parses: {e}"))
+}
+
+/// Every Wazzup sample message is in the chat of the same customer, named by the number.
+fn wazzup_check_message(
+    file: &str,
+    m: &InboundMessage,
+    id: &str,
+    timestamp: i64,
+    origin: Origin,
+    content: MessageContent,
+) {
+    assert_eq!(m.id, id, "{file}");
+    assert_eq!(m.from.digits(), "79000000001", "{file}");
+    assert_eq!(m.profile_name, None, "{file}: contact.name is the number, which is no name");
+    assert_eq!(m.timestamp, timestamp, "{file}: dateTime");
+    assert_eq!(m.origin, origin, "{file}");
+    assert_eq!(m.content, content, "{file}");
+}
+
+fn wazzup_message(file: &str, id: &str, timestamp: i64, origin: Origin, content: MessageContent) {
+    let m = one_message(file, wazzup_parse(file));
+    wazzup_check_message(file, &m, id, timestamp, origin, content);
+}
+
+fn wazzup_webhook_test_probe(file: &str) {
+    let body = sample_bytes("wazzup", file);
+    let webhook = wazzup_webhook(WAZZUP_CHANNEL);
+    // Whether the probe carries the crmKey is unconfirmed: it is accepted either way.
+    let none = HeaderMap::new();
+    let bearer = format!("Bearer {WAZZUP_CRM_KEY}");
+    for with in [none, headers(&[("authorization", &bearer)])] {
+        let req = request(WebhookRoute::Main, None, &with, &body);
+        assert_eq!(webhook.verify(&req), Ok(()), "{file}: accepted with {:?}", with.get("authorization"));
+        let parsed = webhook.parse(&req).unwrap_or_else(|e| panic!("{file}: parses: {e}"));
+        assert!(parsed.events.is_empty(), "{file}: no events: {:?}", parsed.events);
+        assert_eq!(parsed.ignored.len(), 1, "{file}: {:?}", parsed.ignored);
+    }
+    // Only the bare probe goes without the key: one carrying messages is an ordinary webhook.
+    let mut smuggled = sample_json("wazzup", "inbound_text.json");
+    smuggled["test"] = Value::Bool(true);
+    let smuggled = smuggled.to_string().into_bytes();
+    assert!(
+        matches!(
+            webhook.verify(&request(WebhookRoute::Main, None, &HeaderMap::new(), &smuggled)),
+            Err(WebhookError::Unauthorized(_))
+        ),
+        "{file}: a probe with messages needs the crmKey"
+    );
+}
+
+fn wazzup_inbound_text(file: &str) {
+    // A WhatsApp poll: the options come in the text.
+    let content = text("Тестовый\n• Вариант1\n• Вариант2");
+    wazzup_message(file, "00000000-0000-4000-8000-0000000000a1", 1_746_541_080, Origin::Customer, content);
+}
+
+fn wazzup_inbound_image_sticker(file: &str) {
+    let uri = "https://store.wazzup24.com/0000000000000000000000000000000000000c01/\
+               ?filename=00000000-0000-4000-8000-000000000c01.was";
+    // A sticker comes as an image with a `.was` file; the name is the link's `filename`.
+    let content =
+        media("sticker", MediaRef::Url(uri.into()), None, None, Some("00000000-0000-4000-8000-000000000c01.was"));
+    wazzup_message(file, "00000000-0000-4000-8000-0000000000a2", 1_746_540_960, Origin::Customer, content);
+}
+
+fn wazzup_statuses_delivered(file: &str) {
+    let s = one_status(file, wazzup_parse(file));
+    assert_eq!(s.message_id, "00000000-0000-4000-8000-0000000000b1", "{file}");
+    assert_eq!(s.status, DeliveryState::Delivered, "{file}");
+    // Wazzup's statuses name no recipient.
+    assert_eq!(s.recipient, None, "{file}");
+    assert_eq!(s.timestamp, 1_738_735_267, "{file}");
+    assert_eq!(s.failure, None, "{file}");
+}
+
+fn wazzup_messages_and_statuses(file: &str) {
+    let parsed = wazzup_parse(file);
+    assert!(parsed.ignored.is_empty(), "{file}: {:?}", parsed.ignored);
+    let [InboundEvent::Message(m), InboundEvent::Status(s)] = &parsed.events[..] else {
+        panic!("{file}: a message and a status: {:?}", parsed.events)
+    };
+    let content = text("Спасибо, получил");
+    wazzup_check_message(file, m, "00000000-0000-4000-8000-0000000000a3", 1_746_541_200, Origin::Customer, content);
+    assert_eq!(s.message_id, "00000000-0000-4000-8000-0000000000b1", "{file}");
+    assert_eq!(s.status, DeliveryState::Read, "{file}");
+    assert_eq!(s.timestamp, 1_746_541_199, "{file}");
+    assert_eq!(s.failure, None, "{file}");
+}
+
+fn wazzup_echo_outgoing_from_phone(file: &str) {
+    // The company wrote it from its phone: the conversation's customer is the chat's.
+    let content = text("Ответ менеджера с телефона");
+    wazzup_message(file, "00000000-0000-4000-8000-0000000000a4", 1_746_541_500, Origin::BusinessPhone, content);
+}
+
+/// A Wazzup client for the samples' channel on a fresh simulator.
+async fn wazzup_client() -> (wazzup_sim::WazzupSim, WazzupClient) {
+    let channel = wazzup_sim::Channel {
+        channel_id: WAZZUP_CHANNEL.into(),
+        transport: "whatsapp".into(),
+        plain_id: "79000000000".into(),
+        state: "active".into(),
+    };
+    let sim =
+        wazzup_sim::WazzupSim::new(wazzup_sim::WazzupSimConfig { api_key: WAZZUP_KEY.into(), channels: vec![channel] });
+    let base = sim.serve(None).await.expect("wazzup sim starts");
+    (sim, WazzupClient::new(reqwest::Client::new(), &wazzup_config(WAZZUP_CHANNEL, &base)))
+}
+
+/// A request body, not a webhook: the adapter's text send carries the sample's channel, chat,
+/// text and `crmMessageId` (the sim checks `chatType` and the digits-only `chatId`). The adapter
+/// sets neither `refMessageId` nor `crmUserId`.
+fn wazzup_send_text_request(file: &str) {
+    let json = sample_json("wazzup", file);
+    let field = |name: &str| json[name].as_str().unwrap_or_else(|| panic!("{file}: {name}")).to_owned();
+    assert_eq!(field("channelId"), WAZZUP_CHANNEL, "{file}");
+    assert_eq!(field("chatType"), "whatsapp", "{file}");
+    block_on(async {
+        let (sim, client) = wazzup_client().await;
+        let to = Phone::parse(&field("chatId")).expect("phone");
+        client.send_text(&to, &field("text"), &field("crmMessageId")).await.expect("sent");
+        let sent = sim.sent();
+        assert_eq!(sent.len(), 1, "{file}");
+        assert_eq!(sent[0].channel_id, field("channelId"), "{file}");
+        assert_eq!(sent[0].chat_id, field("chatId"), "{file}");
+        assert_eq!(sent[0].text.as_deref(), Some(field("text").as_str()), "{file}");
+        assert_eq!(sent[0].crm_message_id.as_deref(), Some(field("crmMessageId").as_str()), "{file}");
+        assert_eq!(sent[0].ref_message_id, None, "{file}");
+    });
+}
+
+/// An API answer, not a webhook: 201 with the message's id, which the send returns (statuses
+/// and echoes name it).
+fn wazzup_send_success_201(file: &str) {
+    let body = String::from_utf8(sample_bytes("wazzup", file)).expect("UTF-8");
+    let id = sample_json("wazzup", file)["messageId"].as_str().expect("messageId").to_owned();
+    block_on(async {
+        let (sim, client) = wazzup_client().await;
+        sim.fail_next(1, wazzup_sim::WazzupFailure::Error { http: 201, body });
+        let to = Phone::parse("79000000001").expect("phone");
+        assert_eq!(client.send_text(&to, "hi", "planfix-comment-0000001").await, Ok(id), "{file}");
+    });
+}
+
+/// An API answer, not a webhook: Wazzup refusing a repeated `crmMessageId` means the first
+/// attempt went out. The send counts as done (no failure, nothing sent again) under the
+/// reference, since the answer names no message id.
+fn wazzup_send_error_repeated(file: &str) {
+    let body = String::from_utf8(sample_bytes("wazzup", file)).expect("UTF-8");
+    let reference = "planfix-comment-0000001";
+    block_on(async {
+        let (sim, client) = wazzup_client().await;
+        sim.fail_next(1, wazzup_sim::WazzupFailure::Error { http: 400, body });
+        let to = Phone::parse("79000000001").expect("phone");
+        assert_eq!(client.send_text(&to, "hi", reference).await, Ok(format!("crm:{reference}")), "{file}");
+        assert!(sim.sent().is_empty(), "{file}");
+    });
+}
+
+const WAZZUP: &[(&str, Check)] = &[
+    ("webhook_test_probe.json", wazzup_webhook_test_probe),
+    ("inbound_text.json", wazzup_inbound_text),
+    ("inbound_image_sticker.json", wazzup_inbound_image_sticker),
+    ("statuses_delivered.json", wazzup_statuses_delivered),
+    ("messages_and_statuses.json", wazzup_messages_and_statuses),
+    ("echo_outgoing_from_phone.json", wazzup_echo_outgoing_from_phone),
+    ("send_text_request.json", wazzup_send_text_request),
+    ("send_success_201.json", wazzup_send_success_201),
+    ("send_error_repeated_crm_message_id.json", wazzup_send_error_repeated),
+    ("send_error_repeated_crm_message_id_short.json", wazzup_send_error_repeated),
+];
+
+#[test]
+fn wazzup_samples_verify_and_parse_to_the_expected_events() {
+    run_table("wazzup", WAZZUP);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[test]
 fn every_sample_file_is_covered() {
-    for (folder, table) in [("meta", META), ("twilio", TWILIO), ("green-api", GREEN_API)] {
+    for (folder, table) in
+        [("meta", META), ("twilio", TWILIO), ("green-api", GREEN_API), ("360dialog", DIALOG360), ("wazzup", WAZZUP)]
+    {
         let dir = reference_dir().join("providers").join(folder);
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))

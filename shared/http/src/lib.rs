@@ -140,6 +140,9 @@ async fn provider_handshake(
         Err(resp) => return resp,
     };
     let _span = tracing::info_span!("webhook", account = %acct.id, provider = %path.provider).entered();
+    if acct.webhook.conceals_account() {
+        return webhook_error(WebhookError::UnknownAccount);
+    }
     match acct.webhook.handshake(&query_pairs(query.as_deref())) {
         Some(Ok(challenge)) => Response::builder()
             .status(StatusCode::OK)
@@ -178,6 +181,9 @@ async fn provider_webhook(app: App, path: ProviderPath, route: WebhookRoute, req
         Err(resp) => return resp,
     };
     if route == WebhookRoute::Status && !acct.webhook.has_status_route() {
+        if acct.webhook.conceals_account() {
+            return webhook_error(WebhookError::UnknownAccount);
+        }
         return error(StatusCode::NOT_FOUND, "this provider has no status route");
     }
     let (parts, body) = req.into_parts();

@@ -78,6 +78,11 @@ pub trait ProviderWebhook: Send + Sync {
     fn has_status_route(&self) -> bool {
         false
     }
+    /// Whether an account's routes must look unknown to anyone without its secret (providers
+    /// whose only proof is a secret: a GET or a status POST must not reveal the account either).
+    fn conceals_account(&self) -> bool {
+        false
+    }
 }
 
 /// Why a send failed, in the terms the bridge acts on (each adapter maps its own codes).

@@ -37,4 +37,8 @@ impl ProviderWebhook for Dialog360Webhook {
     fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
         parse_cloud_api(req.body, &self.phone_number_id)
     }
+
+    fn conceals_account(&self) -> bool {
+        true
+    }
 }

@@ -24,8 +24,14 @@ const MB: u64 = 1024 * 1024;
 pub const WAZZUP_LIMITS: MediaLimits =
     MediaLimits { image: 10 * MB, video: 10 * MB, audio: 10 * MB, document: 10 * MB, sticker: 10 * MB };
 
-/// WhatsApp text limit on Wazzup (W2; WABA channels may allow less, unconfirmed).
-const MAX_TEXT_CHARS: usize = 10_000;
+/// WhatsApp text limit on Wazzup (W2; WABA channels may allow less, unconfirmed), in UTF-16
+/// units as Wazzup's JavaScript counts them.
+const MAX_TEXT_UNITS: usize = 10_000;
+
+/// What the bridge is told it may put in one text, in characters: the core cuts long comments
+/// by characters, and a character is at most two UTF-16 units, so every part fits
+/// [`MAX_TEXT_UNITS`] however many emoji it holds.
+const MAX_TEXT_CHARS: usize = MAX_TEXT_UNITS / 2;
 
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -104,11 +110,11 @@ impl ProviderSender for WazzupClient {
 
     async fn send_text(&self, to: &Phone, text: &str, reference: &str) -> Result<String, SendFailure> {
         // Counted as Wazzup's JavaScript counts: in UTF-16 units (an emoji is two).
-        let chars = text.encode_utf16().count();
-        if chars > MAX_TEXT_CHARS {
+        let units = text.encode_utf16().count();
+        if units > MAX_TEXT_UNITS {
             return Err(SendFailure::Rejected {
                 code: Some("MESSAGE_TEXT_TOO_LONG".into()),
-                reason: format!("text is {chars} characters; Wazzup accepts at most {MAX_TEXT_CHARS}"),
+                reason: format!("text is {units} UTF-16 units; Wazzup accepts at most {MAX_TEXT_UNITS}"),
             });
         }
         self.send(to, ("text", text), reference).await
