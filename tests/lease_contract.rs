@@ -1,7 +1,7 @@
 //! The lease helper's contract (`bridge_core::lease::with_lease`: claim → work → complete on
 //! success, release on failure), for each kind of lease — a provider message, a do-once job, a
-//! conversation's link — on both store adapters: the embedded file store (a JSON file in a temp
-//! dir) and DynamoDB through the real SDK on moto. One generic body per scenario runs every
+//! conversation's link — on every store adapter: the embedded SQLite store and the JSON file
+//! store (each a file in a temp dir) and DynamoDB through the real SDK on moto. One generic body per scenario runs every
 //! lease kind on the store it is given.
 
 use std::fmt;
@@ -20,7 +20,7 @@ use bridge_core::ports::{
     ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
     StoreError, TaskConversation,
 };
-use bridge_embedded::JsonFileStore;
+use bridge_embedded::{JsonFileStore, SqliteDb, SqliteStore};
 use tokio::time::Instant;
 
 /// The work's own error, or the store's (what `with_lease` needs of an error type).
@@ -697,6 +697,18 @@ fn embedded_store() -> (Arc<dyn Store>, Cleanup) {
 mod file_store {
     use super::*;
     contract!(crate::embedded_store());
+}
+
+/// The embedded SQLite store, on a database file in a temp dir of its own.
+fn sqlite_store() -> (Arc<dyn Store>, Cleanup) {
+    let dir = std::env::temp_dir().join(format!("bridge-lease-sqlite-{}", uuid::Uuid::new_v4()));
+    let db = SqliteDb::open(dir.join("bridge.db")).expect("the database opens");
+    (Arc::new(SqliteStore::new(db)), Cleanup(Some(dir)))
+}
+
+mod sqlite {
+    use super::*;
+    contract!(crate::sqlite_store());
 }
 
 /// DynamoDB through the real SDK, on a table of its own in moto.
