@@ -163,8 +163,6 @@ pub struct Capabilities {
     pub max_text_chars: usize,
     pub file_send: FileSend,
     pub media_limits: MediaLimits,
-    /// Whether a file may carry a caption the customer sees with it.
-    pub file_captions: bool,
 }
 
 /// A media file fetched from the provider.
@@ -187,7 +185,7 @@ pub struct OutgoingFile {
     pub filename: String,
     pub mime_type: String,
     pub size: u64,
-    /// Only where [`Capabilities::file_captions`]; never on audio and sticker.
+    /// Shown with images, video and documents where the provider allows; never on audio and sticker.
     pub caption: Option<String>,
     pub source: FileSource,
 }

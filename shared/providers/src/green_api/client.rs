@@ -98,13 +98,7 @@ impl GreenApiClient {
 #[async_trait]
 impl ProviderSender for GreenApiClient {
     fn capabilities(&self) -> Capabilities {
-        // Captions show on images and video only; the comment's text goes as its own message.
-        Capabilities {
-            max_text_chars: MAX_TEXT_CHARS,
-            file_send: self.file_send,
-            media_limits: GREEN_API_LIMITS,
-            file_captions: true,
-        }
+        Capabilities { max_text_chars: MAX_TEXT_CHARS, file_send: self.file_send, media_limits: GREEN_API_LIMITS }
     }
 
     async fn send_text(&self, to: &Phone, text: &str, _reference: &str) -> Result<String, SendFailure> {

@@ -107,7 +107,6 @@ impl ProviderSender for MetaClient {
             max_text_chars: MAX_TEXT_CHARS,
             file_send: FileSend::Upload,
             media_limits: super::media::META_LIMITS,
-            file_captions: true,
         }
     }
 

@@ -104,14 +104,7 @@ impl TwilioClient {
 #[async_trait]
 impl ProviderSender for TwilioClient {
     fn capabilities(&self) -> Capabilities {
-        // No captions: Twilio shows neither a file name nor a caption on WhatsApp documents
-        // (NOTES 3.4), so the comment's text always goes as its own message.
-        Capabilities {
-            max_text_chars: MAX_TEXT_CHARS,
-            file_send: FileSend::ByUrl,
-            media_limits: TWILIO_LIMITS,
-            file_captions: false,
-        }
+        Capabilities { max_text_chars: MAX_TEXT_CHARS, file_send: FileSend::ByUrl, media_limits: TWILIO_LIMITS }
     }
 
     /// Twilio has no idempotency key for sends: a timeout after the request left may still have

@@ -99,13 +99,7 @@ impl WazzupClient {
 #[async_trait]
 impl ProviderSender for WazzupClient {
     fn capabilities(&self) -> Capabilities {
-        // `text` and `contentUri` are mutually exclusive (W2): no captions.
-        Capabilities {
-            max_text_chars: MAX_TEXT_CHARS,
-            file_send: FileSend::ByUrl,
-            media_limits: WAZZUP_LIMITS,
-            file_captions: false,
-        }
+        Capabilities { max_text_chars: MAX_TEXT_CHARS, file_send: FileSend::ByUrl, media_limits: WAZZUP_LIMITS }
     }
 
     async fn send_text(&self, to: &Phone, text: &str, reference: &str) -> Result<String, SendFailure> {
