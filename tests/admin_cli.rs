@@ -1,5 +1,6 @@
 //! The operator tool (`bridge-admin`) against moto: accounts in SSM, settings, links and dead
-//! letters in DynamoDB, the file-job and work dead-letter queues. Commands are parsed from argv
+//! letters in DynamoDB, the file-job and work dead-letter queues; and against a local run's
+//! SQLite database (its store, its queues and their dead letters). Commands are parsed from argv
 //! like the binary does.
 
 use aws_sdk_sqs::Client as Sqs;
@@ -9,7 +10,8 @@ use bridge_aws::DynamoStore;
 use bridge_core::config::{ProviderConfig, Settings};
 use bridge_core::domain::{AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::ports::{ConversationLink, DeadLetter, InboxEntry, LinkLock, Store};
-use bridge_embedded::JsonFileStore;
+use bridge_embedded::sqlite::QueueOptions;
+use bridge_embedded::{SqliteDb, SqliteFileJobQueue, SqliteStore, SqliteWorkQueue};
 use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
 
 const SECRETS: [&str; 5] =
@@ -36,7 +38,7 @@ fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
 /// Runs `bridge-admin <args>` on moto, as the binary would with AWS_ENDPOINT_URL set.
 async fn admin(args: &[&str]) -> Result<String, String> {
     let cli = bridge_admin::parse(std::iter::once("bridge-admin").chain(args.iter().copied()))?;
-    let target = bridge_admin::Target::from_args(&cli.target, Some(&aws_config().await))?;
+    let target = bridge_admin::Target::from_args(&cli.target, Some(&aws_config().await)).await?;
     bridge_admin::run(cli.command, &target).await
 }
 
@@ -639,35 +641,80 @@ async fn dead_letters_replay_one_finding_the_main_queue_from_the_redrive_policy(
     assert!(admin(&["dead-letters", "list"]).await.unwrap_err().contains("--dlq-url"));
 }
 
-#[tokio::test]
-async fn local_runs_read_accounts_from_the_config_and_keep_settings_in_the_file_store() {
-    let toml = format!(
-        "[[accounts]]\nid = \"acme\"\n[accounts.planfix]\nbase_url = \"http://127.0.0.1:8081/rest\"\ntoken = \"{}\"\nwebhook_secret = \"{}\"\n\
+fn local_config_toml(store: &std::path::Path) -> String {
+    format!(
+        "[store]\nkind = \"sqlite\"\npath = {:?}\n\n[[accounts]]\nid = \"acme\"\n[accounts.planfix]\nbase_url = \"http://127.0.0.1:8081/rest\"\ntoken = \"{}\"\nwebhook_secret = \"{}\"\n\
          [accounts.provider]\nkind = \"meta\"\napp_secret = \"{}\"\nverify_token = \"{}\"\naccess_token = \"{}\"\nphone_number_id = \"42\"\n",
-        SECRETS[0], SECRETS[1], SECRETS[2], SECRETS[3], SECRETS[4]
-    );
-    let config = temp_file("bridge.toml", &toml);
-    let store_path = config.with_file_name("store.json");
-    let (config, store_path) = (config.to_str().unwrap(), store_path.to_str().unwrap());
-    let out = local(&["--config", config, "--local", store_path, "accounts", "list"]).await.unwrap();
+        store.to_str().unwrap(),
+        SECRETS[0],
+        SECRETS[1],
+        SECRETS[2],
+        SECRETS[3],
+        SECRETS[4]
+    )
+}
+
+fn sqlite_store(path: &std::path::Path) -> SqliteStore {
+    SqliteStore::new(SqliteDb::open(path).unwrap())
+}
+
+#[tokio::test]
+async fn local_runs_read_accounts_from_the_config_and_keep_settings_in_the_sqlite_store() {
+    let dir = temp_file("unused", "").parent().unwrap().to_path_buf();
+    let store_path = dir.join("bridge.db");
+    let config = dir.join("bridge.toml");
+    std::fs::write(&config, local_config_toml(&store_path)).unwrap();
+    let config = config.to_str().unwrap();
+    let out = local(&["--config", config, "accounts", "list"]).await.unwrap();
     assert!(out.contains("acme") && out.contains("phone_number_id=42"), "{out}");
     assert_no_secret(&out);
 
-    local(&["--config", config, "--local", store_path, "settings", "set", "acme", "--single-task", "true"])
-        .await
-        .unwrap();
-    let stored = JsonFileStore::open(std::path::Path::new(store_path))
-        .unwrap()
-        .get_settings(&AccountId::parse("acme").unwrap())
-        .await
-        .unwrap();
+    // The config's [store], or the same file named with --local.
+    local(&["--config", config, "settings", "set", "acme", "--single-task", "true"]).await.unwrap();
+    let stored = sqlite_store(&store_path).get_settings(&acme()).await.unwrap();
     assert!(stored.unwrap().single_task);
+    local(&["--local", store_path.to_str().unwrap(), "settings", "set", "acme", "--single-task", "false"])
+        .await
+        .unwrap();
+    assert!(!sqlite_store(&store_path).get_settings(&acme()).await.unwrap().unwrap().single_task);
     let account = temp_file("acme.json", &account_json("https://acme.planfix.com/rest"));
-    let err =
-        local(&["--config", config, "--local", store_path, "accounts", "put", "--file", account.to_str().unwrap()])
-            .await
-            .unwrap_err();
+    let err = local(&["--config", config, "accounts", "put", "--file", account.to_str().unwrap()]).await.unwrap_err();
     assert!(err.contains("read-only"), "{err}");
+}
+
+#[tokio::test]
+async fn the_json_file_store_of_earlier_versions_is_refused_with_what_to_do() {
+    let json = temp_file("store.json", "{}");
+    let err =
+        local(&["--local", json.to_str().unwrap(), "dead-letters", "list", "--account", "acme"]).await.unwrap_err();
+    assert!(err.contains("--local takes a local run's SQLite database") && err.contains("imports once"), "{err}");
+    let config = json.with_file_name("bridge.toml");
+    std::fs::write(&config, format!("[store]\nkind = \"file\"\npath = {:?}\n", json.to_str().unwrap())).unwrap();
+    let err =
+        local(&["--config", config.to_str().unwrap(), "dead-letters", "list", "--account", "acme"]).await.unwrap_err();
+    assert!(err.contains("kind = \"file\" is no longer supported") && err.contains("kind = \"sqlite\""), "{err}");
+    assert!(json.exists(), "the old file stays where it is");
+}
+
+/// A `store.json` of an earlier version beside the database is imported the first time the
+/// database is opened, by bridge-admin as by bridge-local, and kept renamed.
+#[tokio::test]
+async fn a_json_store_beside_the_database_is_imported_once() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/embedded/src/testdata/store-json-v1.json");
+    let json = temp_file("store.json", &std::fs::read_to_string(fixture).unwrap());
+    let db = json.with_file_name("bridge.db");
+    let out = local(&["--local", db.to_str().unwrap(), "dead-letters", "list", "--account", "acme"]).await.unwrap();
+    assert!(out.starts_with("1 dead letter(s) in account acme") && out.contains("acme#reply#5002"), "{out}");
+    assert!(!json.exists() && json.with_file_name("store.json.imported").exists(), "kept, renamed");
+    let out = local(&["--local", db.to_str().unwrap(), "link", "acme", "+79051234567"]).await.unwrap();
+    assert!(out.contains("815"), "{out}");
+    // The conversation with waiting messages is queued for the server's worker.
+    let work = SqliteWorkQueue::with_options(
+        SqliteDb::open(&db).unwrap(),
+        QueueOptions { hold_back: std::time::Duration::ZERO, ..QueueOptions::work() },
+    );
+    assert_eq!(work.counts().await.unwrap().queued, 1);
 }
 
 /// What must never show in a listing of dead letters.
@@ -858,12 +905,34 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     );
 }
 
+/// Receives `n` items, waiting out their hold-back (at most 10 s).
+async fn receive_all<T: bridge_embedded::sqlite::QueueItem>(
+    queue: &bridge_embedded::sqlite::SqliteQueue<T>,
+    n: usize,
+) -> Vec<bridge_embedded::sqlite::Received<T>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.len() < n && std::time::Instant::now() < deadline {
+        let wait = std::time::Duration::from_secs(1);
+        got.extend(queue.receive_wait(n - got.len(), std::time::Duration::from_secs(60), wait).await.unwrap());
+    }
+    got
+}
+
+/// The local work queue of a database, without hold-back (to look at what is queued).
+fn local_work_queue(db: &std::path::Path) -> SqliteWorkQueue {
+    SqliteWorkQueue::with_options(
+        SqliteDb::open(db).unwrap(),
+        QueueOptions { hold_back: std::time::Duration::ZERO, ..QueueOptions::work() },
+    )
+}
+
 #[tokio::test]
-async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue() {
-    let path = temp_file("store.json", "").with_file_name("local-store.json");
+async fn local_store_dead_letters_replay_into_the_local_work_queue() {
+    let path = temp_file("unused", "").with_file_name("bridge.db");
     let (conversation, reply) = dead_letters();
     {
-        let store = JsonFileStore::open(&path).unwrap();
+        let store = sqlite_store(&path);
         store.put_dead_letter(&acme(), &conversation).await.unwrap();
         store.put_dead_letter(&acme(), &reply).await.unwrap();
     }
@@ -871,21 +940,82 @@ async fn local_store_dead_letters_go_back_to_the_inbox_and_replies_need_a_queue(
     let out = local(&["--local", path_str, "dead-letters", "list", "--account", "acme"]).await.unwrap();
     assert!(out.starts_with("2 dead letter(s)") && !out.contains(MESSAGE_TEXT), "{out}");
 
-    let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--key", &reply.key])
-        .await
-        .unwrap_err();
-    assert!(err.contains("need a work queue (--work-queue-url)") && err.contains("acme#reply#4711"), "{err}");
-    let err = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap_err();
-    assert!(err.starts_with("replayed 1 dead letter(s) of acme into the local store"), "{err}");
-    assert!(err.contains("back in the inbox of +790******67") && err.contains("1 dead letter(s) kept"), "{err}");
+    let out = local(&["--local", path_str, "dead-letters", "replay", "--account", "acme", "--all"]).await.unwrap();
+    assert!(out.starts_with("replayed 2 dead letter(s) of acme to the local work queue in"), "{out}");
+    assert!(
+        out.contains("acme#msg#wamid.DEAD1: queued again") && out.contains("acme#reply#4711: queued again"),
+        "{out}"
+    );
 
-    let store = JsonFileStore::open(&path).unwrap();
-    assert_eq!(store.list_dead_letters(&acme()).await.unwrap(), vec![reply]);
+    let store = sqlite_store(&path);
+    assert!(store.list_dead_letters(&acme()).await.unwrap().is_empty());
     let back = bridge_core::ports::InboxEntry {
         attempts_before: conversation.attempts,
         ..conversation.entry.clone().unwrap()
     };
     assert_eq!(store.inbox(&acme(), &customer(), 10).await.unwrap(), vec![back]);
+    // Both on the local work queue, each in its group (held back as any new work).
+    let mut queued: Vec<(Option<String>, Work)> =
+        receive_all(&local_work_queue(&path), 2).await.into_iter().map(|r| (r.group, r.body)).collect();
+    queued.sort_by_key(|(group, _)| group.clone());
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert_eq!(queued[0].0.as_deref(), Some("acme#79051234567"));
+    assert!(matches!(&queued[0].1, Work::Conversation { phone, .. } if *phone == customer()), "{queued:?}");
+    assert_eq!(queued[1], (Some("acme#task#815".to_owned()), reply.work));
+}
+
+#[tokio::test]
+async fn local_queue_dead_letters_are_listed_and_replayed() {
+    let path = temp_file("unused", "").with_file_name("bridge.db");
+    let db = SqliteDb::open(&path).unwrap();
+    // A file job that failed its one receive, and a work item past its receives.
+    let files =
+        SqliteFileJobQueue::with_options(db.clone(), QueueOptions { max_receives: 1, ..QueueOptions::file_jobs() });
+    files.send(&jobs()[..1]).await.unwrap();
+    let visibility = std::time::Duration::from_millis(1);
+    assert_eq!(files.receive(1, visibility).await.unwrap().len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(files.receive(1, visibility).await.unwrap().is_empty(), "dead-lettered instead");
+    let work = SqliteWorkQueue::with_options(
+        db,
+        QueueOptions { hold_back: std::time::Duration::ZERO, max_receives: 1, ..QueueOptions::work() },
+    );
+    let reply = Work::Reply { account: acme(), task_id: Some(815), comment_id: 4711 };
+    work.send(std::slice::from_ref(&reply)).await.unwrap();
+    assert_eq!(work.receive(1, visibility).await.unwrap().len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(work.receive(1, visibility).await.unwrap().is_empty());
+
+    let db_arg = path.to_str().unwrap();
+    let out = local(&["--local", db_arg, "dead-letters", "list"]).await.unwrap();
+    assert!(out.starts_with("1 file job(s) in the dead letters of"), "{out}");
+    assert!(
+        out.contains("inbound account=acme") && out.contains("receives=1") && out.contains("reason: received 1 times"),
+        "{out}"
+    );
+    let out = local(&["--local", db_arg, "dead-letters", "list", "--queue", "work"]).await.unwrap();
+    assert!(
+        out.starts_with("1 work item(s) in the dead letters of")
+            && out.contains("reply account=acme task=815 comment=4711"),
+        "{out}"
+    );
+    let id = out.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+
+    let err =
+        local(&["--local", db_arg, "dead-letters", "replay", "--queue", "work", "--id", "999"]).await.unwrap_err();
+    assert!(err.contains("no dead letter with id 999"), "{err}");
+    let out = local(&["--local", db_arg, "dead-letters", "replay", "--queue", "work", "--id", &id]).await.unwrap();
+    assert!(out.starts_with("moved 1 work item(s) from the dead letters back to the queue"), "{out}");
+    let back = receive_all(&work, 1).await;
+    assert_eq!(
+        back.iter().map(|r| (&r.body, r.receive_count)).collect::<Vec<_>>(),
+        vec![(&reply, 1)],
+        "a fresh receive count"
+    );
+    let out = local(&["--local", db_arg, "dead-letters", "replay", "--all"]).await.unwrap();
+    assert!(out.starts_with("moved 1 file job(s)"), "{out}");
+    assert_eq!(files.counts().await.unwrap().dead, 0);
+    assert_eq!(files.counts().await.unwrap().queued, 1);
 }
 
 #[tokio::test]

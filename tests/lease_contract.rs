@@ -1,7 +1,7 @@
 //! The lease helper's contract (`bridge_core::lease::with_lease`: claim → work → complete on
 //! success, release on failure), for each kind of lease — a provider message, a do-once job, a
-//! conversation's link — on every store adapter: the embedded SQLite store and the JSON file
-//! store (each a file in a temp dir) and DynamoDB through the real SDK on moto. One generic body per scenario runs every
+//! conversation's link — on every store adapter: the embedded SQLite store (a file in a temp
+//! dir) and DynamoDB through the real SDK on moto. One generic body per scenario runs every
 //! lease kind on the store it is given.
 
 use std::fmt;
@@ -20,7 +20,7 @@ use bridge_core::ports::{
     ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
     StoreError, TaskConversation,
 };
-use bridge_embedded::{JsonFileStore, SqliteDb, SqliteStore};
+use bridge_embedded::{SqliteDb, SqliteStore};
 use tokio::time::Instant;
 
 /// The work's own error, or the store's (what `with_lease` needs of an error type).
@@ -685,18 +685,6 @@ impl Drop for Cleanup {
             std::fs::remove_dir_all(dir).ok();
         }
     }
-}
-
-/// The embedded store, written through to a JSON file in a temp dir of its own.
-fn embedded_store() -> (Arc<dyn Store>, Cleanup) {
-    let dir = std::env::temp_dir().join(format!("bridge-lease-{}", uuid::Uuid::new_v4()));
-    let store = JsonFileStore::open(&dir.join("store.json")).expect("the file store opens");
-    (Arc::new(store), Cleanup(Some(dir)))
-}
-
-mod file_store {
-    use super::*;
-    contract!(crate::embedded_store());
 }
 
 /// The embedded SQLite store, on a database file in a temp dir of its own.

@@ -1,23 +1,23 @@
-//! The local run's embedded equivalent of the queue and the worker: the file-backed store plus
-//! in-process lanes (one per conversation, in order), through the same webhook handler; and the
-//! local run on every provider at once (Meta, Twilio, Green-API, 360dialog and Wazzup in one
-//! config) behind the real local server (`bridge_local::server`, as `bridge-local serve --config`
-//! runs it), with the providers' simulators calling back over HTTP by themselves and fetching
+//! The local run (`bridge-local serve --config`) on its embedded SQLite database — the store and
+//! the durable work and file-job queues — behind the real local server (`bridge_local::server`):
+//! the worker retries and keeps each conversation's order; holds new work back as the AWS queue
+//! does, so ten simultaneous first messages make one contact, one task and ten comments in send
+//! order; resumes queued work after a restart, exactly once; takes work `bridge-admin` replays
+//! into the running server's database; imports a JSON file store of an earlier version once. And
+//! the local run on every provider at once (Meta, Twilio, Green-API, 360dialog and Wazzup in one
+//! config), with the providers' simulators calling back over HTTP by themselves and fetching
 //! reply files from the presigned `/blobs` URLs of the folder blob store.
 
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use bridge_app::local_config::{FilesConfig, LocalConfig, StoreConfig};
+use bridge_app::local_config::{FilesConfig, LocalConfig, StoreConfig, WorkerConfig};
 use bridge_core::config::{AccountConfig, Settings};
 use bridge_core::domain::{AccountId, Phone};
 use bridge_core::ports::BlobStore;
 use bridge_core::retry::RetryPolicy;
-use bridge_core::Bridge;
-use bridge_embedded::local_worker::{run_files, run_work};
-use bridge_embedded::DirBlobStore;
-use bridge_http::{handle, Surface};
-use bridge_local::server::{Server, Started};
+use bridge_embedded::local_worker::WorkerOptions;
+use bridge_local::server::{self, Serving, Started};
 use e2e_tests::providers::{
     Driver, Kind, D360_KEY, D360_SECRET, GREEN_HOOK_TOKEN, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, WAZZUP_CRM_KEY,
     WAZZUP_KEY,
@@ -32,11 +32,20 @@ use planfix_sim::{Failure, PlanfixSim};
 struct Local {
     planfix: PlanfixSim,
     config: LocalConfig,
+    dir: PathBuf,
     /// Fails the test at its end if a request broke the Planfix spec.
     _spec_guard: SpecGuard,
 }
 
-async fn local() -> Local {
+impl Drop for Local {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// One account `acme` (Meta) on the Planfix and Graph simulators; the database in a temp dir;
+/// the worker holds new work back `hold_back_ms`.
+async fn local(hold_back_ms: u64) -> Local {
     let (planfix, spec_guard) = checked_planfix(PLANFIX_TOKEN);
     let pf_url = planfix.serve(None).await.unwrap();
     let graph =
@@ -44,22 +53,53 @@ async fn local() -> Local {
     let g_url = graph.serve(None).await.unwrap();
     let dir = std::env::temp_dir().join(format!("bridge-local-test-{}", uuid::Uuid::new_v4()));
     let config = LocalConfig {
-        store: StoreConfig::File { path: dir.join("store.json") },
+        store: StoreConfig::Sqlite { path: dir.join("bridge.db") },
         accounts: vec![account_config("acme", &pf_url, &g_url, Settings::default())],
         files: FilesConfig { dir: dir.join("files") },
         public_url: None,
+        worker: WorkerConfig { hold_back_ms, ..WorkerConfig::default() },
     };
-    Local { planfix, config, _spec_guard: spec_guard }
+    Local { planfix, config, dir, _spec_guard: spec_guard }
 }
 
-async fn post(app: &Arc<Bridge>, payload: &serde_json::Value) -> u16 {
+impl Local {
+    /// `bridge-local serve --config` on this configuration, with quick retries.
+    async fn serve(&self) -> Serving {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let started = server::start_config(listener, self.config.clone(), quick).await.expect("the local run starts");
+        server::spawn(started)
+    }
+
+    /// The configuration as a file, as `bridge-admin --config` reads it (its `[store]` only).
+    fn config_file(&self) -> PathBuf {
+        let StoreConfig::Sqlite { path } = &self.config.store else { panic!("a SQLite store") };
+        let file = self.dir.join("bridge.toml");
+        std::fs::create_dir_all(&self.dir).unwrap();
+        std::fs::write(&file, format!("[store]\nkind = \"sqlite\"\npath = {:?}\n", path.to_str().unwrap())).unwrap();
+        file
+    }
+}
+
+/// A text from `phone`, signed as Meta signs it.
+fn meta_text(id: &str, phone: &str, ts: i64, text: &str) -> (String, String) {
+    let payload = text_from_sample(&meta_sample("inbound_text.json"), id, phone, ts, text);
     let body = payload.to_string();
-    let sig = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
-    let req = http::Request::post("/webhooks/meta/acme")
-        .header("x-hub-signature-256", sig)
-        .body(bytes::Bytes::from(body))
-        .unwrap();
-    handle(app, Surface::All, req).await.status().as_u16()
+    let signature = meta_sim::webhook::sign(APP_SECRET.as_bytes(), body.as_bytes());
+    (body, signature)
+}
+
+/// POSTs a text to the local server's `acme` route, as Meta does.
+async fn post_text(url: &str, id: &str, phone: &str, ts: i64, text: &str) -> u16 {
+    let (body, signature) = meta_text(id, phone, ts, text);
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/webhooks/meta/acme"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .expect("the local server answers");
+    resp.status().as_u16()
 }
 
 fn texts(planfix: &PlanfixSim) -> Vec<String> {
@@ -71,7 +111,7 @@ fn texts(planfix: &PlanfixSim) -> Vec<String> {
 }
 
 async fn wait_for_comments(planfix: &PlanfixSim, n: usize) -> Vec<String> {
-    for _ in 0..200 {
+    for _ in 0..300 {
         let t = texts(planfix);
         if t.len() >= n {
             return t;
@@ -88,44 +128,48 @@ const QUICK: RetryPolicy = RetryPolicy {
     max_pause: Duration::from_millis(50),
 };
 
+/// Quick retries for the tests (the defaults wait minutes, to outlast a crashed process's leases).
+fn quick(workers: &mut WorkerOptions) {
+    workers.work_retry = QUICK;
+    workers.file_retry = QUICK;
+}
+
 #[tokio::test]
 async fn local_worker_retries_and_keeps_order() {
-    let sample = meta_sample("inbound_text.json");
-    let l = local().await;
-    let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
-    let app = Arc::new(rt.app);
-    tokio::spawn(run_work(app.clone(), rt.work, QUICK));
-    tokio::spawn(run_files(app.clone(), rt.file_jobs));
+    let l = local(200).await;
+    let serving = l.serve().await;
     l.planfix.fail_next(
         2,
         Failure::Status { http: 500, body: serde_json::json!({"result":"fail","code":0,"error":"down"}) },
     );
-    let message = |i: i64| {
-        text_from_sample(&sample, &format!("wamid.local-{i}"), "972555555555", 1_700_000_000 + i, &format!("l{i}"))
-    };
     let phone = Phone::parse("972555555555").unwrap();
     for i in 0..5 {
-        assert_eq!(post(&app, &message(i)).await, 200);
+        let status =
+            post_text(&serving.url, &format!("wamid.local-{i}"), phone.digits(), 1_700_000_000 + i, &format!("l{i}"))
+                .await;
+        assert_eq!(status, 200);
     }
     let first_five: Vec<String> = (0..5).map(|i| format!("l{i}")).collect();
     assert_eq!(wait_for_comments(&l.planfix, 5).await, first_five);
-    wait_until_processed(&app, &phone).await;
-    // A later message of the same conversation: its lane runs its work after all of the work
-    // queued before it, retries included, so once it is processed any duplicate of l0..l4
-    // would already be in the task.
-    assert_eq!(post(&app, &message(5)).await, 200);
+    wait_until_processed(&serving, &phone).await;
+    // A later message of the same conversation: its work runs after all of the work queued
+    // before it, retries included, so once it is processed any duplicate of l0..l4 would
+    // already be in the task.
+    assert_eq!(post_text(&serving.url, "wamid.local-5", phone.digits(), 1_700_000_005, "l5").await, 200);
     let all: Vec<String> = (0..6).map(|i| format!("l{i}")).collect();
     assert_eq!(wait_for_comments(&l.planfix, 6).await, all, "once each, in order");
-    wait_until_processed(&app, &phone).await;
+    wait_until_processed(&serving, &phone).await;
     assert_eq!(texts(&l.planfix), all, "once each, in order");
+    serving.stop().await;
 }
 
-/// Waits (bounded) until the conversation's inbox is empty: every message recorded so far has
-/// been processed and marked done.
-async fn wait_until_processed(app: &Bridge, phone: &Phone) {
+/// Waits (bounded) until the conversation's inbox is empty and nothing is left on the work
+/// queue: every message recorded so far has been processed and marked done.
+async fn wait_until_processed(serving: &Serving, phone: &Phone) {
     let acme = AccountId::parse("acme").unwrap();
-    for _ in 0..200 {
-        if app.store.inbox(&acme, phone, 10).await.unwrap().is_empty() {
+    for _ in 0..300 {
+        let inbox = serving.app().store.inbox(&acme, phone, 10).await.unwrap();
+        if inbox.is_empty() && serving.local().work.counts().await.unwrap().queued == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -133,36 +177,118 @@ async fn wait_until_processed(app: &Bridge, phone: &Phone) {
     panic!("the inbox of {phone} did not drain");
 }
 
+/// Hold-back parity with the AWS path: ten first messages of a new number, sent one after the
+/// other and arriving in a shuffled order within a few hundred milliseconds (posted at once,
+/// each held up by the network a little longer), are all in the conversation's inbox when the
+/// worker takes its first piece of work (1 s after the first, as the AWS work queue's
+/// `DelaySeconds`): one contact, one task, ten comments in send order. Without the hold-back
+/// the first to arrive would be commented before the earlier ones came in.
 #[tokio::test]
-async fn messages_recorded_before_a_restart_are_commented_after_it() {
-    let sample = meta_sample("inbound_text.json");
-    let l = local().await;
-    {
-        // Accepted (200) by a bridge that stops before its worker ran.
-        let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
-        let stopped = Arc::new(rt.app);
-        for i in 0..3 {
-            assert_eq!(
-                post(
-                    &stopped,
-                    &text_from_sample(
-                        &sample,
-                        &format!("wamid.restart-{i}"),
-                        "972566666666",
-                        1_700_000_000 + i,
-                        &format!("r{i}")
-                    )
-                )
-                .await,
-                200
-            );
+async fn ten_simultaneous_first_messages_make_one_contact_one_task_and_ten_comments_in_send_order() {
+    let l = local(WorkerConfig::default().hold_back_ms).await;
+    assert_eq!(l.config.worker.hold_back(), Duration::from_secs(1), "the default hold-back, as on AWS");
+    let serving = l.serve().await;
+    let phone = "4915100000077";
+    let arrival = [7, 2, 9, 0, 5, 3, 8, 1, 6, 4];
+    let posts = arrival.into_iter().enumerate().map(|(slot, i)| {
+        let url = serving.url.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(40) * slot as u32).await;
+            post_text(&url, &format!("wamid.burst-{i}"), phone, 1_700_000_000 + i, &format!("m{i}")).await
         }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    let sent: Vec<String> = (0..10).map(|i| format!("m{i}")).collect();
+    assert_eq!(wait_for_comments(&l.planfix, 10).await, sent, "in send order");
+    wait_until_processed(&serving, &Phone::parse(phone).unwrap()).await;
+    assert_eq!(l.planfix.contacts().len(), 1, "{:#?}", l.planfix.contacts());
+    assert_eq!(l.planfix.tasks().len(), 1, "{:#?}", l.planfix.tasks());
+    assert_eq!(texts(&l.planfix), sent, "ten comments, once each");
+    serving.stop().await;
+}
+
+/// Work acknowledged to the provider but not yet done when the server stops is in the database:
+/// started again, the server does it, once.
+#[tokio::test]
+async fn a_restart_resumes_queued_work_exactly_once() {
+    // A hold-back long enough to stop the server before the worker takes the work.
+    let l = local(3000).await;
+    let serving = l.serve().await;
+    let phone = "972566666666";
+    for i in 0..3 {
+        assert_eq!(
+            post_text(&serving.url, &format!("wamid.restart-{i}"), phone, 1_700_000_000 + i, &format!("r{i}")).await,
+            200
+        );
     }
-    assert!(l.planfix.requests().is_empty());
-    let rt = bridge_app::local::app_from_local(l.config.clone(), "http://127.0.0.1:1").await.unwrap();
-    let app = Arc::new(rt.app);
-    tokio::spawn(run_work(app.clone(), rt.work, QUICK));
+    serving.stop().await;
+    assert!(l.planfix.requests().is_empty(), "stopped before it worked on anything");
+
+    let serving = l.serve().await;
+    assert_eq!(serving.local().work.counts().await.unwrap().queued, 3, "all three pokes survived the restart");
     assert_eq!(wait_for_comments(&l.planfix, 3).await, ["r0", "r1", "r2"]);
+    wait_until_processed(&serving, &Phone::parse(phone).unwrap()).await;
+    assert_eq!(texts(&l.planfix), ["r0", "r1", "r2"], "once each");
+    serving.stop().await;
+}
+
+/// `bridge-admin --config bridge.toml dead-letters replay` against the running server: the
+/// message Planfix refused is back in its conversation, on the server's own work queue (in the
+/// database both opened), and the server comments it without a restart.
+#[tokio::test]
+async fn admin_replay_reaches_the_running_server() {
+    let l = local(200).await;
+    let serving = l.serve().await;
+    let acme = AccountId::parse("acme").unwrap();
+    // Planfix refuses the first request for good (a validation error): the worker dead-letters.
+    l.planfix.fail_next(
+        1,
+        Failure::Status { http: 400, body: serde_json::json!({"result":"fail","code":7000,"error":"refused"}) },
+    );
+    assert_eq!(post_text(&serving.url, "wamid.refused", "4915100000088", 1_700_000_000, "try again").await, 200);
+    let mut letters = Vec::new();
+    for _ in 0..200 {
+        letters = serving.app().store.list_dead_letters(&acme).await.unwrap();
+        if !letters.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(letters.len(), 1, "the refused message is a dead letter");
+    assert!(l.planfix.tasks().is_empty());
+
+    // The operator, in another terminal, as the CLI runs it.
+    let config = l.config_file();
+    let argv =
+        ["bridge-admin", "--config", config.to_str().unwrap(), "dead-letters", "replay", "--account", "acme", "--all"];
+    let cli = bridge_admin::parse(argv).unwrap();
+    let target = bridge_admin::Target::connect(&cli.target).await.unwrap();
+    let out = bridge_admin::run(cli.command, &target).await.unwrap();
+    assert!(out.starts_with("replayed 1 dead letter(s) of acme to the local work queue"), "{out}");
+
+    assert_eq!(wait_for_comments(&l.planfix, 1).await, ["try again"], "commented by the running server");
+    assert!(serving.app().store.list_dead_letters(&acme).await.unwrap().is_empty());
+    serving.stop().await;
+}
+
+/// A JSON file store of an earlier version (`store.json` beside the database) is imported when
+/// the server starts: the messages that were waiting in it are commented.
+#[tokio::test]
+async fn a_json_store_of_an_earlier_version_is_imported_at_start() {
+    let l = local(200).await;
+    std::fs::create_dir_all(&l.dir).unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/embedded/src/testdata/store-json-v1.json");
+    std::fs::copy(fixture, l.dir.join("store.json")).unwrap();
+    let serving = l.serve().await;
+    assert!(l.dir.join("store.json.imported").exists() && !l.dir.join("store.json").exists());
+    assert_eq!(wait_for_comments(&l.planfix, 2).await, ["first waiting", "second waiting"]);
+    let acme = AccountId::parse("acme").unwrap();
+    let letters = serving.app().store.list_dead_letters(&acme).await.unwrap();
+    assert_eq!(letters.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(), ["acme#reply#5002"], "and the rest");
+    serving.stop().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,24 +467,21 @@ async fn one_local_config_runs_every_provider_end_to_end() {
         })
         .collect();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front_url = format!("http://{}", listener.local_addr().unwrap());
     let dir = std::env::temp_dir().join(format!("bridge-local-providers-{}", uuid::Uuid::new_v4()));
     let config = LocalConfig {
-        store: StoreConfig::File { path: dir.join("store.json") },
+        store: StoreConfig::Sqlite { path: dir.join("bridge.db") },
         accounts,
         files: FilesConfig { dir: dir.join("files") },
         // The listen URL is the public URL: Twilio signs it, presigned links point at it.
         public_url: None,
+        worker: WorkerConfig { hold_back_ms: 200, ..WorkerConfig::default() },
     };
-    let rt = bridge_app::local::app_from_local(config, &front_url).await.expect("the local run starts");
-    let app = Arc::new(rt.app);
-    let blobs: Arc<DirBlobStore> = rt.blob;
-    tokio::spawn(run_work(app.clone(), rt.work, QUICK));
-    tokio::spawn(run_files(app.clone(), rt.file_jobs));
     // The real local server (`bridge-local serve` with `--config`): every route, and `/blobs`.
-    let server = Server { app: app.clone(), blobs: blobs.clone(), sim: None };
-    let accounts = lines.iter().map(|l| (l.account.to_owned(), l.driver.provider_config().kind())).collect();
-    bridge_local::server::spawn(Started { url: front_url.clone(), listener, server, accounts });
+    let started: Started = server::start_config(listener, config, quick).await.expect("the local run starts");
+    let front_url = started.url.clone();
+    let (app, blobs) = (started.server.app.clone(), started.server.blobs.clone());
+    let sqlite = started.local.sqlite.clone().expect("the SQLite store");
+    let serving = server::spawn(started);
     for line in &lines {
         connect(line, &front_url).await;
     }
@@ -443,17 +566,18 @@ async fn one_local_config_runs_every_provider_end_to_end() {
     }
 
     // The delivery statuses the simulators posted by themselves reached the store.
-    let store_file = dir.join("store.json");
-    let status_of = |account: &str, id: &str| -> Option<String> {
-        let store: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&store_file).ok()?).ok()?;
-        store.pointer(&format!("/sent/{account}#{id}/status"))?.as_str().map(str::to_owned)
-    };
     for line in &lines {
         let Some(id) = first_send_id(&line.driver) else { continue };
-        eventually(format!("{}: the provider's own `delivered` status", line.name()), || {
-            (status_of(line.account, &id).as_deref() == Some("delivered")).then_some(())
-        })
-        .await;
+        let account = AccountId::parse(line.account).unwrap();
+        let mut status = None;
+        for _ in 0..600 {
+            status = sqlite.delivery_status(&account, &id).await.unwrap();
+            if status.as_deref() == Some("delivered") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(status.as_deref(), Some("delivered"), "{}: the provider's own `delivered` status", line.name());
     }
     // Everything the simulators queued was accepted, Wazzup's echoes of the bridge's own sends
     // included, and none of those echoes was taken for a message written on the phone.
@@ -484,4 +608,6 @@ async fn one_local_config_runs_every_provider_end_to_end() {
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
     let forged = url.replace("sig=", "sig=00");
     assert_eq!(reqwest::get(&forged).await.unwrap().status(), 403);
+    serving.stop().await;
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -194,6 +194,30 @@ async fn retry_later_delays_the_item_and_its_group() {
     assert_eq!((ids(&third), third[0].receive_count), (vec!["a1"], 3));
 }
 
+/// What a starting consumer does about the items a dead one had received: in flight or put off
+/// for a retry, they are deliverable at once, in their groups' order; items never received and
+/// items still held back stay as they are.
+#[tokio::test]
+async fn release_received_hands_out_again_what_a_dead_consumer_held() {
+    let tmp = TempDb::new();
+    let q = work_queue(&tmp.open());
+    q.enqueue(&[poke(A, "a1"), poke(A, "a2"), poke(B, "b1")]).await.unwrap();
+    let got = q.receive(10, LONG).await.unwrap();
+    assert_eq!(ids(&got), ["a1", "b1"]);
+    // a1 in flight for an hour, b1 put off for an hour: the consumer dies.
+    assert!(q.retry_later(got[1].receipt, Duration::from_secs(3600)).await.unwrap());
+    let held = SqliteWorkQueue::with_options(tmp.open(), QueueOptions { hold_back: LONG, ..options() });
+    held.enqueue(&[poke("79050000003", "c1")]).await.unwrap();
+    assert!(q.receive(10, LONG).await.unwrap().is_empty());
+
+    let restarted = work_queue(&tmp.open());
+    assert_eq!(restarted.release_received().await.unwrap(), 2);
+    let again = restarted.receive(10, LONG).await.unwrap();
+    assert_eq!(ids(&again), ["a1", "b1"], "a2 still waits behind a1; c1 is still held back");
+    assert_eq!(again.iter().map(|r| r.receive_count).collect::<Vec<_>>(), [2, 2], "a receive is a try");
+    assert_eq!(restarted.release_received().await.unwrap(), 2, "what is in flight now");
+}
+
 #[tokio::test]
 async fn past_its_receives_an_item_is_dead_lettered_and_replayed_from_there() {
     let tmp = TempDb::new();

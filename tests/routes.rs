@@ -3,19 +3,21 @@
 //! `planfix` or `webhooks`; the same routes under one stage segment; JSON reasons for 404, 405
 //! and 413; each Lambda's surface serves only its own routes.
 //!
-//! No emulator: the bridge runs on the embedded store (a JSON file in a temp dir) and an
-//! in-process work queue. The routes only verify, record and queue, so the Planfix and Graph
+//! No emulator: the bridge runs on the embedded SQLite store and queues (a database file in a
+//! temp dir). The routes only verify, record and queue, so the Planfix and Graph
 //! simulators are there to show that no route ever calls them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_core::config::Settings;
-use bridge_core::domain::{AccountId, FileJob, Phone, Work};
+use bridge_core::domain::{AccountId, Phone, Work};
 use bridge_core::ports::Store;
 use bridge_core::Bridge;
-use bridge_embedded::{JsonFileStore, LocalQueue};
+use bridge_embedded::sqlite::QueueOptions;
+use bridge_embedded::{SqliteDb, SqliteFileJobQueue, SqliteStore, SqliteWorkQueue};
 use bridge_http::{Surface, MAX_BODY_BYTES};
 use bytes::Bytes;
 use e2e_tests::{account_config, APP_SECRET, GRAPH_TOKEN, PHONE_NUMBER_ID, PLANFIX_HOOK_SECRET, PLANFIX_TOKEN};
@@ -24,7 +26,6 @@ use meta_sim::webhook::{text_message, Business, Sender};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
 use serde_json::{json, Value};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 const CUSTOMER: &str = "4915112345678";
 /// Accounts whose names are also route words.
@@ -32,9 +33,8 @@ const ACCOUNTS: [&str; 3] = ["acme", "planfix", "webhooks"];
 
 struct Rig {
     app: Arc<Bridge>,
-    store: Arc<JsonFileStore>,
-    work: UnboundedReceiver<Work>,
-    _files: UnboundedReceiver<FileJob>,
+    store: Arc<SqliteStore>,
+    work: SqliteWorkQueue,
     planfix: PlanfixSim,
     graph: GraphSim,
     dir: PathBuf,
@@ -48,15 +48,23 @@ impl Rig {
             GraphSim::new(GraphSimConfig { access_token: GRAPH_TOKEN.into(), phone_number_id: PHONE_NUMBER_ID.into() });
         let graph_url = graph.serve(None).await.expect("graph sim starts");
         let dir = std::env::temp_dir().join(format!("bridge-routes-{}", uuid::Uuid::new_v4()));
-        let store = Arc::new(JsonFileStore::open(&dir.join("store.json")).expect("store opens"));
-        let (work_queue, work) = LocalQueue::<Work>::new();
-        let (file_queue, files) = LocalQueue::<FileJob>::new();
-        let infra =
-            Infra { store: store.clone(), work: Arc::new(work_queue), file_jobs: Arc::new(file_queue), blob: None };
+        let db = SqliteDb::open(dir.join("bridge.db")).expect("the database opens");
+        let store = Arc::new(SqliteStore::new(db.clone()));
+        // No hold-back: what the routes queued is there to look at at once.
+        let work = SqliteWorkQueue::with_options(
+            db.clone(),
+            QueueOptions { hold_back: Duration::ZERO, ..QueueOptions::work() },
+        );
+        let infra = Infra {
+            store: store.clone(),
+            work: Arc::new(work.clone()),
+            file_jobs: Arc::new(SqliteFileJobQueue::new(db)),
+            blob: None,
+        };
         let accounts =
             ACCOUNTS.iter().map(|id| account_config(id, &planfix_url, &graph_url, Settings::default())).collect();
         let app = build_app(accounts, infra, Tuning::default()).await.expect("app builds");
-        Self { app: Arc::new(app), store, work, _files: files, planfix, graph, dir }
+        Self { app: Arc::new(app), store, work, planfix, graph, dir }
     }
 
     async fn call(&self, surface: Surface, req: Request<Bytes>) -> (u16, Value) {
@@ -64,9 +72,22 @@ impl Rig {
         (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
     }
 
-    /// Work the routes queued since the last look.
-    fn queued(&mut self) -> Vec<Work> {
-        std::iter::from_fn(|| self.work.try_recv().ok()).collect()
+    /// Work the routes queued since the last look (taken off the queue), in queue order.
+    async fn queued(&mut self) -> Vec<Work> {
+        let mut taken = Vec::new();
+        // One item per conversation at a time: receive again for the next of each.
+        loop {
+            let items = self.work.receive(100, Duration::from_secs(60)).await.unwrap();
+            if items.is_empty() {
+                break;
+            }
+            for item in items {
+                assert!(self.work.delete(item.receipt).await.unwrap());
+                taken.push((item.id(), item.body));
+            }
+        }
+        taken.sort_by_key(|(id, _)| *id);
+        taken.into_iter().map(|(_, work)| work).collect()
     }
 
     /// Message ids waiting in the customer's inbox of `account`.
@@ -148,7 +169,7 @@ async fn assert_reachable(rig: &mut Rig, surfaces: (Surface, Surface), prefix: &
         "POST {path}: {body}"
     );
     assert_eq!(
-        rig.queued(),
+        rig.queued().await,
         vec![Work::Conversation { account: id.clone(), phone: customer(), message_id: wamid.clone() }],
         "POST {path}"
     );
@@ -162,7 +183,7 @@ async fn assert_reachable(rig: &mut Rig, surfaces: (Surface, Surface), prefix: &
         "POST {path}: {body}"
     );
     assert_eq!(
-        rig.queued(),
+        rig.queued().await,
         vec![Work::Reply { account: id, task_id: Some(100 + n), comment_id: 1000 + n }],
         "POST {path}"
     );
@@ -246,7 +267,7 @@ async fn unknown_paths_are_404_with_a_json_reason() {
         let (status, body) = rig.call(Surface::All, Request::get(path).body(Bytes::new()).unwrap()).await;
         assert_eq!((status, body["error"].as_str()), (404, Some("no such route")), "GET {path}: {body}");
     }
-    assert!(rig.queued().is_empty());
+    assert!(rig.queued().await.is_empty());
     assert!(rig.inbox("acme").await.is_empty());
 }
 
@@ -271,7 +292,7 @@ async fn unknown_accounts_and_wrong_providers_are_404_with_their_reason() {
         let (status, body) = rig.call(Surface::All, req).await;
         assert_eq!((status, body["error"].as_str()), (404, Some(reason)), "POST {path}: {body}");
     }
-    assert!(rig.queued().is_empty());
+    assert!(rig.queued().await.is_empty());
 }
 
 #[tokio::test]
@@ -300,7 +321,7 @@ async fn a_wrong_method_is_405_with_a_json_reason() {
             );
         }
     }
-    assert!(rig.queued().is_empty());
+    assert!(rig.queued().await.is_empty());
     assert!(rig.inbox("acme").await.is_empty());
 }
 
@@ -324,7 +345,7 @@ async fn each_lambda_surface_serves_only_its_own_routes() {
             rig.call(Surface::PlanfixWebhooks, Request::get(handshake.as_str()).body(Bytes::new()).unwrap()).await;
         assert_eq!((status, body["error"].as_str()), (404, Some("no such route")), "GET {handshake}: {body}");
     }
-    assert!(rig.queued().is_empty(), "nothing was recorded or queued");
+    assert!(rig.queued().await.is_empty(), "nothing was recorded or queued");
     assert!(rig.inbox("acme").await.is_empty());
     assert!(rig.inbox("planfix").await.is_empty());
     // …while the handshake is served where it belongs.
@@ -376,7 +397,7 @@ async fn a_body_over_1_mib_is_413_and_1_mib_is_accepted() {
             "POST {path} on {surface:?}: {answer}"
         );
     }
-    assert!(rig.queued().is_empty(), "nothing over the limit was recorded or queued");
+    assert!(rig.queued().await.is_empty(), "nothing over the limit was recorded or queued");
     assert!(rig.inbox("acme").await.is_empty());
 
     // Exactly 1 MiB is within the limit, on both routes.
@@ -386,7 +407,7 @@ async fn a_body_over_1_mib_is_413_and_1_mib_is_accepted() {
     let body = padded(&json!({ "task": "1", "comment": "2" }), MAX_BODY_BYTES);
     let (status, answer) = rig.call(Surface::PlanfixWebhooks, planfix_bytes(Method::POST, "/planfix/acme", body)).await;
     assert_eq!((status, answer["comment"].as_i64()), (200, Some(2)), "{answer}");
-    assert_eq!(rig.queued().len(), 2);
+    assert_eq!(rig.queued().await.len(), 2);
     assert_eq!(rig.inbox("acme").await, vec!["wamid.full".to_string()]);
 }
 
@@ -397,8 +418,12 @@ async fn the_status_route_exists_only_for_providers_that_post_statuses_there() {
         // Signed and valid: only the route is wrong for Meta, which posts statuses to the main one.
         let req = meta_bytes(Method::POST, path, text("wamid.status-route").to_string().into_bytes());
         let (status, body) = rig.call(Surface::ProviderWebhooks, req).await;
-        assert_eq!((status, body["error"].as_str()), (404, Some("this provider has no status route")), "{path}: {body}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("this provider has no status route")),
+            "{path}: {body}"
+        );
     }
-    assert!(rig.queued().is_empty());
+    assert!(rig.queued().await.is_empty());
     assert!(rig.inbox("acme").await.is_empty());
 }

@@ -1,7 +1,7 @@
-//! The store contract, run against every adapter: DynamoDB through the real SDK on moto, the
-//! embedded SQLite store, and the JSON file store. Conditional writes are what make
-//! exactly-once work, so they are exercised under real concurrency here — for SQLite also
-//! across two handles on one file (two processes: the server and the admin CLI).
+//! The store contract, run against every adapter: DynamoDB through the real SDK on moto and
+//! the embedded SQLite store. Conditional writes are what make exactly-once work, so they are
+//! exercised under real concurrency here — for SQLite also across two handles on one file (two
+//! processes: the server and the admin CLI).
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use bridge_core::ports::{
     ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError,
     TaskConversation,
 };
-use bridge_embedded::{JsonFileStore, SqliteDb, SqliteStore};
+use bridge_embedded::{SqliteDb, SqliteStore};
 use e2e_tests::fresh_dynamo_store;
 
 fn acct(id: &str) -> AccountId {
@@ -236,32 +236,6 @@ async fn run_contract(store: Arc<dyn Store>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_store_honours_the_contract() {
     run_contract(Arc::new(fresh_dynamo_store().await)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn file_store_honours_the_contract() {
-    run_contract(Arc::new(JsonFileStore::in_memory())).await;
-}
-
-#[tokio::test]
-async fn file_store_survives_a_restart() {
-    let dir = std::env::temp_dir().join(format!("bridge-store-{}", uuid::Uuid::new_v4()));
-    let path = dir.join("store.json");
-    let a = acct("a1");
-    let p = Phone::parse("79051234567").unwrap();
-    {
-        let store = JsonFileStore::open(&path).unwrap();
-        store.record_message(&a, &msg("m1"), 1).await.unwrap();
-        store.lock_link(&a, &p, None, "w", 1, 30).await.unwrap();
-        store
-            .commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3 })
-            .await
-            .unwrap();
-    }
-    let reopened = JsonFileStore::open(&path).unwrap();
-    assert_eq!(reopened.record_message(&a, &msg("m1"), 1).await.unwrap(), RecordOutcome::Pending);
-    assert_eq!(reopened.get_link(&a, &p).await.unwrap().unwrap().link.unwrap().task_id, 2);
-    std::fs::remove_dir_all(dir).ok();
 }
 
 /// A database file in a temp dir of its own, removed when the test ends.

@@ -1,5 +1,5 @@
 //! The core's conversation, inbound, outbound and worker logic, end to end on the embedded
-//! store (a JSON file in a temp dir) and in-process queues, against the Planfix simulator (every
+//! SQLite store and queues (a database file in a temp dir), against the Planfix simulator (every
 //! request checked against Planfix's OpenAPI spec) and the Meta Graph API simulator on loopback.
 //! No AWS emulator: `cargo test -p bridge-core` runs this in seconds.
 //!
@@ -13,21 +13,21 @@ use std::time::Duration;
 
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret, Settings};
-use bridge_core::domain::{unix_now, AccountId, FileJob, InboundMessage, MessageContent, Phone, Work};
+use bridge_core::domain::{unix_now, AccountId, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::lease::LeaseTiming;
 use bridge_core::outbound::ReplyOutcome;
 use bridge_core::ports::{ClaimOutcome, RecordOutcome, SentRecord, Store};
 use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::{self, Delivery, WorkOutcome};
 use bridge_core::Bridge;
-use bridge_embedded::{JsonFileStore, LocalQueue};
+use bridge_embedded::sqlite::QueueOptions;
+use bridge_embedded::{SqliteDb, SqliteFileJobQueue, SqliteStore, SqliteWorkQueue};
 use bridge_http::Surface;
 use bytes::Bytes;
 use meta_sim::webhook::{text_message, Business, Sender};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{Failure, PlanfixSim, PlanfixSimConfig, SpecValidator};
 use serde_json::{json, Value};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 const ACCOUNT: &str = "acme";
 const APP_SECRET: &str = "core-test-app-secret";
@@ -86,14 +86,14 @@ struct Try {
 }
 
 /// The bridge as `bridge_app::bootstrap::build_app` assembles it, on the embedded store and
-/// in-process queues, with both simulators on loopback.
+/// queues, with both simulators on loopback.
 struct Rig {
     app: Arc<Bridge>,
-    store: Arc<JsonFileStore>,
+    store: Arc<SqliteStore>,
     planfix: PlanfixSim,
     graph: GraphSim,
-    work: UnboundedReceiver<Work>,
-    files: UnboundedReceiver<FileJob>,
+    work: SqliteWorkQueue,
+    files: SqliteFileJobQueue,
     dir: PathBuf,
 }
 
@@ -111,11 +111,22 @@ impl Rig {
         let graph_url = graph.serve(None).await.expect("graph sim starts");
 
         let dir = std::env::temp_dir().join(format!("bridge-core-test-{}", uuid::Uuid::new_v4()));
-        let store = Arc::new(JsonFileStore::open(&dir.join("store.json")).expect("store opens"));
-        let (work_queue, work) = LocalQueue::<Work>::new();
-        let (file_queue, files) = LocalQueue::<FileJob>::new();
-        let infra =
-            Infra { store: store.clone(), work: Arc::new(work_queue), file_jobs: Arc::new(file_queue), blob: None };
+        let db = SqliteDb::open(dir.join("bridge.db")).expect("the database opens");
+        let store = Arc::new(SqliteStore::new(db.clone()));
+        // Neither hold-back nor dedupe: the test is the consumer, and a repeated webhook must
+        // reach the worker, whose own idempotency is under test (the queue dedupes only within
+        // its window, as SQS does within five minutes).
+        let work = SqliteWorkQueue::with_options(
+            db.clone(),
+            QueueOptions { hold_back: Duration::ZERO, dedupe_window: Duration::ZERO, ..QueueOptions::work() },
+        );
+        let files = SqliteFileJobQueue::new(db);
+        let infra = Infra {
+            store: store.clone(),
+            work: Arc::new(work.clone()),
+            file_jobs: Arc::new(files.clone()),
+            blob: None,
+        };
         let tuning = Tuning {
             timing: LeaseTiming { lease_secs: 30, wait, poll: Duration::from_millis(20) },
             message_lease_secs: 30,
@@ -188,7 +199,7 @@ impl Rig {
     /// then redrives it). Returns every try, in order.
     async fn drain(&mut self, max_attempts: u32) -> Vec<Try> {
         let mut tries = Vec::new();
-        while let Ok(work) = self.work.try_recv() {
+        while let Some(work) = self.next_work().await {
             for attempt in 1..=max_attempts {
                 let delivery = Delivery { attempts: attempt, max_attempts, deadline: None };
                 let result = worker::handle(&self.app, &work, delivery).await.map_err(|e| e.reason);
@@ -200,6 +211,14 @@ impl Rig {
             }
         }
         tries
+    }
+
+    /// The next piece of work on the queue, taken off it (the next of its conversation becomes
+    /// deliverable).
+    async fn next_work(&self) -> Option<Work> {
+        let item = self.work.receive(1, Duration::from_secs(60)).await.unwrap().pop()?;
+        assert!(self.work.delete(item.receipt).await.unwrap());
+        Some(item.body)
     }
 
     /// Drains with the default budget; every piece of work must end in an outcome.
@@ -244,13 +263,21 @@ impl Rig {
 /// (unless it is already failing), and removes its store.
 impl Drop for Rig {
     fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
         if std::thread::panicking() {
+            std::fs::remove_dir_all(&self.dir).ok();
             return;
         }
+        // Drop cannot await: the count is read on a runtime of its own.
+        let files = self.files.clone();
+        let counts = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(files.counts())
+        })
+        .join()
+        .expect("the count is read");
+        std::fs::remove_dir_all(&self.dir).ok();
         let violations = self.planfix.violations();
         assert!(violations.is_empty(), "requests the Planfix spec does not allow: {violations:#?}");
-        assert!(self.files.try_recv().is_err(), "no file job for text messages");
+        assert_eq!(counts.expect("the file-job queue answers").queued, 0, "no file job for text messages");
     }
 }
 
@@ -497,7 +524,7 @@ async fn a_messages_retry_budget_is_its_own_whatever_delivery_carries_it() {
     let (task, _) = rig.with_conversation().await;
     let poke_a = Work::Conversation { account: account(), phone: customer(), message_id: "wamid.a".into() };
     rig.post_meta(&text("wamid.a", T0 + 10, "a")).await;
-    assert_eq!(rig.work.try_recv().ok(), Some(poke_a.clone()));
+    assert_eq!(rig.next_work().await, Some(poke_a.clone()));
     // Another delivery of message a is processing it: this one gives up and comes back later.
     let claimed = rig.store.claim_message(&account(), "wamid.a", "other-delivery", unix_now(), 60).await.unwrap();
     assert!(matches!(claimed, ClaimOutcome::Claimed { .. }), "{claimed:?}");

@@ -1,14 +1,12 @@
-//! The local run's adapters of the bridge's ports — the embedded store (SQLite, or the older
-//! JSON file), a folder as blob store, queues (durable ones in SQLite, or in-process channels) —
-//! and the workers that drain those queues with the same core code the Lambda functions run.
+//! The local run's adapters of the bridge's ports — the embedded store and the durable queues
+//! (one SQLite database), a folder as blob store — the workers that drain those queues with the
+//! same core code the Lambda functions run, and the one-time import of the JSON file store of
+//! earlier versions.
 
 pub mod dir_blob;
-pub mod file_store;
-pub mod local_queue;
+pub mod json_import;
 pub mod local_worker;
 pub mod sqlite;
 
 pub use dir_blob::DirBlobStore;
-pub use file_store::JsonFileStore;
-pub use local_queue::LocalQueue;
 pub use sqlite::{SqliteDb, SqliteFileJobQueue, SqliteStore, SqliteWorkQueue};

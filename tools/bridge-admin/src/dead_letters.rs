@@ -5,7 +5,8 @@
 //!   (`--work-queue-url`) through the same code the bridge uses: see [`stored`].
 //! * **the SQS dead-letter queues** (the backstops): file jobs that failed every try
 //!   (`--queue files`, the default: `--dlq-url` → `--queue-url`), and work items the worker could
-//!   not even dead-letter itself (`--queue work`: `--work-dlq-url` → `--work-queue-url`).
+//!   not even dead-letter itself (`--queue work`: `--work-dlq-url` → `--work-queue-url`); for a
+//!   local run (`--config`, `--local`), the same two kinds in its database: see [`local`].
 //!
 //! Listing an SQS queue has to receive, which hides messages; they are made visible again right
 //! after (the short peek timeout covers a crash in between). Replay sends to the main queue
@@ -15,12 +16,14 @@
 //! one before it is gone, so a listing shows at most what is at the head of each group, and
 //! `--id` can only pick an item at the head of its group.
 
+mod local;
 mod stored;
 
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
+use bridge_app::local::LocalDatabase;
 use bridge_core::domain::{FileJob, Work};
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
@@ -46,19 +49,21 @@ pub enum QueueKind {
 #[derive(Debug, Subcommand)]
 pub enum DeadLettersCmd {
     /// With --account: the store's dead letters of that account (why each failed; no message
-    /// text). Without: the items in an SQS dead-letter queue (ids only; they stay queued).
+    /// text). Without: the items in an SQS dead-letter queue, or a local run's queue dead letters
+    /// (ids only; they stay there).
     List {
-        /// An account's dead letters in the store (--table or --local).
+        /// An account's dead letters in the store (--table, --config or --local).
         #[arg(long, conflicts_with = "queue")]
         account: Option<String>,
-        /// Which SQS dead-letter queue [default: files].
+        /// Which dead-letter queue (SQS, or a local run's) [default: files].
         #[arg(long, value_enum)]
         queue: Option<QueueKind>,
         #[arg(long, default_value_t = 50)]
         max: usize,
     },
     /// With --account: replay the store's dead letters (--key or --all) into the work queue
-    /// (--work-queue-url). Without: move SQS dead letters (--id or --all) back to their queue.
+    /// (--work-queue-url, or a local run's). Without: move SQS dead letters, or a local run's
+    /// queue dead letters (--id or --all), back to their queue.
     #[command(group(ArgGroup::new("which").required(true).args(["all", "id", "key"])))]
     Replay {
         /// Replay the store's dead letters of this account.
@@ -67,13 +72,14 @@ pub enum DeadLettersCmd {
         /// One of the account's dead letters, by its key (as `list --account` shows).
         #[arg(long, requires = "account")]
         key: Option<String>,
-        /// Which SQS dead-letter queue [default: files].
+        /// Which dead-letter queue (SQS, or a local run's) [default: files].
         #[arg(long, value_enum)]
         queue: Option<QueueKind>,
-        /// Every dead letter (of the account, or in the SQS dead-letter queue).
+        /// Every dead letter (of the account, or in the dead-letter queue).
         #[arg(long)]
         all: bool,
-        /// One SQS message, by its message id (as `list` shows).
+        /// One dead-letter queue item, by its id (as `list` shows: an SQS message id, or a local
+        /// run's item number).
         #[arg(long)]
         id: Option<String>,
     },
@@ -83,6 +89,20 @@ pub enum DeadLettersCmd {
 struct Dlq<'a> {
     kind: QueueKind,
     url: &'a str,
+}
+
+/// A local run's queue dead letters, when the target is a local run and no SQS dead-letter
+/// queue of that kind is named.
+fn local_dead_letters(target: &Target, queue: Option<QueueKind>) -> Option<(&LocalDatabase, QueueKind)> {
+    let kind = queue.unwrap_or(QueueKind::Files);
+    let sqs_named = match kind {
+        QueueKind::Files => target.dlq_url().is_ok(),
+        QueueKind::Work => target.work_dlq_url().is_ok(),
+    };
+    if sqs_named {
+        return None;
+    }
+    target.local().map(|db| (db, kind))
 }
 
 fn dlq(target: &Target, queue: Option<QueueKind>) -> Result<Dlq<'_>> {
@@ -101,10 +121,16 @@ pub async fn run(cmd: DeadLettersCmd, target: &Target) -> Result<String> {
             stored::replay(target, &account, key.as_deref()).await
         }
         DeadLettersCmd::List { account: None, queue, max } => {
+            if let Some((db, kind)) = local_dead_letters(target, queue) {
+                return local::list(db, kind, max).await;
+            }
             let dlq = dlq(target, queue)?;
             list(target.sqs()?, &dlq, max).await
         }
         DeadLettersCmd::Replay { account: None, queue, id, .. } => {
+            if let Some((db, kind)) = local_dead_letters(target, queue) {
+                return local::replay(db, kind, id.as_deref()).await;
+            }
             let dlq = dlq(target, queue)?;
             let sqs = target.sqs()?;
             let main = main_queue(target, sqs, &dlq).await?;
@@ -197,24 +223,37 @@ fn summary(m: &Message, kind: QueueKind) -> String {
         .and_then(|ms| ms.parse::<i64>().ok())
         .map(|ms| utc(ms / 1000))
         .unwrap_or_else(|| "?".into());
-    let body = m.body().unwrap_or_default();
+    let item = body_summary(m.body().unwrap_or_default(), kind);
+    format!("{}  {item}  receives={receives}  first_received={first}", m.message_id().unwrap_or("?"))
+}
+
+/// A queued body in one line: ids only, never a caption or file name; a phone only masked.
+fn body_summary(body: &str, kind: QueueKind) -> String {
     let unreadable = || format!("unreadable body ({} bytes)", body.len());
-    let item = match kind {
+    match kind {
         QueueKind::Files => match serde_json::from_str::<FileJob>(body) {
-            Ok(FileJob::Inbound { account, task_id, comment_id, message_id, media_kind, .. }) => {
-                format!("inbound account={account} task={task_id} comment={comment_id} message={message_id} media={media_kind}")
-            }
-            Ok(FileJob::Outbound { account, task_id, comment_id, file_id, .. }) => {
-                format!("outbound account={account} task={task_id} comment={comment_id} file={file_id}")
-            }
+            Ok(job) => file_summary(&job),
             Err(_) => unreadable(),
         },
         QueueKind::Work => match serde_json::from_str::<Work>(body) {
             Ok(work) => work_summary(&work),
             Err(_) => format!("{} (not a work item: replay leaves it here)", unreadable()),
         },
-    };
-    format!("{}  {item}  receives={receives}  first_received={first}", m.message_id().unwrap_or("?"))
+    }
+}
+
+/// A file job in one line.
+fn file_summary(job: &FileJob) -> String {
+    match job {
+        FileJob::Inbound { account, task_id, comment_id, message_id, media_kind, .. } => {
+            format!(
+                "inbound account={account} task={task_id} comment={comment_id} message={message_id} media={media_kind}"
+            )
+        }
+        FileJob::Outbound { account, task_id, comment_id, file_id, .. } => {
+            format!("outbound account={account} task={task_id} comment={comment_id} file={file_id}")
+        }
+    }
 }
 
 /// A work item in one line (the phone masked by `Phone`'s Display).

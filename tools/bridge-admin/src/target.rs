@@ -1,19 +1,22 @@
 //! Which deployment a command acts on: where accounts, the store and the queues are.
 //!
 //! Accounts come from `--config bridge.toml` (local runs; read-only) or else from SSM. The store
-//! is `--local store.json`, else DynamoDB `--table`, else the `[store]` of `--config`. AWS
-//! endpoint and credentials come from the usual AWS environment (`AWS_ENDPOINT_URL`, profiles…).
-//! Two queue pairs exist: the file-job queue with its DLQ, and the FIFO work queue with its DLQ.
+//! is `--local bridge.db` (a local run's SQLite database), else DynamoDB `--table`, else the
+//! `[store]` of `--config`. A local run's queues are in its SQLite database (`--local`, or the
+//! one `--config` names), which this tool opens beside a running `bridge-local serve`: what it
+//! queues there, the server's workers pick up. AWS endpoint and credentials come from the usual
+//! AWS environment (`AWS_ENDPOINT_URL`, profiles…). Two SQS queue pairs exist: the file-job
+//! queue with its DLQ, and the FIFO work queue with its DLQ.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use bridge_app::local_config::{load_file, StoreConfig};
+use bridge_app::local::{open_database, LegacyStore, LocalDatabase};
+use bridge_app::local_config::{load_file, LocalConfig, StoreConfig, DEFAULT_DATABASE};
 use bridge_aws::{DynamoStore, SqsWorkQueue};
 use bridge_core::config::AccountConfig;
-use bridge_core::ports::Store;
-use bridge_embedded::JsonFileStore;
+use bridge_core::ports::{Store, WorkQueue};
 use clap::Args;
 
 use crate::Result;
@@ -42,10 +45,11 @@ pub struct TargetArgs {
     /// AWS region (default: from the AWS environment).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// The embedded file store of a local run (`.bridge-data/store.json`).
-    #[arg(long, global = true, value_name = "STORE_JSON")]
+    /// A local run's SQLite database (`.bridge-data/bridge.db`): its store and its queues.
+    #[arg(long, global = true, value_name = "BRIDGE_DB")]
     pub local: Option<PathBuf>,
-    /// Read accounts from a local run's TOML config instead of SSM (read-only).
+    /// A local run's TOML config: its accounts (read-only) and its `[store]` (the SQLite
+    /// database with the store and the queues, or DynamoDB with the local queues).
     #[arg(long, global = true, value_name = "BRIDGE_TOML")]
     pub config: Option<PathBuf>,
 }
@@ -59,8 +63,8 @@ enum Accounts {
 pub struct Target {
     accounts: Accounts,
     store: Option<Arc<dyn Store>>,
-    /// The store is a local run's file (`--local`, or `[store]` of `--config`).
-    store_is_file: bool,
+    /// A local run's database: its queues (and its store, when that is SQLite).
+    local: Option<LocalDatabase>,
     sqs: Option<aws_sdk_sqs::Client>,
     queue_url: Option<String>,
     dlq_url: Option<String>,
@@ -69,19 +73,44 @@ pub struct Target {
 }
 
 enum StoreChoice {
-    File(PathBuf),
+    /// The store of the local database.
+    Local,
     Dynamo(String),
     None,
 }
 
-fn store_choice(args: &TargetArgs, config: Option<&bridge_app::local_config::LocalConfig>) -> StoreChoice {
+fn store_choice(args: &TargetArgs, config: Option<&LocalConfig>) -> StoreChoice {
     match (&args.local, &args.table, config.map(|c| &c.store)) {
-        (Some(path), _, _) => StoreChoice::File(path.clone()),
+        (Some(_), _, _) => StoreChoice::Local,
         (None, Some(table), _) => StoreChoice::Dynamo(table.clone()),
-        (None, None, Some(StoreConfig::File { path })) => StoreChoice::File(path.clone()),
-        (None, None, Some(StoreConfig::Dynamodb { table })) => StoreChoice::Dynamo(table.clone()),
+        (None, None, Some(StoreConfig::Dynamodb { table, .. })) => StoreChoice::Dynamo(table.clone()),
+        (None, None, Some(_)) => StoreChoice::Local,
         (None, None, None) => StoreChoice::None,
     }
+}
+
+/// The local database `--local` or `--config` names, as a configuration to open it with: a
+/// `--local` file is a SQLite store with the default worker settings; `--config` is taken as is.
+fn local_config(args: &TargetArgs, config: Option<&LocalConfig>) -> Result<Option<LocalConfig>> {
+    if let Some(path) = &args.local {
+        if path.extension().is_some_and(|e| e == "json") {
+            return Err(format!(
+                "--local takes a local run's SQLite database ({DEFAULT_DATABASE}); {} looks like the JSON file store \
+                 of earlier versions, which bridge-local (or bridge-admin --local {}) imports once when it opens the \
+                 database beside it",
+                path.display(),
+                Path::new(path).with_file_name("bridge.db").display()
+            ));
+        }
+        return Ok(Some(LocalConfig {
+            store: StoreConfig::Sqlite { path: path.clone() },
+            accounts: Vec::new(),
+            files: Default::default(),
+            public_url: None,
+            worker: config.map(|c| c.worker.clone()).unwrap_or_default(),
+        }));
+    }
+    Ok(config.cloned())
 }
 
 impl Target {
@@ -104,16 +133,32 @@ impl Target {
         } else {
             None
         };
-        Self::from_args(args, aws.as_ref())
+        Self::from_args(args, aws.as_ref()).await
     }
 
-    /// Builds the target from an already loaded AWS configuration (tests pass moto's).
-    pub fn from_args(args: &TargetArgs, aws: Option<&SdkConfig>) -> Result<Self> {
+    /// Builds the target from an already loaded AWS configuration (tests pass moto's). Opens a
+    /// local run's database when one is named (importing a JSON file store of an earlier version
+    /// beside it once, as `bridge-local` does).
+    pub async fn from_args(args: &TargetArgs, aws: Option<&SdkConfig>) -> Result<Self> {
         let config = args.config.as_deref().map(load_file).transpose()?;
-        let choice = store_choice(args, config.as_ref());
-        let store_is_file = matches!(choice, StoreChoice::File(_));
-        let store: Option<Arc<dyn Store>> = match choice {
-            StoreChoice::File(path) => Some(Arc::new(JsonFileStore::open(&path).map_err(|e| e.to_string())?)),
+        let local = match local_config(args, config.as_ref())? {
+            Some(cfg) => {
+                let db = open_database(&cfg, LegacyStore::Import).await.map_err(|e| e.to_string())?;
+                if let Some((kept, report)) = &db.imported {
+                    eprintln!(
+                        "imported the JSON file store of an earlier version ({report}); kept as {}",
+                        kept.display()
+                    );
+                }
+                Some(db)
+            }
+            None => None,
+        };
+        let store: Option<Arc<dyn Store>> = match store_choice(args, config.as_ref()) {
+            StoreChoice::Local => match local.as_ref().and_then(|l| l.store.clone()) {
+                Some(store) => Some(Arc::new(store)),
+                None => return Err("the local database holds no store".into()),
+            },
             StoreChoice::Dynamo(table) => {
                 let aws = aws.ok_or("DynamoDB needs the AWS environment")?;
                 Some(Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table)))
@@ -134,7 +179,7 @@ impl Target {
         Ok(Self {
             accounts,
             store,
-            store_is_file,
+            local,
             sqs: aws.map(aws_sdk_sqs::Client::new),
             queue_url: args.queue_url.clone(),
             dlq_url: args.dlq_url.clone(),
@@ -145,7 +190,8 @@ impl Target {
 
     pub(crate) fn store(&self) -> Result<&dyn Store> {
         self.store.as_deref().ok_or_else(|| {
-            "no store selected: pass --table <name> (stack output TableName) or --local <store.json>".into()
+            "no store selected: pass --table <name> (stack output TableName), --config bridge.toml or --local <bridge.db>"
+                .into()
         })
     }
 
@@ -165,8 +211,9 @@ impl Target {
         self.queue_url.as_deref()
     }
 
-    pub(crate) fn store_is_file(&self) -> bool {
-        self.store_is_file
+    /// A local run's database (its queues), when one is named.
+    pub(crate) fn local(&self) -> Option<&LocalDatabase> {
+        self.local.as_ref()
     }
 
     pub(crate) fn work_dlq_url(&self) -> Result<&str> {
@@ -177,12 +224,16 @@ impl Target {
         self.work_queue_url.as_deref()
     }
 
-    /// The work queue as the webhooks use it (FIFO group and dedupe ids set per item), if given.
-    pub(crate) fn work_queue(&self) -> Result<Option<SqsWorkQueue>> {
-        match &self.work_queue_url {
-            Some(url) => Ok(Some(SqsWorkQueue::new(self.sqs()?.clone(), url.clone()))),
-            None => Ok(None),
+    /// Where replayed work goes, as the webhooks queue it, and its name for people: the SQS work
+    /// queue (`--work-queue-url`), else a local run's work queue in its database.
+    pub(crate) fn work_queue(&self) -> Result<Option<(Arc<dyn WorkQueue>, String)>> {
+        if let Some(url) = &self.work_queue_url {
+            return Ok(Some((Arc::new(SqsWorkQueue::new(self.sqs()?.clone(), url.clone())), url.clone())));
         }
+        Ok(self.local.as_ref().map(|local| {
+            let name = format!("the local work queue in {}", local.db.path().display());
+            (Arc::new(local.work.clone()) as Arc<dyn WorkQueue>, name)
+        }))
     }
 
     /// Every account, as the bridge would read it.

@@ -112,8 +112,9 @@ pub struct ServeArgs {
     /// Simulation mode: Planfix OpenAPI spec to validate the bridge's requests against (optional).
     #[arg(long, env = "PLANFIX_SWAGGER")]
     pub planfix_spec: Option<PathBuf>,
-    /// Simulation mode: the embedded store's file (wiped at start, as the simulators start empty).
-    #[arg(long, default_value = ".bridge-data/sim-store.json")]
+    /// Simulation mode: the embedded SQLite database (store and queues; wiped at start, as the
+    /// simulators start empty).
+    #[arg(long, default_value = ".bridge-data/sim.db")]
     pub sim_store: PathBuf,
 }
 

@@ -1,7 +1,9 @@
 //! The whole bridge in one local process.
 //!
-//! `bridge-local serve` serves every webhook route on 127.0.0.1 with the embedded file store, and
-//! the presigned blob URLs (`GET /blobs/{key}`) that providers fetching files by URL need.
+//! `bridge-local serve` serves every webhook route on 127.0.0.1 on the embedded SQLite database
+//! (the store and the durable work and file-job queues, drained by in-process workers with the
+//! core code the Lambdas run), and the presigned blob URLs (`GET /blobs/{key}`) that providers
+//! fetching files by URL need. `bridge-admin --config` opens the same database while it runs.
 //! Without `--config` it runs in simulation mode: a built-in Planfix simulator and one simulator
 //! per WhatsApp provider (Meta Graph, Twilio, Green-API, 360dialog, Wazzup) on loopback, with one
 //! demo account per provider (`demo`, `demo-twilio`, `demo-green`, `demo-360dialog`,
@@ -11,7 +13,8 @@
 //! employee writing on the company's WhatsApp phone (every provider but Twilio reports that).
 //!
 //! The library half is what the binary runs, reusable from tests: [`server::router`] is the
-//! local server's route table, [`server::start`] boots it as `serve` does.
+//! local server's route table, [`server::start`] boots it as `serve` does (and
+//! [`server::start_config`] from a configuration in hand), [`server::spawn`] serves it.
 
 pub mod cli;
 pub mod commands;

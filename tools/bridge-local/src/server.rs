@@ -1,5 +1,6 @@
 //! The local HTTP server: every webhook route through `bridge_http`, the presigned blob URLs
-//! (`GET /blobs/{key}`), plus `/sim/*` pages in simulation mode.
+//! (`GET /blobs/{key}`), plus `/sim/*` pages in simulation mode; and the workers draining the
+//! local database's queues behind it.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -9,10 +10,12 @@ use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bridge_app::local_config::{load_file, FilesConfig, LocalConfig, StoreConfig};
+use bridge_app::local::{app_from_local_with, LegacyStore, LocalParts};
+use bridge_app::local_config::{load_file, FilesConfig, LocalConfig, StoreConfig, WorkerConfig};
 use bridge_core::domain::AccountId;
 use bridge_core::ports::blob::BlobError;
 use bridge_core::Bridge;
+use bridge_embedded::local_worker::{WorkerOptions, Workers};
 use bridge_embedded::DirBlobStore;
 use bridge_http::{self as web, MAX_BODY_BYTES};
 use http::{header, StatusCode};
@@ -41,6 +44,10 @@ pub struct Started {
     pub server: Server,
     /// The accounts served: (id, provider kind).
     pub accounts: Vec<(String, &'static str)>,
+    /// The local database, its queues and store.
+    pub local: LocalParts,
+    /// The workers draining the queues.
+    pub workers: Workers,
 }
 
 /// Every route of the local server.
@@ -67,67 +74,148 @@ pub fn router(server: Server) -> Router {
         .with_state(server)
 }
 
-/// `bridge-local serve`: start, print how to use it, serve until Ctrl-C.
+/// `bridge-local serve`: start, print how to use it, serve until Ctrl-C (then let the workers
+/// finish what they have in hand; whatever is still queued waits in the database for the next
+/// start).
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let started = start(&args).await?;
     println!("{}", banner(&started));
-    axum::serve(started.listener, router(started.server))
+    let Started { listener, server, workers, .. } = started;
+    let served = axum::serve(listener, router(server))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    workers.shutdown().await;
+    served
 }
 
-/// Serves a started bridge in a background task (for tests and embedding).
-pub fn spawn(started: Started) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(started.listener, router(started.server)).await {
+/// A started bridge served in a background task (for tests and embedding).
+pub struct Serving {
+    pub url: String,
+    server: Server,
+    local: LocalParts,
+    task: tokio::task::JoinHandle<()>,
+    workers: Workers,
+}
+
+impl Serving {
+    pub fn app(&self) -> &Arc<Bridge> {
+        &self.server.app
+    }
+
+    /// The local database, its queues and store.
+    pub fn local(&self) -> &LocalParts {
+        &self.local
+    }
+
+    /// What the router serves (the app, its blob store, the simulators).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Stops serving and stops the workers (items in hand get their grace; what is queued
+    /// stays in the database for the next start).
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        self.workers.shutdown().await;
+    }
+}
+
+/// Serves a started bridge in a background task (for tests and embedding). Dropping the
+/// answer leaves it running.
+pub fn spawn(started: Started) -> Serving {
+    let Started { url, listener, server, local, workers, .. } = started;
+    let routes = router(server.clone());
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, routes).await {
             tracing::error!(%error, "local server stopped");
         }
-    })
+    });
+    Serving { url, server, local, task, workers }
 }
 
-/// Binds the listener, starts the simulators (no `--config`), builds the bridge and its
-/// in-process workers.
+/// Binds the listener, starts the simulators (no `--config`), builds the bridge and starts its
+/// workers.
 pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let url = format!("http://{}", loopback(listener.local_addr().map_err(|e| e.to_string())?));
-    let (config, sim) = match &args.config {
-        Some(path) => (load_file(path)?, None),
+    match &args.config {
+        Some(path) => start_config(listener, load_file(path)?, |_| {}).await,
         None => {
+            let url = local_url(&listener)?;
             let sim = Simulation::start(args).await?;
-            (simulation_config(args, &sim), Some(sim))
+            let config = simulation_config(args, &sim)?;
+            start_with(listener, url, config, Some(sim), LegacyStore::Ignore, |_| {}).await
         }
-    };
+    }
+}
+
+/// Builds the bridge of a configuration on a bound listener and starts its workers, as `serve
+/// --config` does; `tune` may adjust the workers first (tests shorten their retries).
+pub async fn start_config(
+    listener: tokio::net::TcpListener,
+    config: LocalConfig,
+    tune: impl FnOnce(&mut WorkerOptions),
+) -> Result<Started, String> {
+    let url = local_url(&listener)?;
+    start_with(listener, url, config, None, LegacyStore::Import, tune).await
+}
+
+fn local_url(listener: &tokio::net::TcpListener) -> Result<String, String> {
+    Ok(format!("http://{}", loopback(listener.local_addr().map_err(|e| e.to_string())?)))
+}
+
+async fn start_with(
+    listener: tokio::net::TcpListener,
+    url: String,
+    config: LocalConfig,
+    sim: Option<Simulation>,
+    legacy: LegacyStore,
+    tune: impl FnOnce(&mut WorkerOptions),
+) -> Result<Started, String> {
     let accounts = config.accounts.iter().map(|a| (a.id.to_string(), a.provider.kind())).collect();
-    let local = bridge_app::local::app_from_local(config, &url).await.map_err(|e| e.to_string())?;
-    let app = Arc::new(local.app);
-    // The worker and the file relay run in this process, fed by in-process queues (SQS's stand-ins).
-    tokio::spawn(bridge_embedded::local_worker::run_work(
-        app.clone(),
-        local.work,
-        bridge_embedded::local_worker::default_work_retry(),
-    ));
-    tokio::spawn(bridge_embedded::local_worker::run_files(app.clone(), local.file_jobs));
+    let mut local = app_from_local_with(config, &url, legacy).await.map_err(|e| e.to_string())?;
+    tune(&mut local.workers);
+    // The worker and the file relay run in this process, fed by the database's durable queues
+    // (SQS's stand-ins).
+    let (app, workers, local) = local.start_workers();
     if let Some(sim) = &sim {
         sim.call_the_bridge(app.public_url.as_deref().unwrap_or(&url)).await?;
     }
-    let server = Server { app, blobs: local.blob, sim: sim.map(Arc::new) };
-    Ok(Started { url, listener, server, accounts })
+    let server = Server { app, blobs: local.blob.clone(), sim: sim.map(Arc::new) };
+    Ok(Started { url, listener, server, accounts, local, workers })
 }
 
-fn simulation_config(args: &ServeArgs, sim: &Simulation) -> LocalConfig {
+fn simulation_config(args: &ServeArgs, sim: &Simulation) -> Result<LocalConfig, String> {
     // The simulators start empty, so the links of an earlier session would point nowhere.
-    let _ = std::fs::remove_file(&args.sim_store);
-    LocalConfig {
-        store: StoreConfig::File { path: args.sim_store.clone() },
+    for path in sqlite_files(&args.sim_store) {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot reset the simulation's database {}: {e}", path.display())),
+        }
+    }
+    Ok(LocalConfig {
+        store: StoreConfig::Sqlite { path: args.sim_store.clone() },
         accounts: sim.accounts(),
         files: FilesConfig { dir: args.sim_store.with_file_name("sim-files") },
         public_url: None,
-    }
+        worker: WorkerConfig::default(),
+    })
+}
+
+/// A SQLite database's files: the database, its write-ahead log and its shared-memory index.
+fn sqlite_files(db: &std::path::Path) -> [std::path::PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    [db.to_path_buf(), with("-wal"), with("-shm")]
 }
 
 /// What `serve` prints once listening: per account its webhook URL and, in simulation mode, an
@@ -135,7 +223,11 @@ fn simulation_config(args: &ServeArgs, sim: &Simulation) -> LocalConfig {
 pub fn banner(started: &Started) -> String {
     let public = started.server.app.public_url.clone().unwrap_or_else(|| started.url.clone());
     let public = public.trim_end_matches('/');
-    let mut out = format!("bridge listening on {}\n", started.url);
+    let mut out = format!(
+        "bridge listening on {}\nstate (store and queues): {}\n",
+        started.url,
+        started.local.db.path().display()
+    );
     let Some(sim) = &started.server.sim else {
         out.push_str("accounts from the config file; their providers call:\n");
         for (id, kind) in &started.accounts {

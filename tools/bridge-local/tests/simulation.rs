@@ -17,6 +17,8 @@ use serde_json::Value;
 struct Running {
     url: String,
     server: server::Server,
+    /// The bridge's store (the simulation's SQLite database).
+    store: bridge_embedded::SqliteStore,
     dir: PathBuf,
     /// What `serve` prints at start.
     banner: String,
@@ -47,11 +49,12 @@ async fn serve(provider: Option<Provider>) -> Running {
         wazzup_sim: any,
         // Every request the bridge (and `show`) makes must be one the Planfix spec allows.
         planfix_spec: Some(planfix_sim::spec_path()),
-        sim_store: dir.join("sim-store.json"),
+        sim_store: dir.join("sim.db"),
     };
     let started = server::start(&args).await.expect("the local bridge starts");
     let banner = server::banner(&started);
-    let running = Running { url: started.url.clone(), server: started.server.clone(), dir, banner };
+    let store = started.local.sqlite.clone().expect("simulation mode runs on the SQLite store");
+    let running = Running { url: started.url.clone(), server: started.server.clone(), store, dir, banner };
     server::spawn(started);
     running
 }
@@ -186,12 +189,16 @@ fn pattern(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32).map(|i| (i.wrapping_mul(seed) % 251) as u8).collect()
 }
 
-/// The delivery status the bridge recorded for a provider message id, read from the embedded
-/// store's file (`sent` → `{account}#{id}` → `status`).
-fn recorded_status(r: &Running, account: &str, id: &str) -> Option<String> {
-    let text = std::fs::read_to_string(r.dir.join("sim-store.json")).ok()?;
-    let store: Value = serde_json::from_str(&text).ok()?;
-    store.pointer(&format!("/sent/{account}#{id}/status"))?.as_str().map(str::to_owned)
+/// Waits (at most 30 s) until the bridge recorded `delivered` for a provider message id.
+async fn wait_for_delivered(r: &Running, what: &str, account: &str, id: &str) {
+    let account = bridge_core::domain::AccountId::parse(account).unwrap();
+    for _ in 0..600 {
+        if r.store.delivery_status(&account, id).await.unwrap().as_deref() == Some("delivered") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up after 30 s waiting for {what}");
 }
 
 #[tokio::test]
@@ -277,28 +284,16 @@ async fn every_provider_round_trip_through_the_local_server_and_its_commands() {
     // Statuses come back by themselves, as in production: Twilio to the status route its sends
     // named, Green-API to the instance's webhook URL with its token.
     let twilio_sid = sim.twilio.as_ref().unwrap().sent()[0].sid.clone();
-    wait_for("Twilio's delivered callback", || {
-        (recorded_status(&r, "demo-twilio", &twilio_sid).as_deref() == Some("delivered")).then_some(())
-    })
-    .await;
+    wait_for_delivered(&r, "Twilio's delivered callback", "demo-twilio", &twilio_sid).await;
     let green_id = sim.green.as_ref().unwrap().sent()[0].id_message.clone();
-    wait_for("Green-API's delivered status", || {
-        (recorded_status(&r, "demo-green", &green_id).as_deref() == Some("delivered")).then_some(())
-    })
-    .await;
+    wait_for_delivered(&r, "Green-API's delivered status", "demo-green", &green_id).await;
     // 360dialog to the webhook URL set with `POST /v1/configs/webhook`, with `X-Bridge-Secret`;
     // Wazzup to its `webhooksUri` with the crmKey, after the echo of each send.
     let d360_id = sim.dialog360.as_ref().unwrap().sent()[0].wamid.clone();
-    wait_for("360dialog's delivered status", || {
-        (recorded_status(&r, "demo-360dialog", &d360_id).as_deref() == Some("delivered")).then_some(())
-    })
-    .await;
+    wait_for_delivered(&r, "360dialog's delivered status", "demo-360dialog", &d360_id).await;
     let wazzup = sim.wazzup.as_ref().unwrap();
     let wazzup_id = wazzup.sent()[0].message_id.clone();
-    wait_for("Wazzup's delivered status", || {
-        (recorded_status(&r, "demo-wazzup", &wazzup_id).as_deref() == Some("delivered")).then_some(())
-    })
-    .await;
+    wait_for_delivered(&r, "Wazzup's delivered status", "demo-wazzup", &wazzup_id).await;
     wait_for("every queued 360dialog and Wazzup webhook delivered", || {
         (sim.dialog360.as_ref().unwrap().pending_webhooks() == 0 && wazzup.pending_webhooks() == 0).then_some(())
     })

@@ -13,14 +13,13 @@ use std::time::Instant;
 use bridge_app::bootstrap::{build_app, Infra, Tuning};
 use bridge_aws::{s3_client, S3BlobStore};
 use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConfig, Secret};
-use bridge_core::domain::{AccountId, FileJob, Phone, Work};
+use bridge_core::domain::{AccountId, FileJob, Phone};
 use bridge_core::file_relay::{handle_job, RelayError, RelayOutcome};
 use bridge_core::ports::{BlobStore, NewComment, NewTask};
 use bridge_core::Bridge;
-use bridge_embedded::{DirBlobStore, JsonFileStore, LocalQueue};
+use bridge_embedded::{DirBlobStore, SqliteDb, SqliteFileJobQueue, SqliteStore, SqliteWorkQueue};
 use meta_sim::{GraphSim, GraphSimConfig};
 use planfix_sim::{PlanfixSim, PlanfixSimConfig};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 const TOKEN: &str = "bench";
 const PHONE_NUMBER_ID: &str = "100";
@@ -119,29 +118,26 @@ async fn blob_store(dir: &Path) -> Arc<dyn BlobStore> {
     }
 }
 
-/// The production app over in-memory infrastructure. The queues' receivers are kept (unread)
-/// for as long as the app runs, so enqueueing never fails.
+/// The production app over the embedded infrastructure: the SQLite store and queues in one
+/// database file under `dir` (the queues are filled but not drained: files only here).
 struct BenchApp {
     app: Bridge,
-    _files_rx: UnboundedReceiver<FileJob>,
-    _work_rx: UnboundedReceiver<Work>,
 }
 
 /// Parent mode, step 2: build the relay the way production does, for the one account.
 async fn setup_app(info: &serde_json::Value, dir: &Path) -> BenchApp {
     let account = bench_account(info);
-    let (queue, files_rx) = LocalQueue::<FileJob>::new();
+    let db_path = dir.join("bench.db");
+    let db = tokio::task::spawn_blocking(move || SqliteDb::open(db_path)).await.expect("open").expect("database");
     let blob = blob_store(dir).await;
-    // Files only: work from webhooks is not part of this benchmark.
-    let (work, work_rx) = LocalQueue::<Work>::new();
     let infra = Infra {
-        store: Arc::new(JsonFileStore::in_memory()),
-        work: Arc::new(work),
-        file_jobs: Arc::new(queue),
+        store: Arc::new(SqliteStore::new(db.clone())),
+        work: Arc::new(SqliteWorkQueue::new(db.clone())),
+        file_jobs: Arc::new(SqliteFileJobQueue::new(db)),
         blob: Some(blob),
     };
     let app = build_app(vec![account], infra, Tuning::default()).await.expect("app");
-    BenchApp { app, _files_rx: files_rx, _work_rx: work_rx }
+    BenchApp { app }
 }
 
 /// The task and comment the inbound file is attached to, made through the REST adapter.

@@ -1,11 +1,12 @@
 //! The store's dead letters: work the worker gave up on, kept per account with the message it
 //! concerned. Listed without anything private (the phone masked, a message's content kind but
 //! never its text), and replayed through [`bridge_core::worker::replay_letter`], exactly as the
-//! bridge would: the message back into its conversation's inbox, fresh work on the work queue,
+//! bridge would: the message back into its conversation's inbox, fresh work on the work queue
+//! (SQS, or a local run's queue in its database, which a running `bridge-local serve` drains),
 //! the letter removed.
 
-use bridge_core::domain::{AccountId, MessageContent, Work};
-use bridge_core::ports::{DeadLetter, Store};
+use bridge_core::domain::{MessageContent, Work};
+use bridge_core::ports::DeadLetter;
 use bridge_core::worker::replay_letter;
 
 use crate::target::Target;
@@ -68,6 +69,12 @@ fn content_kind(c: &MessageContent) -> String {
         MessageContent::Location { .. } => "location".into(),
         MessageContent::Reaction { .. } => "reaction".into(),
         MessageContent::Unsupported { kind } => format!("unsupported ({kind})"),
+        MessageContent::Choice { .. } => "button or list reply".into(),
+        MessageContent::Contacts { .. } => "contacts".into(),
+        MessageContent::Poll { .. } => "poll".into(),
+        MessageContent::PollVote { .. } => "poll vote".into(),
+        MessageContent::Withheld { kind } => format!("withheld by WhatsApp ({})", kind.as_deref().unwrap_or("?")),
+        MessageContent::Forwarded { content, .. } => format!("forwarded {}", content_kind(content)),
     }
 }
 
@@ -96,57 +103,17 @@ pub async fn replay(target: &Target, account: &str, key: Option<&str>) -> Result
     if chosen.is_empty() {
         return Ok(format!("no dead letters in account {account}"));
     }
-    match target.work_queue()? {
-        Some(queue) => {
-            let mut out = Vec::new();
-            for letter in &chosen {
-                replay_letter(store, &queue, &account, letter).await.map_err(|e| {
-                    format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, out.len())
-                })?;
-                out.push(format!("{}: queued again", letter.key));
-            }
-            let url = target.work_queue_url().unwrap_or_default();
-            Ok(format!("replayed {} dead letter(s) of {account} to {url}\n{}", out.len(), out.join("\n")))
-        }
-        None if target.store_is_file() => replay_local(store, &account, &chosen).await,
-        None => Err("pass --work-queue-url (stack output WorkQueueUrl; env BRIDGE_WORK_QUEUE_URL): replay queues the work again".into()),
+    let Some((queue, name)) = target.work_queue()? else {
+        return Err("pass --work-queue-url (stack output WorkQueueUrl; env BRIDGE_WORK_QUEUE_URL), or --config / \
+                    --local for a local run: replay queues the work again"
+            .into());
+    };
+    let mut out = Vec::new();
+    for letter in &chosen {
+        replay_letter(store, queue.as_ref(), &account, letter)
+            .await
+            .map_err(|e| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, out.len()))?;
+        out.push(format!("{}: queued again", letter.key));
     }
-}
-
-/// A local run's store without a work queue: the local bridge's queue lives in its process, but
-/// it resumes every conversation with waiting messages when it starts, so a message put back
-/// into the inbox goes out then. Replies and statuses have no inbox: they need a queue.
-async fn replay_local(store: &dyn Store, account: &AccountId, letters: &[DeadLetter]) -> Result<String> {
-    let mut done = Vec::new();
-    let mut need_queue = Vec::new();
-    for letter in letters {
-        let Work::Conversation { phone, .. } = &letter.work else {
-            need_queue.push(letter.key.as_str());
-            continue;
-        };
-        let fail =
-            |e: String| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, done.len());
-        bridge_core::worker::return_to_inbox(store, account, letter).await.map_err(fail)?;
-        store.remove_dead_letter(account, &letter.key).await.map_err(|e| fail(e.to_string()))?;
-        done.push(format!("{}: back in the inbox of {phone}", letter.key));
-    }
-    let mut out = String::new();
-    if !done.is_empty() {
-        out = format!(
-            "replayed {} dead letter(s) of {account} into the local store\n{}\n\
-             bridge-local serve comments them when it starts (start it after this change: \
-             a running one keeps the store in memory and would overwrite it)",
-            done.len(),
-            done.join("\n")
-        );
-    }
-    if need_queue.is_empty() {
-        return Ok(out);
-    }
-    let why = format!(
-        "{} dead letter(s) kept: replies and statuses need a work queue (--work-queue-url), a local store alone cannot replay them: {}",
-        need_queue.len(),
-        need_queue.join(", ")
-    );
-    Err(if out.is_empty() { why } else { format!("{out}\n{why}") })
+    Ok(format!("replayed {} dead letter(s) of {account} to {name}\n{}", out.len(), out.join("\n")))
 }

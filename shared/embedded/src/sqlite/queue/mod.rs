@@ -312,6 +312,19 @@ impl<T: QueueItem> SqliteQueue<T> {
         Ok(changed)
     }
 
+    /// Makes every item received earlier and not deleted deliverable now: the ones in flight and
+    /// the ones waiting out a retry delay. What the one consumer of a queue calls when it starts
+    /// (the local run's workers): whatever a previous process had in hand died with it, and
+    /// waiting out its visibility timeout would only hold its group back. Returns how many.
+    pub async fn release_received(&self) -> Result<usize, QueueError> {
+        let released =
+            self.db.write(move |c| ops::release_received(c, T::QUEUE, now_ms())).await.map_err(queue_error)?;
+        if released > 0 {
+            self.db.changes().notify_waiters();
+        }
+        Ok(released)
+    }
+
     pub async fn dead_letters(&self) -> Result<Vec<DeadItem>, QueueError> {
         self.db.read(|c| ops::dead_items(c, T::QUEUE)).await.map_err(queue_error)
     }

@@ -173,6 +173,18 @@ pub(super) fn retry_later(conn: &Connection, queue: &str, receipt: Receipt, visi
     Ok(changed == 1)
 }
 
+/// Makes every item received before (in flight, or waiting out a retry delay) deliverable at
+/// `now_ms`; returns how many. Only items with `visible_ms` set (group heads) change, so the
+/// FIFO invariant holds.
+pub(super) fn release_received(conn: &Connection, queue: &str, now_ms: i64) -> Result<usize, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE queue_items SET visible_ms = ?2 \
+             WHERE queue = ?1 AND receive_count > 0 AND visible_ms > ?2",
+        )?
+        .execute(params![queue, now_ms])?)
+}
+
 /// When the next item becomes deliverable, if any is waiting for its time (Unix ms).
 pub(super) fn next_visible(conn: &Connection, queue: &str, now_ms: i64) -> Result<Option<i64>, DbError> {
     Ok(conn

@@ -91,6 +91,17 @@ impl SqliteStore {
             .collect())
     }
 
+    /// The delivery status last recorded for a message the bridge sent (`delivered`, `read`…),
+    /// for operators and tests: the store's port only ever moves it forward.
+    pub async fn delivery_status(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let (account, id) = (owned(account), provider_message_id.to_owned());
+        self.read(move |c| sent::status(c, &account, &id)).await
+    }
+
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, Fail> + Send + 'static,

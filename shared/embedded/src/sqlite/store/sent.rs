@@ -36,6 +36,17 @@ pub(super) fn get(conn: &Connection, account: &str, provider_id: &str) -> Result
         .optional()?)
 }
 
+/// The delivery status recorded for a sent message, if any.
+pub(super) fn status(conn: &Connection, account: &str, provider_id: &str) -> Result<Option<String>, Fail> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT delivery_status FROM sent WHERE account = ?1 AND provider_id = ?2 AND expires_at >= ?3",
+        )?
+        .query_row(params![account, provider_id, now_secs()], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
 /// True when this call moved the status (a known message, and a higher rank than stored).
 pub(super) fn advance(
     conn: &Connection,
