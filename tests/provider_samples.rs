@@ -251,12 +251,15 @@ fn meta_inbound_reaction(file: &str) {
 }
 
 fn meta_inbound_location(file: &str) {
-    let content = MessageContent::Location { latitude: 12.25089, longitude: 43.90539, name: None, address: None };
+    let place = MessageContent::Location { latitude: 12.25089, longitude: 43.90539, name: None, address: None };
+    // The sample carries `context.forwarded: true`.
+    let content = MessageContent::Forwarded { frequently: false, content: Box::new(place) };
     meta_message(file, 1_697_044_557, content);
 }
 
 fn meta_inbound_unsupported(file: &str) {
-    meta_message(file, 1_697_044_706, MessageContent::Unsupported { kind: "unsupported".into() });
+    // What WhatsApp does not pass on (errors[] 131051); this older sample names no `unsupported.type`.
+    meta_message(file, 1_697_044_706, MessageContent::Withheld { kind: None });
 }
 
 fn meta_status_sent(file: &str) {
@@ -590,9 +593,13 @@ fn green_inbound_quoted_text_forwarded(file: &str) {
             profile_name: "Green API",
             timestamp: 1_588_091_580,
             origin: Origin::Customer,
-            content: text(
-                "https://yandex.ru/pogoda/?utm_medium=source=home&utm_content=main_informer&utm_term=main_number",
-            ),
+            // `isForwarded: true`, `forwardingScore: 4`: forwarded, not yet "many times".
+            content: MessageContent::Forwarded {
+                frequently: false,
+                content: Box::new(text(
+                    "https://yandex.ru/pogoda/?utm_medium=source=home&utm_content=main_informer&utm_term=main_number",
+                )),
+            },
         },
     );
 }
@@ -979,9 +986,15 @@ fn wazzup_inbound_text(file: &str) {
 fn wazzup_inbound_image_sticker(file: &str) {
     let uri = "https://store.wazzup24.com/0000000000000000000000000000000000000c01/\
                ?filename=00000000-0000-4000-8000-000000000c01.was";
-    // A sticker comes as an image with a `.was` file; the name is the link's `filename`.
-    let content =
-        media("sticker", MediaRef::Url(uri.into()), None, None, Some("00000000-0000-4000-8000-000000000c01.was"));
+    // A sticker comes as an image with a `.was` file (an animated sticker's format, so a file);
+    // the name is the link's `filename`.
+    let content = media(
+        "animated_sticker",
+        MediaRef::Url(uri.into()),
+        None,
+        None,
+        Some("00000000-0000-4000-8000-000000000c01.was"),
+    );
     wazzup_message(file, "00000000-0000-4000-8000-0000000000a2", 1_746_540_960, Origin::Customer, content);
 }
 

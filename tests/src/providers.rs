@@ -599,6 +599,527 @@ impl Driver {
     }
 }
 
+/// The message kinds beyond text and files (`message_kinds.rs`), each built as the provider
+/// documents it; None where the provider does not carry the kind (the report of step 10 names
+/// the page for each).
+impl Driver {
+    fn kind_sender(from: &str) -> Sender {
+        Sender { wa_id: from.into(), profile_name: "Customer".into() }
+    }
+
+    fn kind_twilio_inbound(from: &str) -> twilio_sim::webhook::Inbound {
+        twilio_sim::webhook::Inbound {
+            account_sid: TWILIO_SID.into(),
+            from: format!("+{from}"),
+            to: TWILIO_FROM.into(),
+            profile_name: Some("Customer".into()),
+        }
+    }
+
+    fn kind_green_chat(from: &str) -> Chat {
+        Chat { chat_id: format!("{from}@c.us"), sender_name: "Customer".into() }
+    }
+
+    /// A vCard 3.0 of a card, as WhatsApp shares one (`FN`, `TEL;type=CELL`, `EMAIL`, `ORG`).
+    fn kind_vcard(card: &bridge_core::domain::ContactCard) -> String {
+        let mut lines = vec!["BEGIN:VCARD".to_owned(), "VERSION:3.0".to_owned(), format!("FN:{}", card.name)];
+        lines.extend(card.phones.iter().map(|p| format!("TEL;type=CELL:{p}")));
+        lines.extend(card.emails.iter().map(|e| format!("EMAIL;type=INTERNET:{e}")));
+        lines.extend(card.organization.iter().map(|o| format!("ORG:{o}")));
+        lines.push("END:VCARD".to_owned());
+        lines.join("\n")
+    }
+
+    /// A tap on reply button `button_id` ("title") of the business's message `replied`.
+    pub fn button_reply(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        replied: &str,
+        button_id: &str,
+        title: &str,
+    ) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        Some(match self {
+            Driver::Meta(_) => self.meta_request(&meta_sim::webhook::button_reply(
+                &business(),
+                &sender,
+                id,
+                ts,
+                replied,
+                button_id,
+                title,
+            )),
+            Driver::Dialog360(sim) => self.d360_request(&dialog360_sim::webhook::button_reply(
+                &sim.business(),
+                &sender,
+                id,
+                ts,
+                replied,
+                button_id,
+                title,
+            )),
+            Driver::Twilio(_) => {
+                let params = twilio_sim::webhook::button(&Self::kind_twilio_inbound(from), id, title, button_id, None);
+                Self::twilio_request(self.path(), &params)
+            }
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_buttons_response(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                replied,
+                button_id,
+                title,
+            )),
+            Driver::Wazzup(_) => return None,
+        })
+    }
+
+    /// A row (`row_id`, "title", description) chosen in the business's list message `replied`;
+    /// the description goes only where the provider documents one (Meta, 360dialog).
+    #[allow(clippy::too_many_arguments)]
+    pub fn list_reply(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        replied: &str,
+        row_id: &str,
+        title: &str,
+        description: Option<&str>,
+    ) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        Some(match self {
+            Driver::Meta(_) => self.meta_request(&meta_sim::webhook::list_reply(
+                &business(),
+                &sender,
+                id,
+                ts,
+                replied,
+                row_id,
+                title,
+                description,
+            )),
+            Driver::Dialog360(sim) => self.d360_request(&dialog360_sim::webhook::list_reply(
+                &sim.business(),
+                &sender,
+                id,
+                ts,
+                replied,
+                row_id,
+                title,
+                description,
+            )),
+            // Twilio names no row description.
+            Driver::Twilio(_) => {
+                let params = twilio_sim::webhook::list_reply(&Self::kind_twilio_inbound(from), id, row_id, title);
+                Self::twilio_request(self.path(), &params)
+            }
+            // Green-API documents no row description (`…/selected-buttons/ListResponseMessage`).
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_list_response(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                replied,
+                row_id,
+                title,
+                None,
+            )),
+            Driver::Wazzup(_) => return None,
+        })
+    }
+
+    /// A tap on a quick-reply button ("text", `payload`) of the business's template `replied`.
+    pub fn quick_reply(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        replied: &str,
+        payload: &str,
+        text: &str,
+    ) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        Some(match self {
+            Driver::Meta(_) => {
+                self.meta_request(&meta_sim::webhook::quick_reply(&business(), &sender, id, ts, replied, payload, text))
+            }
+            Driver::Dialog360(sim) => self.d360_request(&dialog360_sim::webhook::quick_reply(
+                &sim.business(),
+                &sender,
+                id,
+                ts,
+                replied,
+                payload,
+                text,
+            )),
+            Driver::Twilio(_) => {
+                let params = twilio_sim::webhook::button(&Self::kind_twilio_inbound(from), id, text, payload, None);
+                Self::twilio_request(self.path(), &params)
+            }
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_template_button_reply(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                replied,
+                0,
+                payload,
+                text,
+            )),
+            Driver::Wazzup(_) => return None,
+        })
+    }
+
+    /// Shared contact cards. Twilio delivers a shared contact as a `.vcf` file (attached like any
+    /// file), so None there.
+    pub fn contact_cards(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        cards: &[bridge_core::domain::ContactCard],
+    ) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        let meta_cards = || -> Vec<Value> {
+            cards
+                .iter()
+                .map(|c| {
+                    let phones: Vec<(&str, &str, Option<&str>)> =
+                        c.phones.iter().map(|p| (p.as_str(), "CELL", None)).collect();
+                    let emails: Vec<&str> = c.emails.iter().map(String::as_str).collect();
+                    let org = c.organization.as_deref().map(|o| (o, None));
+                    meta_sim::webhook::contact_card(&c.name, &phones, &emails, org)
+                })
+                .collect()
+        };
+        Some(match self {
+            Driver::Meta(_) => {
+                self.meta_request(&meta_sim::webhook::contacts_message(&business(), &sender, id, ts, meta_cards()))
+            }
+            Driver::Dialog360(sim) => {
+                self.d360_request(&dialog360_sim::webhook::contacts(&sim.business(), &sender, id, ts, meta_cards()))
+            }
+            Driver::GreenApi(sim) => {
+                let chat = Self::kind_green_chat(from);
+                let vcards: Vec<(String, String)> =
+                    cards.iter().map(|c| (c.name.clone(), Self::kind_vcard(c))).collect();
+                let body = match vcards.as_slice() {
+                    [(name, vcard)] => {
+                        green_api_sim::webhook::incoming_contact(&sim.instance(), &chat, id, ts, name, vcard)
+                    }
+                    many => {
+                        let pairs: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                        green_api_sim::webhook::incoming_contacts_array(&sim.instance(), &chat, id, ts, &pairs)
+                    }
+                };
+                self.green_request(&body)
+            }
+            Driver::Wazzup(_) => {
+                let vcards: Vec<String> = cards.iter().map(Self::kind_vcard).collect();
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_vcard(&chat, id, &Self::iso(ts), &vcards.join("\n")))
+            }
+            Driver::Twilio(_) => return None,
+        })
+    }
+
+    /// A shared location with a name and an address. Wazzup's `geo` fields are not documented
+    /// (W1), so None there.
+    #[allow(clippy::too_many_arguments)]
+    pub fn location(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        latitude: f64,
+        longitude: f64,
+        name: &str,
+        address: &str,
+    ) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        let object =
+            serde_json::json!({ "latitude": latitude, "longitude": longitude, "name": name, "address": address });
+        Some(match self {
+            Driver::Meta(_) => self.meta_request(&meta_sim::webhook::typed_message(
+                &business(),
+                &sender,
+                id,
+                ts,
+                "location",
+                Some(object),
+            )),
+            Driver::Dialog360(sim) => self.d360_request(&dialog360_sim::webhook::typed(
+                &sim.business(),
+                &sender,
+                id,
+                ts,
+                "location",
+                Some(object),
+            )),
+            Driver::Twilio(_) => {
+                let params = twilio_sim::webhook::location(
+                    &Self::kind_twilio_inbound(from),
+                    id,
+                    latitude,
+                    longitude,
+                    Some(address),
+                    Some(name),
+                );
+                Self::twilio_request(self.path(), &params)
+            }
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_location(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                latitude,
+                longitude,
+                name,
+                address,
+            )),
+            Driver::Wazzup(_) => return None,
+        })
+    }
+
+    /// A sticker (a WebP picture), stored in the simulator first. Twilio has no sticker marker: the
+    /// picture arrives as `image/webp` media. Wazzup sends an animated sticker as a `.was` file
+    /// (W1's example) and, presumably, a still one as `.webp` (unconfirmed).
+    pub fn sticker(&self, from: &str, id: &str, ts: i64, bytes: Vec<u8>, animated: bool) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        Some(match self {
+            Driver::Meta(sim) => {
+                let media_id = sim.add_media(bytes, "image/webp");
+                let mut body = meta_sim::webhook::media_message(
+                    &business(),
+                    &sender,
+                    id,
+                    ts,
+                    "sticker",
+                    &media_id,
+                    "image/webp",
+                    None,
+                    None,
+                    false,
+                );
+                meta_sim::webhook::set_sticker_animated(&mut body, animated);
+                self.meta_request(&body)
+            }
+            Driver::Dialog360(sim) => {
+                let media_id = sim.add_media(bytes, "image/webp");
+                let mut body = dialog360_sim::webhook::media(
+                    &sim.business(),
+                    &sender,
+                    id,
+                    ts,
+                    "sticker",
+                    &media_id,
+                    "image/webp",
+                    None,
+                    None,
+                    false,
+                );
+                dialog360_sim::webhook::set_sticker_animated(&mut body, animated);
+                self.d360_request(&body)
+            }
+            Driver::Twilio(sim) => {
+                let url = sim.add_message_media(id, bytes, "image/webp");
+                let params =
+                    twilio_sim::webhook::media(&Self::kind_twilio_inbound(from), id, "", &[(url, "image/webp".into())]);
+                Self::twilio_request(self.path(), &params)
+            }
+            Driver::GreenApi(sim) => {
+                let url = sim.add_media(bytes, "image/webp");
+                self.green_request(&green_api_sim::webhook::incoming_sticker(
+                    &sim.instance(),
+                    &Self::kind_green_chat(from),
+                    id,
+                    ts,
+                    &url,
+                    "a0128ca6-be8d-4813-9af7-54cdaf384317.webp",
+                    animated,
+                ))
+            }
+            Driver::Wazzup(sim) => {
+                let (mime, name) = if animated {
+                    ("application/octet-stream", "00000000-0000-4000-8000-000000000c01.was")
+                } else {
+                    ("image/webp", "00000000-0000-4000-8000-000000000c02.webp")
+                };
+                let uri = sim.add_media(bytes, mime, name);
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_media(&chat, id, &Self::iso(ts), "image", &uri, None))
+            }
+        })
+    }
+
+    /// A poll the customer created. Only Green-API passes polls on (`pollMessage`); Meta and
+    /// 360dialog withhold them (`unsupported`), Wazzup sends them as text, Twilio documents none.
+    pub fn poll(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        question: &str,
+        options: &[&str],
+        multiple: bool,
+    ) -> Option<Request<Bytes>> {
+        match self {
+            Driver::GreenApi(sim) => Some(self.green_request(&green_api_sim::webhook::incoming_poll(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                question,
+                options,
+                multiple,
+            ))),
+            _ => None,
+        }
+    }
+
+    /// The customer's vote in poll `poll_id`: `chosen` list the customer among their voters,
+    /// `others` only someone else.
+    #[allow(clippy::too_many_arguments)]
+    pub fn poll_vote(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        poll_id: &str,
+        question: &str,
+        chosen: &[&str],
+        others: &[&str],
+    ) -> Option<Request<Bytes>> {
+        match self {
+            Driver::GreenApi(sim) => {
+                let customer = format!("{from}@c.us");
+                let me = [customer.as_str()];
+                let someone = ["79990001122@c.us"];
+                let votes: Vec<(&str, &[&str])> =
+                    chosen.iter().map(|o| (*o, &me[..])).chain(others.iter().map(|o| (*o, &someone[..]))).collect();
+                Some(self.green_request(&green_api_sim::webhook::incoming_poll_update(
+                    &sim.instance(),
+                    &Self::kind_green_chat(from),
+                    id,
+                    ts,
+                    poll_id,
+                    question,
+                    &votes,
+                    chosen.len() > 1,
+                )))
+            }
+            _ => None,
+        }
+    }
+
+    /// Something WhatsApp does not pass on, as the provider reports it: Meta `unsupported` with
+    /// `unsupported.type:"poll_creation"`, 360dialog `unknown` (D1), Wazzup `unsupported` (W1).
+    /// Green-API and Twilio document no such message.
+    pub fn withheld(&self, from: &str, id: &str, ts: i64) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        Some(match self {
+            Driver::Meta(_) => self.meta_request(&meta_sim::webhook::unsupported_message(
+                &business(),
+                &sender,
+                id,
+                ts,
+                Some("poll_creation"),
+            )),
+            Driver::Dialog360(sim) => {
+                self.d360_request(&dialog360_sim::webhook::not_passed(&sim.business(), &sender, id, ts, true))
+            }
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_typed(&chat, id, &Self::iso(ts), "unsupported"))
+            }
+            Driver::GreenApi(_) | Driver::Twilio(_) => return None,
+        })
+    }
+
+    /// A message of a kind the bridge does not read: Meta/360dialog `order`, Green-API a
+    /// `typeMessage` it may add later, Twilio a `MessageType` without body or media, Wazzup
+    /// `wapi_template`.
+    pub fn unread_kind(&self, from: &str, id: &str, ts: i64) -> Request<Bytes> {
+        let sender = Self::kind_sender(from);
+        let order = serde_json::json!({ "catalog_id": "354160437058781", "text": "", "product_items": [] });
+        match self {
+            Driver::Meta(_) => self.meta_request(&meta_sim::webhook::typed_message(
+                &business(),
+                &sender,
+                id,
+                ts,
+                "order",
+                Some(order),
+            )),
+            Driver::Dialog360(sim) => {
+                self.d360_request(&dialog360_sim::webhook::typed(&sim.business(), &sender, id, ts, "order", Some(order)))
+            }
+            Driver::Twilio(_) => Self::twilio_request(
+                self.path(),
+                &twilio_sim::webhook::bodiless(&Self::kind_twilio_inbound(from), id, "carousel"),
+            ),
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_message_data(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                serde_json::json!({ "typeMessage": "groupInviteMessage", "groupInviteMessageData": { "groupName": "x" } }),
+            )),
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_typed(&chat, id, &Self::iso(ts), "wapi_template"))
+            }
+        }
+    }
+
+    /// A forwarded text (`frequently`: forwarded many times). Wazzup documents no forward mark.
+    pub fn forwarded_text(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        text: &str,
+        frequently: bool,
+    ) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        let mark = |body: &mut Value| {
+            if frequently {
+                meta_sim::webhook::set_frequently_forwarded(body)
+            } else {
+                meta_sim::webhook::set_forwarded(body)
+            }
+        };
+        Some(match self {
+            Driver::Meta(_) => {
+                let mut body = meta_sim::webhook::text_message(&business(), &sender, id, ts, text);
+                mark(&mut body);
+                self.meta_request(&body)
+            }
+            Driver::Dialog360(sim) => {
+                let mut body = dialog360_sim::webhook::text(&sim.business(), &sender, id, ts, text);
+                mark(&mut body);
+                self.d360_request(&body)
+            }
+            Driver::Twilio(_) => {
+                let mut params = twilio_sim::webhook::text(&Self::kind_twilio_inbound(from), id, text);
+                twilio_sim::webhook::set_forwarded(&mut params, frequently);
+                Self::twilio_request(self.path(), &params)
+            }
+            Driver::GreenApi(sim) => {
+                let mut body =
+                    green_api_sim::webhook::incoming_text(&sim.instance(), &Self::kind_green_chat(from), id, ts, text);
+                green_api_sim::webhook::set_forwarded(&mut body, if frequently { 5 } else { 1 });
+                self.green_request(&body)
+            }
+            Driver::Wazzup(_) => return None,
+        })
+    }
+}
+
 /// `2023-11-14T22:13:20Z` for a Unix time (Wazzup's `dateTime`).
 fn time_iso(ts: i64) -> String {
     let days = ts.div_euclid(86_400);

@@ -1,12 +1,23 @@
-//! How each inbound message kind reads as a Planfix comment.
+//! How each inbound message kind reads as a Planfix comment. Everything the customer (or the
+//! provider) typed is escaped here, exactly once, with [`text_to_html`] (text) or [`attr`] (link
+//! targets); the rest is the bridge's own markup.
 
 use super::html::{attr, text_to_html};
-use crate::domain::{InboundMessage, MessageContent, Origin};
+use crate::domain::{ContactCard, InboundMessage, MessageContent, Origin};
 
-/// The customer's own words that came with a file (empty if none).
+/// What stays above a file in its comment once the file is attached: the customer's own words
+/// that came with it, and for a sticker what it is (empty if neither).
 pub fn media_caption_html(content: &MessageContent) -> String {
     match content {
-        MessageContent::Media { caption: Some(c), .. } => text_to_html(c),
+        MessageContent::Media { media_kind, caption, .. } => {
+            let what = match media_kind.as_str() {
+                // Static stickers are pictures; animated ones go as files Planfix may not preview.
+                "sticker" => Some("🖼 Sticker".to_owned()),
+                "animated_sticker" => Some("🎞 Animated sticker (attached as a file)".to_owned()),
+                _ => None,
+            };
+            [what, caption.as_deref().map(text_to_html)].into_iter().flatten().collect::<Vec<_>>().join("<br>")
+        }
         _ => String::new(),
     }
 }
@@ -15,14 +26,23 @@ pub fn media_caption_html(content: &MessageContent) -> String {
 /// WhatsApp phone a mark saying so (Planfix shows it as the bridge's own comment, not the
 /// customer's).
 pub fn message_html(msg: &InboundMessage) -> String {
-    let content = comment_html(&msg.content);
+    let content = content_html(&msg.content, msg.origin);
     match msg.origin {
         Origin::Customer => content,
         Origin::BusinessPhone => format!("<i>📱 Sent from the company's WhatsApp phone:</i><br>{content}"),
     }
 }
 
+/// The content of a message the customer wrote.
 pub fn comment_html(content: &MessageContent) -> String {
+    content_html(content, Origin::Customer)
+}
+
+fn content_html(content: &MessageContent, origin: Origin) -> String {
+    let who = match origin {
+        Origin::Customer => "The customer",
+        Origin::BusinessPhone => "The company's phone",
+    };
     match content {
         MessageContent::Text { body } => text_to_html(body),
         MessageContent::Media { media_kind, filename, .. } => {
@@ -33,17 +53,23 @@ pub fn comment_html(content: &MessageContent) -> String {
                 "voice" => "Voice message",
                 "document" => "Document",
                 "sticker" => "Sticker",
+                "animated_sticker" => "Animated sticker",
                 _ => "File",
             };
             let name = filename.as_deref().map(|f| format!(" «{}»", text_to_html(f))).unwrap_or_default();
             // The file-relay function attaches the file and replaces this note; the caption is
             // in the comment from the start, so the text is never lost with the file.
-            let note = format!("<i>[📎 {label}{name}: transferring the file…]</i>");
-            let caption = media_caption_html(content);
-            if caption.is_empty() {
+            let note = match media_kind.as_str() {
+                // The sticker's line above already says what it is.
+                "sticker" => "<i>[📎 transferring the image…]</i>".to_owned(),
+                "animated_sticker" => "<i>[📎 transferring the file…]</i>".to_owned(),
+                _ => format!("<i>[📎 {label}{name}: transferring the file…]</i>"),
+            };
+            let above = media_caption_html(content);
+            if above.is_empty() {
                 note
             } else {
-                format!("{caption}<br>{note}")
+                format!("{above}<br>{note}")
             }
         }
         MessageContent::Location { latitude, longitude, name, address } => {
@@ -59,7 +85,299 @@ pub fn comment_html(content: &MessageContent) -> String {
         MessageContent::Reaction { emoji, .. } if emoji.is_empty() => "<i>[removed a reaction]</i>".to_owned(),
         MessageContent::Reaction { emoji, .. } => format!("<i>[reacted {} to a message]</i>", text_to_html(emoji)),
         MessageContent::Unsupported { kind } => {
-            format!("<i>[a WhatsApp message of type «{}» that the bridge cannot show]</i>", text_to_html(kind))
+            format!("<i>[{who} sent {} that the bridge does not show yet]</i>", a_kind(Some(kind)))
         }
+        MessageContent::Withheld { kind } => {
+            let ask = match origin {
+                Origin::Customer => "; ask them to send it another way if it matters",
+                Origin::BusinessPhone => "",
+            };
+            format!("<i>[{who} sent {} that WhatsApp does not pass to integrations{ask}]</i>", a_kind(kind.as_deref()))
+        }
+        MessageContent::Choice { title, description, payload } => {
+            let shown = match (title.trim().is_empty(), payload.as_deref()) {
+                (false, _) => text_to_html(title),
+                // A button without a title still says which one it was.
+                (true, Some(p)) => format!("(button «{}»)", text_to_html(p)),
+                (true, None) => "(a button)".to_owned(),
+            };
+            match description.as_deref().filter(|d| !d.trim().is_empty()) {
+                Some(d) => format!("🔘 {shown}<br><i>{}</i>", text_to_html(d)),
+                None => format!("🔘 {shown}"),
+            }
+        }
+        MessageContent::Contacts { cards } if cards.is_empty() => "👤 A contact card (empty)".to_owned(),
+        MessageContent::Contacts { cards } => cards.iter().map(card_html).collect::<Vec<_>>().join("<br>"),
+        MessageContent::Poll { question, options, multiple } => {
+            let mut lines = vec![format!("📊 Poll: {}", text_to_html(question))];
+            lines.extend(options.iter().map(|o| format!("• {}", text_to_html(o))));
+            if *multiple {
+                lines.push("<i>(several answers allowed)</i>".to_owned());
+            }
+            lines.join("<br>")
+        }
+        MessageContent::PollVote { question, selected, .. } => {
+            let poll = if question.trim().is_empty() {
+                "a poll".to_owned()
+            } else {
+                format!("the poll «{}»", text_to_html(question))
+            };
+            if selected.is_empty() {
+                format!("🗳 Withdrew the vote in {poll}")
+            } else {
+                let chosen: Vec<String> = selected.iter().map(|s| text_to_html(s)).collect();
+                format!("🗳 Voted in {poll}: {}", chosen.join(", "))
+            }
+        }
+        MessageContent::Forwarded { frequently, content } => {
+            let mark = if *frequently { "↪ Forwarded many times" } else { "↪ Forwarded" };
+            format!("<i>{mark}</i><br>{}", content_html(content, origin))
+        }
+    }
+}
+
+/// One card: name, organisation, every number as a `tel:` link, every address as a `mailto:` one.
+fn card_html(card: &ContactCard) -> String {
+    let name = if card.name.trim().is_empty() { "(no name)".to_owned() } else { text_to_html(card.name.trim()) };
+    let mut lines = vec![format!("👤 Contact: {name}")];
+    if let Some(org) = card.organization.as_deref().filter(|o| !o.trim().is_empty()) {
+        lines.push(format!("🏢 {}", text_to_html(org.trim())));
+    }
+    for phone in card.phones.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        lines.push(match tel_href(phone) {
+            Some(href) => format!("📞 <a href=\"{}\">{}</a>", attr(&href), text_to_html(phone)),
+            None => format!("📞 {}", text_to_html(phone)),
+        });
+    }
+    for email in card.emails.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let linkable = email.contains('@') && !email.contains(char::is_whitespace) && !email.contains(':');
+        lines.push(if linkable {
+            format!("✉ <a href=\"{}\">{}</a>", attr(&format!("mailto:{email}")), text_to_html(email))
+        } else {
+            format!("✉ {}", text_to_html(email))
+        });
+    }
+    lines.join("<br>")
+}
+
+/// `tel:` with the digits only (RFC 3966: `+` first for an international number); None when the
+/// number has no digits.
+fn tel_href(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let plus = if phone.trim_start().starts_with('+') { "+" } else { "" };
+    Some(format!("tel:{plus}{digits}"))
+}
+
+/// "a poll", "a message edit", "a message of type «x»": what a provider's type name means to a
+/// Planfix user (Meta's `unsupported.type` values are those of WhatsApp's own list, as relayed
+/// by BSPs such as YCloud; Green-API's are its `typeMessage` without `Message`).
+fn a_kind(kind: Option<&str>) -> String {
+    let raw = kind.map(str::trim).unwrap_or("");
+    let key: String = raw.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    let phrase = match key.as_str() {
+        "" | "unknown" | "unsupported" | "errors" => "message",
+        "poll" | "pollcreation" => "poll",
+        "pollupdate" => "poll vote",
+        "edit" | "edited" => "message edit",
+        "revoke" | "deleted" | "delete" => "message deletion",
+        "pin" => "pinned message",
+        "groupinvite" => "group invitation",
+        "gif" => "GIF",
+        "keepinchat" => "“keep in chat” change",
+        "linkpreview" => "link preview",
+        "product" | "order" => "product or order",
+        "reaction" => "reaction",
+        "button" | "buttons" | "list" | "interactive" | "interactivebuttons" => "message with buttons or a list",
+        "image" => "photo",
+        "video" => "video",
+        "audio" => "audio message",
+        "location" | "livelocation" => "location",
+        "mediaplaceholder" => "media file",
+        "hsm" | "template" | "wapitemplate" => "template message",
+        "viewonce" => "view-once message",
+        "sticker" => "sticker",
+        "contact" | "contacts" | "contactsarray" => "contact card",
+        "call" => "call",
+        "nfmreply" | "flow" => "form (WhatsApp Flow) reply",
+        "system" => "system notice",
+        _ => return format!("a message of type «{}»", text_to_html(raw)),
+    };
+    let article = if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {phrase}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{MediaRef, Phone};
+
+    fn text(body: &str) -> MessageContent {
+        MessageContent::Text { body: body.into() }
+    }
+
+    fn card(name: &str, phones: &[&str], emails: &[&str], org: Option<&str>) -> ContactCard {
+        ContactCard {
+            name: name.into(),
+            phones: phones.iter().map(|p| p.to_string()).collect(),
+            emails: emails.iter().map(|e| e.to_string()).collect(),
+            organization: org.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_choice_reads_as_the_tapped_title_with_the_rows_description() {
+        let choice = MessageContent::Choice {
+            title: "Tomorrow <9:00> & later".into(),
+            description: Some("Slot \"B\"".into()),
+            payload: Some("slot_b".into()),
+        };
+        // Escaped once: no `&amp;amp;`, and the payload (the business's id) is not shown.
+        assert_eq!(comment_html(&choice), "🔘 Tomorrow &lt;9:00&gt; &amp; later<br><i>Slot \"B\"</i>");
+        let bare = MessageContent::Choice { title: "Yes".into(), description: None, payload: None };
+        assert_eq!(comment_html(&bare), "🔘 Yes");
+        let untitled =
+            MessageContent::Choice { title: " ".into(), description: Some("".into()), payload: Some("<p>".into()) };
+        assert_eq!(comment_html(&untitled), "🔘 (button «&lt;p&gt;»)");
+    }
+
+    #[test]
+    fn contact_cards_read_with_tappable_numbers_addresses_and_organisation() {
+        let cards = MessageContent::Contacts {
+            cards: vec![
+                card(
+                    "Anna <Smit>",
+                    &["+7 (234) 567-89-10", "8 800 100"],
+                    &["anna@example.com"],
+                    Some("Acme & Co · CTO"),
+                ),
+                card("", &["ext. none"], &["not an address", "x@y\" onclick=\"z"], None),
+            ],
+        };
+        assert_eq!(
+            comment_html(&cards),
+            "👤 Contact: Anna &lt;Smit&gt;<br>🏢 Acme &amp; Co · CTO\
+             <br>📞 <a href=\"tel:+72345678910\">+7 (234) 567-89-10</a>\
+             <br>📞 <a href=\"tel:8800100\">8 800 100</a>\
+             <br>✉ <a href=\"mailto:anna@example.com\">anna@example.com</a>\
+             <br>👤 Contact: (no name)<br>📞 ext. none<br>✉ not an address\
+             <br>✉ x@y\" onclick=\"z"
+        );
+        assert_eq!(comment_html(&MessageContent::Contacts { cards: vec![] }), "👤 A contact card (empty)");
+    }
+
+    #[test]
+    fn an_address_with_quotes_cannot_leave_its_link() {
+        let html = card_html(&card("A", &[], &["a\"b@c.d"], None));
+        assert_eq!(html, "👤 Contact: A<br>✉ <a href=\"mailto:a&quot;b@c.d\">a\"b@c.d</a>");
+    }
+
+    #[test]
+    fn polls_and_votes_read_as_question_options_and_choice() {
+        let poll = MessageContent::Poll {
+            question: "Colour?".into(),
+            options: vec!["Red".into(), "<Blue>".into()],
+            multiple: true,
+        };
+        assert_eq!(
+            comment_html(&poll),
+            "📊 Poll: Colour?<br>• Red<br>• &lt;Blue&gt;<br><i>(several answers allowed)</i>"
+        );
+        let single = MessageContent::Poll { question: "Q".into(), options: vec!["A".into()], multiple: false };
+        assert_eq!(comment_html(&single), "📊 Poll: Q<br>• A");
+        let vote = MessageContent::PollVote {
+            question: "Colour?".into(),
+            selected: vec!["Red".into(), "B&W".into()],
+            poll_id: None,
+        };
+        assert_eq!(comment_html(&vote), "🗳 Voted in the poll «Colour?»: Red, B&amp;W");
+        let withdrawn = MessageContent::PollVote { question: "".into(), selected: vec![], poll_id: Some("P1".into()) };
+        assert_eq!(comment_html(&withdrawn), "🗳 Withdrew the vote in a poll");
+    }
+
+    #[test]
+    fn what_whatsapp_withholds_says_so_and_names_the_kind() {
+        let withheld = |kind: Option<&str>| comment_html(&MessageContent::Withheld { kind: kind.map(str::to_owned) });
+        assert_eq!(
+            withheld(None),
+            "<i>[The customer sent a message that WhatsApp does not pass to integrations; \
+             ask them to send it another way if it matters]</i>"
+        );
+        assert!(withheld(Some("poll_creation")).contains("sent a poll that WhatsApp"));
+        assert!(withheld(Some("edit")).contains("sent a message edit that"));
+        assert!(withheld(Some("unknown")).contains("sent a message that"));
+        assert!(withheld(Some("view_once")).contains("sent a view-once message that"));
+        assert!(withheld(Some("<x>")).contains("sent a message of type «&lt;x&gt;» that"));
+        let unsupported = comment_html(&MessageContent::Unsupported { kind: "order".into() });
+        assert_eq!(unsupported, "<i>[The customer sent a product or order that the bridge does not show yet]</i>");
+        assert!(comment_html(&MessageContent::Unsupported { kind: "edited".into() }).contains("a message edit"));
+    }
+
+    #[test]
+    fn a_forward_is_marked_above_what_was_forwarded() {
+        let fwd = |frequently| MessageContent::Forwarded { frequently, content: Box::new(text("chain <letter>")) };
+        assert_eq!(comment_html(&fwd(false)), "<i>↪ Forwarded</i><br>chain &lt;letter&gt;");
+        assert_eq!(comment_html(&fwd(true)), "<i>↪ Forwarded many times</i><br>chain &lt;letter&gt;");
+    }
+
+    #[test]
+    fn stickers_read_as_pictures_and_animated_ones_as_files() {
+        let sticker = |kind: &str| MessageContent::Media {
+            media_kind: kind.into(),
+            media: MediaRef::Id("m".into()),
+            mime_type: Some("image/webp".into()),
+            caption: None,
+            filename: None,
+        };
+        assert_eq!(comment_html(&sticker("sticker")), "🖼 Sticker<br><i>[📎 transferring the image…]</i>");
+        assert_eq!(media_caption_html(&sticker("sticker")), "🖼 Sticker");
+        assert_eq!(
+            comment_html(&sticker("animated_sticker")),
+            "🎞 Animated sticker (attached as a file)<br><i>[📎 transferring the file…]</i>"
+        );
+        // Other files keep their caption-only line above the note.
+        let photo = MessageContent::Media {
+            media_kind: "image".into(),
+            media: MediaRef::Id("m".into()),
+            mime_type: None,
+            caption: Some("a < b".into()),
+            filename: None,
+        };
+        assert_eq!(media_caption_html(&photo), "a &lt; b");
+        assert_eq!(comment_html(&photo), "a &lt; b<br><i>[📎 Photo: transferring the file…]</i>");
+    }
+
+    #[test]
+    fn a_location_keeps_its_name_address_and_map_link() {
+        let place = MessageContent::Location {
+            latitude: 55.75,
+            longitude: 37.62,
+            name: Some("Red Square".into()),
+            address: Some("Moscow & more".into()),
+        };
+        assert_eq!(
+            comment_html(&place),
+            "Location: Red Square, Moscow &amp; more<br>\
+             <a href=\"https://www.google.com/maps/search/?api=1&amp;query=55.75,37.62\">55.75, 37.62</a>"
+        );
+    }
+
+    #[test]
+    fn the_companys_phone_is_not_called_the_customer() {
+        let msg = InboundMessage {
+            id: "x".into(),
+            from: Phone::parse("79001234567").unwrap(),
+            profile_name: None,
+            timestamp: 0,
+            content: MessageContent::Withheld { kind: Some("pin".into()) },
+            origin: Origin::BusinessPhone,
+        };
+        assert_eq!(
+            message_html(&msg),
+            "<i>📱 Sent from the company's WhatsApp phone:</i><br>\
+             <i>[The company's phone sent a pinned message that WhatsApp does not pass to integrations]</i>"
+        );
     }
 }

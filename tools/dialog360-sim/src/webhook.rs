@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+pub use meta_sim::webhook::{contact_card, set_frequently_forwarded, set_sticker_animated};
 pub use meta_sim::webhook::{media_sha256, retarget_sample, set_forwarded, set_media_sha256, set_reply_context};
 pub use meta_sim::webhook::{Business, Sender};
 
@@ -47,6 +48,71 @@ pub fn media(
 ) -> Value {
     let webhook =
         meta_sim::webhook::media_message(biz, from, wamid, timestamp, kind, media_id, mime, caption, filename, voice);
+    without_user_ids(webhook)
+}
+
+/// An inbound message of any `type` with its object as given (Meta's shapes, see
+/// `meta_sim::webhook::typed_message`), e.g. `location`.
+pub fn typed(biz: &Business, from: &Sender, wamid: &str, timestamp: i64, kind: &str, object: Option<Value>) -> Value {
+    without_user_ids(meta_sim::webhook::typed_message(biz, from, wamid, timestamp, kind, object))
+}
+
+/// A tap on a reply button (Meta's `interactive.button_reply`, passed through unchanged, D1).
+pub fn button_reply(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    context_wamid: &str,
+    id: &str,
+    title: &str,
+) -> Value {
+    without_user_ids(meta_sim::webhook::button_reply(biz, from, wamid, timestamp, context_wamid, id, title))
+}
+
+/// A list row chosen (Meta's `interactive.list_reply`).
+#[allow(clippy::too_many_arguments)] // mirrors the fields of Meta's list_reply object one to one
+pub fn list_reply(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    context_wamid: &str,
+    id: &str,
+    title: &str,
+    description: Option<&str>,
+) -> Value {
+    let webhook = meta_sim::webhook::list_reply(biz, from, wamid, timestamp, context_wamid, id, title, description);
+    without_user_ids(webhook)
+}
+
+/// A template's quick-reply button tapped (Meta's `type:"button"`).
+pub fn quick_reply(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    context_wamid: &str,
+    payload: &str,
+    text: &str,
+) -> Value {
+    without_user_ids(meta_sim::webhook::quick_reply(biz, from, wamid, timestamp, context_wamid, payload, text))
+}
+
+/// Shared contact cards (Meta's `type:"contacts"`; cards from [`contact_card`]).
+pub fn contacts(biz: &Business, from: &Sender, wamid: &str, timestamp: i64, cards: Vec<Value>) -> Value {
+    without_user_ids(meta_sim::webhook::contacts_message(biz, from, wamid, timestamp, cards))
+}
+
+/// Content the API cannot show: `type:"unsupported"` (e.g. a message the user deleted) or
+/// `type:"unknown"` (e.g. a disappearing message), both with `errors[]` code 131051 (D1).
+pub fn not_passed(biz: &Business, from: &Sender, wamid: &str, timestamp: i64, unknown: bool) -> Value {
+    let mut webhook = meta_sim::webhook::unsupported_message(biz, from, wamid, timestamp, None);
+    if unknown {
+        if let Some(message) = webhook.pointer_mut("/entry/0/changes/0/value/messages/0") {
+            message["type"] = Value::from("unknown");
+        }
+    }
     without_user_ids(webhook)
 }
 

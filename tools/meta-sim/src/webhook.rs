@@ -103,6 +103,171 @@ pub fn media_message(
     message_envelope(biz, from, message)
 }
 
+/// Inbound message of any `type` with its object as given (`object` is put under the key named
+/// by `kind`; None leaves it out, as Meta does for a type it could not fill).
+pub fn typed_message(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    kind: &str,
+    object: Option<Value>,
+) -> Value {
+    let mut message = json!({
+        "from": from.wa_id,
+        "id": wamid,
+        "timestamp": timestamp.to_string(),
+        "type": kind,
+    });
+    if let Some(object) = object {
+        message[kind] = object;
+    }
+    message_envelope(biz, from, message)
+}
+
+/// A tap on a reply button of an interactive message the business sent (`context_wamid`):
+/// `type:"interactive"`, `interactive.{type:"button_reply", button_reply:{id,title}}` and
+/// `context.{from,id}` (Meta's reply-buttons page; `david-lev/pywa`
+/// `tests/data/updates/callback_button.json`).
+pub fn button_reply(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    context_wamid: &str,
+    id: &str,
+    title: &str,
+) -> Value {
+    let object = json!({ "type": "button_reply", "button_reply": { "id": id, "title": title } });
+    with_context(biz, typed_message(biz, from, wamid, timestamp, "interactive", Some(object)), context_wamid)
+}
+
+/// A row chosen in an interactive list: `interactive.{type:"list_reply", list_reply:{id, title,
+/// description?}}` (Meta's list-messages page; pywa's `callback_selection.json`).
+#[allow(clippy::too_many_arguments)] // mirrors the fields of Meta's list_reply object one to one
+pub fn list_reply(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    context_wamid: &str,
+    id: &str,
+    title: &str,
+    description: Option<&str>,
+) -> Value {
+    let mut row = json!({ "id": id, "title": title });
+    if let Some(description) = description {
+        row["description"] = json!(description);
+    }
+    let object = json!({ "type": "list_reply", "list_reply": row });
+    with_context(biz, typed_message(biz, from, wamid, timestamp, "interactive", Some(object)), context_wamid)
+}
+
+/// A tap on a template's quick-reply button: `type:"button"`, `button.{payload, text}` (Meta's
+/// "Button messages webhook reference"; pywa's `callback_button.json` key `quick_reply`).
+pub fn quick_reply(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    context_wamid: &str,
+    payload: &str,
+    text: &str,
+) -> Value {
+    let object = json!({ "payload": payload, "text": text });
+    with_context(biz, typed_message(biz, from, wamid, timestamp, "button", Some(object)), context_wamid)
+}
+
+/// Shared contact cards: `type:"contacts"`, `contacts[]` of [`contact_card`]s (Meta's "Contacts
+/// messages webhook reference").
+pub fn contacts_message(biz: &Business, from: &Sender, wamid: &str, timestamp: i64, cards: Vec<Value>) -> Value {
+    typed_message(biz, from, wamid, timestamp, "contacts", Some(Value::Array(cards)))
+}
+
+/// One card of [`contacts_message`]: `name.{formatted_name, first_name}`, `phones[].{phone, type,
+/// wa_id?}` (`(number, type, wa_id)`), `emails[].{email, type:"WORK"}` and `org.{company, title}`
+/// when given. Properties the user did not share are left out, as Meta does.
+pub fn contact_card(
+    formatted_name: &str,
+    phones: &[(&str, &str, Option<&str>)],
+    emails: &[&str],
+    org: Option<(&str, Option<&str>)>,
+) -> Value {
+    let first = formatted_name.split_whitespace().next().unwrap_or("");
+    let mut card = Map::new();
+    card.insert("name".into(), json!({ "formatted_name": formatted_name, "first_name": first }));
+    if !phones.is_empty() {
+        let phones: Vec<Value> = phones
+            .iter()
+            .map(|(phone, kind, wa_id)| {
+                let mut p = json!({ "phone": phone, "type": kind });
+                if let Some(wa_id) = wa_id {
+                    p["wa_id"] = json!(wa_id);
+                }
+                p
+            })
+            .collect();
+        card.insert("phones".into(), Value::Array(phones));
+    }
+    if !emails.is_empty() {
+        card.insert("emails".into(), emails.iter().map(|e| json!({ "email": e, "type": "WORK" })).collect());
+    }
+    if let Some((company, title)) = org {
+        let mut o = json!({ "company": company });
+        if let Some(title) = title {
+            o["title"] = json!(title);
+        }
+        card.insert("org".into(), o);
+    }
+    Value::Object(card)
+}
+
+/// What WhatsApp does not pass to the Cloud API: `type:"unsupported"` with `errors[]` code 131051,
+/// and in newer payloads `unsupported.type` naming it (Meta's "Unsupported messages webhook
+/// reference"; sample `meta/inbound_unsupported.json`; pywa's `unsupported_with_type`).
+pub fn unsupported_message(
+    biz: &Business,
+    from: &Sender,
+    wamid: &str,
+    timestamp: i64,
+    unsupported_type: Option<&str>,
+) -> Value {
+    let object = unsupported_type.map(|t| json!({ "type": t }));
+    let mut webhook = typed_message(biz, from, wamid, timestamp, "unsupported", object);
+    if let Some(message) = first_item_mut(&mut webhook, "messages") {
+        message["errors"] = json!([{
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": { "details": "Message type is currently not supported." },
+        }]);
+    }
+    webhook
+}
+
+/// Sets `sticker.animated` on a sticker built by [`media_message`] (which sends `false`).
+pub fn set_sticker_animated(webhook: &mut Value, animated: bool) {
+    if let Some(sticker) = first_item_mut(webhook, "messages").and_then(|m| m.get_mut("sticker")) {
+        sticker["animated"] = json!(animated);
+    }
+}
+
+/// Marks the first message as forwarded many times (`context.frequently_forwarded:true`,
+/// pywa's `forwarded_many_times`).
+pub fn set_frequently_forwarded(webhook: &mut Value) {
+    if let Some(message) = first_item_mut(webhook, "messages") {
+        message["context"] = json!({ "frequently_forwarded": true });
+    }
+}
+
+/// `context.{from: business number, id}`: the message the tap answers.
+fn with_context(biz: &Business, mut webhook: Value, context_wamid: &str) -> Value {
+    if let Some(message) = first_item_mut(&mut webhook, "messages") {
+        message["context"] = json!({ "from": biz.display_phone_number, "id": context_wamid });
+    }
+    webhook
+}
+
 /// Sets `<type>.sha256` on the first message of a webhook built by [`media_message`].
 /// Meta's webhook hashes are base64 SHA-256 ([`media_sha256`]). No-op if there is no media object.
 pub fn set_media_sha256(webhook: &mut Value, sha256: &str) {

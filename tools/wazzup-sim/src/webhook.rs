@@ -67,6 +67,12 @@ pub fn inbound_vcard(chat: &Chat, message_id: &str, date_time_iso: &str, vcard: 
     body("messages", item)
 }
 
+/// An incoming message of a type that carries no content, e.g. `unsupported` or `unknown`
+/// (W1's type list; W1 shows no example, so no `text` or `contentUri` is sent).
+pub fn inbound_typed(chat: &Chat, message_id: &str, date_time_iso: &str, kind: &str) -> Value {
+    body("messages", inbound_item(chat, message_id, date_time_iso, kind))
+}
+
 /// A text the business sent from its phone, like `wazzup/echo_outgoing_from_phone.json`:
 /// `isEcho:true`, `status:"sent"`, `authorName`, `sentFromApp:false`. The bridge mirrors these.
 pub fn echo_from_phone(chat: &Chat, message_id: &str, date_time_iso: &str, text: &str, author_name: &str) -> Value {

@@ -119,6 +119,68 @@ pub enum MessageContent {
     Unsupported {
         kind: String,
     },
+    /// A tap on a reply button, a list row or a template's quick-reply button: what the button or
+    /// row says, as the customer saw it.
+    Choice {
+        /// The button's or row's title (the customer's visible answer).
+        title: String,
+        /// The list row's description (list replies only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// The id or payload the business gave the button or row (not the customer's words).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<String>,
+    },
+    /// One or more shared contact cards.
+    Contacts {
+        cards: Vec<ContactCard>,
+    },
+    /// A poll the writer created.
+    Poll {
+        question: String,
+        options: Vec<String>,
+        /// Several answers allowed.
+        #[serde(default)]
+        multiple: bool,
+    },
+    /// A vote in a poll: the options the voter has chosen now (empty: the vote was withdrawn).
+    PollVote {
+        question: String,
+        selected: Vec<String>,
+        /// The provider's id of the poll message, when it names one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poll_id: Option<String>,
+    },
+    /// Something WhatsApp (or the provider) does not pass to integrations: only that it came is
+    /// known, and, when the provider says so, what it was.
+    Withheld {
+        /// The provider's word for it (`poll_creation`, `edit`, `unknown` …), when it names one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+    },
+    /// A message the writer forwarded. Never wraps `Media`: the file hand-over reads `Media` at
+    /// the top level, so forwarded files carry no mark (yet).
+    Forwarded {
+        /// WhatsApp's "forwarded many times".
+        #[serde(default)]
+        frequently: bool,
+        content: Box<MessageContent>,
+    },
+}
+
+/// A shared contact card, reduced to what a Planfix user acts on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCard {
+    /// The card's display name (may be empty when the card has none).
+    pub name: String,
+    /// Numbers as the card writes them (`+7 234 567 8910`).
+    #[serde(default)]
+    pub phones: Vec<String>,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Company, department and job title, joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
 }
 
 /// Where a message the bridge sent has got to. Ordered: a lower state arriving late never
@@ -200,6 +262,36 @@ mod tests {
             let json = serde_json::to_string(&media).unwrap();
             assert_eq!(serde_json::from_str::<MediaRef>(&json).unwrap(), media);
         }
+    }
+
+    #[test]
+    fn the_new_kinds_round_trip_and_old_records_still_read() {
+        let kinds = [
+            MessageContent::Choice { title: "Yes".into(), description: Some("d".into()), payload: Some("p".into()) },
+            MessageContent::Contacts {
+                cards: vec![ContactCard {
+                    name: "Anna".into(),
+                    phones: vec!["+7 900".into()],
+                    emails: vec!["a@b.c".into()],
+                    organization: Some("Acme".into()),
+                }],
+            },
+            MessageContent::Poll { question: "Q".into(), options: vec!["A".into(), "B".into()], multiple: true },
+            MessageContent::PollVote { question: "Q".into(), selected: vec!["A".into()], poll_id: None },
+            MessageContent::Withheld { kind: Some("poll_creation".into()) },
+            MessageContent::Forwarded {
+                frequently: true,
+                content: Box::new(MessageContent::Text { body: "fwd".into() }),
+            },
+        ];
+        for content in kinds {
+            let json = serde_json::to_string(&content).unwrap();
+            assert_eq!(serde_json::from_str::<MessageContent>(&json).unwrap(), content, "{json}");
+        }
+        let minimal: MessageContent = serde_json::from_str(r#"{"type":"choice","title":"Yes"}"#).unwrap();
+        assert_eq!(minimal, MessageContent::Choice { title: "Yes".into(), description: None, payload: None });
+        let old: MessageContent = serde_json::from_str(r#"{"type":"unsupported","kind":"order"}"#).unwrap();
+        assert_eq!(old, MessageContent::Unsupported { kind: "order".into() });
     }
 
     #[test]

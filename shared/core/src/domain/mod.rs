@@ -9,8 +9,8 @@ mod work;
 pub use account::AccountId;
 pub use file_job::FileJob;
 pub use message::{
-    DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin,
-    StatusUpdate,
+    ContactCard, DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent,
+    Origin, StatusUpdate,
 };
 pub use phone::{Phone, PhoneError};
 pub use work::Work;

@@ -9,7 +9,10 @@ use bridge_core::domain::{
 use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
 
 use super::errors;
-use super::payload::{MessageData, Notification};
+use super::payload::{
+    ArrayContact, ButtonsResponse, ListResponse, MessageData, Notification, PollData, TemplateButtonReply,
+};
+use serde::Deserialize;
 
 pub struct GreenApiWebhook {
     id_instance: i64,
@@ -110,13 +113,13 @@ fn push_message(parsed: &mut Parsed, n: Notification, origin: Origin) -> Result<
         from,
         profile_name,
         timestamp: n.timestamp,
-        content: content(data)?,
+        content: content(data, sender.sender.as_deref().unwrap_or(&sender.chat_id))?,
         origin,
     }));
     Ok(())
 }
 
-fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
+fn content(data: MessageData, writer: &str) -> Result<MessageContent, WebhookError> {
     let missing = |what: &str| WebhookError::BadRequest(format!("{} without {what}", data.type_message));
     let media_kind = match data.type_message.as_str() {
         "imageMessage" => Some("image"),
@@ -131,6 +134,8 @@ fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
         if f.download_url.is_empty() {
             return Err(missing("downloadUrl"));
         }
+        // Animated stickers go as files: Planfix shows no animation.
+        let kind = if kind == "sticker" && truthy(&f.is_animated) { "animated_sticker" } else { kind };
         return Ok(MessageContent::Media {
             media_kind: kind.to_owned(),
             media: MediaRef::Url(f.download_url.clone()),
@@ -139,15 +144,22 @@ fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
             filename: f.file_name.clone().filter(|n| !n.is_empty()),
         });
     }
-    Ok(match data.type_message.as_str() {
-        "textMessage" => MessageContent::Text {
-            body: data.text_message_data.ok_or_else(|| missing("textMessageData"))?.text_message,
-        },
-        "extendedTextMessage" | "quotedMessage" => MessageContent::Text {
-            body: data.extended_text_message_data.ok_or_else(|| missing("extendedTextMessageData"))?.text,
-        },
+    let kind = data.type_message.trim_end_matches("Message").to_owned();
+    let mut forward = Forward::of(&data.is_forwarded, &data.forwarding_score);
+    let content = match data.type_message.as_str() {
+        "textMessage" => {
+            let t = data.text_message_data.ok_or_else(|| missing("textMessageData"))?;
+            forward = forward.or(Forward::of(&t.is_forwarded, &t.forwarding_score));
+            MessageContent::Text { body: t.text_message }
+        }
+        "extendedTextMessage" | "quotedMessage" => {
+            let t = data.extended_text_message_data.ok_or_else(|| missing("extendedTextMessageData"))?;
+            forward = forward.or(Forward::of(&t.is_forwarded, &t.forwarding_score));
+            MessageContent::Text { body: t.text }
+        }
         "locationMessage" => {
             let l = data.location_message_data.ok_or_else(|| missing("locationMessageData"))?;
+            forward = forward.or(Forward::of(&l.is_forwarded, &l.forwarding_score));
             MessageContent::Location {
                 latitude: l.latitude,
                 longitude: l.longitude,
@@ -157,15 +169,132 @@ fn content(data: MessageData) -> Result<MessageContent, WebhookError> {
         }
         "contactMessage" => {
             let c = data.contact_message_data.ok_or_else(|| missing("contactMessageData"))?;
-            MessageContent::Text { body: crate::vcard::summary(&c.display_name, &c.vcard) }
+            forward = forward.or(Forward::of(&c.is_forwarded, &c.forwarding_score));
+            MessageContent::Contacts { cards: vec![crate::vcard::card(&c.display_name, &c.vcard)] }
+        }
+        // The field table puts the cards in `messageData.contacts`, the docs' example in
+        // `messageData.messageData.contacts` (with the forward marks beside them): both are read.
+        "contactsArrayMessage" => {
+            let nested = data.message_data.as_ref();
+            let cards = data
+                .contacts
+                .as_ref()
+                .or_else(|| nested.and_then(|m| m.get("contacts")))
+                .and_then(|c| Vec::<ArrayContact>::deserialize(c).ok())
+                .filter(|c| !c.is_empty());
+            if let Some(m) = nested {
+                forward = forward.or(Forward::of(&m.get("isForwarded").cloned(), &m.get("forwardingScore").cloned()));
+            }
+            match cards {
+                Some(cards) => MessageContent::Contacts {
+                    cards: cards.iter().map(|c| crate::vcard::card(&c.display_name, &c.vcard)).collect(),
+                },
+                None => MessageContent::Unsupported { kind },
+            }
         }
         "reactionMessage" => {
             let r = data.extended_text_message_data.ok_or_else(|| missing("extendedTextMessageData"))?;
             let to = data.quoted_message.and_then(|q| q.stanza_id).or(r.stanza_id).unwrap_or_default();
             MessageContent::Reaction { to_message_id: to, emoji: r.text }
         }
-        other => MessageContent::Unsupported { kind: other.trim_end_matches("Message").to_owned() },
-    })
+        "buttonsResponseMessage" => lenient::<ButtonsResponse>(&data.buttons_response_message)
+            .map(|b| choice(b.selected_button_text, None, b.selected_button_id))
+            .unwrap_or(MessageContent::Unsupported { kind }),
+        // The docs spell the type both ways; the object is `templateButtonReplyMessage` in each.
+        "templateButtonsReplyMessage" | "templateButtonReplyMessage" => {
+            lenient::<TemplateButtonReply>(&data.template_button_reply_message)
+                .map(|b| choice(b.selected_display_text, None, b.selected_id))
+                .unwrap_or(MessageContent::Unsupported { kind })
+        }
+        // Beta; shape from Green-API's Apidog example of an outgoing reply (unconfirmed for
+        // incoming ones).
+        "interactiveButtonsResponse" => lenient::<TemplateButtonReply>(&data.interactive_buttons_response)
+            .map(|b| choice(b.selected_display_text, None, b.selected_id))
+            .unwrap_or(MessageContent::Unsupported { kind }),
+        "listResponseMessage" => lenient::<ListResponse>(&data.list_response_message)
+            .map(|l| choice(l.title, l.description, l.single_select_reply))
+            .unwrap_or(MessageContent::Unsupported { kind }),
+        "pollMessage" => match lenient::<PollData>(&data.poll_message_data) {
+            Some(p) => MessageContent::Poll {
+                question: p.name,
+                options: p.options.into_iter().map(|o| o.option_name).filter(|o| !o.trim().is_empty()).collect(),
+                multiple: p.multiple_answers,
+            },
+            None => MessageContent::Unsupported { kind },
+        },
+        // The whole poll's state: the writer's vote is the options that list them as a voter.
+        "pollUpdateMessage" => match lenient::<PollData>(&data.poll_message_data) {
+            Some(p) => MessageContent::PollVote {
+                question: p.name,
+                selected: p
+                    .votes
+                    .into_iter()
+                    .filter(|v| v.option_voters.iter().any(|voter| voter == writer))
+                    .map(|v| v.option_name)
+                    .collect(),
+                poll_id: p.stanza_id.filter(|id| !id.is_empty()),
+            },
+            None => MessageContent::Unsupported { kind },
+        },
+        _ => MessageContent::Unsupported { kind },
+    };
+    Ok(forward.wrap(content))
+}
+
+fn lenient<T: serde::de::DeserializeOwned>(raw: &Option<serde_json::Value>) -> Option<T> {
+    raw.as_ref().and_then(|v| T::deserialize(v).ok())
+}
+
+fn choice(title: String, description: Option<String>, payload: Option<String>) -> MessageContent {
+    MessageContent::Choice {
+        title,
+        description: description.filter(|d| !d.trim().is_empty()),
+        payload: payload.filter(|p| !p.is_empty()),
+    }
+}
+
+/// `true` or `"true"`.
+fn truthy(v: &Option<serde_json::Value>) -> bool {
+    match v {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// Green-API's `isForwarded` / `forwardingScore` pair.
+#[derive(Clone, Copy, Default)]
+struct Forward {
+    forwarded: bool,
+    frequently: bool,
+}
+
+impl Forward {
+    fn of(is_forwarded: &Option<serde_json::Value>, score: &Option<serde_json::Value>) -> Self {
+        let score = match score {
+            Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(0),
+            Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(0),
+            _ => 0,
+        };
+        // WhatsApp labels a message "forwarded many times" from the fifth forward on
+        // (unconfirmed: Green-API documents only the count).
+        Self { forwarded: truthy(is_forwarded) || score > 0, frequently: score >= 5 }
+    }
+
+    fn or(self, other: Self) -> Self {
+        if self.forwarded {
+            self
+        } else {
+            other
+        }
+    }
+
+    fn wrap(self, content: MessageContent) -> MessageContent {
+        if !self.forwarded {
+            return content;
+        }
+        MessageContent::Forwarded { frequently: self.frequently, content: Box::new(content) }
+    }
 }
 
 /// `outgoingMessageStatus`; None for states the bridge does not track (`pending` …).
@@ -190,4 +319,141 @@ fn status(n: Notification) -> Result<Option<StatusUpdate>, WebhookError> {
         timestamp: n.timestamp,
         failure,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bridge_core::domain::ContactCard;
+    use serde_json::json;
+
+    const CUSTOMER: &str = "79001234567@c.us";
+
+    fn read(message_data: serde_json::Value) -> MessageContent {
+        let data: MessageData = serde_json::from_value(message_data).expect("messageData");
+        content(data, CUSTOMER).expect("reads")
+    }
+
+    fn choice(title: &str, description: Option<&str>, payload: &str) -> MessageContent {
+        MessageContent::Choice {
+            title: title.into(),
+            description: description.map(str::to_owned),
+            payload: Some(payload.into()),
+        }
+    }
+
+    #[test]
+    fn button_template_and_list_replies_are_choices() {
+        // The docs' examples (`…/selected-buttons/*`).
+        let buttons = json!({ "typeMessage": "buttonsResponseMessage", "buttonsResponseMessage":
+            { "stanzaId": "BAE53AFDD5F0C137", "selectedButtonId": "1", "selectedButtonText": "Green" } });
+        assert_eq!(read(buttons), choice("Green", None, "1"));
+        for spelling in ["templateButtonsReplyMessage", "templateButtonReplyMessage"] {
+            let template = json!({ "typeMessage": spelling, "templateButtonReplyMessage":
+                { "stanzaId": "BAE5", "selectedIndex": 2, "selectedId": "id1", "selectedDisplayText": "red" } });
+            assert_eq!(read(template), choice("red", None, "id1"), "{spelling}");
+        }
+        let list = json!({ "typeMessage": "listResponseMessage", "listResponseMessage":
+            { "stanzaId": "BAE5", "title": "Option 2", "listType": 1, "singleSelectReply": "option2" } });
+        assert_eq!(read(list), choice("Option 2", None, "option2"));
+        let interactive = json!({ "typeMessage": "interactiveButtonsResponse", "interactiveButtonsResponse":
+            { "stanzaId": "BAE5", "selectedIndex": 1, "selectedId": "2", "selectedDisplayText": "Second Button" } });
+        assert_eq!(read(interactive), choice("Second Button", None, "2"));
+    }
+
+    #[test]
+    fn contact_arrays_in_both_documented_places() {
+        let cards = json!([
+            { "displayName": "Anna Smit", "vcard": "BEGIN:VCARD\nFN:Anna Smit\nitem1.TEL;waid=72345678910:+7 234 567 8910\nEND:VCARD" },
+            { "displayName": "Alex Smit", "vcard": "BEGIN:VCARD\nTEL;type=CELL;waid=72345678901:+7 234 567 8901\nEND:VCARD" },
+        ]);
+        let expected = MessageContent::Contacts {
+            cards: vec![
+                ContactCard { name: "Anna Smit".into(), phones: vec!["+7 234 567 8910".into()], ..Default::default() },
+                ContactCard { name: "Alex Smit".into(), phones: vec!["+7 234 567 8901".into()], ..Default::default() },
+            ],
+        };
+        let table = json!({ "typeMessage": "contactsArrayMessage", "contacts": cards });
+        assert_eq!(read(table), expected);
+        let example = json!({ "typeMessage": "contactsArrayMessage",
+            "messageData": { "contacts": cards, "forwardingScore": 0, "isForwarded": false } });
+        assert_eq!(read(example), expected);
+        let one = json!({ "typeMessage": "contactMessage", "contactMessageData":
+            { "displayName": "Alex", "vcard": "TEL:+1 555\nEMAIL:a@x.example\nORG:Acme", "isForwarded": false } });
+        assert_eq!(
+            read(one),
+            MessageContent::Contacts {
+                cards: vec![ContactCard {
+                    name: "Alex".into(),
+                    phones: vec!["+1 555".into()],
+                    emails: vec!["a@x.example".into()],
+                    organization: Some("Acme".into()),
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn polls_and_the_writers_vote() {
+        let poll = json!({ "typeMessage": "pollMessage", "pollMessageData":
+            { "name": "Color", "options": [{ "optionName": "Red" }, { "optionName": "Black" }], "multipleAnswers": true } });
+        assert_eq!(
+            read(poll),
+            MessageContent::Poll {
+                question: "Color".into(),
+                options: vec!["Red".into(), "Black".into()],
+                multiple: true
+            }
+        );
+        let update = json!({ "typeMessage": "pollUpdateMessage", "pollMessageData": { "stanzaId": "P1", "name": "Color",
+            "votes": [
+                { "optionName": "Red", "optionVoters": [CUSTOMER] },
+                { "optionName": "Black", "optionVoters": ["79990001122@c.us"] },
+            ], "multipleAnswers": false } });
+        assert_eq!(
+            read(update),
+            MessageContent::PollVote {
+                question: "Color".into(),
+                selected: vec!["Red".into()],
+                poll_id: Some("P1".into())
+            }
+        );
+    }
+
+    #[test]
+    fn forwards_stickers_and_unexpected_shapes() {
+        let fwd = json!({ "typeMessage": "textMessage", "textMessageData":
+            { "textMessage": "chain", "isForwarded": true, "forwardingScore": 7 } });
+        assert_eq!(
+            read(fwd),
+            MessageContent::Forwarded {
+                frequently: true,
+                content: Box::new(MessageContent::Text { body: "chain".into() })
+            }
+        );
+        let once = json!({ "typeMessage": "extendedTextMessage", "extendedTextMessageData":
+            { "text": "x", "isForwarded": true, "forwardingScore": 1 } });
+        assert!(matches!(read(once), MessageContent::Forwarded { frequently: false, .. }));
+        let sticker = |animated: bool| {
+            json!({ "typeMessage": "stickerMessage", "fileMessageData": { "downloadUrl": "https://x/s.webp",
+                "caption": "", "fileName": "s.webp", "isAnimated": animated, "mimeType": "image/webp",
+                "isForwarded": true, "forwardingScore": 1 } })
+        };
+        assert!(
+            matches!(read(sticker(true)), MessageContent::Media { ref media_kind, .. } if media_kind == "animated_sticker")
+        );
+        assert!(
+            matches!(read(sticker(false)), MessageContent::Media { ref media_kind, .. } if media_kind == "sticker")
+        );
+        // Garbage in a new kind's object is a comment, never a refusal that blocks the queue.
+        let odd = json!({ "typeMessage": "buttonsResponseMessage", "buttonsResponseMessage": "??" });
+        assert_eq!(read(odd), MessageContent::Unsupported { kind: "buttonsResponse".into() });
+        let odd_poll = json!({ "typeMessage": "pollMessage", "pollMessageData": { "options": 3 } });
+        assert_eq!(read(odd_poll), MessageContent::Unsupported { kind: "poll".into() });
+        let future = json!({ "typeMessage": "groupInviteMessage" });
+        assert_eq!(read(future), MessageContent::Unsupported { kind: "groupInvite".into() });
+        let odd_score = json!({ "typeMessage": "textMessage", "textMessageData":
+            { "textMessage": "y", "isForwarded": "maybe", "forwardingScore": [] } });
+        assert_eq!(read(odd_score), MessageContent::Text { body: "y".into() });
+    }
 }

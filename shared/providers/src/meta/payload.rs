@@ -83,6 +83,107 @@ pub struct Message {
     pub location: Option<Location>,
     #[serde(default)]
     pub reaction: Option<Reaction>,
+    // The kinds below are read leniently (as JSON, then into the structs further down): a shape
+    // the bridge does not expect becomes an "unsupported" comment, never a refused webhook that
+    // would take the other messages of the same POST with it.
+    /// `type:"interactive"`: a reply button or list row tapped ([`Interactive`]).
+    #[serde(default)]
+    pub interactive: Option<serde_json::Value>,
+    /// `type:"button"`: a template's quick-reply button tapped ([`QuickReply`]).
+    #[serde(default)]
+    pub button: Option<serde_json::Value>,
+    /// `type:"contacts"`: shared cards ([`SharedContact`]), not the envelope's sender `contacts`.
+    #[serde(default)]
+    pub contacts: Option<serde_json::Value>,
+    /// `type:"unsupported"`: `{type}` naming what WhatsApp withheld (newer payloads only).
+    #[serde(default)]
+    pub unsupported: Option<serde_json::Value>,
+    /// Reply and forward marks ([`Context`]).
+    #[serde(default)]
+    pub context: Option<serde_json::Value>,
+}
+
+/// `interactive`: `{type:"button_reply", button_reply:{id,title}}` or `{type:"list_reply",
+/// list_reply:{id,title,description?}}` (Meta's reply-buttons and list-messages pages; samples in
+/// public GitHub `david-lev/pywa` `tests/data/updates/callback_{button,selection}.json`).
+/// `nfm_reply` (a WhatsApp Flow's answer) is not read.
+#[derive(Deserialize)]
+pub struct Interactive {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub button_reply: Option<Reply>,
+    #[serde(default)]
+    pub list_reply: Option<Reply>,
+}
+
+#[derive(Deserialize)]
+pub struct Reply {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `button`: `{payload, text}` (Meta's "Button messages webhook reference").
+#[derive(Deserialize)]
+pub struct QuickReply {
+    #[serde(default)]
+    pub payload: Option<String>,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One shared card (Meta's "Contacts messages webhook reference": "many contact properties may be
+/// omitted"; field names as in the contacts message object).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SharedContact {
+    pub name: Option<ContactName>,
+    pub phones: Vec<ContactPhone>,
+    pub emails: Vec<ContactEmail>,
+    pub org: Option<ContactOrg>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactName {
+    pub formatted_name: Option<String>,
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactPhone {
+    pub phone: Option<String>,
+    pub wa_id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactEmail {
+    pub email: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactOrg {
+    pub company: Option<String>,
+    pub department: Option<String>,
+    pub title: Option<String>,
+}
+
+/// `context`: `forwarded` / `frequently_forwarded` (Meta's text webhook reference; pywa's samples
+/// `forwarded`, `forwarded_many_times`), and `{from, id}` of a reply (not read here yet).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Context {
+    pub forwarded: bool,
+    pub frequently_forwarded: bool,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +202,9 @@ pub struct Media {
     pub filename: Option<String>,
     #[serde(default)]
     pub voice: Option<bool>,
+    /// Stickers: `animated` (sample `meta/inbound_sticker.json`).
+    #[serde(default)]
+    pub animated: Option<bool>,
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,8 @@ use sha2::Sha256;
 use super::payload::{self, Envelope};
 use bridge_core::config::{MetaConfig, Secret};
 use bridge_core::domain::{
-    DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin, Phone,
-    StatusUpdate,
+    ContactCard, DeliveryFailure, DeliveryState, FailureKind, InboundEvent, InboundMessage, MediaRef, MessageContent,
+    Origin, Phone, StatusUpdate,
 };
 use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
 
@@ -152,7 +152,15 @@ fn normalize_message(
         "video" => media("video", &msg.video)?,
         "audio" => media("audio", &msg.audio)?,
         "document" => media("document", &msg.document)?,
-        "sticker" => media("sticker", &msg.sticker)?,
+        "sticker" => match media("sticker", &msg.sticker)? {
+            // Animated stickers go as files: Planfix shows no animation.
+            MessageContent::Media { media, mime_type, caption, filename, .. }
+                if msg.sticker.as_ref().and_then(|s| s.animated) == Some(true) =>
+            {
+                MessageContent::Media { media_kind: "animated_sticker".into(), media, mime_type, caption, filename }
+            }
+            other => other,
+        },
         "location" => {
             let l = msg.location.as_ref().ok_or_else(|| missing("location"))?;
             MessageContent::Location {
@@ -166,8 +174,36 @@ fn normalize_message(
             let r = msg.reaction.as_ref().ok_or_else(|| missing("reaction"))?;
             MessageContent::Reaction { to_message_id: r.message_id.clone(), emoji: r.emoji.clone().unwrap_or_default() }
         }
+        "interactive" => match read::<payload::Interactive>(&msg.interactive) {
+            Ok(i) => interactive(msg, i),
+            Err(not_read) => not_read.content(msg),
+        },
+        "button" => match read::<payload::QuickReply>(&msg.button) {
+            Ok(b) if !b.text.trim().is_empty() || b.payload.is_some() => {
+                MessageContent::Choice { title: b.text, description: None, payload: b.payload }
+            }
+            Ok(_) => unreadable(msg),
+            Err(not_read) => not_read.content(msg),
+        },
+        "contacts" => match read::<Vec<payload::SharedContact>>(&msg.contacts) {
+            Ok(cards) if !cards.is_empty() => MessageContent::Contacts { cards: cards.into_iter().map(card).collect() },
+            Ok(_) => unreadable(msg),
+            Err(not_read) => not_read.content(msg),
+        },
+        // WhatsApp passes only that something came, and in newer payloads `unsupported.type`
+        // (`poll_creation`, `edit` …); 360dialog also documents `type:"unknown"` (NOTES 4).
+        "unsupported" | "unknown" => MessageContent::Withheld {
+            kind: msg
+                .unsupported
+                .as_ref()
+                .and_then(|u| u.get("type"))
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+                .filter(|t| !t.trim().is_empty()),
+        },
         other => MessageContent::Unsupported { kind: other.to_owned() },
     };
+    let content = forwarded(content, lenient::<payload::Context>(&msg.context).unwrap_or_default());
     Ok(InboundMessage {
         id: msg.id.clone(),
         from,
@@ -176,6 +212,106 @@ fn normalize_message(
         content,
         origin,
     })
+}
+
+/// One of the leniently read objects of a message; None when absent or not of the expected shape.
+fn lenient<T: serde::de::DeserializeOwned>(raw: &Option<serde_json::Value>) -> Option<T> {
+    raw.as_ref().and_then(|v| T::deserialize(v).ok())
+}
+
+/// Why a leniently read object was not read.
+enum NotRead {
+    /// A known type that came without its object: content WhatsApp did not pass (Meta then
+    /// reports an error on the change, e.g. 131000 "Unsupported webhook payload", pywa's
+    /// `interactive_message_with_err`).
+    Absent,
+    /// An object of a shape the bridge does not expect: content the bridge cannot show.
+    Malformed,
+}
+
+impl NotRead {
+    fn content(self, msg: &payload::Message) -> MessageContent {
+        match self {
+            NotRead::Absent => MessageContent::Withheld { kind: Some(msg.kind.clone()) },
+            NotRead::Malformed => unreadable(msg),
+        }
+    }
+}
+
+fn read<T: serde::de::DeserializeOwned>(raw: &Option<serde_json::Value>) -> Result<T, NotRead> {
+    match raw {
+        None | Some(serde_json::Value::Null) => Err(NotRead::Absent),
+        Some(v) => T::deserialize(v).map_err(|_| NotRead::Malformed),
+    }
+}
+
+fn unreadable(msg: &payload::Message) -> MessageContent {
+    MessageContent::Unsupported { kind: msg.kind.clone() }
+}
+
+fn interactive(msg: &payload::Message, i: payload::Interactive) -> MessageContent {
+    let reply = match i.kind.as_str() {
+        "button_reply" => i.button_reply,
+        "list_reply" => i.list_reply,
+        // A Flow's answer (`nfm_reply`) and other kinds are not read (yet).
+        other => return MessageContent::Unsupported { kind: other.to_owned() },
+    };
+    match reply {
+        Some(r) if !r.title.trim().is_empty() || r.id.is_some() => MessageContent::Choice {
+            title: r.title,
+            description: r.description.filter(|d| !d.trim().is_empty()),
+            payload: r.id.filter(|id| !id.is_empty()),
+        },
+        _ => unreadable(msg),
+    }
+}
+
+fn card(c: payload::SharedContact) -> ContactCard {
+    let name = c.name.unwrap_or_default();
+    let joined = [name.first_name, name.middle_name, name.last_name]
+        .into_iter()
+        .flatten()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let formatted = name.formatted_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let org = c.org.unwrap_or_default();
+    let company = [org.company, org.department]
+        .into_iter()
+        .flatten()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let title = org.title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let organization = match (Some(company).filter(|c| !c.is_empty()), title) {
+        (Some(c), Some(t)) => Some(format!("{c} · {t}")),
+        (c, t) => c.or(t),
+    };
+    ContactCard {
+        name: formatted.unwrap_or(joined),
+        // The number as the card writes it, else the WhatsApp id it belongs to.
+        phones: c
+            .phones
+            .into_iter()
+            .filter_map(|p| {
+                p.phone.filter(|n| !n.trim().is_empty()).or(p.wa_id.filter(|w| !w.is_empty()).map(|w| format!("+{w}")))
+            })
+            .collect(),
+        emails: c.emails.into_iter().filter_map(|e| e.email).filter(|e| !e.trim().is_empty()).collect(),
+        organization,
+    }
+}
+
+/// The forward mark around what was forwarded; never around a file, whose hand-over to the
+/// file relay reads `Media` at the top level.
+fn forwarded(content: MessageContent, context: payload::Context) -> MessageContent {
+    let marked = context.forwarded || context.frequently_forwarded;
+    if !marked || matches!(content, MessageContent::Media { .. }) {
+        return content;
+    }
+    MessageContent::Forwarded { frequently: context.frequently_forwarded, content: Box::new(content) }
 }
 
 /// None for states the bridge does not track (`deleted`, `warning` …).
@@ -205,4 +341,149 @@ fn normalize_status(st: payload::Status) -> Result<Option<StatusUpdate>, Webhook
         message_id: st.id,
         status,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn parse_one(message: Value) -> MessageContent {
+        let body = json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "15550001111", "phone_number_id": "P1" },
+                "contacts": [{ "profile": { "name": "Anna" }, "wa_id": "4915112345678" }],
+                "messages": [message],
+            }}]}],
+        });
+        let parsed = parse_cloud_api(body.to_string().as_bytes(), "P1").expect("parses");
+        match parsed.events.into_iter().next() {
+            Some(InboundEvent::Message(m)) => m.content,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn message(kind: &str, fields: Value) -> Value {
+        let mut m = json!({ "from": "4915112345678", "id": "wamid.1", "timestamp": "1700000000", "type": kind });
+        for (k, v) in fields.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        m
+    }
+
+    #[test]
+    fn button_and_list_replies_and_quick_replies_are_choices() {
+        let button = message(
+            "interactive",
+            json!({ "interactive": { "type": "button_reply", "button_reply": { "id": "yes", "title": "Yes" } } }),
+        );
+        assert_eq!(
+            parse_one(button),
+            MessageContent::Choice { title: "Yes".into(), description: None, payload: Some("yes".into()) }
+        );
+        let row = json!({ "type": "list_reply", "list_reply": { "id": "r2", "title": "Tue", "description": "9-12" } });
+        assert_eq!(
+            parse_one(message("interactive", json!({ "interactive": row }))),
+            MessageContent::Choice {
+                title: "Tue".into(),
+                description: Some("9-12".into()),
+                payload: Some("r2".into())
+            }
+        );
+        let quick = message("button", json!({ "button": { "payload": "STOP", "text": "Unsubscribe" } }));
+        assert_eq!(
+            parse_one(quick),
+            MessageContent::Choice { title: "Unsubscribe".into(), description: None, payload: Some("STOP".into()) }
+        );
+    }
+
+    #[test]
+    fn shapes_the_bridge_does_not_expect_never_refuse_the_webhook() {
+        // pywa's `interactive_message_with_err`: no interactive object at all.
+        assert_eq!(
+            parse_one(message("interactive", json!({}))),
+            MessageContent::Withheld { kind: Some("interactive".into()) }
+        );
+        assert_eq!(
+            parse_one(message("interactive", json!({ "interactive": { "type": "button_reply", "button_reply": 7 } }))),
+            MessageContent::Unsupported { kind: "interactive".into() }
+        );
+        assert_eq!(
+            parse_one(message("interactive", json!({ "interactive": { "type": "nfm_reply", "nfm_reply": {} } }))),
+            MessageContent::Unsupported { kind: "nfm_reply".into() }
+        );
+        assert_eq!(
+            parse_one(message("contacts", json!({ "contacts": "x" }))),
+            MessageContent::Unsupported { kind: "contacts".into() }
+        );
+        assert_eq!(parse_one(message("button", json!({}))), MessageContent::Withheld { kind: Some("button".into()) });
+        assert_eq!(
+            parse_one(message("order", json!({ "order": {} }))),
+            MessageContent::Unsupported { kind: "order".into() }
+        );
+        // A malformed context is no forward mark, and no refusal either.
+        assert_eq!(
+            parse_one(message("text", json!({ "text": { "body": "hi" }, "context": { "forwarded": "yes" } }))),
+            MessageContent::Text { body: "hi".into() }
+        );
+    }
+
+    #[test]
+    fn contact_cards_keep_names_numbers_addresses_and_organisation() {
+        let cards = json!([
+            {
+                "name": { "formatted_name": "Chandler Bing", "first_name": "Chandler" },
+                "phones": [{ "phone": "+1 555-555-5555", "wa_id": "15555555555", "type": "CELL" }, { "wa_id": "15550000000" }],
+                "emails": [{ "email": "c@bing.example", "type": "WORK" }],
+                "org": { "company": "Acme", "department": "Data", "title": "Analyst" },
+            },
+            { "name": { "first_name": "Monica", "last_name": "Geller" } },
+        ]);
+        let expected = MessageContent::Contacts {
+            cards: vec![
+                ContactCard {
+                    name: "Chandler Bing".into(),
+                    phones: vec!["+1 555-555-5555".into(), "+15550000000".into()],
+                    emails: vec!["c@bing.example".into()],
+                    organization: Some("Acme, Data · Analyst".into()),
+                },
+                ContactCard { name: "Monica Geller".into(), ..Default::default() },
+            ],
+        };
+        assert_eq!(parse_one(message("contacts", json!({ "contacts": cards }))), expected);
+    }
+
+    #[test]
+    fn withheld_kinds_forwards_and_animated_stickers() {
+        let errors = json!([{ "code": 131051, "title": "Message type unknown" }]);
+        assert_eq!(
+            parse_one(message("unsupported", json!({ "errors": errors, "unsupported": { "type": "poll_creation" } }))),
+            MessageContent::Withheld { kind: Some("poll_creation".into()) }
+        );
+        assert_eq!(parse_one(message("unknown", json!({ "errors": errors }))), MessageContent::Withheld { kind: None });
+        let fwd = message("text", json!({ "text": { "body": "chain" }, "context": { "frequently_forwarded": true } }));
+        assert_eq!(
+            parse_one(fwd),
+            MessageContent::Forwarded {
+                frequently: true,
+                content: Box::new(MessageContent::Text { body: "chain".into() })
+            }
+        );
+        // A forwarded file keeps its top-level `Media` (the file hand-over reads it there).
+        let video = message(
+            "video",
+            json!({ "video": { "id": "m1", "mime_type": "video/mp4" }, "context": { "forwarded": true } }),
+        );
+        assert!(matches!(parse_one(video), MessageContent::Media { ref media_kind, .. } if media_kind == "video"));
+        let animated =
+            message("sticker", json!({ "sticker": { "id": "s1", "mime_type": "image/webp", "animated": true } }));
+        assert!(
+            matches!(parse_one(animated), MessageContent::Media { ref media_kind, .. } if media_kind == "animated_sticker")
+        );
+        let still =
+            message("sticker", json!({ "sticker": { "id": "s2", "mime_type": "image/webp", "animated": false } }));
+        assert!(matches!(parse_one(still), MessageContent::Media { ref media_kind, .. } if media_kind == "sticker"));
+    }
 }

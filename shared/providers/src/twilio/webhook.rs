@@ -127,8 +127,14 @@ fn messages(params: &Params) -> Result<Vec<InboundMessage>, WebhookError> {
         for k in 0..num_media {
             let url = get(params, &format!("MediaUrl{k}")).ok_or_else(|| bad("MediaUrlN"))?;
             let mime = get(params, &format!("MediaContentType{k}")).map(str::to_owned);
+            // A sticker is an `image/webp` picture; whether Twilio ever says `MessageType=sticker`
+            // is unconfirmed (its docs list no such value): honoured when it does.
+            let kind = match (get(params, "MessageType"), media_kind(mime.as_deref().unwrap_or(""))) {
+                (Some("sticker"), "image") => "sticker",
+                (_, kind) => kind,
+            };
             let content = MessageContent::Media {
-                media_kind: media_kind(mime.as_deref().unwrap_or("")).to_owned(),
+                media_kind: kind.to_owned(),
                 media: MediaRef::Url(url.to_owned()),
                 mime_type: mime,
                 caption: Some(body.to_owned()).filter(|b| k == 0 && !b.is_empty()),
@@ -146,13 +152,35 @@ fn messages(params: &Params) -> Result<Vec<InboundMessage>, WebhookError> {
             address: get(params, "Address").map(str::to_owned),
         }
     } else if let Some(button) = get(params, "ButtonText") {
-        // A tap on a quick-reply button reads as what the button says.
-        MessageContent::Text { body: button.to_owned() }
+        // A tap on a quick-reply or reply button: `ButtonText` is what the button says,
+        // `ButtonPayload` its id, `Body` repeats the text (a published capture and integrations'
+        // typed models; Twilio's parameter table itself could not be read: unconfirmed).
+        MessageContent::Choice {
+            title: button.to_owned(),
+            description: None,
+            payload: get(params, "ButtonPayload").map(str::to_owned),
+        }
+    } else if let Some(row) = get(params, "ListId") {
+        // A list row: `ListId` is the row's id; its title in `ListTitle`, else in `Body`
+        // (unconfirmed: seen in integrations' code, not in Twilio's parameter table).
+        let title = get(params, "ListTitle").or(Some(body).filter(|b| !b.is_empty())).unwrap_or(row);
+        MessageContent::Choice { title: title.to_owned(), description: None, payload: Some(row.to_owned()) }
     } else if !body.is_empty() {
         MessageContent::Text { body: body.to_owned() }
     } else {
-        MessageContent::Unsupported { kind: get(params, "MessageType").unwrap_or("unknown").to_owned() }
+        match get(params, "MessageType") {
+            // What WhatsApp does not pass on (unconfirmed: the value Twilio uses is not documented).
+            Some("unsupported") | Some("unknown") => MessageContent::Withheld { kind: None },
+            kind => MessageContent::Unsupported { kind: kind.unwrap_or("unknown").to_owned() },
+        }
     };
+    // `Forwarded` / `FrequentlyForwarded` are `true` on forwards (integrations' typed models of
+    // Twilio's WhatsApp parameters: unconfirmed against Twilio's table); files carry no mark
+    // (their hand-over reads `Media` at the top level).
+    let frequently = get(params, "FrequentlyForwarded").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let forwarded = frequently || get(params, "Forwarded").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let content =
+        if forwarded { MessageContent::Forwarded { frequently, content: Box::new(content) } } else { content };
     Ok(vec![message(id, content)])
 }
 
@@ -183,4 +211,53 @@ fn status(params: &Params) -> Result<Option<StatusUpdate>, WebhookError> {
         timestamp: unix_now(),
         failure,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(extra: &[(&str, &str)]) -> MessageContent {
+        let params: Params = [
+            ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+            ("From", "whatsapp:+4915112345678"),
+            ("NumMedia", "0"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        messages(&params).expect("reads").remove(0).content
+    }
+
+    #[test]
+    fn buttons_and_list_rows_are_choices() {
+        let quick = read(&[("MessageType", "button"), ("Body", "Yes"), ("ButtonText", "Yes"), ("ButtonPayload", "Y1")]);
+        assert_eq!(
+            quick,
+            MessageContent::Choice { title: "Yes".into(), description: None, payload: Some("Y1".into()) }
+        );
+        let row = read(&[("MessageType", "interactive"), ("Body", "Tuesday"), ("ListId", "tue")]);
+        assert_eq!(
+            row,
+            MessageContent::Choice { title: "Tuesday".into(), description: None, payload: Some("tue".into()) }
+        );
+        let titled = read(&[("ListId", "tue"), ("ListTitle", "Tue 9-12"), ("Body", "Tuesday")]);
+        assert!(matches!(titled, MessageContent::Choice { ref title, .. } if title == "Tue 9-12"));
+    }
+
+    #[test]
+    fn forwards_are_marked_and_withheld_content_says_so() {
+        let fwd = read(&[("Body", "chain"), ("Forwarded", "true"), ("FrequentlyForwarded", "true")]);
+        assert_eq!(
+            fwd,
+            MessageContent::Forwarded {
+                frequently: true,
+                content: Box::new(MessageContent::Text { body: "chain".into() })
+            }
+        );
+        assert_eq!(read(&[("Body", "x"), ("Forwarded", "false")]), MessageContent::Text { body: "x".into() });
+        assert_eq!(read(&[("MessageType", "unsupported")]), MessageContent::Withheld { kind: None });
+        assert_eq!(read(&[("MessageType", "order")]), MessageContent::Unsupported { kind: "order".into() });
+    }
 }

@@ -118,20 +118,30 @@ fn message(m: Message) -> Result<InboundMessage, WebhookError> {
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| WebhookError::BadRequest(format!("{} message without contentUri", m.kind)))?;
             let name = file_name(&uri);
-            // A WhatsApp sticker arrives as an image with a `.was` (or `.webp`) file (W1).
-            let sticker = name.as_deref().is_some_and(|n| n.ends_with(".was") || n.ends_with(".webp"));
+            // A WhatsApp sticker arrives as an image with a `.was` file (W1's example): an
+            // animated sticker's format, so it goes as a file; a `.webp` one is a picture
+            // (unconfirmed: W1 shows only `.was`).
+            let lower = name.as_deref().map(str::to_ascii_lowercase).unwrap_or_default();
+            let kind = match (m.kind.as_str(), lower.rsplit('.').next()) {
+                (_, Some("was")) => "animated_sticker".to_owned(),
+                ("image", Some("webp")) => "sticker".to_owned(),
+                (kind, _) => kind.to_owned(),
+            };
             MessageContent::Media {
-                media_kind: if sticker { "sticker".into() } else { m.kind.clone() },
+                media_kind: kind,
                 media: MediaRef::Url(uri),
                 mime_type: None,
                 caption: Some(text).filter(|t| !t.trim().is_empty()),
                 filename: name,
             }
         }
-        "vcard" => MessageContent::Text { body: crate::vcard::summary("", &text) },
+        // The vCard(s) in `text` (unconfirmed: W1 names the type but shows no body).
+        "vcard" => MessageContent::Contacts { cards: crate::vcard::cards(&text) },
         // The fields of `geo` are not in W1's table (unconfirmed): its text is kept as it came.
         "geo" => MessageContent::Text { body: format!("📍 {text}") },
         "missing_call" => MessageContent::Text { body: "📞 Missed call".into() },
+        // What Wazzup (or WhatsApp) does not pass on (W1's type list).
+        "unsupported" | "unknown" => MessageContent::Withheld { kind: None },
         other => MessageContent::Unsupported { kind: other.to_owned() },
     };
     Ok(InboundMessage {
@@ -169,4 +179,42 @@ fn status(s: Status) -> Result<Option<StatusUpdate>, WebhookError> {
         timestamp: s.timestamp.as_deref().map(unix).transpose()?.unwrap_or(0),
         failure,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bridge_core::domain::ContactCard;
+    use serde_json::json;
+
+    fn read(kind: &str, extra: serde_json::Value) -> MessageContent {
+        let mut m = json!({ "messageId": "00000000-0000-4000-8000-0000000000a1", "dateTime": "2025-05-06T14:18:00.001Z",
+            "channelId": "c", "chatType": "whatsapp", "chatId": "79000000001", "type": kind, "isEcho": false });
+        for (k, v) in extra.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        message(serde_json::from_value(m).expect("item")).expect("reads").content
+    }
+
+    #[test]
+    fn cards_stickers_and_withheld_content() {
+        let vcard = read("vcard", json!({ "text": "BEGIN:VCARD\nFN:Anna\nTEL:+7 900 000\nEND:VCARD" }));
+        assert_eq!(
+            vcard,
+            MessageContent::Contacts {
+                cards: vec![ContactCard {
+                    name: "Anna".into(),
+                    phones: vec!["+7 900 000".into()],
+                    ..Default::default()
+                }]
+            }
+        );
+        let was = read("image", json!({ "contentUri": "https://store.wazzup24.com/x/?filename=a.was" }));
+        assert!(matches!(was, MessageContent::Media { ref media_kind, .. } if media_kind == "animated_sticker"));
+        let webp = read("image", json!({ "contentUri": "https://store.wazzup24.com/x/?filename=a.webp" }));
+        assert!(matches!(webp, MessageContent::Media { ref media_kind, .. } if media_kind == "sticker"));
+        assert_eq!(read("unsupported", json!({})), MessageContent::Withheld { kind: None });
+        assert_eq!(read("unknown", json!({})), MessageContent::Withheld { kind: None });
+        assert_eq!(read("wapi_template", json!({})), MessageContent::Unsupported { kind: "wapi_template".into() });
+    }
 }
