@@ -43,8 +43,15 @@ const MAX_RESERVATIONS: usize = 5;
 #[async_trait]
 impl Throttle for StoreThrottle {
     async fn wait_turn(&self) -> Result<(), PlanfixError> {
+        // The clock counts milliseconds: it cannot space requests closer than that, so a rate
+        // of 1,000/s or more (an account whose Planfix allows it, or a benchmark) is not paced.
+        if self.interval < Duration::from_millis(1) {
+            return Ok(());
+        }
         let slack = self.interval.min(MAX_SLACK);
         let spacing = (self.interval + slack).as_millis().max(1) as i64;
+        // A wake-up is at least a millisecond late: a tolerance below that misses every slot.
+        let tolerance = (slack.as_millis() as i64).max(1);
         for _ in 0..MAX_RESERVATIONS {
             let slot = self
                 .store
@@ -57,7 +64,7 @@ impl Throttle for StoreThrottle {
                 tracing::debug!(account = %self.account, wait_ms = wait, "waiting for the Planfix rate limit");
                 tokio::time::sleep(Duration::from_millis(wait as u64)).await;
             }
-            if now_ms() <= slot + slack.as_millis() as i64 {
+            if now_ms() <= slot + tolerance {
                 return Ok(());
             }
             tracing::debug!(account = %self.account, late_ms = now_ms() - slot, "pacing slot missed; taking another");
