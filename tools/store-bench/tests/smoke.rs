@@ -27,7 +27,9 @@ async fn the_quick_run_acknowledges_and_comments_every_message() {
             assert_eq!(flow.duplicate_comments, 0, "no message commented twice");
             assert_eq!(flow.dead_lettered, 0, "no dead letters");
         }
-        assert!(r.flow.pacing_reservations >= r.flow.planfix_requests, "every Planfix request took a pacing slot");
+        // The flow's account allows 1,000,000 requests/s: beyond the pacing clock's millisecond
+        // resolution, so it takes no slot at all (bridge_core::throttle).
+        assert_eq!(r.flow.pacing_reservations, 0, "an unpaceable rate takes no pacing slot");
         assert!(r.size.db_bytes_checkpointed > 0, "the pre-filled file was measured");
         assert!(r.problems().is_empty(), "{:?}", r.problems());
     }
