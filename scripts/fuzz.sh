@@ -31,6 +31,17 @@ cargo fuzz build
 
 CRASHED=()
 for target in "${TARGETS[@]}"; do
+  # Inputs that once crashed a target must pass before new ones are searched for.
+  if [ -d "fuzz/regressions/$target" ]; then
+    echo "==> $target: replaying fuzz/regressions/$target"
+    if ! cargo fuzz run "$target" fuzz/regressions/"$target"/* -- -runs=1; then
+      CRASHED+=("$target")
+      continue
+    fi
+  fi
+  # The hand-written seeds (committed) join the corpus (not committed).
+  mkdir -p "fuzz/corpus/$target"
+  [ -d "fuzz/seeds/$target" ] && cp -n fuzz/seeds/"$target"/* "fuzz/corpus/$target/" 2>/dev/null || true
   echo "==> fuzzing $target for ${SECONDS_EACH}s"
   if ! cargo fuzz run "$target" -- -max_total_time="$SECONDS_EACH"; then
     CRASHED+=("$target")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Validates template.yaml offline (no AWS credentials needed): cfn-lint, `sam validate --lint`,
-# and scripts/check_iam.py (no wildcard IAM, log retention for every function, and no dependency
-# cycle, counting the ones SAM's function events add, which the other two do not see). Installs
-# the pinned tools into the test virtualenv (.venv, or $BRIDGE_VENV) when they are not there yet.
+# and scripts/check_iam.py (no wildcard IAM, log retention for every function, no dependency
+# cycle, counting the ones SAM's function events add, which the other two do not see; the
+# public API's functions write DynamoDB only under a dynamodb:LeadingKeys fence; s3:ListBucket
+# beside every s3:GetObject; every HTTP API route throttled on its own). Installs the pinned
+# tools into the test virtualenv (.venv, or $BRIDGE_VENV) when they are not there yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -15,7 +15,7 @@ use bridge_embedded::{SqliteDb, SqliteFileJobQueue, SqliteStore, SqliteWorkQueue
 use e2e_tests::{aws_config, fresh_fifo_queue, fresh_queue};
 
 const SECRETS: [&str; 5] =
-    ["pf-secret-token", "hook-secret-xyz-0123", "app-secret-abc", "verify-token-def", "EAAGaccess123"];
+    ["pf-secret-token", "hook-secret-xyz-0123", "app-secret-abc-0123", "verify-token-def", "EAAGaccess123"];
 
 fn account_json(base_url: &str) -> String {
     serde_json::json!({

@@ -458,3 +458,199 @@ async fn a_burst_of_thirty_against_one_request_per_second_loses_nothing() {
         elapsed / calls as f64
     );
 }
+
+/// A table of its own with its client, for tests that touch items as DynamoDB's TTL would.
+async fn dynamo_table() -> (aws_sdk_dynamodb::Client, String, Arc<dyn Store>) {
+    let client = aws_sdk_dynamodb::Client::new(&e2e_tests::aws_config().await);
+    let table = format!("bridge-test-{}", uuid::Uuid::new_v4());
+    bridge_aws::DynamoStore::create_table(&client, &table).await.expect("create table in moto");
+    let store: Arc<dyn Store> = Arc::new(bridge_aws::DynamoStore::new(client.clone(), table.clone()));
+    (client, table, store)
+}
+
+/// The embedded store on a database file of its own (removed with the returned dir).
+fn sqlite_store() -> (std::path::PathBuf, Arc<dyn Store>) {
+    let dir = std::env::temp_dir().join(format!("bridge-durability-{}", uuid::Uuid::new_v4()));
+    let db = bridge_embedded::SqliteDb::open(dir.join("bridge.db")).expect("the database opens");
+    (dir, Arc::new(bridge_embedded::SqliteStore::new(db)))
+}
+
+/// A message dead-lettered long ago whose message record is gone (expired and deleted, as
+/// DynamoDB's TTL and the SQLite purge do; the letter itself never expires): the replay records
+/// it again, so it becomes a comment exactly once, and a later redelivery finds its mark.
+async fn replay_without_the_message_record(store: Arc<dyn Store>) {
+    use bridge_core::domain::{InboundMessage, MessageContent, Phone, Work};
+    use bridge_core::ports::{DeadLetter, InboxEntry};
+    let h = Harness::with_store(Settings::default(), store).await;
+    let phone = "972588888888";
+    let message = InboundMessage {
+        id: "wamid.long-ago".into(),
+        from: Phone::parse(phone).unwrap(),
+        profile_name: Some("Customer".into()),
+        timestamp: 1_690_000_000,
+        content: MessageContent::Text { body: "from long ago".into() },
+        origin: Default::default(),
+    };
+    let work = Work::Conversation { account: acme(), phone: message.from.clone(), message_id: message.id.clone() };
+    let letter = DeadLetter {
+        key: work.key(),
+        work,
+        entry: Some(InboxEntry::new(message, 0)),
+        error: "planfix down".into(),
+        attempts: 5,
+        failed_at: 1_690_000_100,
+    };
+    h.store.put_dead_letter(&acme(), &letter).await.unwrap();
+    assert!(bridge_core::worker::replay(&h.app, &acme(), &letter.key).await.unwrap());
+    h.settle().await;
+    let task = task_of(&h, phone);
+    assert_eq!(texts(&h, task), ["from long ago"]);
+    assert!(h.store.list_dead_letters(&acme()).await.unwrap().is_empty(), "not dead-lettered again");
+    // The provider delivering it once more changes nothing: the replay recorded its mark.
+    let again = text_from_sample(&sample(), "wamid.long-ago", phone, 1_690_000_000, "from long ago");
+    assert_eq!(h.post_meta(&again).await.0, 200);
+    assert_eq!(h.planfix.comments(task).len(), 1, "exactly once, and no note");
+    h.assert_spec_clean();
+}
+
+#[tokio::test]
+async fn dynamodb_replay_of_a_dead_letter_whose_message_item_is_gone_comments_it_once() {
+    replay_without_the_message_record(Arc::new(fresh_dynamo_store().await)).await;
+}
+
+#[tokio::test]
+async fn sqlite_replay_of_a_dead_letter_whose_message_row_is_gone_comments_it_once() {
+    let (dir, store) = sqlite_store();
+    replay_without_the_message_record(store).await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The message's comment fails on every try: one dead letter (the worker allows 5 tries).
+async fn dead_letter_one(h: &Harness, id: &str, phone: &str, text: &str) -> bridge_core::ports::DeadLetter {
+    h.planfix.fail_matching(
+        "POST",
+        "/comments/",
+        5,
+        Failure::Status { http: 500, body: json!({"result":"fail","code":0,"error":"down"}) },
+    );
+    assert_eq!(h.post_meta(&text_from_sample(&sample(), id, phone, 1_700_000_000, text)).await.0, 200);
+    let mut letters = h.store.list_dead_letters(&acme()).await.unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    letters.remove(0)
+}
+
+/// DynamoDB deletes an expired item only within days: until then it is still there. A replay
+/// then replaces it with a fresh record, so the mark lives another 400 days.
+#[tokio::test]
+async fn dynamodb_replay_of_a_dead_letter_whose_message_item_expired_renews_it() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (client, table, store) = dynamo_table().await;
+    let h = Harness::with_store(Settings::default(), store).await;
+    let (id, phone) = ("wamid.expired", "972599999999");
+    let letter = dead_letter_one(&h, id, phone, "expired").await;
+    let key = || {
+        [("pk", AttributeValue::S(format!("acme#MSG#{id}"))), ("sk", AttributeValue::S("MSG".into()))]
+            .map(|(k, v)| (k.to_owned(), v))
+            .into()
+    };
+    client
+        .update_item()
+        .table_name(&table)
+        .set_key(Some(key()))
+        .update_expression("SET expires_at = :past")
+        .expression_attribute_values(":past", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(bridge_core::worker::replay(&h.app, &acme(), &letter.key).await.unwrap());
+    h.settle().await;
+    let task = task_of(&h, phone);
+    assert_eq!(texts(&h, task), ["expired"]);
+    assert!(h.store.list_dead_letters(&acme()).await.unwrap().is_empty());
+    let item = client.get_item().table_name(&table).set_key(Some(key())).send().await.unwrap().item.unwrap();
+    let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+    assert!(expires > bridge_core::domain::unix_now() + 399 * 24 * 3600, "the mark was renewed: {expires}");
+    assert_eq!(item["done"].as_bool().ok(), Some(&true));
+}
+
+/// The provider delivered a dead-lettered message again and it was commented then: replaying
+/// the letter afterwards drops it, queues nothing and comments nothing.
+#[tokio::test]
+async fn a_dead_letter_commented_meanwhile_is_dropped_by_the_replay() {
+    use bridge_core::worker::{replay_letter, Replayed};
+    let h = Harness::start(Settings::default()).await;
+    let (id, phone) = ("wamid.meanwhile", "972511112222");
+    let letter = dead_letter_one(&h, id, phone, "meanwhile").await;
+    assert_eq!(h.post_meta(&text_from_sample(&sample(), id, phone, 1_700_000_000, "meanwhile")).await.0, 200);
+    let task = task_of(&h, phone);
+    assert_eq!(texts(&h, task), ["meanwhile"]);
+
+    let replayed = replay_letter(h.store.as_ref(), h.app.work.as_ref(), &acme(), &letter).await;
+    assert_eq!(replayed, Ok(Replayed::AlreadyDone));
+    assert!(h.store.list_dead_letters(&acme()).await.unwrap().is_empty(), "the letter is gone");
+    assert_eq!(h.worker.pending().await, 0, "nothing queued");
+    let inbox = h.store.inbox(&acme(), &bridge_core::domain::Phone::parse(phone).unwrap(), 10).await.unwrap();
+    assert!(inbox.is_empty(), "nothing back in the inbox");
+    assert_eq!(texts(&h, task), ["meanwhile"]);
+}
+
+/// The local run sweeps like the worker Lambda's schedule: a message recorded in its inbox
+/// whose work item never reached the queue is commented, once, by the local workers alone.
+#[tokio::test]
+async fn the_local_run_sweeps_inboxes_whose_work_was_lost() {
+    use bridge_app::local_config::{FilesConfig, LocalConfig, StoreConfig, WorkerConfig};
+    use bridge_core::domain::{InboundMessage, MessageContent, Phone};
+    use bridge_core::ports::{InboxEntry, RecordOutcome};
+    let (planfix, _spec_guard) = e2e_tests::checked_planfix(e2e_tests::PLANFIX_TOKEN);
+    let pf_url = planfix.serve(None).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("bridge-sweep-{}", uuid::Uuid::new_v4()));
+    let db = dir.join("bridge.db");
+    let phone = Phone::parse("972512345678").unwrap();
+    {
+        // What intake leaves when the enqueue after the store write is lost.
+        let store = bridge_embedded::SqliteStore::new(bridge_embedded::SqliteDb::open(&db).unwrap());
+        let message = InboundMessage {
+            id: "wamid.unqueued".into(),
+            from: phone.clone(),
+            profile_name: None,
+            timestamp: 1_700_000_000,
+            content: MessageContent::Text { body: "lost work".into() },
+            origin: Default::default(),
+        };
+        assert_eq!(
+            store.record_message(&acme(), &message, bridge_core::domain::unix_now()).await.unwrap(),
+            RecordOutcome::New
+        );
+        store.add_to_inbox(&acme(), &InboxEntry::new(message, 0)).await.unwrap();
+    }
+    let config = LocalConfig {
+        store: StoreConfig::Sqlite { path: db },
+        accounts: vec![e2e_tests::account_config("acme", &pf_url, "http://127.0.0.1:9", Settings::default())],
+        files: FilesConfig { dir: dir.join("files") },
+        public_url: None,
+        worker: WorkerConfig { hold_back_ms: 0, ..WorkerConfig::default() },
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let started = bridge_local::server::start_config(listener, config, |w| {
+        w.sweep_every = Duration::from_millis(200);
+        w.sweep_stale_after = Duration::ZERO;
+    })
+    .await
+    .expect("the local run starts");
+    let serving = bridge_local::server::spawn(started);
+    assert_eq!(serving.local().work.counts().await.unwrap().queued, 0, "no work was queued for it");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while planfix.tasks().is_empty() || planfix.comments(planfix.tasks()[0].id).is_empty() {
+        assert!(Instant::now() < deadline, "the sweep did not bring the message to Planfix");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Several more sweeps: the inbox is empty, nothing more happens.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let task = planfix.tasks()[0].id;
+    let comments: Vec<String> = planfix.comments(task).into_iter().map(|c| c.description).collect();
+    assert_eq!(comments, ["lost work"], "exactly once");
+    assert!(serving.app().store.inbox(&acme(), &phone, 10).await.unwrap().is_empty());
+    serving.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}

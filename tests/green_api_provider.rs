@@ -234,11 +234,15 @@ async fn the_token_is_accepted_bare_and_refused_when_missing_or_wrong() {
 async fn without_a_token_only_an_explicit_waiver_lets_webhooks_in() {
     let refusing = start_with(|cfg| cfg.webhook_url_token = None).await;
     let body = hooks::incoming_text(&refusing.sim.instance(), &chat(), &new_id(), T0, "no token");
+    // Such an account breaks a rule, so it is not served at all; the operator learns what to
+    // configure from the load's error log (and `bridge-admin accounts list`).
     for auth in [None, Some(format!("Bearer {GREEN_HOOK_TOKEN}"))] {
         let (status, answer) = refusing.h.post_webhook(post_with(&body, auth.as_deref())).await;
-        assert_eq!(status, 401, "{answer}");
-        assert!(answer.contains("webhookUrlToken"), "the reason says what to configure: {answer}");
+        assert_eq!(status, 503, "{answer}");
+        assert!(answer.contains("account temporarily unavailable"), "{answer}");
     }
+    let broken = refusing.h.app.accounts.broken().await;
+    assert!(broken[0].reason.contains("webhookUrlToken"), "the reason says what to configure: {broken:?}");
     assert_nothing_stored(&refusing, CUSTOMER).await;
 
     let waived = start_with(|cfg| {

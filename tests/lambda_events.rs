@@ -22,7 +22,7 @@ async fn demo_app() -> (Arc<bridge_core::Bridge>, PlanfixSim, SpecGuard, e2e_tes
             requests_per_second: 200.0,
         },
         provider: ProviderConfig::Meta(MetaConfig {
-            app_secret: Secret::new("demo-app-secret"),
+            app_secret: Secret::new("demo-meta-app-secret"),
             verify_token: Secret::new("demo-verify-token"),
             access_token: Secret::new("unused"),
             phone_number_id: "100200300400500".into(),
@@ -90,4 +90,56 @@ async fn sample_events_through_the_lambda_handler() {
     rig.settle(&app).await;
     assert_eq!(invoke(&app, "meta-verify-handshake.json").await, (200, "1158201444".to_string()));
     assert!(planfix.violations().is_empty(), "{:?}", planfix.violations());
+}
+
+/// The worker function's other event: the sweep's EventBridge schedule. A message recorded in
+/// the store and its inbox whose work item never reached the queue (the enqueue after the store
+/// write failed) is commented once the scheduled event is handled and the worker drains the
+/// queue; the function still takes its SQS batches, and refuses an event of neither kind.
+#[tokio::test]
+async fn the_scheduled_sweep_requeues_an_inbox_whose_work_was_lost() {
+    use bridge_core::domain::{InboundMessage, MessageContent, Phone};
+    use bridge_core::ports::{InboxEntry, RecordOutcome};
+    let (app, planfix, _spec_guard, rig) = demo_app().await;
+    let demo = AccountId::parse("demo").unwrap();
+    let message = InboundMessage {
+        id: "wamid.lost-poke".into(),
+        from: Phone::parse("79051234567").unwrap(),
+        profile_name: Some("Ivan".into()),
+        timestamp: 1_700_000_000,
+        content: MessageContent::Text { body: "is anyone there?".into() },
+        origin: Default::default(),
+    };
+    let now = bridge_core::domain::unix_now();
+    assert_eq!(app.store.record_message(&demo, &message, now).await.unwrap(), RecordOutcome::New);
+    app.store.add_to_inbox(&demo, &InboxEntry::new(message, 0)).await.unwrap();
+    assert_eq!(rig.pending().await, 0, "no work item was queued");
+
+    let queue = bridge_aws::SqsWorkQueue::new(rig.sqs.clone(), rig.url.clone());
+    let scheduled: serde_json::Value = serde_json::from_str(&event("sweep.json")).unwrap();
+    // The deployed threshold (15 minutes): a message recorded a moment ago is left alone.
+    let deployed = worker::SweepConfig::from_env();
+    let answer = worker::handle_event(&app, &queue, &rig.cfg, &deployed, scheduled.clone(), None).await.unwrap();
+    assert_eq!(answer["poked"], 0, "{answer}");
+    assert_eq!(rig.pending().await, 0);
+
+    let now_stale = worker::SweepConfig { stale_after: std::time::Duration::ZERO };
+    let answer = worker::handle_event(&app, &queue, &rig.cfg, &now_stale, scheduled, None).await.unwrap();
+    assert_eq!((answer["swept_accounts"].as_u64(), answer["poked"].as_u64()), (Some(1), Some(1)), "{answer}");
+    assert!(planfix.requests().is_empty(), "the sweep only queues");
+    rig.settle(&app).await;
+    let tasks = planfix.tasks();
+    assert_eq!(tasks.len(), 1);
+    let comments: Vec<String> = planfix.comments(tasks[0].id).into_iter().map(|c| c.description).collect();
+    assert_eq!(comments, ["is anyone there?"]);
+
+    // The SQS batch through the same entry point: a poke for the drained inbox does nothing.
+    let sqs: serde_json::Value = serde_json::from_str(&event("sqs-work-conversation.json")).unwrap();
+    let answer = worker::handle_event(&app, &queue, &rig.cfg, &now_stale, sqs, None).await.unwrap();
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
+    assert_eq!(planfix.comments(tasks[0].id).len(), 1, "exactly once");
+
+    let unknown = serde_json::json!({ "source": "aws.s3", "detail-type": "Object Created", "detail": {} });
+    let refused = worker::handle_event(&app, &queue, &rig.cfg, &now_stale, unknown, None).await.unwrap_err();
+    assert!(refused.contains("neither an SQS event"), "{refused}");
 }

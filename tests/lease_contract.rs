@@ -488,6 +488,7 @@ impl Store for ReleaseRefused {
         add_to_inbox['a, 'b](account: &'a AccountId, entry: &'b InboxEntry) -> ();
         inbox['a, 'b](account: &'a AccountId, phone: &'b Phone, limit: usize) -> Vec<InboxEntry>;
         remove_from_inbox['a, 'b, 'c](account: &'a AccountId, phone: &'b Phone, order: &'c str) -> ();
+        stale_inboxes['a](account: &'a AccountId, older_than: i64, limit: usize) -> Vec<InboxEntry>;
         put_dead_letter['a, 'b](account: &'a AccountId, letter: &'b DeadLetter) -> ();
         list_dead_letters['a](account: &'a AccountId) -> Vec<DeadLetter>;
         remove_dead_letter['a, 'b](account: &'a AccountId, key: &'b str) -> ();

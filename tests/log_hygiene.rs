@@ -1,18 +1,23 @@
 //! What the bridge writes to its logs, captured through the JSON formatter the Lambdas use,
 //! while it handles a whole conversation — signed webhooks, a bad signature, a reply, a failed
 //! send, files both ways: no credential ever appears, phone numbers only masked, and no message
-//! text (customers' words are personal data and stay out of CloudWatch).
+//! text (customers' words are personal data and stay out of CloudWatch). Also what the bridge
+//! answers and notes: a refused phone number is not repeated in full, and a dead letter's note
+//! in Planfix says in plain words what happened, without the raw error text.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bridge_core::config::Settings;
+use bridge_core::domain::AccountId;
 use e2e_tests::providers::{Driver, Kind, GREEN_HOOK_TOKEN, GREEN_TOKEN, TWILIO_TOKEN};
 use e2e_tests::{
     fresh_dynamo_store, meta_sample, text_from_sample, Harness, APP_SECRET, GRAPH_TOKEN, PLANFIX_HOOK_SECRET,
     PLANFIX_TOKEN,
 };
 use meta_sim::webhook::{media_message, Business, Sender};
+use planfix_sim::Failure;
+use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
@@ -176,6 +181,92 @@ fn logs_hold_no_secret_no_full_phone_and_no_message_text() {
             let c3 = h.planfix.add_employee_comment(task.id, 5, SECRET_TEXT, &[contact]);
             assert_eq!(h.planfix_hook(task.id, c3, Some(PLANFIX_HOOK_SECRET)).await.0, 200);
             assert_eq!(h.planfix_hook(task.id, c3, Some("wrong")).await.0, 401);
+        }
+    });
+    assert_clean(&logs, &[APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET]);
+}
+
+/// Numbers that are not E.164 (one too long, one with letters, one sent as a JSON number), from
+/// every provider that names the customer by number: whether the webhook is refused (400) or
+/// only the item (kept as a dead letter), neither the answer nor the logs hold the digits.
+#[test]
+fn an_invalid_phone_number_is_neither_answered_nor_logged_in_full() {
+    let too_long = format!("{CUSTOMER}0000");
+    let with_letters = format!("{CUSTOMER}x");
+    let logs = captured_logs(async {
+        let h = Harness::start(Settings::default()).await;
+        let sample = meta_sample("inbound_text.json");
+        // A valid message first: the conversation exists, the logs show its number masked.
+        assert_eq!(h.post_meta(&text_from_sample(&sample, "wamid.ok", CUSTOMER, 1_700_000_000, "hi")).await.0, 200);
+        let mut as_number = text_from_sample(&sample, "wamid.num", CUSTOMER, 1_700_000_002, "hi");
+        as_number["entry"][0]["changes"][0]["value"]["messages"][0]["from"] = json!(CUSTOMER.parse::<u64>().unwrap());
+        for (n, payload) in [
+            text_from_sample(&sample, "wamid.long", &too_long, 1_700_000_001, "hi"),
+            text_from_sample(&sample, "wamid.letters", &with_letters, 1_700_000_001, "hi"),
+            as_number,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (status, body) = h.post_meta(payload).await;
+            assert!(status == 200 || status == 400, "payload {n}: {status} {body}");
+            assert!(!body.to_string().contains(CUSTOMER), "payload {n}: the answer repeats the number: {body}");
+        }
+        for kind in [Kind::Twilio, Kind::GreenApi] {
+            let driver = Driver::start(kind).await;
+            let provider = driver.provider_config();
+            let store: Arc<dyn bridge_core::ports::Store> = Arc::new(fresh_dynamo_store().await);
+            let h = Harness::custom(Settings::default(), store, move |_, a| a.provider = provider).await;
+            let (status, body) =
+                h.post_webhook(driver.text(&too_long, "Test Name", &driver.new_id(), 1_700_000_000, "hi")).await;
+            assert!(status == 200 || status == 400, "{kind:?}: {status} {body}");
+            assert!(!body.contains(CUSTOMER), "{kind:?}: the answer repeats the number: {body}");
+            h.settle().await;
+        }
+    });
+    assert_clean(&logs, &[APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, TWILIO_TOKEN, GREEN_TOKEN]);
+}
+
+/// What an AWS SDK error (or an HTTP error body quoting one) carries: a role ARN, a request id,
+/// an endpoint URL with a token.
+const RAW_FAILURE: &str = "User: arn:aws:sts::123456789012:assumed-role/bridge-worker/fn is not authorized (RequestId: 4KBNVRGD25RG2ONN9FF3F0JKNVVV4KQNSO5AEMVJF66Q9ASUAAJG) https://dynamodb.eu-central-1.amazonaws.com/?token=s3cr3t";
+
+/// A reply that becomes a dead letter because Planfix refuses the bridge (HTTP 403, with an
+/// answer that quotes AWS, as a gateway in front of an API may): the note in the task says so
+/// in plain words; the raw reason stays in the dead letter, for the operator. (Under the log
+/// capture like every test here: a thread without the subscriber would race the others for
+/// tracing's per-callsite interest.)
+#[test]
+fn a_dead_letter_is_noted_in_plain_words_and_keeps_its_full_reason() {
+    let logs = captured_logs(async {
+        let h = Harness::start(Settings::default()).await;
+        let sample = meta_sample("inbound_text.json");
+        let first = text_from_sample(&sample, "wamid.note", CUSTOMER, 1_700_000_000, "hello");
+        assert_eq!(h.post_meta(&first).await.0, 200);
+        let task = h.planfix.tasks()[0].clone();
+        let contact: i64 = task.assigner.trim_start_matches("contact:").parse().unwrap();
+        let comment = h.planfix.add_employee_comment(task.id, 5, "answer", &[contact]);
+        h.planfix.fail_matching(
+            "GET",
+            &format!("/comment/{comment}"),
+            1,
+            Failure::Status { http: 403, body: json!({ "result": "fail", "code": 1, "error": RAW_FAILURE }) },
+        );
+        let (status, body) = h.planfix_hook(task.id, comment, Some(PLANFIX_HOOK_SECRET)).await;
+        assert_eq!((status, body["result"].as_str()), (200, Some("dead_letter")), "{body}");
+
+        let letters = h.store.list_dead_letters(&AccountId::parse("acme").unwrap()).await.unwrap();
+        assert_eq!(letters.len(), 1, "{letters:?}");
+        assert!(letters[0].error.contains("403") && letters[0].error.contains("arn:aws"), "{}", letters[0].error);
+        let notes: Vec<String> =
+            h.planfix.comments(task.id).into_iter().map(|c| c.description).filter(|d| d.contains('⚠')).collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let expected = format!(
+            "Comment #{comment} could not be sent to WhatsApp: Planfix refused the request (HTTP 403: check the bridge's API token permissions)."
+        );
+        assert!(notes[0].contains(&expected), "{}", notes[0]);
+        for raw in ["arn:", "amazonaws", "RequestId", "s3cr3t", "Planfix answered"] {
+            assert!(!notes[0].contains(raw), "the note carries raw error text ({raw}): {}", notes[0]);
         }
     });
     assert_clean(&logs, &[APP_SECRET, GRAPH_TOKEN, PLANFIX_TOKEN, PLANFIX_HOOK_SECRET]);

@@ -255,6 +255,77 @@ fn expected_costs(kind: Kind) -> Vec<(&'static str, usize, usize)> {
     ]
 }
 
+/// A reply longer than the provider's limit goes in parts, each within it, cut where a reader
+/// pauses (here: after a sentence or a paragraph), links and bold spans whole, nothing lost.
+async fn a_long_reply_goes_in_parts_cut_where_a_reader_pauses(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let (task, contact) = open_conversation(&h, &driver).await;
+    let acct = h.app.accounts.get(&bridge_core::domain::AccountId::parse("acme").unwrap()).await.unwrap();
+    let max = acct.sender.capabilities().max_text_chars;
+    let sentence = |p: usize, s: usize| {
+        format!("Point {p}.{s}: your order is <b>on its way {p}</b>, track it at https://track.example.com/{p}/{s}.")
+    };
+    // Paragraphs longer than a message (so a cut must fall inside one), and in all 2.5 messages.
+    let per_paragraph = max * 13 / 10 / sentence(0, 0).chars().count() + 1;
+    let mut paragraphs = Vec::new();
+    let mut total = 0;
+    while total < max * 5 / 2 {
+        let p = paragraphs.len();
+        let para: Vec<String> = (0..per_paragraph).map(|s| sentence(p, s)).collect();
+        let para = para.join(" ");
+        total += para.chars().count() + 2;
+        paragraphs.push(para);
+    }
+    let html = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect::<String>();
+    let comment = h.planfix.add_employee_comment(task, EMPLOYEE, &html, &[contact]);
+    let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("sent")), "{kind:?}: {body}");
+    let parts: Vec<String> = driver.sent_texts().into_iter().map(|(_, text)| text).collect();
+    assert!(parts.len() >= 3, "{kind:?}: {} part(s) for {total} characters over a limit of {max}", parts.len());
+    for part in &parts {
+        assert!(part.chars().count() <= max, "{kind:?}: a part of {} characters", part.chars().count());
+        assert!(part.ends_with('.'), "{kind:?}: cut after a sentence: …{}", &part[part.len().saturating_sub(40)..]);
+        assert!(part.starts_with("Point "), "{kind:?}: a part starts a sentence: {}…", &part[..40.min(part.len())]);
+    }
+    let all = parts.join("\n");
+    for p in 0..paragraphs.len() {
+        for s in 0..per_paragraph {
+            assert!(all.contains(&format!("https://track.example.com/{p}/{s}.")), "{kind:?}: link {p}/{s} whole");
+        }
+        let bold = all.matches(&format!("*on its way {p}*")).count();
+        assert_eq!(bold, per_paragraph, "{kind:?}: bold spans whole");
+    }
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let expected = words(&html.replace("<p>", " ").replace("</p>", " ").replace("<b>", "*").replace("</b>", "*"));
+    assert_eq!(words(&all), expected, "{kind:?}: nothing lost or reordered");
+}
+
+/// What the customer typed reaches Planfix verbatim (escaped once), and what the employee wrote
+/// reaches the customer verbatim (entities decoded once): emoji with ZWJ and skin tones,
+/// flags, Cyrillic, Hebrew and Arabic (RTL), and characters HTML gives meaning to.
+async fn unicode_and_html_characters_survive_both_ways(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let typed = "Привет 👨‍👩‍👧‍👦 🇩🇪 שלום مرحبا <b>not bold</b> & &amp; 5 > 3 👍🏽";
+    let answer = h.post_webhook(driver.text(CUSTOMER, "Анна Шмидт", &driver.new_id(), T0, typed)).await;
+    assert_acknowledged(&driver, &answer);
+    h.settle().await;
+    let task = h.planfix.tasks()[0].clone();
+    let escaped = typed.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    assert_eq!(h.planfix.comments(task.id)[0].description, escaped, "{kind:?}: escaped once, never twice");
+    assert!(h.planfix.contacts().iter().any(|c| c.name.contains("Анна")), "{kind:?}: the name as WhatsApp gave it");
+
+    let contact = task.assigner.trim_start_matches("contact:").parse().unwrap();
+    let html = "Спасибо! ❤️ &lt;3 &amp; 👍🏽 مرحبا 👨‍👩‍👧‍👦";
+    let comment = h.planfix.add_employee_comment(task.id, EMPLOYEE, html, &[contact]);
+    let (status, body) = h.planfix_hook(task.id, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("sent")), "{kind:?}: {body}");
+    assert_eq!(
+        driver.sent_texts(),
+        vec![(CUSTOMER.to_owned(), "Спасибо! ❤️ <3 & 👍🏽 مرحبا 👨‍👩‍👧‍👦".to_owned())],
+        "{kind:?}: decoded once"
+    );
+}
+
 macro_rules! contract {
     ($($provider:ident => $kind:expr),* $(,)?) => {$(
         mod $provider {
@@ -288,6 +359,16 @@ macro_rules! contract {
             #[tokio::test]
             async fn requests_per_message_stay_as_measured() {
                 super::requests_per_message_stay_as_measured($kind).await;
+            }
+
+            #[tokio::test]
+            async fn a_long_reply_goes_in_parts_cut_where_a_reader_pauses() {
+                super::a_long_reply_goes_in_parts_cut_where_a_reader_pauses($kind).await;
+            }
+
+            #[tokio::test]
+            async fn unicode_and_html_characters_survive_both_ways() {
+                super::unicode_and_html_characters_survive_both_ways($kind).await;
             }
 
             #[tokio::test]

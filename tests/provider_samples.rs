@@ -918,12 +918,16 @@ fn wazzup_parse(file: &str) -> Parsed {
     }
     let messages = sample_json("wazzup", file)["messages"].as_array().map_or(0, Vec::len);
     if messages > 0 {
+        // Another channel's account never takes the messages: refused outright when the body
+        // holds nothing else, otherwise its messages are left out (statuses name no channel).
+        let other = wazzup_webhook("00000000-0000-4000-8000-000000000002").parse(&req);
+        let took_a_message = other.as_ref().is_ok_and(|p| {
+            p.events.iter().any(|e| matches!(e, bridge_core::domain::InboundEvent::Message(_)))
+                || !p.rejected.is_empty()
+        });
         assert!(
-            matches!(
-                wazzup_webhook("00000000-0000-4000-8000-000000000002").parse(&req),
-                Err(WebhookError::Forbidden(_))
-            ),
-            "{file}: another channel's account refuses it"
+            matches!(other, Err(WebhookError::Forbidden(_))) || !took_a_message,
+            "{file}: another channel's account takes none of its messages"
         );
     }
     webhook.parse(&req).unwrap_or_else(|e| panic!("{file}: parses: {e}"))

@@ -230,7 +230,7 @@ async fn accounts_are_isolated() {
         });
         let g_url = graph.serve(None).await.unwrap();
         let mut cfg = account_config(id, &pf_url, &g_url, Settings::default());
-        cfg.planfix.webhook_secret = Secret::new(format!("{id}-secret"));
+        cfg.planfix.webhook_secret = Secret::new(format!("{id}-planfix-hook-secret"));
         configs.push(cfg);
         sims.push((planfix, graph, spec_guard));
     }
@@ -276,11 +276,19 @@ async fn accounts_are_isolated() {
     let comment = acme_pf.add_employee_comment(task.id, EMPLOYEE, "for acme's customer", &[contact]);
     let ids = serde_json::json!({"task": task.id, "comment": comment}).to_string();
 
-    let resp =
-        bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "beta-secret", ids.clone())).await;
+    let resp = bridge_http::handle(
+        &app,
+        bridge_http::Surface::All,
+        post("/planfix/acme", "beta-planfix-hook-secret", ids.clone()),
+    )
+    .await;
     assert_eq!(resp.status(), 401, "beta's secret does not open acme's route");
-    let resp =
-        bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/beta", "beta-secret", ids.clone())).await;
+    let resp = bridge_http::handle(
+        &app,
+        bridge_http::Surface::All,
+        post("/planfix/beta", "beta-planfix-hook-secret", ids.clone()),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     rig.settle(&app).await;
     assert!(acme_graph.sent().is_empty() && beta_graph.sent().is_empty(), "nothing sent across accounts");
@@ -293,7 +301,9 @@ async fn accounts_are_isolated() {
         "beta looked in its own Planfix"
     );
 
-    let resp = bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "acme-secret", ids)).await;
+    let resp =
+        bridge_http::handle(&app, bridge_http::Surface::All, post("/planfix/acme", "acme-planfix-hook-secret", ids))
+            .await;
     assert_eq!(resp.status(), 200);
     rig.settle(&app).await;
     assert_eq!(acme_graph.sent().len(), 1);

@@ -222,7 +222,47 @@ async fn inbox_and_dead_letters(store: &dyn Store) {
     assert_eq!(store.list_dead_letters(&a).await.unwrap(), vec![letter("k2")]);
 }
 
+/// The sweeper's query: the conversations holding an entry added before the cut-off, as the
+/// first entry of each inbox in send order, the longest waiting first, at most `limit`, per
+/// account; a drained inbox drops out.
+async fn stale_inboxes(store: &dyn Store) {
+    let a = acct("sweep");
+    let at = |id: &str, ts: i64, phone: &str| InboundMessage {
+        timestamp: ts,
+        from: Phone::parse(phone).unwrap(),
+        ..msg(id)
+    };
+    let (first, second) = ("79051234570", "79051234571");
+    // `first` waits longest; its entries arrive out of send order.
+    let first_late = InboxEntry::new(at("f-late", 1_700_000_009, first), 0);
+    let first_early = InboxEntry::new(at("f-early", 1_700_000_001, first), 0);
+    store.add_to_inbox(&a, &first_late).await.unwrap();
+    store.add_to_inbox(&a, &first_early).await.unwrap();
+    store.add_to_inbox(&acct("sweep-other"), &first_late).await.unwrap();
+    // Added a whole second later (the stores keep when an entry came in seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second_only = InboxEntry::new(at("s", 1_700_000_000, second), 0);
+    store.add_to_inbox(&a, &second_only).await.unwrap();
+
+    let ids = |entries: Vec<InboxEntry>| entries.into_iter().map(|e| e.message.id).collect::<Vec<_>>();
+    let now = bridge_core::domain::unix_now();
+    assert_eq!(ids(store.stale_inboxes(&a, now + 1, 10).await.unwrap()), ["f-early", "s"]);
+    assert_eq!(ids(store.stale_inboxes(&a, now + 1, 1).await.unwrap()), ["f-early"], "the longest waiting first");
+    assert!(store.stale_inboxes(&a, now - 60, 10).await.unwrap().is_empty(), "nothing waited a minute");
+    assert_eq!(ids(store.stale_inboxes(&acct("sweep-other"), now + 1, 10).await.unwrap()), ["f-late"]);
+    assert!(store.stale_inboxes(&acct("sweep-none"), now + 1, 10).await.unwrap().is_empty());
+
+    store.remove_from_inbox(&a, &Phone::parse(second).unwrap(), &second_only.order).await.unwrap();
+    store.remove_from_inbox(&a, &Phone::parse(first).unwrap(), &first_early.order).await.unwrap();
+    assert_eq!(ids(store.stale_inboxes(&a, now + 1, 10).await.unwrap()), ["f-late"], "drained inboxes drop out");
+    // Added again (a replay): it waits from then on.
+    let before = bridge_core::domain::unix_now();
+    store.add_to_inbox(&a, &first_late).await.unwrap();
+    assert!(store.stale_inboxes(&a, before, 10).await.unwrap().is_empty(), "re-added: waiting from now");
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    stale_inboxes(store.as_ref()).await;
     inbox_and_dead_letters(store.as_ref()).await;
     pacing_clock(store.clone()).await;
     reply_loop_records(store.as_ref()).await;
@@ -236,6 +276,86 @@ async fn run_contract(store: Arc<dyn Store>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_store_honours_the_contract() {
     run_contract(Arc::new(fresh_dynamo_store().await)).await;
+}
+
+/// One item of the table, as stored.
+async fn raw_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    out.item.unwrap_or_else(|| panic!("no item {pk} / {sk}"))
+}
+
+fn number(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, name: &str) -> i64 {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// The once-only marks (message and job items) and inbox entries outlive every redelivery
+/// window (400 days; sent items 30); a done message keeps its mark without the payload; an
+/// item past its TTL that DynamoDB has not deleted yet counts as absent, as in SQLite.
+#[tokio::test]
+async fn dynamodb_marks_last_400_days_and_expired_ones_count_as_absent() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = aws_sdk_dynamodb::Client::new(&e2e_tests::aws_config().await);
+    let table = format!("bridge-test-{}", uuid::Uuid::new_v4());
+    bridge_aws::DynamoStore::create_table(&client, &table).await.unwrap();
+    let store = bridge_aws::DynamoStore::new(client.clone(), table.clone());
+    let a = acct("ttl");
+    let now = bridge_core::domain::unix_now();
+    let day = 24 * 3600;
+    store.record_message(&a, &msg("m"), now).await.unwrap();
+    store.add_to_inbox(&a, &InboxEntry::new(msg("m"), 0)).await.unwrap();
+    store.claim_job(&a, "OUT#1", "w", now, 30).await.unwrap();
+    store.put_sent(&a, "wamid.out", &SentRecord { comment_id: 1, task_id: 2, author: None }).await.unwrap();
+    let message = raw_item(&client, &table, "ttl#MSG#m", "MSG").await;
+    let job = raw_item(&client, &table, "ttl#JOB#OUT#1", "JOB").await;
+    let inbox = raw_item(&client, &table, "ttl#INBOX#79051234567", &InboxEntry::new(msg("m"), 0).order).await;
+    let sent = raw_item(&client, &table, "ttl#SENT#wamid.out", "SENT").await;
+    for (what, item) in [("message", &message), ("job", &job), ("inbox entry", &inbox)] {
+        let left = number(item, "expires_at") - now;
+        assert!((399 * day..=400 * day + 5).contains(&left), "{what}: {left} s left, not 400 days");
+    }
+    let left = number(&sent, "expires_at") - now;
+    assert!((29 * day..=30 * day + 5).contains(&left), "sent: {left} s left, not 30 days");
+    assert!(message.contains_key("payload"));
+
+    store.claim_message(&a, "m", "w", now, 30).await.unwrap();
+    store.complete_message(&a, "m", "w", 7, 8).await.unwrap();
+    let done = raw_item(&client, &table, "ttl#MSG#m", "MSG").await;
+    assert!(!done.contains_key("payload"), "done: the payload goes, the mark stays");
+    assert_eq!(number(&done, "comment_id"), 8);
+    assert_eq!(store.record_message(&a, &msg("m"), now).await.unwrap(), RecordOutcome::AlreadyDone);
+    store.complete_job(&a, "OUT#1", "w", "sent").await.unwrap();
+
+    // Past their TTL, not deleted yet (moto, like DynamoDB for up to days, keeps them).
+    for (pk, sk) in [("ttl#MSG#m", "MSG"), ("ttl#JOB#OUT#1", "JOB")] {
+        client
+            .update_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(pk.into()))
+            .key("sk", AttributeValue::S(sk.into()))
+            .update_expression("SET expires_at = :past")
+            .expression_attribute_values(":past", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.record_message(&a, &msg("m"), now).await.unwrap(), RecordOutcome::New);
+    assert_eq!(store.claim_job(&a, "OUT#1", "w2", now, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 1 });
+    let renewed = raw_item(&client, &table, "ttl#MSG#m", "MSG").await;
+    assert!(number(&renewed, "expires_at") > now + 399 * day, "the new record lives 400 days again");
 }
 
 /// A database file in a temp dir of its own, removed when the test ends.

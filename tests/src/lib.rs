@@ -301,7 +301,7 @@ fn fail_on_violations(planfix: &PlanfixSim) {
     assert!(v.is_empty(), "requests the Planfix spec does not allow: {v:#?}");
 }
 
-pub const APP_SECRET: &str = "test-app-secret";
+pub const APP_SECRET: &str = "test-meta-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
 pub const PLANFIX_TOKEN: &str = "test-planfix-token";
 /// The phone_number_id of the Meta samples.

@@ -421,6 +421,24 @@ impl Driver {
         out
     }
 
+    /// A request to the same route with another body, authenticated as the provider would (a
+    /// Twilio body is a form; the others JSON).
+    pub fn resigned(&self, req: &Request<Bytes>, body: Vec<u8>) -> Request<Bytes> {
+        let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+        let auth = match self {
+            Driver::Meta(_) => ("x-hub-signature-256", meta_sim::webhook::sign(APP_SECRET.as_bytes(), &body)),
+            Driver::Twilio(_) => {
+                let params = twilio_sim::webhook::parse(std::str::from_utf8(&body).unwrap_or(""));
+                let url = format!("{PUBLIC_URL}{}", req.uri().path());
+                ("x-twilio-signature", twilio_sim::webhook::sign(TWILIO_TOKEN, &url, &params))
+            }
+            Driver::GreenApi(_) => ("authorization", format!("Bearer {GREEN_HOOK_TOKEN}")),
+            Driver::Dialog360(_) => ("x-bridge-secret", D360_SECRET.to_owned()),
+            Driver::Wazzup(_) => ("authorization", format!("Bearer {WAZZUP_CRM_KEY}")),
+        };
+        request(req.uri().path(), content_type, &[auth], body)
+    }
+
     /// The same request with a signature or token made with the wrong key.
     pub fn forged(&self, req: &Request<Bytes>) -> Request<Bytes> {
         let mut out = self.unauthenticated(req);

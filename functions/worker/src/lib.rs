@@ -1,4 +1,5 @@
-//! SQS FIFO event → [`Work`] → the shared worker core.
+//! SQS FIFO event → [`Work`] → the shared worker core; an EventBridge scheduled event → the
+//! sweep ([`bridge_core::sweep`]), which queues again the conversations whose work was lost.
 //!
 //! Records arrive grouped (one conversation per message group) and in order. A failed record
 //! is delayed with exponential backoff (its visibility timeout) and reported as a batch item
@@ -14,6 +15,7 @@ use bridge_core::domain::Work;
 use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::{self, Delivery, WorkOutcome};
 use bridge_core::Bridge;
+use serde_json::Value;
 use tokio::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -25,6 +27,71 @@ pub struct WorkerConfig {
     pub retry_max: Duration,
     /// Wait after Planfix reports the daily request limit spent (`BRIDGE_WORK_DAILY_LIMIT_PAUSE_SECS`).
     pub daily_limit_pause: Duration,
+}
+
+/// The scheduled sweep: how long an inbox entry may wait before its conversation is queued
+/// again (`BRIDGE_SWEEP_STALE_SECS`, default [`bridge_core::sweep::STALE_AFTER`]).
+#[derive(Clone, Debug)]
+pub struct SweepConfig {
+    pub stale_after: Duration,
+}
+
+impl SweepConfig {
+    pub fn from_env() -> Self {
+        let secs = std::env::var("BRIDGE_SWEEP_STALE_SECS").ok().and_then(|v| v.parse().ok());
+        Self { stale_after: secs.map_or(bridge_core::sweep::STALE_AFTER, Duration::from_secs) }
+    }
+}
+
+/// One invocation's event: the work queue's SQS batch, or the sweep's EventBridge schedule.
+#[derive(Debug)]
+pub enum Invocation {
+    Work(SqsEvent),
+    Sweep,
+}
+
+impl Invocation {
+    /// Tells the two apart by their shape: an EventBridge event names its `source` and
+    /// `detail-type` (`aws.events`, `Scheduled Event`), an SQS event has `Records`.
+    pub fn from_event(event: Value) -> Result<Self, String> {
+        let is = |field: &str, want: &str| event.get(field).and_then(Value::as_str) == Some(want);
+        if is("source", "aws.events") && is("detail-type", "Scheduled Event") {
+            return Ok(Invocation::Sweep);
+        }
+        if event.get("Records").is_some() {
+            return serde_json::from_value(event).map(Invocation::Work).map_err(|e| format!("not an SQS event: {e}"));
+        }
+        Err("neither an SQS event (Records) nor an EventBridge scheduled event (source aws.events, detail-type \
+             Scheduled Event)"
+            .into())
+    }
+}
+
+/// Handles any event the worker function receives; the answer is the Lambda response (the
+/// batch item failures of an SQS batch, the sweep's counts). An unknown event is an error, so
+/// the invocation fails visibly.
+pub async fn handle_event(
+    app: &Bridge,
+    queue: &SqsWorkQueue,
+    cfg: &WorkerConfig,
+    sweep: &SweepConfig,
+    event: Value,
+    deadline: Option<Instant>,
+) -> Result<Value, String> {
+    // Boxed: the two futures nest deep enough to pass the compiler's layout depth limit.
+    match Invocation::from_event(event)? {
+        Invocation::Work(batch) => {
+            let response = Box::pin(handle(app, queue, cfg, batch, deadline)).await;
+            serde_json::to_value(response).map_err(|e| e.to_string())
+        }
+        Invocation::Sweep => {
+            let report = Box::pin(bridge_core::sweep::sweep_with(app, sweep.stale_after)).await;
+            let failed: Vec<String> = report.failed.iter().map(ToString::to_string).collect();
+            Ok(
+                serde_json::json!({ "swept_accounts": report.accounts, "poked": report.poked, "failed_accounts": failed }),
+            )
+        }
+    }
 }
 
 impl WorkerConfig {

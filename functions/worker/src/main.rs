@@ -1,8 +1,7 @@
-//! Lambda: the worker (SQS FIFO-triggered).
+//! Lambda: the worker (SQS FIFO-triggered), also invoked by the sweep's EventBridge schedule.
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use tracing::Instrument;
 
@@ -18,14 +17,15 @@ async fn main() -> Result<(), Error> {
     let queue_url = std::env::var("BRIDGE_WORK_QUEUE_URL").map_err(|_| "BRIDGE_WORK_QUEUE_URL is not set")?;
     let queue = Arc::new(bridge_aws::SqsWorkQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
     let cfg = worker::WorkerConfig::from_env();
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let (app, queue, cfg) = (Arc::clone(&app), Arc::clone(&queue), cfg.clone());
+    let sweep = worker::SweepConfig::from_env();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (app, queue, cfg, sweep) = (Arc::clone(&app), Arc::clone(&queue), cfg.clone(), sweep.clone());
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         async move {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
             let left = Duration::from_millis(event.context.deadline).saturating_sub(now).saturating_sub(SAFETY_MARGIN);
             let deadline = tokio::time::Instant::now() + left;
-            Ok::<_, Error>(worker::handle(&app, &queue, &cfg, event.payload, Some(deadline)).await)
+            worker::handle_event(&app, &queue, &cfg, &sweep, event.payload, Some(deadline)).await.map_err(Error::from)
         }
         .instrument(span)
     }))

@@ -38,13 +38,14 @@ pub async fn app_from_aws(aws: &aws_config::SdkConfig) -> Result<Bridge, BootErr
     let prefix = env("BRIDGE_SSM_PREFIX")?;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let source = SsmAccounts { client: ssm, prefix };
+    // Only an SSM failure stops the boot; a bad parameter is one broken account.
     let accounts = source.load().await.map_err(BootError::Config)?;
     let ttl = std::env::var("BRIDGE_CONFIG_TTL_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_CONFIG_TTL);
-    tracing::info!(accounts = accounts.len(), "configuration loaded from SSM");
+    tracing::info!(accounts = accounts.good.len(), broken = accounts.broken.len(), "configuration loaded from SSM");
     let blob = blob_store(&aws);
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let file_jobs: Arc<dyn FileJobQueue> = match std::env::var("BRIDGE_FILE_QUEUE_URL") {

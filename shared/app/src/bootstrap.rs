@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bridge_core::accounts::{AccountSource, Accounts, RuntimeBuilder};
+use bridge_core::accounts::{AccountSource, Accounts, LoadedAccounts, RuntimeBuilder};
 use bridge_core::config::{AccountConfig, ProviderConfig};
 use bridge_core::file_relay::FileRelay;
 use bridge_core::inbound::InboundProcessor;
@@ -128,15 +128,22 @@ pub async fn build_app(accounts: Vec<AccountConfig>, infra: Infra, tuning: Tunin
 }
 
 /// Like [`build_app`], re-reading the accounts from `refresh` once they are older than its TTL.
+/// Broken accounts (and configs that break a rule, checked here again) are held beside the
+/// good ones and answered as unavailable: the app boots whatever they hold, even with no good
+/// account at all.
 pub async fn build_app_refreshing(
-    accounts: Vec<AccountConfig>,
+    accounts: impl Into<LoadedAccounts>,
     infra: Infra,
     tuning: Tuning,
     refresh: Option<(Arc<dyn AccountSource>, Duration)>,
 ) -> Result<Bridge, BootError> {
+    let accounts = accounts.into().checked();
+    if accounts.good.is_empty() {
+        tracing::warn!(broken = accounts.broken.len(), "no account can be served");
+    }
     let http = PlanfixRest::http_client(tuning.http_timeout);
     let store = infra.store;
-    for cfg in &accounts {
+    for cfg in &accounts.good {
         let Some(settings) = &cfg.settings else { continue };
         let absent = || async { store.get_settings(&cfg.id).await.map(|s| s.is_none()) };
         let seed = tuning.config_settings_override || absent().await.map_err(|e| BootError::Config(e.to_string()))?;
@@ -148,7 +155,7 @@ pub async fn build_app_refreshing(
     let public_url = tuning.public_url.clone();
     let builder: RuntimeBuilder =
         Arc::new(move |cfg: &AccountConfig| account_runtime(&http, &paced_by, public_url.as_deref(), cfg));
-    let accounts = Accounts::new(&accounts, builder, refresh).map_err(BootError::Config)?;
+    let accounts = Accounts::new(accounts, builder, refresh);
     Ok(Bridge {
         accounts,
         store,

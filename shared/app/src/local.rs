@@ -46,7 +46,11 @@ pub struct LocalDatabase {
 
 /// The worker options of a `[worker]` section.
 pub fn worker_options(cfg: &WorkerConfig) -> WorkerOptions {
-    WorkerOptions { work_concurrency: cfg.concurrency.max(1), ..WorkerOptions::default() }
+    WorkerOptions {
+        work_concurrency: cfg.concurrency.max(1),
+        sweep_every: std::time::Duration::from_secs(cfg.sweep_secs),
+        ..WorkerOptions::default()
+    }
 }
 
 /// The queue options of the local run: the hold-back of its configuration (1 s by default, as on
@@ -196,6 +200,10 @@ pub async fn app_from_local_with(
     listen_url: &str,
     legacy: LegacyStore,
 ) -> Result<LocalRuntime, BootError> {
+    // A person started this at a terminal: an account that breaks a rule stops the start, with
+    // every problem listed, rather than serving without it (whatever built the config).
+    let accounts = bridge_core::accounts::LoadedAccounts::from(cfg.accounts.clone());
+    crate::local_config::refuse_broken("the configured accounts", &accounts.broken).map_err(BootError::Config)?;
     let public_base_url = cfg.public_url.clone().unwrap_or_else(|| listen_url.to_owned());
     let database = open_database(&cfg, legacy).await?;
     let store: Arc<dyn Store> = match (&cfg.store, &database.store) {

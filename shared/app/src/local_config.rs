@@ -3,7 +3,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use bridge_core::config::AccountConfig;
+use bridge_core::accounts::{BrokenAccount, LoadedAccounts};
+use bridge_core::config::{account_from_document, describe_error, AccountConfig};
 
 /// The local run's configuration file (TOML). README.md documents it with an example.
 #[derive(Clone, Debug, Deserialize)]
@@ -49,6 +50,14 @@ pub struct WorkerConfig {
     /// Conversations worked on at once (each one in order).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Seconds between sweeps, which queue again the conversations whose messages waited in
+    /// their inbox for 15 minutes (their work was lost); 0 turns the sweep off. Default 300.
+    #[serde(default = "default_sweep_secs")]
+    pub sweep_secs: u64,
+}
+
+fn default_sweep_secs() -> u64 {
+    300
 }
 
 fn default_hold_back_ms() -> u64 {
@@ -61,7 +70,11 @@ fn default_concurrency() -> usize {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self { hold_back_ms: default_hold_back_ms(), concurrency: default_concurrency() }
+        Self {
+            hold_back_ms: default_hold_back_ms(),
+            concurrency: default_concurrency(),
+            sweep_secs: default_sweep_secs(),
+        }
     }
 }
 
@@ -157,9 +170,97 @@ pub fn legacy_json_stores(db: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// [`LocalConfig`] as written, its accounts still unread: each is read on its own, so one
+/// broken account is reported as such instead of hiding the others.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocalConfig {
+    #[serde(default)]
+    store: StoreConfig,
+    #[serde(default)]
+    accounts: Vec<toml::Value>,
+    #[serde(default)]
+    files: FilesConfig,
+    #[serde(default)]
+    public_url: Option<String>,
+    #[serde(default)]
+    worker: WorkerConfig,
+}
+
+/// The configuration file, refusing it when any account in it is broken, with every problem of
+/// every account: the local server is started by a person at a terminal, who fixes the file and
+/// starts again (on AWS a broken account is isolated instead).
 pub fn load_file(path: &Path) -> Result<LocalConfig, String> {
+    let (config, broken) = read_file(path)?;
+    refuse_broken(&format!("invalid config {}", path.display()), &broken)?;
+    Ok(config)
+}
+
+/// The configuration file with its good accounts, and the broken ones beside it (tools that
+/// list accounts show both).
+pub fn read_file(path: &Path) -> Result<(LocalConfig, Vec<BrokenAccount>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
+    parse(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
+}
+
+/// Every broken account, one line each with the account and the field, or Ok when none is.
+/// `context` opens the message (`invalid config bridge.toml`).
+pub fn refuse_broken(context: &str, broken: &[BrokenAccount]) -> Result<(), String> {
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = broken.iter().map(|b| format!("  - account {}: {}", b.id, b.reason)).collect();
+    Err(format!(
+        "{context}: {} account(s) cannot be served; fix them and start again:\n{}",
+        broken.len(),
+        lines.join("\n")
+    ))
+}
+
+/// Parses the text; only a file that is not TOML, or a section other than `[[accounts]]` that is
+/// wrong, is an `Err`. Errors give a position and fixed words, never the file's text: toml's own
+/// rendering quotes the offending line, which may hold a secret.
+fn parse(text: &str) -> Result<(LocalConfig, Vec<BrokenAccount>), String> {
+    let located = |e: toml::de::Error, what: String| match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("{what} (line {line}, column {column})")
+        }
+        None => what,
+    };
+    // Syntax first: toml's syntax messages are fixed words about the text's shape.
+    toml::from_str::<toml::Table>(text).map_err(|e| {
+        let what = e.message().to_owned();
+        located(e, what)
+    })?;
+    let raw: RawLocalConfig = toml::from_str(text).map_err(|e| {
+        let what = describe_error(e.message());
+        located(e, what)
+    })?;
+    let mut accounts = LoadedAccounts::default();
+    for (i, entry) in raw.accounts.iter().enumerate() {
+        // Named by its id where that much is readable, else by its place in the file.
+        let id = entry
+            .get("id")
+            .and_then(|id| id.as_str())
+            .filter(|id| bridge_core::domain::AccountId::parse(id).is_ok())
+            .map_or_else(|| format!("#{} (its id is unreadable)", i + 1), str::to_owned);
+        match account_from_document(entry) {
+            Ok(account) => accounts.good.push(account),
+            Err(reason) => accounts.broken.push(BrokenAccount { id, reason }),
+        }
+    }
+    let LoadedAccounts { good, broken } = accounts.checked();
+    let config = LocalConfig {
+        store: raw.store,
+        accounts: good,
+        files: raw.files,
+        public_url: raw.public_url,
+        worker: raw.worker,
+    };
+    Ok((config, broken))
 }
 
 #[cfg(test)]
@@ -206,5 +307,100 @@ mod tests {
         // Named after the old file, as the refusal suggests.
         assert_eq!(legacy_json_stores(&dir.join("store.db")), vec![dir.join("store.json")]);
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// One `[[accounts]]` entry; `planfix` and `provider` lines are spliced in as given.
+    fn account_toml(id: &str, webhook_secret: &str, verify_token: &str) -> String {
+        format!(
+            "[[accounts]]\nid = \"{id}\"\n[accounts.planfix]\nbase_url = \"http://127.0.0.1:8081/rest\"\n\
+             token = \"pf-token\"\nwebhook_secret = {webhook_secret}\n[accounts.provider]\nkind = \"meta\"\n\
+             app_secret = \"0123456789abcdef0123456789abcdef\"\nverify_token = {verify_token}\n\
+             access_token = \"EAAG\"\nphone_number_id = \"1122334455667\"\n"
+        )
+    }
+
+    fn write_config(text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bridge-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bridge.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const GOOD_SECRET: &str = "\"good-hook-secret-0123\"";
+    const GOOD_VERIFY: &str = "\"good-verify-token-0123\"";
+
+    #[test]
+    fn a_broken_account_refuses_the_start_naming_every_account_and_field() {
+        let text = [
+            account_toml("acme", "\"\"", GOOD_VERIFY),
+            account_toml("shop", GOOD_SECRET, "\"vt-5c\""),
+            account_toml("cafe", GOOD_SECRET, GOOD_VERIFY),
+        ]
+        .concat();
+        let path = write_config(&text);
+        let err = load_file(&path).unwrap_err();
+        assert!(err.starts_with(&format!("invalid config {}: 2 account(s) cannot be served", path.display())), "{err}");
+        assert!(err.contains("  - account acme: planfix.webhook_secret: is empty"), "{err}");
+        assert!(err.contains("  - account shop: provider.verify_token: is too short"), "{err}");
+        assert!(!err.contains("vt-5c") && !err.contains("cafe"), "{err}");
+
+        // Read leniently (bridge-admin lists both), the good account is there.
+        let (config, broken) = read_file(&path).unwrap();
+        let ids: Vec<&str> = config.accounts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["cafe"]);
+        let broken: Vec<&str> = broken.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(broken, ["acme", "shop"]);
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    #[test]
+    fn a_mistyped_secret_is_never_quoted() {
+        const TYPO: &str = "0xDEADBEEF-SECRET-9f8e7d";
+        // The value of the wrong type, and a line that breaks the TOML syntax itself.
+        let wrong_type = account_toml("acme", &format!("[\"{TYPO}\"]"), GOOD_VERIFY);
+        let (config, broken) = parse(&wrong_type).unwrap();
+        assert!(config.accounts.is_empty());
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].id, "acme");
+        assert!(broken[0].reason.starts_with("planfix.webhook_secret: a value of the wrong type"), "{:?}", broken[0]);
+        assert!(!broken[0].reason.contains(TYPO), "{:?}", broken[0]);
+
+        let unterminated = account_toml("acme", &format!("\"{TYPO}"), GOOD_VERIFY);
+        let err = parse(&unterminated).unwrap_err();
+        assert!(err.contains("(line 6, column"), "{err}");
+        assert!(!err.contains(TYPO), "{err}");
+
+        // An id that cannot be read names the entry by its place.
+        let no_id =
+            account_toml("acme", GOOD_SECRET, GOOD_VERIFY).replace("id = \"acme\"", &format!("id = \"{TYPO} x\""));
+        let (_, broken) = parse(&[account_toml("cafe", GOOD_SECRET, GOOD_VERIFY), no_id].concat()).unwrap();
+        assert_eq!(broken[0].id, "#2 (its id is unreadable)", "{broken:?}");
+        assert!(broken[0].reason.starts_with("id: not a valid account id"), "{broken:?}");
+        assert!(!broken[0].reason.contains(TYPO), "{broken:?}");
+    }
+
+    #[test]
+    fn a_duplicated_id_is_broken_alone() {
+        let text = [
+            account_toml("acme", GOOD_SECRET, GOOD_VERIFY),
+            account_toml("acme", GOOD_SECRET, GOOD_VERIFY),
+            account_toml("cafe", GOOD_SECRET, GOOD_VERIFY),
+        ]
+        .concat();
+        let (config, broken) = parse(&text).unwrap();
+        assert_eq!(config.accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["cafe"]);
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].id, "acme");
+        assert!(broken[0].reason.contains("configured 2 times"), "{:?}", broken[0]);
+    }
+
+    #[test]
+    fn other_sections_are_still_checked_whole() {
+        let err = parse("[worker]\nhold_back_ms = \"soon\"\n").unwrap_err();
+        assert!(err.contains("wrong type") && err.contains("(line 2, column"), "{err}");
+        let err = parse("webhook_secret = \"misplaced-secret-value\"\n").unwrap_err();
+        assert!(err.contains("a field this version does not know"), "{err}");
+        assert!(!err.contains("misplaced-secret-value"), "{err}");
     }
 }

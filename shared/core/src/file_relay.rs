@@ -330,8 +330,16 @@ fn join_note(caption_html: &str, note: &str) -> String {
 
 /// Entry point for one queued job, used by the file-relay Lambda and the local worker alike.
 pub async fn handle_job(app: &crate::Bridge, job: &FileJob, last_try: bool) -> Result<RelayOutcome, RelayError> {
-    let Some(acct) = app.accounts.get(job.account()).await else {
-        return Err(permanent(format!("unknown account {}", job.account())));
+    let acct = match app.accounts.lookup(job.account()).await {
+        crate::accounts::Lookup::Ready(acct) => acct,
+        // A broken configuration is the operator's to fix: the job waits for it in the queue.
+        crate::accounts::Lookup::Broken => {
+            return Err(RelayError {
+                retry: Retry::Later { not_before: Some(std::time::Duration::from_secs(300)) },
+                reason: format!("the configuration of account {} is broken; waiting for it to be fixed", job.account()),
+            });
+        }
+        crate::accounts::Lookup::Unknown => return Err(permanent(format!("unknown account {}", job.account()))),
     };
     let Some(blob) = &app.blob else {
         return Err(permanent("this instance has no blob store configured (BRIDGE_BUCKET)"));

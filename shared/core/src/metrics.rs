@@ -25,6 +25,11 @@ pub enum Metric {
     DeadLetters,
     /// A lease could not be given back after a failure (it expires instead).
     LeaseReleaseFailures,
+    /// Conversations the sweeper queued again: their messages waited too long (work lost).
+    SweptInboxes,
+    /// An account whose configuration is broken, counted at every load and refresh of the
+    /// accounts while it stays broken (it is not served meanwhile).
+    BrokenAccounts,
 }
 
 impl Metric {
@@ -43,6 +48,8 @@ impl Metric {
             Metric::RateLimitWaits => "RateLimitWaits",
             Metric::Failures => "Failures",
             Metric::LeaseReleaseFailures => "LeaseReleaseFailures",
+            Metric::SweptInboxes => "SweptInboxes",
+            Metric::BrokenAccounts => "BrokenAccounts",
         }
     }
 }

@@ -112,9 +112,9 @@ impl OutboundProcessor {
             self.file_jobs.enqueue(&job).await.map_err(ProcessError::Queue)?;
         }
         let mut sent = Vec::new();
-        // Longer comments go out as several messages, split at line breaks.
+        // Longer comments go out as several messages, split where a reader would pause.
         let max = acct.sender.capabilities().max_text_chars;
-        let parts = split_text(text.trim(), max).into_iter().filter(|p| !p.is_empty());
+        let parts = crate::text_split::split(&text, max).into_iter();
         for (index, part) in parts.enumerate() {
             let reference = format!("{}-comment-{comment_id}-{index}", acct.id);
             match self.send_with_retries(acct, &conv.phone, &part, &reference).await {
@@ -245,40 +245,9 @@ fn explain_delivery_failure(f: &DeliveryFailure) -> String {
     }
 }
 
-/// Splits at line breaks (or spaces) so each part has at most `max` characters.
-fn split_text(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest: Vec<char> = text.chars().collect();
-    while rest.len() > max {
-        let window = &rest[..max];
-        let cut = window
-            .iter()
-            .rposition(|c| *c == '\n')
-            .or_else(|| window.iter().rposition(|c| *c == ' '))
-            .filter(|&i| i > 0)
-            .unwrap_or(max);
-        parts.push(rest[..cut].iter().collect::<String>().trim_end().to_owned());
-        rest = rest[cut..].iter().copied().skip_while(|c| c.is_whitespace()).collect();
-    }
-    if !rest.is_empty() {
-        parts.push(rest.into_iter().collect());
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_long_text_at_line_breaks() {
-        let text = format!("{}\n{}", "a".repeat(10), "b".repeat(10));
-        assert_eq!(split_text(&text, 15), vec!["a".repeat(10), "b".repeat(10)]);
-        assert_eq!(split_text("short", 15), vec!["short"]);
-        let long = "x".repeat(40);
-        assert_eq!(split_text(&long, 15).concat(), long);
-        assert!(split_text(&long, 15).iter().all(|p| p.chars().count() <= 15));
-    }
 
     #[test]
     fn rules_for_leaving_planfix() {

@@ -18,25 +18,29 @@ pub struct CommentNotice {
     pub comment_id: i64,
 }
 
+/// The shared secret, from `X-Bridge-Token` or a Basic password: exactly one of them, once.
 pub fn authenticate(secret: &Secret, headers: &HeaderMap) -> Result<(), WebhookError> {
-    if let Some(token) = headers.get(SECRET_HEADER) {
-        return if secret.matches(token.as_bytes()) {
-            Ok(())
-        } else {
-            Err(WebhookError::Unauthorized("wrong shared secret"))
-        };
-    }
-    let basic = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-        .ok_or(WebhookError::Unauthorized("missing X-Bridge-Token or Basic authorization"))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(basic.trim())
-        .map_err(|_| WebhookError::Unauthorized("malformed Basic authorization"))?;
-    let password =
-        decoded.splitn(2, |b| *b == b':').nth(1).ok_or(WebhookError::Unauthorized("malformed Basic authorization"))?;
-    if secret.matches(password) {
+    let token = crate::credentials::single(headers, SECRET_HEADER)?;
+    let basic = crate::credentials::authorization(headers, "Basic");
+    let presented = match (token, basic) {
+        (Some(_), Ok(Some(_)) | Err(_)) => {
+            return Err(WebhookError::Unauthorized("send either X-Bridge-Token or Basic authorization, not both"))
+        }
+        (Some(token), Ok(None)) => token.as_bytes().to_vec(),
+        (None, Ok(Some(basic))) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(basic)
+                .map_err(|_| WebhookError::Unauthorized("malformed Basic authorization"))?;
+            decoded
+                .splitn(2, |b| *b == b':')
+                .nth(1)
+                .ok_or(WebhookError::Unauthorized("malformed Basic authorization"))?
+                .to_vec()
+        }
+        (None, Ok(None)) => return Err(WebhookError::Unauthorized("missing X-Bridge-Token or Basic authorization")),
+        (None, Err(e)) => return Err(e),
+    };
+    if secret.matches(&presented) {
         Ok(())
     } else {
         Err(WebhookError::Unauthorized("wrong shared secret"))
@@ -75,11 +79,22 @@ fn id(value: Option<Id>, what: &str) -> Result<Option<i64>, WebhookError> {
 
 /// Accepts JSON (`{"task":"123","comment":"456"}`) or a form body with the same fields.
 pub fn parse_notice(content_type: Option<&str>, body: &[u8]) -> Result<CommentNotice, WebhookError> {
-    let is_form = content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    // Media types are case-insensitive (RFC 9110 §8.3.1); parameters (`; charset=…`) are not read.
+    let is_form = content_type.is_some_and(|c| {
+        c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
     let notice: Notice = if is_form {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| Id::Text(v.clone()));
-        Notice { task: get("task"), comment: get("comment") }
+        let get = |k: &str| -> Result<Option<Id>, WebhookError> {
+            let mut values = pairs.iter().filter(|(n, _)| n == k).map(|(_, v)| Id::Text(v.clone()));
+            let first = values.next();
+            // As duplicate JSON keys are refused: which one counts would be a guess.
+            if values.next().is_some() {
+                return Err(WebhookError::BadRequest(format!("{k} is given more than once")));
+            }
+            Ok(first)
+        };
+        Notice { task: get("task")?, comment: get("comment")? }
     } else {
         serde_json::from_slice(body).map_err(|e| {
             WebhookError::BadRequest(format!("expected JSON like {{\"task\":\"…\",\"comment\":\"…\"}}: {e}"))
@@ -135,5 +150,32 @@ mod tests {
         let cred = base64::engine::general_purpose::STANDARD.encode("planfix:s3cret");
         b.insert(http::header::AUTHORIZATION, format!("Basic {cred}").parse().unwrap());
         assert!(authenticate(&secret, &b).is_ok());
+        let mut upper = HeaderMap::new();
+        upper.insert(http::header::AUTHORIZATION, format!("BASIC {cred}").parse().unwrap());
+        assert!(authenticate(&secret, &upper).is_ok(), "schemes are case-insensitive");
+    }
+
+    #[test]
+    fn ambiguous_credentials_are_refused() {
+        let secret = Secret::new("s3cret-s3cret-s3cret");
+        let mut two = HeaderMap::new();
+        two.append(SECRET_HEADER, "s3cret-s3cret-s3cret".parse().unwrap());
+        two.append(SECRET_HEADER, "wrong".parse().unwrap());
+        assert!(authenticate(&secret, &two).is_err(), "the right token first, a wrong one second");
+        let mut both = HeaderMap::new();
+        both.insert(SECRET_HEADER, "s3cret-s3cret-s3cret".parse().unwrap());
+        let cred = base64::engine::general_purpose::STANDARD.encode("planfix:other");
+        both.insert(http::header::AUTHORIZATION, format!("Basic {cred}").parse().unwrap());
+        assert!(authenticate(&secret, &both).is_err());
+    }
+
+    #[test]
+    fn form_bodies_are_read_in_any_case_and_refuse_repeated_fields() {
+        let want = CommentNotice { task_id: Some(12), comment_id: 34 };
+        let upper = Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8");
+        assert_eq!(parse_notice(upper, b"task=12&comment=34").unwrap(), want);
+        let form = Some("application/x-www-form-urlencoded");
+        assert!(matches!(parse_notice(form, b"task=12&comment=1&comment=2"), Err(WebhookError::BadRequest(_))));
+        assert!(matches!(parse_notice(None, br#"{"comment":1,"comment":2}"#), Err(WebhookError::BadRequest(_))));
     }
 }

@@ -18,7 +18,7 @@ use super::AccountRuntime;
 use crate::domain::{unix_now, AccountId, Phone, Work};
 use crate::error::ProcessError;
 use crate::metrics::{self, Metric};
-use crate::ports::{DeadLetter, InboxEntry, StoreError};
+use crate::ports::{DeadLetter, InboxEntry, PlanfixError, StoreError};
 use crate::retry::Retry;
 use crate::Bridge;
 
@@ -57,6 +57,13 @@ pub enum WorkOutcome {
     },
     Reply(ReplyOutcome),
     StatusApplied,
+    /// A replayed webhook item went through the parser: what it carried is recorded and queued
+    /// (`rejected`: it still could not be read, and is a dead letter again).
+    WebhookItemRecorded {
+        messages: usize,
+        statuses: usize,
+        rejected: usize,
+    },
     DeadLettered {
         key: String,
         reason: String,
@@ -81,9 +88,23 @@ impl Delivery {
 }
 
 pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<WorkOutcome, RetryLater> {
-    let Some(acct) = app.accounts.get(work.account()).await else {
-        // The account was removed from the configuration: keep the work for the operator.
-        return dead_letter(app, None, work, None, "the account is not configured (any more)", delivery.attempts).await;
+    let acct = match app.accounts.lookup(work.account()).await {
+        crate::accounts::Lookup::Ready(acct) => acct,
+        // Its configuration is broken (logged at every load): the work waits in the queue until
+        // the operator fixes the parameter, instead of failing for a reason that is not its own.
+        crate::accounts::Lookup::Broken => {
+            const BROKEN_ACCOUNT_PAUSE: Duration = Duration::from_secs(300);
+            tracing::warn!(account = %work.account(), work = %work.key(), "the account's configuration is broken; the work waits until it is fixed");
+            return Err(RetryLater {
+                reason: "the account's configuration is broken; waiting for the operator to fix it".into(),
+                not_before: Some(BROKEN_ACCOUNT_PAUSE),
+            });
+        }
+        crate::accounts::Lookup::Unknown => {
+            // The account was removed from the configuration: keep the work for the operator.
+            let why = "the account is not configured (any more)";
+            return dead_letter(app, None, work, None, why, why, delivery.attempts).await;
+        }
     };
     match work {
         Work::Conversation { phone, .. } => drain_conversation(app, &acct, work, phone, delivery).await,
@@ -106,7 +127,40 @@ pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<Wor
             Ok(()) => Ok(WorkOutcome::StatusApplied),
             Err(e) => failed(app, &acct, work, None, e, None, delivery).await,
         },
+        Work::WebhookItem { status_route, body, .. } => replay_webhook_item(app, &acct, *status_route, body).await,
     }
+}
+
+/// A refused webhook item, replayed: through the provider's parser again (it was verified when
+/// it arrived; its letter came from the store, not from a caller), then recorded like intake.
+async fn replay_webhook_item(
+    app: &Bridge,
+    acct: &AccountRuntime,
+    status_route: bool,
+    body: &str,
+) -> Result<WorkOutcome, RetryLater> {
+    use crate::intake::{self, IntakeError};
+    use crate::ports::{WebhookRequest, WebhookRoute};
+    let route = if status_route { WebhookRoute::Status } else { WebhookRoute::Main };
+    let headers = http::HeaderMap::new();
+    let req = WebhookRequest { route, public_url: None, headers: &headers, body: body.as_bytes() };
+    let parsed = match acct.webhook.parse(&req) {
+        Ok(parsed) => parsed,
+        // Not even the envelope reads now: keep it as it was, with today's reason.
+        Err(e) => crate::ports::Parsed {
+            rejected: vec![crate::ports::Rejected { body: body.to_owned(), reason: e.to_string() }],
+            ..Default::default()
+        },
+    };
+    let unrecoverable = |e: IntakeError| RetryLater::new(e.to_string());
+    let accepted = intake::record(app.store.as_ref(), acct, route, parsed).await.map_err(unrecoverable)?;
+    intake::hand_over(app.work.as_ref(), acct, &accepted).await.map_err(unrecoverable)?;
+    tracing::info!(account = %acct.id, messages = accepted.to_process.len(), statuses = accepted.statuses.len(), rejected = accepted.rejected, "webhook item replayed");
+    Ok(WorkOutcome::WebhookItemRecorded {
+        messages: accepted.to_process.len(),
+        statuses: accepted.statuses.len(),
+        rejected: accepted.rejected,
+    })
 }
 
 /// Comments every message waiting in the conversation's inbox, oldest first. The inbox (not
@@ -181,7 +235,8 @@ async fn failed(
         tracing::warn!(account = %acct.id, work = %work.key(), attempt = attempt.unwrap_or(delivery.attempts), error = %e, "work failed; will retry");
         return Err(RetryLater { reason: e.to_string(), not_before });
     }
-    dead_letter(app, Some(acct), work, entry, &e.to_string(), attempt.unwrap_or(delivery.attempts)).await
+    let attempts = attempt.unwrap_or(delivery.attempts);
+    dead_letter(app, Some(acct), work, entry, &e.to_string(), &in_plain_words(&e), attempts).await
 }
 
 async fn dead_letter(
@@ -190,6 +245,8 @@ async fn dead_letter(
     work: &Work,
     entry: Option<&InboxEntry>,
     reason: &str,
+    // What `reason` means, for the note in the task (the letter keeps `reason` itself).
+    plain: &str,
     attempts: u32,
 ) -> Result<WorkOutcome, RetryLater> {
     let account = work.account();
@@ -213,30 +270,111 @@ async fn dead_letter(
     metrics::count(account.as_str(), Metric::DeadLetters, 1.0);
     tracing::error!(account = %account, work = %key, attempts, error = reason, "work moved to the dead letters");
     if let Some(acct) = acct {
-        note_in_planfix(app, acct, &letter).await;
+        note_in_planfix(app, acct, &letter, plain).await;
     }
     Ok(WorkOutcome::DeadLettered { key, reason: reason.to_owned() })
 }
 
 /// Best effort: tell the people in the task that something is missing (Planfix may well be
-/// the reason it failed, so a failure here is only logged).
-async fn note_in_planfix(app: &Bridge, acct: &AccountRuntime, letter: &DeadLetter) {
+/// the reason it failed, so a failure here is only logged). `plain`: why, in plain words — the
+/// letter's own reason is for the operator (raw AWS and HTTP error texts, with role ARNs and
+/// request ids), not for a comment every task member reads.
+async fn note_in_planfix(app: &Bridge, acct: &AccountRuntime, letter: &DeadLetter, plain: &str) {
     let target = match (&letter.work, &letter.entry) {
         (Work::Conversation { phone, .. }, Some(entry)) => match app.store.get_link(&acct.id, phone).await {
             Ok(Some(record)) => record.link.map(|l| {
-                (l.task_id, format!("⚠ A WhatsApp message from the customer (sent {}) could not be added to this task: {}. It is kept by the bridge; an operator can replay it with `bridge-admin dead-letters replay`.", when(entry.message.timestamp), letter.error))
+                (l.task_id, format!("⚠ A WhatsApp message from the customer (sent {}) could not be added to this task: {plain}. It is kept by the bridge; an operator can replay it with `bridge-admin dead-letters replay`.", when(entry.message.timestamp)))
             }),
             _ => None,
         },
         (Work::Reply { task_id: Some(task_id), comment_id, .. }, _) => Some((
             *task_id,
-            format!("⚠ Comment #{comment_id} could not be sent to WhatsApp: {}. It is kept by the bridge; an operator can replay it.", letter.error),
+            format!("⚠ Comment #{comment_id} could not be sent to WhatsApp: {plain}. It is kept by the bridge; an operator can replay it."),
         )),
         _ => None,
     };
     let Some((task_id, text)) = target else { return };
     if let Err(e) = acct.planfix.add_internal_comment(task_id, &text_to_html(&text), &[]).await {
         tracing::warn!(account = %acct.id, task = task_id, error = %e, "could not note the dead letter in Planfix");
+    }
+}
+
+/// A failure in a sentence for the people in a task, from its type alone: the texts inside
+/// (an AWS SDK error, an HTTP body) never reach it. The bridge's own configuration messages are
+/// the one exception: they are written by the bridge and say what to set.
+fn in_plain_words(e: &ProcessError) -> String {
+    match e {
+        ProcessError::Planfix(e) => planfix_in_plain_words(e),
+        ProcessError::Store(StoreError::Unavailable(_)) => {
+            "the bridge's storage was unavailable (a temporary outage of its database)".into()
+        }
+        ProcessError::Store(StoreError::Corrupt(_)) => {
+            "the bridge's stored data for this conversation is damaged".into()
+        }
+        ProcessError::Store(StoreError::LeaseLost) => {
+            "another run of the bridge took this work over while it was in progress".into()
+        }
+        ProcessError::Busy(_) => "another run of the bridge was busy with the same work for too long".into(),
+        ProcessError::Config(why) => format!("the bridge's configuration for this account needs attention ({why})"),
+        ProcessError::Queue(_) => "the bridge's work queue was unavailable (a temporary outage)".into(),
+    }
+}
+
+fn planfix_in_plain_words(e: &PlanfixError) -> String {
+    match e {
+        PlanfixError::Transport(_) => "Planfix could not be reached (a network error or a timeout)".into(),
+        PlanfixError::Decode(_) => "Planfix sent an answer the bridge could not read".into(),
+        PlanfixError::Api { code: Some(22), .. } => "Planfix's daily request limit for this account is spent".into(),
+        PlanfixError::Api { http: 401, .. } => {
+            "Planfix refused the request (HTTP 401: check the bridge's API token)".into()
+        }
+        PlanfixError::Api { http: 403, .. } => {
+            "Planfix refused the request (HTTP 403: check the bridge's API token permissions)".into()
+        }
+        PlanfixError::Api { http: 404, .. } => "Planfix does not have what the bridge asked for (HTTP 404)".into(),
+        PlanfixError::Api { http: 429, .. } => "Planfix kept refusing requests as too frequent (HTTP 429)".into(),
+        PlanfixError::Api { http, .. } if *http >= 500 => format!("Planfix had a temporary outage (HTTP {http})"),
+        PlanfixError::Api { http, code: Some(code), .. } => {
+            format!("Planfix refused the request (HTTP {http}, Planfix error code {code})")
+        }
+        PlanfixError::Api { http, code: None, .. } => format!("Planfix refused the request (HTTP {http})"),
+    }
+}
+
+#[cfg(test)]
+mod plain_words_tests {
+    use super::*;
+    use crate::retry::Retry;
+
+    /// What the AWS SDK and an HTTP error body put in an error's text.
+    const RAW: &str = "service error: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/bridge-worker/fn is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-central-1:123456789012:table/bridge (RequestId: 4KBNVRGD25RG2ONN9FF3F0JKNVVV4KQNSO5AEMVJF66Q9ASUAAJG), https://dynamodb.eu-central-1.amazonaws.com/?token=s3cr3t";
+
+    #[test]
+    fn every_failure_class_reads_as_a_sentence_without_the_raw_text() {
+        let api = |http, code| PlanfixError::Api { http, code, message: RAW.into(), retry: Retry::Never };
+        let cases: Vec<(ProcessError, &str)> = vec![
+            (ProcessError::Store(StoreError::Unavailable(RAW.into())), "storage was unavailable"),
+            (ProcessError::Store(StoreError::Corrupt(RAW.into())), "stored data"),
+            (ProcessError::Store(StoreError::LeaseLost), "another run of the bridge"),
+            (ProcessError::Queue(crate::ports::QueueError(RAW.into())), "work queue was unavailable"),
+            (ProcessError::Busy("a job"), "busy"),
+            (ProcessError::Planfix(PlanfixError::Transport(RAW.into())), "could not be reached"),
+            (ProcessError::Planfix(PlanfixError::Decode(RAW.into())), "could not read"),
+            (ProcessError::Planfix(api(403, Some(1))), "HTTP 403: check the bridge's API token permissions"),
+            (ProcessError::Planfix(api(401, None)), "HTTP 401"),
+            (ProcessError::Planfix(api(400, Some(22))), "daily request limit"),
+            (ProcessError::Planfix(api(503, None)), "temporary outage (HTTP 503)"),
+            (ProcessError::Planfix(api(400, Some(7000))), "HTTP 400, Planfix error code 7000"),
+        ];
+        for (error, expected) in cases {
+            let plain = in_plain_words(&error);
+            assert!(plain.contains(expected), "{error:?} → {plain}");
+            for raw in ["arn:", "amazonaws", "RequestId", "s3cr3t", "AccessDenied"] {
+                assert!(!plain.contains(raw), "{error:?} → {plain}");
+            }
+        }
+        let config = ProcessError::Config("task has no process; set reopen_status_id".into());
+        assert!(in_plain_words(&config).contains("set reopen_status_id"), "the bridge's own advice is kept");
     }
 }
 
@@ -247,8 +385,19 @@ fn when(ts: i64) -> String {
         .unwrap_or_else(|| ts.to_string())
 }
 
+/// What replaying a dead letter came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replayed {
+    /// Queued again (a message back in its conversation's inbox first), the letter removed.
+    Queued,
+    /// The letter's message was commented meanwhile (the provider delivered it again): the
+    /// letter was removed, nothing queued.
+    AlreadyDone,
+}
+
 /// Puts a dead letter back to work: messages return to their conversation's inbox (in their
-/// original place in the order), then the work is queued again and the letter removed.
+/// original place in the order), then the work is queued again and the letter removed. False
+/// when there is no such letter; what became of it is logged ([`replay_letter`]).
 pub async fn replay(app: &Bridge, account: &AccountId, key: &str) -> Result<bool, String> {
     let letters = app.store.list_dead_letters(account).await.map_err(|e| e.to_string())?;
     let Some(letter) = letters.into_iter().find(|l| l.key == key) else { return Ok(false) };
@@ -261,23 +410,40 @@ pub async fn replay_letter(
     queue: &dyn crate::ports::WorkQueue,
     account: &AccountId,
     letter: &DeadLetter,
-) -> Result<(), String> {
-    return_to_inbox(store, account, letter).await?;
-    // A fresh dedupe identity: the original may still be inside SQS's five-minute window.
-    queue.enqueue_again(std::slice::from_ref(&letter.work)).await.map_err(|e| e.to_string())?;
+) -> Result<Replayed, String> {
+    let replayed = return_to_inbox(store, account, letter).await?;
+    if replayed == Replayed::Queued {
+        // A fresh dedupe identity: the original may still be inside SQS's five-minute window.
+        queue.enqueue_again(std::slice::from_ref(&letter.work)).await.map_err(|e| e.to_string())?;
+    }
     store.remove_dead_letter(account, &letter.key).await.map_err(|e| e.to_string())?;
-    tracing::info!(account = %account, work = %letter.key, "dead letter replayed");
-    Ok(())
+    match replayed {
+        Replayed::Queued => tracing::info!(account = %account, work = %letter.key, "dead letter replayed"),
+        Replayed::AlreadyDone => tracing::info!(account = %account, work = %letter.key,
+            "dead letter dropped: its message was commented meanwhile"),
+    }
+    Ok(replayed)
 }
 
 /// A message letter's entry goes back into its conversation's inbox with a fresh retry budget
-/// (nothing to do for other work).
+/// (nothing to do for other work). Its message item may be gone by now (it expires, the letter
+/// does not): it is recorded again first, else the worker's claim would find nothing and
+/// dead-letter the message once more. [`Replayed::AlreadyDone`]: it was commented meanwhile,
+/// so it stays out of the inbox.
 pub async fn return_to_inbox(
     store: &dyn crate::ports::Store,
     account: &AccountId,
     letter: &DeadLetter,
-) -> Result<(), String> {
-    let Some(entry) = &letter.entry else { return Ok(()) };
-    let fresh_budget = InboxEntry { attempts_before: entry.attempts_before + letter.attempts, ..entry.clone() };
-    store.add_to_inbox(account, &fresh_budget).await.map_err(|e| e.to_string())
+) -> Result<Replayed, String> {
+    let Some(entry) = &letter.entry else { return Ok(Replayed::Queued) };
+    let recorded = store.record_message(account, &entry.message, unix_now()).await.map_err(|e| e.to_string())?;
+    let attempts_before = match recorded {
+        crate::ports::RecordOutcome::AlreadyDone => return Ok(Replayed::AlreadyDone),
+        // The item's attempt count starts again from nothing.
+        crate::ports::RecordOutcome::New => 0,
+        crate::ports::RecordOutcome::Pending => entry.attempts_before + letter.attempts,
+    };
+    let fresh_budget = InboxEntry { attempts_before, ..entry.clone() };
+    store.add_to_inbox(account, &fresh_budget).await.map_err(|e| e.to_string())?;
+    Ok(Replayed::Queued)
 }

@@ -11,6 +11,10 @@
 //! which is the core's attempt count. While the core works on an item its visibility is
 //! extended, so a long drain or a large file is never handed out twice; if the process dies,
 //! the next start releases whatever it had in hand ([`SqliteQueue::release_received`]).
+//!
+//! A third task runs the sweep ([`bridge_core::sweep`]) at start and then every `sweep_every`,
+//! as the worker Lambda's schedule does on AWS: it queues again the conversations whose work
+//! was lost (the store and the queues may be separate files, or a queue's item dead-lettered).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -87,6 +91,10 @@ pub struct WorkerOptions {
     pub poll_wait: Duration,
     /// On shutdown, how long items in hand get to finish (the rest are released at the next start).
     pub shutdown_grace: Duration,
+    /// How often the sweep runs (`[worker] sweep_secs`); zero: never.
+    pub sweep_every: Duration,
+    /// How long an inbox entry may wait before the sweep queues its conversation again.
+    pub sweep_stale_after: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -100,6 +108,8 @@ impl Default for WorkerOptions {
             drain_budget: Duration::from_secs(60),
             poll_wait: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(10),
+            sweep_every: Duration::from_secs(300),
+            sweep_stale_after: bridge_core::sweep::STALE_AFTER,
         }
     }
 }
@@ -155,13 +165,31 @@ pub fn spawn(app: Arc<Bridge>, work: SqliteWorkQueue, files: SqliteFileJobQueue,
         }))
     };
     let file_task = {
-        let (options, queue) = (options.clone(), files.clone());
+        let (app, options, queue) = (app.clone(), options.clone(), files.clone());
         let concurrency = options.file_concurrency;
-        tokio::spawn(consume(files, concurrency, options.clone(), stopped, move |item| {
+        tokio::spawn(consume(files, concurrency, options.clone(), stopped.clone(), move |item| {
             run_file_job(app.clone(), queue.clone(), item, options.clone())
         }))
     };
-    Workers { stop, tasks: vec![work_task, file_task] }
+    let mut tasks = vec![work_task, file_task];
+    if !options.sweep_every.is_zero() {
+        tasks.push(tokio::spawn(sweep_periodically(app, options.sweep_every, options.sweep_stale_after, stopped)));
+    }
+    Workers { stop, tasks }
+}
+
+/// The sweep at start (a crash may have lost work) and then every `every`, until a stop.
+async fn sweep_periodically(app: Arc<Bridge>, every: Duration, stale_after: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = bridge_core::sweep::sweep_with(&app, stale_after) => {}
+            () = stop_requested(&mut stop) => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop_requested(&mut stop) => return,
+        }
+    }
 }
 
 fn warn_if_mismatched<T: QueueItem>(name: &str, queue: &SqliteQueue<T>, expected: u32) {

@@ -90,10 +90,34 @@ fn error(status: StatusCode, reason: impl Into<String>) -> Response<Body> {
     reply(status, json!({ "error": reason.into() }))
 }
 
-async fn account_runtime(app: &Bridge, raw: &str) -> Option<Arc<AccountRuntime>> {
-    let id = AccountId::parse(raw).ok()?;
-    app.accounts.get(&id).await
+/// The one answer to a caller who has not proven to be the account's provider (or Planfix):
+/// an unknown account, an account of another provider, a missing, wrong, repeated or forged
+/// credential all read the same, so nobody can probe which accounts exist or which check
+/// failed. The reason is logged, with the account, for the operator.
+fn refused() -> Response<Body> {
+    error(StatusCode::UNAUTHORIZED, "unauthorized")
 }
+
+/// The account `raw` names, or the answer for one that cannot serve: unknown ([`refused`]), or
+/// configured with a broken configuration (503 on every route until the operator fixes it; the
+/// caller's retries then find it working).
+async fn account_runtime(app: &Bridge, raw: &str) -> Result<Arc<AccountRuntime>, Response<Body>> {
+    use bridge_core::accounts::Lookup;
+    let Ok(id) = AccountId::parse(raw) else {
+        return Err(refused());
+    };
+    match app.accounts.lookup(&id).await {
+        Lookup::Ready(acct) => Ok(acct),
+        Lookup::Broken => Err(error(StatusCode::SERVICE_UNAVAILABLE, "account temporarily unavailable")),
+        Lookup::Unknown => {
+            tracing::info!("webhook for an unknown account refused");
+            Err(refused())
+        }
+    }
+}
+
+/// The provider segments of `/webhooks/{provider}/…` (each [`bridge_core::config::ProviderConfig::kind`]).
+const PROVIDERS: [&str; 5] = ["meta", "twilio", "green-api", "360dialog", "wazzup"];
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
@@ -107,13 +131,15 @@ async fn body_bytes(body: Body) -> Result<Bytes, Response<Body>> {
 /// The account behind `{provider}/{account}`, refusing unknown accounts and accounts of
 /// another provider alike.
 async fn provider_account(app: &Bridge, provider: &str, account: &str) -> Result<Arc<AccountRuntime>, Response<Body>> {
-    let Some(acct) = account_runtime(app, account).await else {
-        return Err(error(StatusCode::NOT_FOUND, "unknown account"));
-    };
+    if !PROVIDERS.contains(&provider) {
+        return Err(error(StatusCode::NOT_FOUND, "no such route"));
+    }
+    let acct = account_runtime(app, account).await?;
     // An account's URL only accepts its own provider: a Meta payload can never reach a
     // Twilio-configured account through a guessed URL.
     if acct.provider_kind != provider {
-        return Err(error(StatusCode::NOT_FOUND, "this account does not use that provider"));
+        tracing::warn!(account = %acct.id, provider, "webhook on another provider's route refused");
+        return Err(refused());
     }
     Ok(acct)
 }
@@ -210,11 +236,11 @@ async fn provider_webhook(app: App, path: ProviderPath, route: WebhookRoute, req
     }
     metrics::count(acct.id.as_str(), Metric::Duplicates, accepted.duplicates as f64);
     metrics::count(acct.id.as_str(), Metric::StatusesIn, accepted.statuses.len() as f64);
-    tracing::info!(account = %acct.id, messages = accepted.to_process.len(), duplicates = accepted.duplicates, statuses = accepted.statuses.len(), ignored = accepted.ignored, "webhook accepted");
+    tracing::info!(account = %acct.id, messages = accepted.to_process.len(), duplicates = accepted.duplicates, statuses = accepted.statuses.len(), ignored = accepted.ignored, rejected = accepted.rejected, "webhook accepted");
     match acct.webhook.ack() {
         Ack::Json => reply(
             StatusCode::OK,
-            json!({ "status": "accepted", "messages": accepted.to_process.len(), "duplicates": accepted.duplicates, "statuses": accepted.statuses.len(), "ignored": accepted.ignored }),
+            json!({ "status": "accepted", "messages": accepted.to_process.len(), "duplicates": accepted.duplicates, "statuses": accepted.statuses.len(), "ignored": accepted.ignored, "rejected": accepted.rejected }),
         ),
         // An empty TwiML document: Twilio sends nothing back to the customer.
         Ack::EmptyTwiml => Response::builder()
@@ -228,8 +254,9 @@ async fn provider_webhook(app: App, path: ProviderPath, route: WebhookRoute, req
 /// Planfix sends scenario requests one at a time per account and freezes them for minutes after
 /// a failure, so everything the bridge merely does not care about is a 200.
 async fn planfix_post(State(app): State<App>, Path(path): Path<AccountPath>, req: Request<Body>) -> Response<Body> {
-    let Some(acct) = account_runtime(&app, &path.account).await else {
-        return error(StatusCode::NOT_FOUND, "unknown account");
+    let acct = match account_runtime(&app, &path.account).await {
+        Ok(acct) => acct,
+        Err(resp) => return resp,
     };
     let (parts, body) = req.into_parts();
     if let Err(e) = planfix_webhook::authenticate(&acct.planfix_webhook_secret, &parts.headers) {
@@ -260,11 +287,11 @@ async fn planfix_post(State(app): State<App>, Path(path): Path<AccountPath>, req
 
 fn webhook_error(e: WebhookError) -> Response<Body> {
     let status = match e {
-        WebhookError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        // The very answer of `account_runtime` for an account that does not exist.
+        WebhookError::Unauthorized(_) | WebhookError::UnknownAccount => return refused(),
         WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,
         WebhookError::BadRequest(_) => StatusCode::BAD_REQUEST,
-        // The very answer of `provider_account` for an account that does not exist.
-        WebhookError::UnknownAccount => return error(StatusCode::NOT_FOUND, "unknown account"),
     };
-    error(status, e.to_string())
+    // A parser's message may quote the value it choked on, a customer's number among them.
+    error(status, bridge_core::domain::Phone::mask_numbers_in(&e.to_string()))
 }

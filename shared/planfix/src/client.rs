@@ -18,6 +18,10 @@ pub struct PlanfixRest {
     /// the storage host) and has no total timeout (files go up to 100 MB), only per-read ones.
     /// `Err` holds why it could not be built; only file calls fail then.
     files: Result<reqwest::Client, String>,
+    /// For the download's redirect hops to the file storage: like `files`, but connects only to
+    /// public addresses ([`crate::redirects::PublicOnly`]), only over https, and never through
+    /// a proxy from the environment (a proxy would resolve the name itself, past the check).
+    storage: Result<reqwest::Client, String>,
     /// The account this client acts for, as a metrics/log label.
     label: String,
     /// Paces REST calls to the account's allowance (none: unpaced, e.g. in unit tests).
@@ -35,9 +39,19 @@ impl PlanfixRest {
             .read_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| format!("file client: {e}"));
+        let storage = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .dns_resolver(crate::redirects::PublicOnly::shared())
+            .https_only(true)
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("file storage client: {e}"));
         Self {
             http,
             files,
+            storage,
             label: String::new(),
             throttle: None,
             base_url: cfg.base_url.trim_end_matches('/').to_owned(),
@@ -66,6 +80,10 @@ impl PlanfixRest {
 
     pub(crate) fn files_client(&self) -> Result<&reqwest::Client, PlanfixError> {
         self.files.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
+    }
+
+    pub(crate) fn storage_client(&self) -> Result<&reqwest::Client, PlanfixError> {
+        self.storage.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
     }
 
     /// A client with the timeouts the bridge wants for Planfix: bounded, so a hung Planfix turns

@@ -15,10 +15,11 @@ use bridge_core::ports::ByteStream;
 
 use crate::client::PlanfixRest;
 use crate::errors::{api_error, classify, read_response, without_url};
+use crate::redirects::{self, Hop, Refused};
 use crate::wire::{Created, FileEnvelope};
 
-/// Hops allowed after the download's 302 (a CDN may bounce to a bucket).
-const MAX_STORAGE_REDIRECTS: usize = 3;
+/// Redirects a download follows, the download's own 302 included (a CDN may bounce to a bucket).
+const MAX_REDIRECTS: usize = 3;
 /// An upload may take this long plus one second per [`UPLOAD_BYTES_PER_SECOND`] bytes.
 const UPLOAD_BASE_TIMEOUT: Duration = Duration::from_secs(60);
 const UPLOAD_BYTES_PER_SECOND: u64 = 256 * 1024;
@@ -87,10 +88,29 @@ impl PlanfixFiles for PlanfixRest {
             let bytes = resp.bytes().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
             return Err(api_error(&Method::GET, &path, status, &bytes));
         }
+        let base = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| PlanfixError::Decode(format!("GET {path}: the Planfix base URL does not parse: {e}")))?;
         let mut target = redirect_target(&resp)?;
-        for _ in 0..=MAX_STORAGE_REDIRECTS {
-            // The storage URL is its own credential: no bearer header past the first hop.
-            let resp = files.get(target).send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
+        let mut followed = 1;
+        loop {
+            if followed > MAX_REDIRECTS {
+                return Err(PlanfixError::Decode(format!("GET {path}: more than {MAX_REDIRECTS} redirects")));
+            }
+            // Checked before anything is sent there; the refusal names the host, never the
+            // path or query (a signed storage URL is a credential).
+            let client = match redirects::check(&base, &target).await {
+                Ok(Hop::SameLoopbackServer) => files,
+                Ok(Hop::Public) => self.storage_client()?,
+                Err(Refused(why)) => {
+                    tracing::warn!(path, why, "planfix download redirect refused");
+                    return Err(PlanfixError::Decode(format!(
+                        "GET {path}: refused to follow the file storage redirect: {why}"
+                    )));
+                }
+            };
+            // The storage URL is its own credential: no bearer header past the first hop, so
+            // the Planfix token never reaches another host.
+            let resp = client.get(target).send().await.map_err(|e| PlanfixError::Transport(without_url(e)))?;
             let status = resp.status();
             if status.is_success() {
                 return Ok(into_download(resp));
@@ -105,8 +125,8 @@ impl PlanfixFiles for PlanfixRest {
                 });
             }
             target = redirect_target(&resp)?;
+            followed += 1;
         }
-        Err(PlanfixError::Decode(format!("GET {path}: more than {MAX_STORAGE_REDIRECTS} redirects after the first")))
     }
 
     async fn update_comment(

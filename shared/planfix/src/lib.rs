@@ -9,6 +9,7 @@ mod api;
 mod client;
 mod errors;
 mod files;
+mod redirects;
 mod wire;
 
 pub use client::PlanfixRest;

@@ -108,3 +108,71 @@ async fn uploads_over_the_plan_limit_are_refused_with_7002() {
     assert_eq!(sim.snapshot()["files"][0]["id"], json!(id));
     assert_eq!(sim.violations(), Vec::<String>::new());
 }
+
+/// A loopback listener standing for whatever a redirect must not reach (another service on the
+/// machine, the Lambda runtime API): counts the connections it accepts.
+async fn bystander() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, seen)
+}
+
+fn refusal(result: Result<(Option<String>, ByteStream), PlanfixError>) -> String {
+    match result {
+        Err(e @ PlanfixError::Decode(_)) => {
+            assert_eq!(e.retry(), Retry::Never, "a refused redirect is not worth a retry");
+            e.to_string()
+        }
+        Err(other) => panic!("expected a refusal, got {other:?}"),
+        Ok(_) => panic!("the download went through"),
+    }
+}
+
+#[tokio::test]
+async fn downloads_follow_redirects_only_to_the_simulator_itself_or_public_https_hosts() {
+    let (sim, rest) = start().await;
+    let id = sim.add_file("scan.pdf", b"%PDF-1.7".to_vec());
+    let (port, seen) = bystander().await;
+
+    // Another port on the same machine, plainly or over https, and its name: refused unsent.
+    for target in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("https://127.0.0.1:{port}/"),
+        format!("https://localhost:{port}/x"),
+    ] {
+        sim.redirect_downloads(Some(&target));
+        let why = refusal(rest.download_file(id).await);
+        assert!(why.contains("refused to follow") && why.contains(&port.to_string()), "{target}: {why}");
+        assert!(!why.contains("/x"), "the refusal names the host, not the path: {why}");
+    }
+    // The cloud metadata service.
+    for target in ["http://169.254.169.254/latest/meta-data/", "https://169.254.169.254/latest/meta-data/"] {
+        sim.redirect_downloads(Some(target));
+        let why = refusal(rest.download_file(id).await);
+        assert!(why.contains("169.254.169.254"), "{target}: {why}");
+    }
+    let why = refusal(rest.download_file(id).await);
+    assert!(why.contains("link-local"), "{why}");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 0, "a refused target received a connection");
+
+    // Three redirects on the simulator itself (its own 302 and two more): followed.
+    sim.redirect_downloads(Some("/redirect/2/{token}"));
+    let (_, body) = rest.download_file(id).await.expect("three redirects are followed");
+    assert_eq!(collect(body).await, b"%PDF-1.7");
+    assert_eq!(sim.storage_requests(), 1);
+    // Four: refused before the fourth target is asked.
+    sim.redirect_downloads(Some("/redirect/3/{token}"));
+    let why = refusal(rest.download_file(id).await);
+    assert!(why.contains("more than 3 redirects"), "{why}");
+    assert_eq!(sim.storage_requests(), 1, "the storage URL behind the fourth redirect was fetched");
+    assert_eq!(sim.storage_requests_with_auth(), 0, "the bearer token went past the first hop");
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}

@@ -8,4 +8,5 @@ pub mod meta;
 pub mod twilio;
 pub mod wazzup;
 
+mod items;
 mod vcard;

@@ -15,7 +15,8 @@ use crate::{Result, MASK};
 
 #[derive(Debug, Subcommand)]
 pub enum AccountsCmd {
-    /// Ids, provider, Planfix base URL, phone_number_id (secrets print as ***).
+    /// Ids, provider, Planfix base URL, phone_number_id (secrets print as ***); broken accounts
+    /// (not served until fixed) with the field and rule they break.
     List,
     /// One account, plus its settings in the store when a store is selected.
     Show { id: String },
@@ -41,11 +42,14 @@ pub async fn run(cmd: AccountsCmd, target: &Target) -> Result<String> {
 }
 
 async fn list(target: &Target) -> Result<String> {
-    let accounts = target.list_accounts().await?;
-    if accounts.is_empty() {
+    let accounts = target.load_accounts().await?;
+    if accounts.good.is_empty() && accounts.broken.is_empty() {
         return Ok(format!("no accounts in {}", target.accounts_source()));
     }
-    Ok(accounts.iter().map(summary_line).collect::<Vec<_>>().join("\n"))
+    let good = accounts.good.iter().map(summary_line);
+    // The reason names the field and the rule, never the value.
+    let broken = accounts.broken.iter().map(|b| format!("{}  BROKEN (not served): {}", b.id, b.reason));
+    Ok(good.chain(broken).collect::<Vec<_>>().join("\n"))
 }
 
 fn summary_line(a: &AccountConfig) -> String {
@@ -225,7 +229,7 @@ mod tests {
 
     const GOOD: &str = r#"{"id":"acme",
         "planfix":{"base_url":"https://acme.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s-0123456789abcdef"},
-        "provider":{"kind":"meta","app_secret":"app-s","verify_token":"vt-s","access_token":"EAAGxyz","phone_number_id":"1122"}}"#;
+        "provider":{"kind":"meta","app_secret":"app-s-0123456789abcdef","verify_token":"vt-s-0123456789abcdef","access_token":"EAAGxyz","phone_number_id":"1122"}}"#;
 
     const TWILIO: &str = r#"{"id":"shop",
         "planfix":{"base_url":"https://shop.planfix.com/rest","token":"pf-tok","webhook_secret":"hk-s-0123456789abcdef"},
@@ -282,5 +286,47 @@ mod tests {
         assert!(err.contains("expected a string"), "{err}");
         let err = parse_account(&GOOD.replace(r#""acme""#, r#""ac me""#)).unwrap_err();
         assert!(err.contains("invalid account id"), "{err}");
+    }
+
+    /// A local config with a broken account: listed with its reason (the server would refuse to
+    /// start), never with its value; `show` says why it is not there.
+    #[tokio::test]
+    async fn list_names_broken_accounts_and_their_reason() {
+        let dir = std::env::temp_dir().join(format!("bridge-admin-broken-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let account = |id: &str, webhook_secret: &str| {
+            format!(
+                "[[accounts]]\nid = \"{id}\"\n[accounts.planfix]\nbase_url = \"https://{id}.planfix.com/rest\"\n\
+                 token = \"pf-tok\"\nwebhook_secret = \"{webhook_secret}\"\n[accounts.provider]\nkind = \"meta\"\n\
+                 app_secret = \"app-s-0123456789abcdef\"\nverify_token = \"vt-s-0123456789abcdef\"\n\
+                 access_token = \"EAAGxyz\"\nphone_number_id = \"1122\"\n"
+            )
+        };
+        let config = dir.join("bridge.toml");
+        let text = format!(
+            "[store]\nkind = \"sqlite\"\npath = {:?}\n{}{}",
+            dir.join("bridge.db").to_str().unwrap(),
+            account("acme", "hk-s-0123456789abcdef"),
+            account("shop", "hook-typo-7c")
+        );
+        std::fs::write(&config, text).unwrap();
+        let cli = |cmd: &[&str]| {
+            let args = ["bridge-admin", "--config", config.to_str().unwrap()].into_iter().chain(cmd.iter().copied());
+            crate::parse(args).unwrap()
+        };
+        let list = cli(&["accounts", "list"]);
+        let target = Target::from_args(&list.target, None).await.unwrap();
+        let out = crate::run(list.command, &target).await.unwrap();
+        assert!(out.lines().any(|l| l.starts_with("acme  provider=meta")), "{out}");
+        assert!(
+            out.contains("shop  BROKEN (not served): planfix.webhook_secret: is too short: use at least 16 characters"),
+            "{out}"
+        );
+        let show = crate::run(cli(&["accounts", "show", "shop"]).command, &target).await.unwrap_err();
+        assert!(show.contains("account shop is broken") && show.contains("planfix.webhook_secret"), "{show}");
+        for printed in [&out, &show] {
+            assert!(!printed.contains("hook-typo-7c") && !printed.contains("pf-tok"), "{printed}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -61,6 +61,15 @@ pub enum DeadLettersCmd {
         #[arg(long, default_value_t = 50)]
         max: usize,
     },
+    /// One of the account's dead letters in full, as JSON: the work, the message it holds, and a
+    /// refused webhook item's raw body (customer data: for the operator's eyes, not for tickets).
+    Show {
+        #[arg(long)]
+        account: String,
+        /// The letter's key, as `list --account` shows.
+        #[arg(long)]
+        key: String,
+    },
     /// With --account: replay the store's dead letters (--key or --all) into the work queue
     /// (--work-queue-url, or a local run's). Without: move SQS dead letters, or a local run's
     /// queue dead letters (--id or --all), back to their queue.
@@ -117,6 +126,7 @@ fn dlq(target: &Target, queue: Option<QueueKind>) -> Result<Dlq<'_>> {
 pub async fn run(cmd: DeadLettersCmd, target: &Target) -> Result<String> {
     match cmd {
         DeadLettersCmd::List { account: Some(account), max, .. } => stored::list(target, &account, max).await,
+        DeadLettersCmd::Show { account, key } => stored::show(target, &account, &key).await,
         DeadLettersCmd::Replay { account: Some(account), key, .. } => {
             stored::replay(target, &account, key.as_deref()).await
         }
@@ -274,6 +284,9 @@ fn work_summary(work: &Work) -> String {
             status.status,
             status.recipient.as_ref().map_or_else(|| "?".to_owned(), ToString::to_string)
         ),
+        Work::WebhookItem { account, body, .. } => {
+            format!("webhook-item account={account} ({} bytes)", body.len())
+        }
     }
 }
 

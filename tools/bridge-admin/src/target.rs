@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use bridge_app::local::{open_database, LegacyStore, LocalDatabase};
-use bridge_app::local_config::{load_file, LocalConfig, StoreConfig, DEFAULT_DATABASE};
+use bridge_app::local_config::{read_file, LocalConfig, StoreConfig, DEFAULT_DATABASE};
 use bridge_aws::{DynamoStore, SqsWorkQueue};
+use bridge_core::accounts::{BrokenAccount, LoadedAccounts};
 use bridge_core::config::AccountConfig;
 use bridge_core::ports::{Store, WorkQueue};
 use clap::Args;
@@ -55,8 +56,17 @@ pub struct TargetArgs {
 }
 
 enum Accounts {
-    Ssm { client: aws_sdk_ssm::Client, prefix: String },
-    File { path: PathBuf, accounts: Vec<AccountConfig> },
+    Ssm {
+        client: aws_sdk_ssm::Client,
+        prefix: String,
+    },
+    /// The file's good accounts and its broken ones (this tool lists both; the server refuses
+    /// to start with a broken one).
+    File {
+        path: PathBuf,
+        accounts: Vec<AccountConfig>,
+        broken: Vec<BrokenAccount>,
+    },
     Missing(&'static str),
 }
 
@@ -117,7 +127,7 @@ impl Target {
     /// Loads the AWS environment only when something on AWS is addressed, so purely local use
     /// never waits on credential or region discovery.
     pub async fn connect(args: &TargetArgs) -> Result<Self> {
-        let config = args.config.as_deref().map(load_file).transpose()?;
+        let config = args.config.as_deref().map(read_file).transpose()?.map(|(config, _)| config);
         let needs_aws = (args.config.is_none() && args.local.is_none())
             || matches!(store_choice(args, config.as_ref()), StoreChoice::Dynamo(_))
             || args.queue_url.is_some()
@@ -140,7 +150,10 @@ impl Target {
     /// local run's database when one is named (importing a JSON file store of an earlier version
     /// beside it once, as `bridge-local` does).
     pub async fn from_args(args: &TargetArgs, aws: Option<&SdkConfig>) -> Result<Self> {
-        let config = args.config.as_deref().map(load_file).transpose()?;
+        let (config, broken) = match args.config.as_deref().map(read_file).transpose()? {
+            Some((config, broken)) => (Some(config), broken),
+            None => (None, Vec::new()),
+        };
         let local = match local_config(args, config.as_ref())? {
             Some(cfg) => {
                 let db = open_database(&cfg, LegacyStore::Import).await.map_err(|e| e.to_string())?;
@@ -166,7 +179,7 @@ impl Target {
             StoreChoice::None => None,
         };
         let accounts = match (config, &args.config, aws) {
-            (Some(cfg), Some(path), _) => Accounts::File { path: path.clone(), accounts: cfg.accounts },
+            (Some(cfg), Some(path), _) => Accounts::File { path: path.clone(), accounts: cfg.accounts, broken },
             (_, _, _) if args.local.is_some() => {
                 Accounts::Missing("a local run's accounts come from --config bridge.toml")
             }
@@ -236,24 +249,26 @@ impl Target {
         }))
     }
 
-    /// Every account, as the bridge would read it.
-    pub(crate) async fn list_accounts(&self) -> Result<Vec<AccountConfig>> {
+    /// Every account, as the bridge would read it: the ones it serves and the broken ones.
+    pub(crate) async fn load_accounts(&self) -> Result<LoadedAccounts> {
         match &self.accounts {
             Accounts::Ssm { client, prefix } => {
-                bridge_aws::load_accounts_from_ssm(client, prefix).await.map_err(|e| e.to_string())
+                bridge_aws::ssm::read_accounts_from_ssm(client, prefix).await.map_err(|e| e.to_string())
             }
-            Accounts::File { accounts, .. } => Ok(accounts.clone()),
+            Accounts::File { accounts, broken, .. } => {
+                Ok(LoadedAccounts { good: accounts.clone(), broken: broken.clone() })
+            }
             Accounts::Missing(why) => Err((*why).into()),
         }
     }
 
     pub(crate) async fn account(&self, id: &str) -> Result<AccountConfig> {
         let id = crate::account_id(id)?;
-        self.list_accounts()
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| format!("no account {id} in {}", self.accounts_source()))
+        let LoadedAccounts { good, broken } = self.load_accounts().await?;
+        if let Some(b) = broken.iter().find(|b| b.id == id.as_str()) {
+            return Err(format!("account {id} is broken (not served until fixed): {}", b.reason));
+        }
+        good.into_iter().find(|a| a.id == id).ok_or_else(|| format!("no account {id} in {}", self.accounts_source()))
     }
 
     /// Where accounts are written: SSM only; a local config file stays the operator's to edit.

@@ -23,13 +23,13 @@ pub const DEMO_PLANFIX_TOKEN: &str = "demo-planfix-token";
 pub const DEMO_PLANFIX_HOOK_SECRET: &str = "demo-planfix-hook-secret";
 
 pub const DEMO_ACCOUNT: &str = "demo";
-pub const DEMO_APP_SECRET: &str = "demo-app-secret";
+pub const DEMO_APP_SECRET: &str = "demo-meta-app-secret";
 pub const DEMO_ACCESS_TOKEN: &str = "demo-graph-token";
 pub const DEMO_PHONE_NUMBER_ID: &str = "100200300400500";
 
 pub const DEMO_TWILIO_ACCOUNT: &str = "demo-twilio";
 pub const DEMO_TWILIO_SID: &str = "AC00000000000000000000000000000001";
-pub const DEMO_TWILIO_TOKEN: &str = "demo-twilio-auth-token";
+pub const DEMO_TWILIO_TOKEN: &str = "demo-twilio-auth-token-0123456789";
 /// Twilio's WhatsApp sandbox number.
 pub const DEMO_TWILIO_FROM: &str = "+14155238886";
 

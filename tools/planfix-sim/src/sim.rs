@@ -150,6 +150,15 @@ impl PlanfixSim {
         self.lock().storage_requests_with_auth
     }
 
+    /// Where `/file/{id}/download` redirects from now on, instead of straight to the storage URL
+    /// (None: back to that). `{token}` in `location` stands for the storage token, so
+    /// `/redirect/3/{token}` reaches the file after three more redirects on this server (a CDN
+    /// bouncing the client around); any other URL is an off-server target, followed or not at
+    /// the client's risk.
+    pub fn redirect_downloads(&self, location: Option<&str>) {
+        self.lock().download_location = location.map(str::to_owned);
+    }
+
     /// Every request received, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()

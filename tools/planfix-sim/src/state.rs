@@ -64,6 +64,8 @@ pub(crate) struct State {
     /// Requests to the storage URLs, and how many of them carried an `Authorization` header.
     pub storage_requests: usize,
     pub storage_requests_with_auth: usize,
+    /// Where `/file/{id}/download` points instead of the storage URL (`{token}`: its token).
+    pub download_location: Option<String>,
     pub max_file_bytes: u64,
     next_contact_id: i64,
     next_task_id: i64,
@@ -93,6 +95,7 @@ impl State {
             storage_tokens: HashMap::new(),
             storage_requests: 0,
             storage_requests_with_auth: 0,
+            download_location: None,
             max_file_bytes: PAID_PLAN_MAX_FILE_BYTES,
             next_contact_id: FIRST_CONTACT_ID,
             next_task_id: FIRST_TASK_ID,

@@ -78,12 +78,12 @@ fn bench_account(info: &serde_json::Value) -> AccountConfig {
         planfix: PlanfixConfig {
             base_url: info["planfix"].as_str().unwrap_or_default().into(),
             token: Secret::new(TOKEN),
-            webhook_secret: Secret::new("x"),
+            webhook_secret: Secret::new("relay-bench-hook-secret"),
             requests_per_second: 1000.0,
         },
         provider: ProviderConfig::Meta(MetaConfig {
-            app_secret: Secret::new("x"),
-            verify_token: Secret::new("x"),
+            app_secret: Secret::new("relay-bench-app-secret"),
+            verify_token: Secret::new("relay-bench-verify-token"),
             access_token: Secret::new(TOKEN),
             phone_number_id: PHONE_NUMBER_ID.into(),
             graph_base_url: info["graph"].as_str().unwrap_or_default().into(),

@@ -112,6 +112,11 @@ impl Store for CountingStore {
         self.inner.remove_from_inbox(a, phone, order).await
     }
 
+    async fn stale_inboxes(&self, a: &AccountId, older_than: i64, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        self.read();
+        self.inner.stale_inboxes(a, older_than, limit).await
+    }
+
     async fn put_dead_letter(&self, a: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {
         self.write();
         self.inner.put_dead_letter(a, letter).await

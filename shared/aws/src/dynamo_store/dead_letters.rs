@@ -8,7 +8,7 @@ use super::keys::dead_pk;
 use super::DynamoStore;
 
 pub(super) async fn put(store: &DynamoStore, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {
-    store.put_json(dead_pk(account), &letter.key, "letter", letter, Some(("failed_at", n(letter.failed_at)))).await
+    store.put_json(dead_pk(account), &letter.key, "letter", letter, vec![("failed_at", n(letter.failed_at))]).await
 }
 
 pub(super) async fn list(store: &DynamoStore, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError> {

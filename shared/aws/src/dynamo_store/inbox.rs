@@ -1,17 +1,30 @@
-//! Inbox items: a conversation's recorded, unprocessed messages in send order.
+//! Inbox items: a conversation's recorded, unprocessed messages in send order, each also in the
+//! sparse `waiting` index (by when it was added) for the sweeper.
+
+use std::collections::HashSet;
 
 use bridge_core::domain::{AccountId, Phone};
 use bridge_core::ports::store::{InboxEntry, StoreError};
 
-use super::attrs::{n, s, unavailable};
+use super::attrs::{get_str, n, s, unavailable};
 use super::keys::inbox_pk;
-use super::{DynamoStore, MESSAGE_RETENTION_SECS};
+use super::{DynamoStore, MARK_RETENTION_SECS, WAITING_INDEX};
+
+/// `waiting_sk`: the time an entry was added, fixed width so the string order is the numeric
+/// order, then the conversation.
+fn waiting_sk(added_at: i64, phone: &Phone) -> String {
+    format!("{:011}#{}", added_at.max(0), phone.digits())
+}
 
 pub(super) async fn add(store: &DynamoStore, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
-    let expires = n(bridge_core::domain::unix_now() + MESSAGE_RETENTION_SECS);
-    store
-        .put_json(inbox_pk(account, &entry.message.from), &entry.order, "entry", entry, Some(("expires_at", expires)))
-        .await
+    let now = bridge_core::domain::unix_now();
+    let phone = &entry.message.from;
+    let extra = vec![
+        ("expires_at", n(now + MARK_RETENTION_SECS)),
+        ("waiting_pk", s(account.as_str())),
+        ("waiting_sk", s(waiting_sk(now, phone))),
+    ];
+    store.put_json(inbox_pk(account, phone), &entry.order, "entry", entry, extra).await
 }
 
 pub(super) async fn list(
@@ -39,4 +52,54 @@ pub(super) async fn remove(
         .await
         .map_err(unavailable)?;
     Ok(())
+}
+
+/// The `waiting` index, oldest first, up to the cut-off: the conversations in the order their
+/// longest-waiting entry came; then the head of each inbox, read strongly consistent (the index
+/// lags, and its oldest entry need not be the first in send order).
+pub(super) async fn stale(
+    store: &DynamoStore,
+    account: &AccountId,
+    older_than: i64,
+    limit: usize,
+) -> Result<Vec<InboxEntry>, StoreError> {
+    let prefix = format!("{account}#INBOX#");
+    let mut phones: Vec<Phone> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut start = None;
+    while phones.len() < limit {
+        let page = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .index_name(WAITING_INDEX)
+            .key_condition_expression("waiting_pk = :a AND waiting_sk < :cut")
+            .expression_attribute_values(":a", s(account.as_str()))
+            // Every key of an entry added at `older_than` or later sorts at or after this.
+            .expression_attribute_values(":cut", s(format!("{:011}", older_than.max(0))))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        for item in page.items() {
+            let digits = get_str(item, "pk")
+                .and_then(|pk| pk.strip_prefix(&prefix))
+                .ok_or_else(|| StoreError::Corrupt("a waiting index entry that is not an inbox item".into()))?;
+            if phones.len() < limit && seen.insert(digits.to_owned()) {
+                let phone = Phone::parse(digits)
+                    .map_err(|e| StoreError::Corrupt(format!("an inbox of {account} has a bad phone: {e}")))?;
+                phones.push(phone);
+            }
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    let mut heads = Vec::with_capacity(phones.len());
+    for phone in &phones {
+        // Drained since the index said so: nothing waits there any more.
+        heads.extend(list(store, account, phone, 1).await?);
+    }
+    Ok(heads)
 }

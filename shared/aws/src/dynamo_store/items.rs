@@ -5,8 +5,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use bridge_core::ports::store::StoreError;
 
-use super::attrs::{get_str, s, unavailable};
+use super::attrs::{get_str, n, s, unavailable};
 use super::DynamoStore;
+
+/// No item, or one past its `expires_at` (`:now`): what a create may replace.
+pub(super) const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR expires_at < :now";
 
 impl DynamoStore {
     pub(super) async fn put_if_absent(&self, pk: AttributeValue, sk: AttributeValue) -> Result<(), StoreError> {
@@ -20,13 +23,39 @@ impl DynamoStore {
         sk: AttributeValue,
         attrs: [(&str, AttributeValue); N],
     ) -> Result<(), StoreError> {
+        self.put_unless(pk, sk, "attribute_not_exists(pk)", None, attrs).await
+    }
+
+    /// Creates the item unless a live one exists: one past its `expires_at` (as of `now`), which
+    /// TTL has not deleted yet, counts as absent and is replaced, as in the SQLite store.
+    pub(super) async fn put_unless_alive<const N: usize>(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+        now: i64,
+        attrs: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
+        self.put_unless(pk, sk, ABSENT_OR_EXPIRED, Some(now), attrs).await
+    }
+
+    async fn put_unless<const N: usize>(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+        condition: &str,
+        now: Option<i64>,
+        attrs: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
         let mut req = self
             .client
             .put_item()
             .table_name(&self.table)
             .item("pk", pk)
             .item("sk", sk)
-            .condition_expression("attribute_not_exists(pk)");
+            .condition_expression(condition);
+        if let Some(now) = now {
+            req = req.expression_attribute_values(":now", n(now));
+        }
         for (name, value) in attrs {
             req = req.item(name, value);
         }
@@ -39,19 +68,19 @@ impl DynamoStore {
         }
     }
 
-    /// An item whose content is one JSON document in attribute `attr` (plus one extra attribute).
+    /// An item whose content is one JSON document in attribute `attr` (plus `extra` attributes).
     pub(super) async fn put_json<T: serde::Serialize>(
         &self,
         pk: AttributeValue,
         sk: &str,
         attr: &str,
         value: &T,
-        extra: Option<(&str, AttributeValue)>,
+        extra: Vec<(&str, AttributeValue)>,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut req =
             self.client.put_item().table_name(&self.table).item("pk", pk).item("sk", s(sk)).item(attr, s(json));
-        if let Some((name, v)) = extra {
+        for (name, v) in extra {
             req = req.item(name, v);
         }
         req.send().await.map_err(unavailable)?;

@@ -7,7 +7,7 @@ use bridge_core::ports::store::{ClaimOutcome, StoreError};
 
 use super::attrs::{n, s};
 use super::keys::job_key;
-use super::{DynamoStore, MESSAGE_RETENTION_SECS};
+use super::{DynamoStore, MARK_RETENTION_SECS};
 
 pub(super) async fn claim(
     store: &DynamoStore,
@@ -18,11 +18,11 @@ pub(super) async fn claim(
     lease_secs: i64,
 ) -> Result<ClaimOutcome, StoreError> {
     // Create, then claim: the claim stays a conditional update of an existing item, the
-    // same single-writer decision as for messages.
+    // same single-writer decision as for messages. An expired job starts afresh.
     let (pk, sk) = job_key(account, job);
     let extra =
-        [("done", AttributeValue::Bool(false)), ("attempts", n(0)), ("expires_at", n(now + MESSAGE_RETENTION_SECS))];
-    store.put_if_absent_with(pk.clone(), sk.clone(), extra).await?;
+        [("done", AttributeValue::Bool(false)), ("attempts", n(0)), ("expires_at", n(now + MARK_RETENTION_SECS))];
+    store.put_unless_alive(pk.clone(), sk.clone(), now, extra).await?;
     store.claim_lease((pk, sk), owner, now, lease_secs).await
 }
 
@@ -33,7 +33,7 @@ pub(super) async fn complete(
     owner: &str,
     outcome: &str,
 ) -> Result<(), StoreError> {
-    store.complete_lease(job_key(account, job), owner, "outcome = :out", [(":out", s(outcome))]).await
+    store.complete_lease(job_key(account, job), owner, "outcome = :out", &[], [(":out", s(outcome))]).await
 }
 
 pub(super) async fn release(

@@ -56,21 +56,24 @@ impl DynamoStore {
         }
     }
 
-    /// Mark done (setting `assignments` with `values`) and drop the lease; only its owner may.
+    /// Mark done (setting `assignments` with `values`, removing the attributes `drop`) and drop
+    /// the lease; only its owner may.
     pub(super) async fn complete_lease<const N: usize>(
         &self,
         (pk, sk): (AttributeValue, AttributeValue),
         owner: &str,
         assignments: &str,
+        drop: &[&str],
         values: [(&str, AttributeValue); N],
     ) -> Result<(), StoreError> {
+        let removed: String = drop.iter().map(|name| format!(", {name}")).collect();
         let mut req = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", pk)
             .key("sk", sk)
-            .update_expression(format!("SET #done = :true, {assignments} REMOVE lease_owner, lease_until"))
+            .update_expression(format!("SET #done = :true, {assignments} REMOVE lease_owner, lease_until{removed}"))
             .condition_expression("lease_owner = :o")
             .expression_attribute_names("#done", "done")
             .expression_attribute_values(":true", AttributeValue::Bool(true))

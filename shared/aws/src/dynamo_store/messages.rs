@@ -6,9 +6,12 @@ use bridge_core::domain::{AccountId, InboundMessage};
 use bridge_core::ports::store::{ClaimOutcome, RecordOutcome, StoreError};
 
 use super::attrs::{n, s, unavailable};
+use super::items::ABSENT_OR_EXPIRED;
 use super::keys::msg_key;
-use super::{DynamoStore, MESSAGE_RETENTION_SECS};
+use super::{DynamoStore, MARK_RETENTION_SECS};
 
+/// Creates the item unless a live one exists (an expired one that TTL has not deleted yet counts
+/// as absent and is replaced: a dead letter's replay re-records its message this way).
 pub(super) async fn record(
     store: &DynamoStore,
     account: &AccountId,
@@ -27,8 +30,9 @@ pub(super) async fn record(
         .item("done", AttributeValue::Bool(false))
         .item("attempts", n(0))
         .item("received_at", n(now))
-        .item("expires_at", n(now + MESSAGE_RETENTION_SECS))
-        .condition_expression("attribute_not_exists(pk)")
+        .item("expires_at", n(now + MARK_RETENTION_SECS))
+        .condition_expression(ABSENT_OR_EXPIRED)
+        .expression_attribute_values(":now", n(now))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
         .await;
@@ -66,7 +70,10 @@ pub(super) async fn complete(
     comment_id: i64,
 ) -> Result<(), StoreError> {
     let values = [(":t", n(task_id)), (":c", n(comment_id))];
-    store.complete_lease(msg_key(account, message_id), owner, "task_id = :t, comment_id = :c", values).await
+    // Done, the mark is all that must last: the payload goes (the inbox entry carried it).
+    store
+        .complete_lease(msg_key(account, message_id), owner, "task_id = :t, comment_id = :c", &["payload"], values)
+        .await
 }
 
 pub(super) async fn release(

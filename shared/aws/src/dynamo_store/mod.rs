@@ -4,18 +4,26 @@
 //!
 //! | item     | pk                          | sk         | attributes |
 //! |----------|-----------------------------|------------|------------|
-//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, last_error, expires_at |
+//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON, dropped once done), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, last_error, expires_at |
 //! | link     | `{account}#PHONE#{digits}`  | `LINK`     | contact_id, task_id, task_count, updated_at, lease_owner, lease_until |
 //! | task     | `{account}#TASK#{task id}`  | `TASK`     | phone, contact_id (task → conversation, for replies) |
 //! | job      | `{account}#JOB#{job key}`   | `JOB`      | done, attempts, lease_owner, lease_until, outcome, last_error, expires_at |
 //! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, delivery_status, status_rank, expires_at |
 //! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
-//! | inbox    | `{account}#INBOX#{digits}`  | `{timestamp}#{index}#{message id}` | entry (JSON), expires_at — a conversation's recorded, unprocessed messages in send order |
+//! | inbox    | `{account}#INBOX#{digits}`  | `{timestamp}#{index}#{message id}` | entry (JSON), expires_at, waiting_pk, waiting_sk — a conversation's recorded, unprocessed messages in send order |
 //! | dead     | `{account}#DEAD`            | work key   | letter (JSON), failed_at — work past its retry budget, for replay |
 //! | clock    | `{account}#RATE#{key}`      | `RATE`     | next_at (Unix ms) — a pacing clock shared by every instance (Planfix's 1 request/s) |
 //!
 //! The account id leads every key, so an IAM policy with `dynamodb:LeadingKeys` can fence a
 //! tenant, and no code path can address another account's items by construction.
+//!
+//! One sparse global secondary index, `waiting` (KEYS_ONLY): only inbox items carry its keys,
+//! `waiting_pk = {account}` and `waiting_sk = {added at, Unix seconds, 11 digits}#{digits}`, so
+//! the sweeper finds the inboxes waiting too long with one Query per account instead of a Scan.
+//! It costs write capacity on inbox puts and deletes, not an extra request.
+//!
+//! Expired items (past `expires_at`) may linger until DynamoDB's TTL deletes them (within days);
+//! writes that create a message or job item treat an expired one as absent and replace it.
 
 mod attrs;
 mod dead_letters;
@@ -33,7 +41,8 @@ mod tasks;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -43,8 +52,19 @@ use bridge_core::ports::store::*;
 
 use attrs::unavailable;
 
-/// Dedupe records outlive Meta's redelivery window (days) by a wide margin.
-const MESSAGE_RETENTION_SECS: i64 = 30 * 24 * 3600;
+/// How long once-only marks (message and job items) and inbox entries live: 400 days. Meta
+/// redelivers for up to 7 days and Planfix's scenario retries for hours, but dead letters are
+/// replayable forever and a replayed Meta body or a re-posted comment id must still find its
+/// mark; a bit over a year covers an operator going through last season's letters. A done
+/// mark keeps no payload (about 300 bytes an item: ~0.1 USD a month per million marks kept).
+/// Inbox entries live as long as the message item their processing claims.
+const MARK_RETENTION_SECS: i64 = 400 * 24 * 3600;
+
+/// Sent items only map delivery statuses (which come within days) back to their comment.
+const SENT_RETENTION_SECS: i64 = 30 * 24 * 3600;
+
+/// The sparse index of waiting inbox entries (see the module doc).
+const WAITING_INDEX: &str = "waiting";
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -57,21 +77,32 @@ impl DynamoStore {
         Self { client, table: table.into() }
     }
 
-    /// Creates the table as `template.yaml` declares it (on-demand, TTL on `expires_at`).
-    /// For local runs and tests; on AWS the stack owns the table.
+    /// Creates the table as `template.yaml` declares it (on-demand, TTL on `expires_at`, the
+    /// `waiting` index). For local runs and tests; on AWS the stack owns the table.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let invalid = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         let attr = |name: &str| {
             AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
         };
         let key = |name: &str, kt| KeySchemaElement::builder().attribute_name(name).key_type(kt).build();
+        let waiting = GlobalSecondaryIndex::builder()
+            .index_name(WAITING_INDEX)
+            .key_schema(key("waiting_pk", KeyType::Hash).map_err(invalid)?)
+            .key_schema(key("waiting_sk", KeyType::Range).map_err(invalid)?)
+            .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+            .build()
+            .map_err(invalid)?;
         client
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attr("pk").map_err(|e| StoreError::Unavailable(e.to_string()))?)
-            .attribute_definitions(attr("sk").map_err(|e| StoreError::Unavailable(e.to_string()))?)
-            .key_schema(key("pk", KeyType::Hash).map_err(|e| StoreError::Unavailable(e.to_string()))?)
-            .key_schema(key("sk", KeyType::Range).map_err(|e| StoreError::Unavailable(e.to_string()))?)
+            .attribute_definitions(attr("pk").map_err(invalid)?)
+            .attribute_definitions(attr("sk").map_err(invalid)?)
+            .attribute_definitions(attr("waiting_pk").map_err(invalid)?)
+            .attribute_definitions(attr("waiting_sk").map_err(invalid)?)
+            .key_schema(key("pk", KeyType::Hash).map_err(invalid)?)
+            .key_schema(key("sk", KeyType::Range).map_err(invalid)?)
+            .global_secondary_indexes(waiting)
             .send()
             .await
             .map_err(unavailable)?;
@@ -83,7 +114,7 @@ impl DynamoStore {
                     .attribute_name("expires_at")
                     .enabled(true)
                     .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                    .map_err(invalid)?,
             )
             .send()
             .await
@@ -145,6 +176,15 @@ impl Store for DynamoStore {
 
     async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
         inbox::remove(self, account, phone, order).await
+    }
+
+    async fn stale_inboxes(
+        &self,
+        account: &AccountId,
+        older_than: i64,
+        limit: usize,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        inbox::stale(self, account, older_than, limit).await
     }
 
     async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {

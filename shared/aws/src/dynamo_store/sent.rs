@@ -5,7 +5,7 @@ use bridge_core::ports::store::{SentRecord, StoreError};
 
 use super::attrs::{get_i64, get_str, n, s, unavailable};
 use super::keys::sent_key;
-use super::{DynamoStore, MESSAGE_RETENTION_SECS};
+use super::{DynamoStore, SENT_RETENTION_SECS};
 
 pub(super) async fn put(
     store: &DynamoStore,
@@ -27,7 +27,7 @@ pub(super) async fn put(
         })
         .expression_attribute_values(":c", n(record.comment_id))
         .expression_attribute_values(":t", n(record.task_id))
-        .expression_attribute_values(":exp", n(bridge_core::domain::unix_now() + MESSAGE_RETENTION_SECS));
+        .expression_attribute_values(":exp", n(bridge_core::domain::unix_now() + SENT_RETENTION_SECS));
     if let Some(a) = &record.author {
         req = req.expression_attribute_values(":a", s(a.clone()));
     }

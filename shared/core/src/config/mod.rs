@@ -3,11 +3,13 @@
 //! One shape for every source: the local TOML file lists `[[accounts]]`; on AWS each account is
 //! one SSM SecureString parameter holding the same fields as JSON.
 
+mod parse;
 mod secret;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
+pub use parse::{account_from_document, account_from_json, describe_error};
 pub use secret::Secret;
 pub use validate::ConfigProblem;
 

@@ -1,8 +1,9 @@
-//! What an account configuration must hold beyond its shape (serde checks the shape): URLs that
-//! are URLs, credentials in their provider's form, webhook secrets long enough to resist
-//! guessing. `bridge-admin accounts put` refuses an account that breaks any rule, listing every
-//! problem at once. A problem names the field and the rule, never the value: most fields here
-//! are secrets, and an operator's terminal or CI log is no place for them.
+//! What an account configuration must hold beyond its shape (serde checks the shape): https URLs,
+//! credentials in their provider's form, webhook secrets long enough to resist guessing.
+//! `bridge-admin accounts put` refuses an account that breaks any rule, listing every problem at
+//! once, and every load (SSM, the local TOML) checks each account the same way: one that breaks
+//! a rule is not served. A problem names the field and the rule, never the value: most fields
+//! here are secrets, and an operator's terminal or CI log is no place for them.
 
 use std::fmt;
 
@@ -17,6 +18,10 @@ const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 
 /// Twilio auth tokens are 32 hexadecimal characters; anything shorter is a truncated paste.
 const MIN_TWILIO_AUTH_TOKEN_CHARS: usize = 32;
+
+/// Meta app secrets are 32 hexadecimal characters; 16 catches an empty or truncated paste
+/// without betting on Meta's format.
+const MIN_META_APP_SECRET_CHARS: usize = 16;
 
 /// One rule an account configuration breaks (or, from [`AccountConfig::warnings`], a risk it
 /// accepts). Displayed as `field: rule`.
@@ -92,7 +97,7 @@ impl Problems {
         }
     }
 
-    /// An absolute http(s) URL with a host, without whitespace.
+    /// An absolute https URL with a host (http only for a loopback host), without whitespace.
     fn url(&mut self, field: &'static str, value: &str, example: &str) {
         if let Some(rule) = url_rule(value) {
             self.push(field, format!("{rule}, e.g. {example}"));
@@ -102,19 +107,43 @@ impl Problems {
 
 fn url_rule(value: &str) -> Option<&'static str> {
     if value.trim() != value {
-        return Some("has leading or trailing whitespace; it must be a bare http(s) URL");
+        return Some("has leading or trailing whitespace; it must be a bare https URL");
     }
-    let Some(rest) = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://")) else {
-        return Some("must be an http(s) URL");
-    };
     if value.chars().any(char::is_whitespace) {
         return Some("must not contain whitespace");
     }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.starts_with(':') {
+    // The URL parser forgives what a typo looks like (`https:host`, `https:///host`), so the
+    // `scheme://host` shape is checked on the text first.
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return Some("must be an absolute https URL");
+    };
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return Some("must be an https URL");
+    }
+    if rest.is_empty() || rest.starts_with(['/', ':', '?', '#']) {
         return Some("must name a host after the scheme");
     }
-    None
+    let Ok(url) = url::Url::parse(value) else {
+        return Some("is not a valid URL");
+    };
+    let Some(host) = url.host() else {
+        return Some("must name a host after the scheme");
+    };
+    // The parser lowercases the scheme and domain: `HTTPS://` and `LOCALHOST` pass as well.
+    match url.scheme() {
+        "https" => None,
+        "http" if is_loopback(&host) => None,
+        _ => Some("must use https (plain http only for a loopback host: 127.0.0.0/8, ::1, localhost)"),
+    }
+}
+
+/// Loopback hosts, where plain http stays on the machine (tests, the simulation mode).
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(domain) => domain.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
 }
 
 fn check_planfix(p: &mut Problems, cfg: &PlanfixConfig) {
@@ -129,8 +158,9 @@ fn check_planfix(p: &mut Problems, cfg: &PlanfixConfig) {
 
 fn check_meta(p: &mut Problems, cfg: &MetaConfig) {
     let MetaConfig { app_secret, verify_token, access_token, phone_number_id, graph_base_url, graph_api_version } = cfg;
-    p.secret("provider.app_secret", app_secret, 1);
-    p.secret("provider.verify_token", verify_token, 1);
+    p.secret("provider.app_secret", app_secret, MIN_META_APP_SECRET_CHARS);
+    // Chosen by the operator and the only proof of a subscription handshake: a shared secret.
+    p.secret("provider.verify_token", verify_token, MIN_WEBHOOK_SECRET_CHARS);
     p.secret("provider.access_token", access_token, 1);
     if !digits(phone_number_id) {
         p.push(
@@ -243,7 +273,7 @@ mod tests {
         "pf-token-VALUE-1",
         "hook-secret-VALUE-2",
         "app-secret-VALUE-3",
-        "verify-VALUE-4",
+        "verify-token-VALUE-4",
         "EAAG-VALUE-5",
         "twilio-auth-token-VALUE-6-0123456789",
         "green-token-VALUE-7",
@@ -274,6 +304,16 @@ mod tests {
             "api_url": "https://1101.api.greenapi.com", "webhook_url_token": SECRETS[7] })
     }
 
+    fn dialog360() -> serde_json::Value {
+        serde_json::json!({ "kind": "360dialog", "api_key": "d360-key", "phone_number_id": "1122334455667",
+            "webhook_secret": "d360-webhook-secret-0123" })
+    }
+
+    fn wazzup() -> serde_json::Value {
+        serde_json::json!({ "kind": "wazzup", "api_key": "wz-key", "channel_id": "5d1f2e3a",
+            "crm_key": "wazzup-crm-key-0123" })
+    }
+
     fn with(mut v: serde_json::Value, key: &str, value: serde_json::Value) -> serde_json::Value {
         v[key] = value;
         v
@@ -293,7 +333,7 @@ mod tests {
 
     #[test]
     fn good_accounts_of_every_provider_pass_without_warnings() {
-        for provider in [meta(), twilio(), green()] {
+        for provider in [meta(), twilio(), green(), dialog360(), wazzup()] {
             let a = account(provider);
             assert_eq!(a.validate(), Ok(()), "{}", a.provider.kind());
             assert!(a.warnings().is_empty());
@@ -305,14 +345,43 @@ mod tests {
         let mut a = account(meta());
         a.planfix.base_url = "https://acme.planfix.com/rest ".into();
         assert_eq!(fields(&a), ["planfix.base_url"]);
-        for bad in
-            ["acme.planfix.com/rest", "ftp://acme.planfix.com", "https://", "https:///rest", "https://a b/rest", ""]
-        {
+        for bad in [
+            "acme.planfix.com/rest",
+            "ftp://acme.planfix.com",
+            "https://",
+            "https:///rest",
+            "https:acme.planfix.com/rest",
+            "https://a b/rest",
+            "https://exa mple.com",
+            "https://:443/rest",
+            "",
+            // Plain http leaves the machine: only loopback may use it.
+            "http://acme.planfix.com/rest",
+            "HTTP://acme.planfix.com/rest",
+            "http://10.0.0.5/rest",
+            "http://[::2]/rest",
+            "http://localhost.example.com/rest",
+            "http://127.0.0.1.example.com/rest",
+        ] {
             a.planfix.base_url = bad.into();
             assert_eq!(fields(&a), ["planfix.base_url"], "{bad:?}");
         }
-        a.planfix.base_url = "http://127.0.0.1:8081/rest".into();
-        assert_eq!(a.validate(), Ok(()));
+        a.planfix.base_url = "http://shop.planfix.com/rest".into();
+        let problem = a.validate().unwrap_err().remove(0);
+        assert!(problem.rule.contains("must use https"), "{problem}");
+        assert!(!problem.rule.contains("shop.planfix.com"), "the value is not quoted: {problem}");
+        for good in [
+            "http://127.0.0.1:8081/rest",
+            "http://127.9.8.7/rest",
+            "http://[::1]:8081/rest",
+            "http://localhost:8081/rest",
+            "HTTP://LOCALHOST:8081/rest",
+            "HTTPS://acme.planfix.com/rest",
+            "https://acme.planfix.com",
+        ] {
+            a.planfix.base_url = good.into();
+            assert_eq!(a.validate(), Ok(()), "{good:?}");
+        }
 
         a.planfix.webhook_secret = Secret::new("short-secret-15");
         a.planfix.token = Secret::new("  ");
@@ -341,6 +410,16 @@ mod tests {
         assert_eq!(fields(&a), ["provider.graph_base_url", "provider.graph_api_version"]);
         let a = account(with(with(meta(), "verify_token", "".into()), "access_token", "".into()));
         assert_eq!(fields(&a), ["provider.verify_token", "provider.access_token"]);
+        // Meta app secrets are 32 hex; the verify token is a shared secret of the operator's.
+        let a = account(with(with(meta(), "app_secret", "0123456789abcde".into()), "verify_token", "vt-12".into()));
+        assert_eq!(fields(&a), ["provider.app_secret", "provider.verify_token"]);
+        for problem in a.validate().unwrap_err() {
+            assert!(problem.rule.contains("at least 16"), "{problem}");
+        }
+        let a = account(with(meta(), "graph_base_url", "http://graph.facebook.com".into()));
+        assert_eq!(fields(&a), ["provider.graph_base_url"]);
+        let a = account(with(meta(), "graph_base_url", "http://127.0.0.1:9090".into()));
+        assert_eq!(a.validate(), Ok(()));
     }
 
     #[test]
@@ -360,10 +439,13 @@ mod tests {
         }
         let prefixed = account(with(twilio(), "whatsapp_from", "whatsapp:+14155238886".into())).validate().unwrap_err();
         assert!(prefixed[0].rule.contains("without the whatsapp: prefix"), "{}", prefixed[0]);
-        assert_eq!(
-            fields(&account(with(twilio(), "api_base_url", "api.twilio.com".into()))),
-            ["provider.api_base_url"]
-        );
+        for url in ["api.twilio.com", "http://api.twilio.com"] {
+            assert_eq!(
+                fields(&account(with(twilio(), "api_base_url", url.into()))),
+                ["provider.api_base_url"],
+                "{url}"
+            );
+        }
         // Every problem at once.
         let all = with(
             with(with(twilio(), "account_sid", "x".into()), "auth_token", "x".into()),
@@ -379,6 +461,9 @@ mod tests {
         assert_eq!(fields(&account(with(green(), "api_token_instance", "".into()))), ["provider.api_token_instance"]);
         assert_eq!(fields(&account(with(green(), "api_url", "1101.api.greenapi.com".into()))), ["provider.api_url"]);
         assert_eq!(fields(&account(with(green(), "media_url", "ftp://x".into()))), ["provider.media_url"]);
+        let plain =
+            with(with(green(), "api_url", "http://1101.api.greenapi.com".into()), "media_url", "http://m".into());
+        assert_eq!(fields(&account(plain)), ["provider.api_url", "provider.media_url"]);
         assert_eq!(
             fields(&account(with(green(), "webhook_url_token", "too-short".into()))),
             ["provider.webhook_url_token"]
@@ -400,5 +485,16 @@ mod tests {
         assert_eq!(fields(&account(weak)), ["provider.webhook_url_token"]);
         let strong = account(with(green(), "allow_unauthenticated_webhooks", true.into()));
         assert_eq!((strong.validate(), strong.warnings()), (Ok(()), vec![]));
+    }
+
+    #[test]
+    fn dialog360_and_wazzup_rules() {
+        let a =
+            account(with(with(dialog360(), "webhook_secret", "short".into()), "api_base_url", "http://x.io".into()));
+        assert_eq!(fields(&a), ["provider.webhook_secret", "provider.api_base_url"]);
+        let a = account(with(with(wazzup(), "crm_key", "".into()), "api_base_url", "http://api.wazzup24.com".into()));
+        assert_eq!(fields(&a), ["provider.crm_key", "provider.api_base_url"]);
+        let a = account(with(wazzup(), "api_base_url", "http://127.0.0.1:7070".into()));
+        assert_eq!(a.validate(), Ok(()));
     }
 }

@@ -8,10 +8,23 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
+/// The input is kept only masked ([`mask_digits`]): this error reaches logs and HTTP answers,
+/// and the raw input is often a real number (one digit too many, a national spelling).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PhoneError {
-    #[error("phone number {0:?} is not an international number (E.164: 8-15 digits with a country code)")]
+    #[error("phone number {0} is not an international number (E.164: 8-15 digits with a country code)")]
     Invalid(String),
+}
+
+impl PhoneError {
+    fn invalid(raw: &str) -> Self {
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        let shown = match digits.len() {
+            0 => "(no digits)".to_owned(),
+            n => format!("{} ({n} digits)", mask_digits(&digits)),
+        };
+        Self::Invalid(shown)
+    }
 }
 
 impl Phone {
@@ -23,13 +36,13 @@ impl Phone {
         let core = core.strip_prefix("whatsapp:").unwrap_or(core);
         let core = core.split('@').next().unwrap_or(core);
         if core.chars().any(|c| !(c.is_ascii_digit() || " +-().".contains(c))) {
-            return Err(PhoneError::Invalid(raw.to_owned()));
+            return Err(PhoneError::invalid(raw));
         }
         let digits: String = core.chars().filter(char::is_ascii_digit).collect();
         if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-            return Err(PhoneError::Invalid(raw.to_owned()));
+            return Err(PhoneError::invalid(raw));
         }
-        phonenumber::parse(None, format!("+{digits}")).map_err(|_| PhoneError::Invalid(raw.to_owned()))?;
+        phonenumber::parse(None, format!("+{digits}")).map_err(|_| PhoneError::invalid(raw))?;
         Ok(Self(digits))
     }
 
@@ -52,10 +65,48 @@ impl Phone {
 
     /// Masked for logs: keeps the country code area and the last two digits.
     pub fn masked(&self) -> String {
-        let d = &self.0;
-        let keep_end = 2.min(d.len());
-        let head = &d[..3.min(d.len())];
-        format!("+{head}{}{}", "*".repeat(d.len().saturating_sub(3 + keep_end)), &d[d.len() - keep_end..])
+        mask_digits(&self.0)
+    }
+
+    /// `text` with every number in it that is long enough to be a phone (7+ digits, spaces,
+    /// dashes, dots and brackets between them allowed) masked like [`Phone::masked`]: for
+    /// messages made of foreign text (a parser's error quoting the value it choked on).
+    pub fn mask_numbers_in(text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].is_ascii_digit() {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            // The run: digits, and separators only where a digit follows them.
+            let (start, mut end, mut digits) = (i, i, String::new());
+            let mut j = i;
+            while j < chars.len() {
+                if chars[j].is_ascii_digit() {
+                    digits.push(chars[j]);
+                    j += 1;
+                    end = j;
+                } else if let Some(gap) = separators_before_digit(&chars[j..]) {
+                    j += gap;
+                } else {
+                    break;
+                }
+            }
+            if digits.len() >= 7 {
+                // A `+` right before belongs to the number; `mask_digits` writes its own.
+                if out.ends_with('+') {
+                    out.pop();
+                }
+                out.push_str(&mask_digits(&digits));
+            } else {
+                out.extend(&chars[start..end]);
+            }
+            i = end;
+        }
+        out
     }
 
     /// Does a number stored in Planfix (typed by a person, any format) denote this phone?
@@ -79,6 +130,23 @@ impl Phone {
         let d = &self.0;
         &d[d.len().saturating_sub(10)..]
     }
+}
+
+/// How many separators (at most two: `) `, ` (`) start `rest` with a digit right after them.
+fn separators_before_digit(rest: &[char]) -> Option<usize> {
+    let gap = rest.iter().take(2).take_while(|c| " -.()".contains(**c)).count();
+    (gap > 0 && rest.get(gap).is_some_and(char::is_ascii_digit)).then_some(gap)
+}
+
+/// `+790******67`: the first three digits (the country code area) and the last two. Fewer than
+/// eight digits are not a phone number, and showing five of them would show nearly all: those
+/// are masked whole.
+fn mask_digits(digits: &str) -> String {
+    let n = digits.len();
+    if n < 8 {
+        return "*".repeat(n);
+    }
+    format!("+{}{}{}", &digits[..3], "*".repeat(n - 5), &digits[n - 2..])
 }
 
 impl TryFrom<String> for Phone {
@@ -133,5 +201,35 @@ mod tests {
     fn masks_for_logs() {
         let p = Phone::parse("79051234567").unwrap();
         assert_eq!(p.to_string(), "+790******67");
+    }
+
+    #[test]
+    fn errors_never_repeat_the_input() {
+        // Too long, a national spelling, letters around a number, a short number.
+        for (raw, shown) in [
+            ("9729876543210000", "+972***********00 (16 digits)"),
+            ("0151 2345 6789", "+015*******89 (12 digits)"),
+            ("call 972987654321 now", "+972*******21 (12 digits)"),
+            ("1234567", "******* (7 digits)"),
+            ("abc", "(no digits)"),
+        ] {
+            let message = Phone::parse(raw).unwrap_err().to_string();
+            assert!(message.contains(shown), "{raw}: {message}");
+            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+            assert!(digits.len() < 7 || !message.contains(&digits), "{raw}: {message}");
+            assert!(!format!("{:?}", Phone::parse(raw).unwrap_err()).contains("987654"), "Debug is masked too");
+        }
+    }
+
+    #[test]
+    fn masks_numbers_in_foreign_text() {
+        assert_eq!(
+            Phone::mask_numbers_in("invalid type: integer `972987654321`, expected a string at line 1 column 302"),
+            "invalid type: integer `+972*******21`, expected a string at line 1 column 302"
+        );
+        assert_eq!(Phone::mask_numbers_in("from +7 (905) 123-45-67."), "from +790******67.");
+        assert_eq!(Phone::mask_numbers_in("code 131047, id 12-34"), "code 131047, id 12-34");
+        assert_eq!(Phone::mask_numbers_in(""), "");
+        assert_eq!(Phone::mask_numbers_in("Ünïcode 4915112345678 ✓"), "Ünïcode +491********78 ✓");
     }
 }

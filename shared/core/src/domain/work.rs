@@ -16,12 +16,25 @@ pub enum Work {
     Reply { account: AccountId, task_id: Option<i64>, comment_id: i64 },
     /// A delivery status for a message the bridge sent.
     Status { account: AccountId, status: StatusUpdate },
+    /// One webhook item the provider's parser refused, as a body holding only that item: kept as a
+    /// dead letter by intake (its siblings were stored), replayed through the parser once fixed.
+    /// Never queued by intake itself.
+    WebhookItem {
+        account: AccountId,
+        /// The item came to the status route ([`crate::ports::WebhookRoute::Status`]).
+        #[serde(default)]
+        status_route: bool,
+        body: String,
+    },
 }
 
 impl Work {
     pub fn account(&self) -> &AccountId {
         match self {
-            Work::Conversation { account, .. } | Work::Reply { account, .. } | Work::Status { account, .. } => account,
+            Work::Conversation { account, .. }
+            | Work::Reply { account, .. }
+            | Work::Status { account, .. }
+            | Work::WebhookItem { account, .. } => account,
         }
     }
 
@@ -38,6 +51,8 @@ impl Work {
                 Some(t) => format!("{account}#task#{t}"),
                 None => format!("{account}#comment#{comment_id}"),
             },
+            // Its messages are recorded into their inboxes, which keep the order.
+            Work::WebhookItem { account, .. } => format!("{account}#webhook"),
         }
     }
 
@@ -48,6 +63,10 @@ impl Work {
             Work::Reply { account, comment_id, .. } => format!("{account}#reply#{comment_id}"),
             Work::Status { account, status } => {
                 format!("{account}#status#{}#{}", status.message_id, status.status.as_str())
+            }
+            // The same refused item redelivered is the same letter.
+            Work::WebhookItem { account, body, .. } => {
+                format!("{account}#webhook#{}", &hex::encode(Sha256::digest(body.as_bytes()))[..32])
             }
         }
     }

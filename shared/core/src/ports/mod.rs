@@ -12,7 +12,7 @@ pub use planfix::{
     PlanfixFiles, TaskInfo, TaskStatusInfo, Throttle,
 };
 pub use provider::{
-    Ack, Capabilities, FileSend, FileSource, MediaDownload, MediaKind, MediaLimits, OutgoingFile, Parsed,
+    Ack, Capabilities, FileSend, FileSource, MediaDownload, MediaKind, MediaLimits, OutgoingFile, Parsed, Rejected,
     ProviderMedia, ProviderSender, ProviderWebhook, SendFailure, WebhookError, WebhookRequest, WebhookRoute,
 };
 pub use queue::{FileJobQueue, QueueError, WorkQueue};

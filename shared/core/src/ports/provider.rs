@@ -51,6 +51,19 @@ pub struct Parsed {
     /// Items deliberately not acted on (echoes of the bridge's own sends, state changes, group
     /// chats …), each as a short reason without personal data, for the log.
     pub ignored: Vec<String>,
+    /// Items of a well-formed envelope that could not be read: kept as dead letters while the
+    /// rest of the webhook is stored, so one bad item never costs the good ones beside it.
+    pub rejected: Vec<Rejected>,
+}
+
+/// One webhook item the parser could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// A body the same `parse` reads as holding only this item (the envelope around it kept), so
+    /// a replay after a fix goes through the parser like the original.
+    pub body: String,
+    /// Why, naming fields and rules, without personal data (no phone, no text).
+    pub reason: String,
 }
 
 /// The body a provider expects in the 200 that acknowledges its webhook.

@@ -102,7 +102,7 @@ pub struct SentRecord {
 }
 
 /// A recorded message waiting in its conversation's inbox. `order` sorts entries by the
-/// customer's send time (provider timestamp, then position in the webhook).
+/// customer's send time (provider timestamp), then by arrival (see [`InboxEntry::new`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InboxEntry {
     pub order: String,
@@ -113,11 +113,20 @@ pub struct InboxEntry {
 }
 
 impl InboxEntry {
-    /// `index` is the message's position among same-second messages of one webhook.
-    pub fn new(message: InboundMessage, index: usize) -> Self {
-        // Fixed width so the string order is the numeric order (timestamps before 2286).
-        let order = format!("{:011}#{:04}#{}", message.timestamp.max(0), index, message.id);
+    /// `sequence` orders same-second messages: intake passes the arrival time in milliseconds
+    /// times 1000 plus the message's position in its webhook, so messages of one second keep
+    /// the order they came in, across webhooks too (Twilio's carry no send time, one message
+    /// each: its messages of one second would otherwise sort by their random ids).
+    pub fn new(message: InboundMessage, sequence: u64) -> Self {
+        // Fixed width so the string order is the numeric order (timestamps before 2286,
+        // arrival before 2286 too).
+        let order = format!("{:011}#{:016}#{}", message.timestamp.max(0), sequence, message.id);
         Self { order, message, attempts_before: 0 }
+    }
+
+    /// The sequence of the `position`-th message of a webhook that arrived at `arrival_ms`.
+    pub fn sequence(arrival_ms: u64, position: usize) -> u64 {
+        arrival_ms.saturating_mul(1000).saturating_add(position.min(999) as u64)
     }
 }
 
@@ -136,7 +145,9 @@ pub struct DeadLetter {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Intake: store the normalized message under its provider id unless it exists.
+    /// Intake: store the normalized message under its provider id unless it exists. A record
+    /// past its retention (the adapters keep these once-only marks 400 days) counts as absent
+    /// and is replaced; so does a dead letter's replay ([`crate::worker::return_to_inbox`]).
     async fn record_message(
         &self,
         account: &AccountId,
@@ -175,6 +186,17 @@ pub trait Store: Send + Sync {
     /// The oldest `limit` entries of one conversation's inbox, in send order (strongly consistent).
     async fn inbox(&self, account: &AccountId, phone: &Phone, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
     async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError>;
+    /// For the sweeper ([`crate::sweep`]): the conversations of `account` holding an entry put
+    /// into their inbox before `older_than` (Unix seconds, by when it was added, not the
+    /// customer's send time), as the first entry of each inbox in send order; the longest
+    /// waiting first, at most `limit` conversations. Needs no table scan, and may lag a moment
+    /// behind (an entry just removed can still be named: a poke for it finds nothing to do).
+    async fn stale_inboxes(
+        &self,
+        account: &AccountId,
+        older_than: i64,
+        limit: usize,
+    ) -> Result<Vec<InboxEntry>, StoreError>;
 
     async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError>;
     async fn list_dead_letters(&self, account: &AccountId) -> Result<Vec<DeadLetter>, StoreError>;

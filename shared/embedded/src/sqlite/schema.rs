@@ -161,7 +161,15 @@ CREATE TABLE queue_dead (
 CREATE INDEX queue_dead_queue ON queue_dead (queue, id);
 ";
 
-const MIGRATIONS: [&str; 2] = [V1_STORE, V2_QUEUES];
+/// Version 3: when each inbox row was added (Unix seconds), indexed per account, so the sweeper
+/// finds the conversations waiting too long without reading every inbox. Rows of earlier
+/// versions read as added at 0: the first sweep pokes their conversations once (harmless).
+const V3_INBOX_ADDED: &str = "
+ALTER TABLE inbox ADD COLUMN added_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX inbox_waiting ON inbox (account, added_at);
+";
+
+const MIGRATIONS: [&str; 3] = [V1_STORE, V2_QUEUES, V3_INBOX_ADDED];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -245,6 +253,39 @@ mod tests {
         assert_eq!(store.get_settings(&acme).await.unwrap(), Some(bridge_core::config::Settings::default()));
         let queue = crate::sqlite::SqliteFileJobQueue::new(db);
         assert_eq!(queue.counts().await.unwrap().queued, 0, "the queue tables exist");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// Inbox rows of a version 2 database read as added long ago: the first sweep pokes them.
+    #[tokio::test]
+    async fn a_version_2_inbox_is_found_by_the_sweep_after_the_upgrade() {
+        use bridge_core::domain::{AccountId, InboundMessage, MessageContent, Phone};
+        use bridge_core::ports::{InboxEntry, Store};
+        let (dir, path) = temp_db();
+        let entry = InboxEntry::new(
+            InboundMessage {
+                id: "wamid.v2".into(),
+                from: Phone::parse("79051234567").unwrap(),
+                profile_name: None,
+                timestamp: 1_700_000_000,
+                content: MessageContent::Text { body: "hi".into() },
+                origin: Default::default(),
+            },
+            0,
+        );
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 2).unwrap();
+            conn.execute(
+                "INSERT INTO inbox (account, phone, ord, entry, expires_at) VALUES ('acme', '79051234567', ?1, ?2, ?3)",
+                rusqlite::params![entry.order, serde_json::to_string(&entry).unwrap(), i64::MAX],
+            )
+            .unwrap();
+        }
+        let store = crate::sqlite::SqliteStore::new(SqliteDb::open(&path).unwrap());
+        let acme = AccountId::parse("acme").unwrap();
+        let an_hour_ago = bridge_core::domain::unix_now() - 3600;
+        assert_eq!(store.stale_inboxes(&acme, an_hour_ago, 10).await.unwrap(), vec![entry]);
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -26,7 +26,11 @@ impl Dialog360Webhook {
 
 impl ProviderWebhook for Dialog360Webhook {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
-        let presented = req.headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+        // A repeated header is as unknown as a wrong one: nothing about the account leaks.
+        let presented = bridge_core::credentials::single(req.headers, SECRET_HEADER)
+            .map_err(|_| WebhookError::UnknownAccount)?
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
         // An empty configured secret never matches anything (a config error must not open the route).
         if self.secret.expose().is_empty() || !self.secret.matches(presented) {
             return Err(WebhookError::UnknownAccount);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 #[serde(rename_all = "camelCase")]
 pub(super) struct Notification {
     pub type_webhook: String,
-    pub instance_data: Option<InstanceData>,
+    // `instanceData.idInstance` is checked on the raw JSON, before this is read.
     #[serde(default)]
     pub timestamp: i64,
     pub id_message: Option<String>,
@@ -17,12 +17,6 @@ pub(super) struct Notification {
     pub status: Option<String>,
     pub chat_id: Option<String>,
     pub description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct InstanceData {
-    pub id_instance: i64,
 }
 
 #[derive(Deserialize)]

@@ -3,12 +3,14 @@
 //! changes and group chats are acknowledged and left alone.
 
 use bridge_core::config::{GreenApiConfig, Secret};
+use bridge_core::credentials;
 use bridge_core::domain::{
     DeliveryFailure, DeliveryState, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin, Phone, StatusUpdate,
 };
-use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
+use bridge_core::ports::{Parsed, ProviderWebhook, Rejected, WebhookError, WebhookRequest};
 
 use super::errors;
+use crate::items;
 use super::payload::{
     ArrayContact, ButtonsResponse, ListResponse, MessageData, Notification, PollData, TemplateButtonReply,
 };
@@ -43,12 +45,15 @@ impl ProviderWebhook for GreenApiWebhook {
                 "no webhookUrlToken is configured for this Green-API account (set one, or waive it explicitly)",
             ));
         };
-        let presented = req
-            .headers
-            .get(http::header::AUTHORIZATION)
+        let presented = credentials::single(req.headers, "authorization")?
             .and_then(|v| v.to_str().ok())
-            .ok_or(WebhookError::Unauthorized("missing Authorization"))?;
-        let presented = presented.strip_prefix("Bearer ").unwrap_or(presented).trim();
+            .ok_or(WebhookError::Unauthorized("missing Authorization"))?
+            .trim();
+        // `Bearer <token>` (scheme in any case), or the bare token as some setups send it.
+        let presented = match presented.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => presented,
+        };
         if token.matches(presented.as_bytes()) {
             Ok(())
         } else {
@@ -57,25 +62,54 @@ impl ProviderWebhook for GreenApiWebhook {
     }
 
     fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
-        let n: Notification = serde_json::from_slice(req.body)
-            .map_err(|e| WebhookError::BadRequest(format!("not a Green-API notification: {e}")))?;
-        if let Some(inst) = &n.instance_data {
+        // One notification per request: the envelope is a JSON object naming its `typeWebhook`
+        // (else 400); a notification of a known type that does not read is refused as an item.
+        let raw: serde_json::Value = serde_json::from_slice(req.body).map_err(|e| {
+            WebhookError::BadRequest(format!("not a Green-API notification: {}", items::serde_reason(&e)))
+        })?;
+        if !raw.get("typeWebhook").is_some_and(serde_json::Value::is_string) {
+            return Err(WebhookError::BadRequest("not a Green-API notification: no typeWebhook".into()));
+        }
+        if let Some(inst) = raw.get("instanceData").and_then(|i| i.get("idInstance")) {
             // A notification of another instance must not land in this account.
-            if inst.id_instance != self.id_instance {
+            if inst.as_i64() != Some(self.id_instance) {
                 return Err(WebhookError::Forbidden("notification is for another Green-API instance"));
             }
         }
         let mut parsed = Parsed::default();
-        match n.type_webhook.as_str() {
-            "incomingMessageReceived" => push_message(&mut parsed, n, Origin::Customer)?,
-            "outgoingMessageReceived" => push_message(&mut parsed, n, Origin::BusinessPhone)?,
+        // The body is the one item: kept byte for byte (re-serialized JSON could differ, e.g. a
+        // number beyond 64 bits, and a replay must read exactly what came).
+        let whole = || String::from_utf8_lossy(req.body).into_owned();
+        let n: Notification = match items::read_item(&raw, "notification") {
+            Ok(n) => n,
+            Err(reason) => {
+                parsed.rejected.push(Rejected { body: whole(), reason });
+                return Ok(parsed);
+            }
+        };
+        let read = match n.type_webhook.as_str() {
+            "incomingMessageReceived" => push_message(&mut parsed, n, Origin::Customer),
+            "outgoingMessageReceived" => push_message(&mut parsed, n, Origin::BusinessPhone),
             // The echo of the bridge's own send: acting on it would loop.
-            "outgoingAPIMessageReceived" => parsed.ignored.push("echo of a message the bridge sent".into()),
-            "outgoingMessageStatus" => match status(n)? {
+            "outgoingAPIMessageReceived" => {
+                parsed.ignored.push("echo of a message the bridge sent".into());
+                Ok(())
+            }
+            "outgoingMessageStatus" => status(n).map(|s| match s {
                 Some(s) => parsed.events.push(InboundEvent::Status(s)),
                 None => parsed.ignored.push("a status the bridge does not track".into()),
-            },
-            other => parsed.ignored.push(format!("notification {other:?}")),
+            }),
+            other => {
+                parsed.ignored.push(format!("notification {other:?}"));
+                Ok(())
+            }
+        };
+        if let Err(e) = read {
+            let reason = match e {
+                WebhookError::BadRequest(reason) => reason,
+                other => other.to_string(),
+            };
+            parsed.rejected.push(Rejected { body: whole(), reason });
         }
         Ok(parsed)
     }
@@ -92,7 +126,9 @@ fn person(chat_id: &str) -> Result<Option<Phone>, WebhookError> {
         return Ok(None);
     }
     let digits = chat_id.strip_suffix("@c.us").unwrap_or(chat_id);
-    Phone::parse(digits).map(Some).map_err(|e| WebhookError::BadRequest(format!("chatId: {e}")))
+    Phone::parse(digits)
+        .map(Some)
+        .map_err(|_| WebhookError::BadRequest("chatId is not an international phone number (E.164)".into()))
 }
 
 fn push_message(parsed: &mut Parsed, n: Notification, origin: Origin) -> Result<(), WebhookError> {

@@ -1,8 +1,12 @@
 //! Serde model of the parts of Meta's webhook the bridge reads. Unknown fields are ignored
-//! (Meta adds fields without notice); required ones are required so garbage gets a 400.
+//! (Meta adds fields without notice); required ones are required, so an item without them is
+//! refused (alone: see [`Envelope`]).
 
 use serde::Deserialize;
 
+/// The envelope: what must read for the body to be a Cloud API webhook at all (else 400).
+/// Below it, each change and each message or status is read on its own, so one item that does
+/// not read is refused alone while its siblings are stored.
 #[derive(Deserialize)]
 pub struct Envelope {
     pub object: String,
@@ -11,6 +15,9 @@ pub struct Envelope {
 
 #[derive(Deserialize)]
 pub struct Entry {
+    /// The WhatsApp Business Account id (kept in a refused item's body).
+    #[serde(default)]
+    pub id: Option<serde_json::Value>,
     #[serde(default)]
     pub changes: Vec<Change>,
 }
@@ -19,9 +26,10 @@ pub struct Entry {
 pub struct Change {
     pub field: String,
     #[serde(default)]
-    pub value: Option<Value>,
+    pub value: Option<serde_json::Value>,
 }
 
+/// A `messages` (or `smb_message_echoes`) change's value, its lists still raw.
 #[derive(Deserialize)]
 pub struct Value {
     #[serde(default)]
@@ -29,18 +37,20 @@ pub struct Value {
     #[serde(default)]
     pub contacts: Vec<Contact>,
     #[serde(default)]
-    pub messages: Vec<Message>,
+    pub messages: Vec<serde_json::Value>,
     #[serde(default)]
-    pub statuses: Vec<Status>,
+    pub statuses: Vec<serde_json::Value>,
     /// `smb_message_echoes`: what the business wrote from the WhatsApp Business app on a number
     /// that runs in coexistence with the Cloud API (`from` = business, `to` = customer).
     #[serde(default)]
-    pub message_echoes: Vec<Message>,
+    pub message_echoes: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 pub struct Metadata {
-    pub phone_number_id: String,
+    /// Optional here so that a value without it reads; the parser refuses to route it.
+    #[serde(default)]
+    pub phone_number_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -237,7 +247,9 @@ pub struct Status {
 
 #[derive(Deserialize)]
 pub struct StatusError {
-    pub code: i64,
+    /// Optional: a failed status is worth recording even when Meta leaves the code out.
+    #[serde(default)]
+    pub code: Option<i64>,
     #[serde(default)]
     pub title: Option<String>,
 }

@@ -43,45 +43,125 @@ impl ProviderWebhook for MetaWebhook {
 
 /// A Cloud API webhook body (Meta's, and 360dialog's, which passes Meta's payload through) for
 /// the number `phone_number_id`: the one parser of both adapters.
+///
+/// Only a body that is not a Cloud API envelope is an error (400). Inside it, each change and
+/// each message or status stands alone: one that does not read is [`Parsed::rejected`] with a
+/// body of its own (the envelope around just that item, for replay), the others are parsed.
+/// Routing is strict: a change must name this account's `phone_number_id` in its `metadata`.
+/// A change for another number, or naming none, is not stored here (two accounts may share one
+/// Meta app, and so its secret); a body with nothing for this number at all is a 403.
 pub(crate) fn parse_cloud_api(body: &[u8], phone_number_id: &str) -> Result<Parsed, WebhookError> {
-    let envelope: Envelope = serde_json::from_slice(body)
-        .map_err(|e| WebhookError::BadRequest(format!("not a Cloud API webhook body: {e}")))?;
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+        WebhookError::BadRequest(format!("not a Cloud API webhook body: {}", crate::items::serde_reason(&e)))
+    })?;
     if envelope.object != "whatsapp_business_account" {
         return Err(WebhookError::BadRequest(format!("unexpected object {:?}", envelope.object)));
     }
     let mut parsed = Parsed::default();
-    for change in envelope.entry.into_iter().flat_map(|e| e.changes) {
-        // Other fields (account updates, templates, history…) are not conversation content.
-        let known = matches!(change.field.as_str(), "messages" | "smb_message_echoes");
-        let Some(value) = change.value.filter(|_| known) else {
-            parsed.ignored.push(format!("change of field {:?}", change.field));
-            continue;
-        };
-        if let Some(meta) = &value.metadata {
-            // A payload for another business number must not land in this account.
-            if meta.phone_number_id != phone_number_id {
-                return Err(WebhookError::Forbidden("payload is for another phone_number_id"));
+    let (mut ours, mut foreign) = (0usize, 0usize);
+    for entry in envelope.entry {
+        let entry_id = entry.id.unwrap_or(serde_json::Value::Null);
+        for change in entry.changes {
+            // Other fields (account updates, templates, history…) are not conversation content.
+            let known = matches!(change.field.as_str(), "messages" | "smb_message_echoes");
+            let Some(raw) = change.value.filter(|_| known) else {
+                parsed.ignored.push(format!("change of field {:?}", change.field));
+                continue;
+            };
+            let one = |list: &str, item: serde_json::Value| single_item_body(&entry_id, &change.field, &raw, list, item);
+            // serde would read a struct from an array too; only an object is a change value.
+            let value = if raw.is_object() {
+                crate::items::read_item::<payload::Value>(&raw, "change value")
+            } else {
+                Err("change value: not an object".to_owned())
+            };
+            let value: payload::Value = match value {
+                Ok(value) => value,
+                Err(reason) => {
+                    let whole = serde_json::json!({
+                        "object": "whatsapp_business_account",
+                        "entry": [{ "id": entry_id, "changes": [{ "field": change.field, "value": raw }] }],
+                    });
+                    parsed.rejected.push(crate::items::rejected(whole, reason));
+                    continue;
+                }
+            };
+            match value.metadata.as_ref().and_then(|m| m.phone_number_id.as_deref()) {
+                Some(id) if id == phone_number_id => ours += 1,
+                named => {
+                    foreign += 1;
+                    let why = if named.is_some() { "another phone_number_id" } else { "no metadata.phone_number_id" };
+                    tracing::warn!(items = value.messages.len() + value.statuses.len() + value.message_echoes.len(), "a change for {why} was not stored in this account: check which URL the Meta app's webhook points to");
+                    parsed.ignored.push(format!("change addressed to {why}"));
+                    continue;
+                }
+            }
+            for raw_msg in &value.messages {
+                match read_message(raw_msg, &value.contacts, Origin::Customer) {
+                    Ok(m) => parsed.events.push(InboundEvent::Message(m)),
+                    Err(reason) => parsed.rejected.push(crate::items::rejected(one("messages", raw_msg.clone()), reason)),
+                }
+            }
+            for raw_echo in &value.message_echoes {
+                match read_message(raw_echo, &[], Origin::BusinessPhone) {
+                    Ok(m) => parsed.events.push(InboundEvent::Message(m)),
+                    Err(reason) => {
+                        parsed.rejected.push(crate::items::rejected(one("message_echoes", raw_echo.clone()), reason))
+                    }
+                }
+            }
+            for raw_status in &value.statuses {
+                match crate::items::read_item::<payload::Status>(raw_status, "status").and_then(normalize_status) {
+                    Ok(Some(status)) => parsed.events.push(InboundEvent::Status(status)),
+                    Ok(None) => parsed.ignored.push("a status the bridge does not track".into()),
+                    Err(reason) => parsed.rejected.push(crate::items::rejected(one("statuses", raw_status.clone()), reason)),
+                }
             }
         }
-        for msg in &value.messages {
-            parsed.events.push(InboundEvent::Message(normalize_message(msg, &value.contacts, Origin::Customer)?));
-        }
-        for echo in &value.message_echoes {
-            parsed.events.push(InboundEvent::Message(normalize_message(echo, &[], Origin::BusinessPhone)?));
-        }
-        for st in value.statuses {
-            match normalize_status(st)? {
-                Some(status) => parsed.events.push(InboundEvent::Status(status)),
-                None => parsed.ignored.push("a status the bridge does not track".into()),
-            }
-        }
+    }
+    if ours == 0 && foreign > 0 {
+        return Err(WebhookError::Forbidden("payload is not for this account's phone_number_id"));
     }
     Ok(parsed)
 }
 
+/// The envelope around one item of a change: what [`parse_cloud_api`] reads as holding only it.
+fn single_item_body(
+    entry_id: &serde_json::Value,
+    field: &str,
+    raw_value: &serde_json::Value,
+    list: &str,
+    item: serde_json::Value,
+) -> serde_json::Value {
+    let mut value = raw_value.clone();
+    if let Some(obj) = value.as_object_mut() {
+        for other in ["messages", "statuses", "message_echoes"] {
+            obj.remove(other);
+        }
+        obj.insert(list.to_owned(), serde_json::Value::Array(vec![item]));
+    }
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": entry_id, "changes": [{ "field": field, "value": value }] }],
+    })
+}
+
+fn read_message(
+    raw: &serde_json::Value,
+    contacts: &[payload::Contact],
+    origin: Origin,
+) -> Result<InboundMessage, String> {
+    let msg: payload::Message = crate::items::read_item(raw, "message")?;
+    normalize_message(&msg, contacts, origin).map_err(|e| match e {
+        WebhookError::BadRequest(reason) => reason,
+        other => other.to_string(),
+    })
+}
+
 /// `X-Hub-Signature-256` over the raw body (360dialog reuses Meta's shapes, not this check).
 fn verify_signature(app_secret: &Secret, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
-    let header = headers.get("x-hub-signature-256").ok_or(WebhookError::Unauthorized("missing X-Hub-Signature-256"))?;
+    let header = bridge_core::credentials::single(headers, "x-hub-signature-256")?
+        .ok_or(WebhookError::Unauthorized("missing X-Hub-Signature-256"))?;
     let hex_sig = header
         .to_str()
         .ok()
@@ -107,8 +187,13 @@ fn verify_handshake(verify_token: &Secret, query: &[(String, String)]) -> Result
     get("hub.challenge").map(str::to_owned).ok_or_else(|| WebhookError::BadRequest("missing hub.challenge".into()))
 }
 
-fn parse_timestamp(raw: &str) -> Result<i64, WebhookError> {
-    raw.parse().map_err(|_| WebhookError::BadRequest(format!("timestamp {raw:?} is not Unix seconds")))
+fn parse_timestamp(raw: &str) -> Result<i64, String> {
+    // Meta's are whole seconds as a string; the value is only shown when it is short (a
+    // timestamp, not a customer's text).
+    raw.parse().map_err(|_| match raw.len() {
+        0..=24 => format!("timestamp {raw:?} is not Unix seconds"),
+        _ => "timestamp is not Unix seconds".to_owned(),
+    })
 }
 
 fn normalize_message(
@@ -123,7 +208,9 @@ fn normalize_message(
             msg.to.as_deref().ok_or_else(|| WebhookError::BadRequest("message echo without `to`".into()))?
         }
     };
-    let from = Phone::parse(customer).map_err(|e| WebhookError::BadRequest(e.to_string()))?;
+    let from = Phone::parse(customer).map_err(|_| {
+        WebhookError::BadRequest("the customer's number is not an international phone number (E.164)".into())
+    })?;
     if msg.id.is_empty() || msg.id.len() > 256 {
         return Err(WebhookError::BadRequest("message id must be 1-256 characters".into()));
     }
@@ -208,7 +295,7 @@ fn normalize_message(
         id: msg.id.clone(),
         from,
         profile_name,
-        timestamp: parse_timestamp(&msg.timestamp)?,
+        timestamp: parse_timestamp(&msg.timestamp).map_err(WebhookError::BadRequest)?,
         content,
         origin,
     })
@@ -315,7 +402,7 @@ fn forwarded(content: MessageContent, context: payload::Context) -> MessageConte
 }
 
 /// None for states the bridge does not track (`deleted`, `warning` …).
-fn normalize_status(st: payload::Status) -> Result<Option<StatusUpdate>, WebhookError> {
+fn normalize_status(st: payload::Status) -> Result<Option<StatusUpdate>, String> {
     let status = match st.status.as_str() {
         "sent" => DeliveryState::Sent,
         "delivered" => DeliveryState::Delivered,
@@ -326,12 +413,12 @@ fn normalize_status(st: payload::Status) -> Result<Option<StatusUpdate>, Webhook
     let failure = st.errors.into_iter().next().map(|e| DeliveryFailure {
         kind: match e.code {
             // Re-engagement: the 24-hour window had closed (NOTES 2.6).
-            131047 => FailureKind::WindowClosed,
+            Some(131047) => FailureKind::WindowClosed,
             // Undeliverable (the number may not use WhatsApp).
-            131026 => FailureKind::InvalidRecipient,
+            Some(131026) => FailureKind::InvalidRecipient,
             _ => FailureKind::Other,
         },
-        code: Some(e.code.to_string()),
+        code: e.code.map(|c| c.to_string()),
         detail: e.title.unwrap_or_default(),
     });
     Ok(Some(StatusUpdate {
@@ -371,6 +458,41 @@ mod tests {
             m[k] = v.clone();
         }
         m
+    }
+
+    #[test]
+    fn a_refused_item_keeps_its_envelope_alone_and_reads_the_same_again() {
+        let good = message("text", json!({ "text": { "body": "hi" } }));
+        let mut bad = message("text", json!({ "text": { "body": "secret words" } }));
+        bad["id"] = json!("wamid.2");
+        bad["timestamp"] = json!("1700000001.5");
+        let failed_status = json!({ "id": "wamid.out", "status": "failed", "timestamp": "1700000002",
+            "recipient_id": "4915112345678", "errors": [{ "title": "no code given" }] });
+        let body = json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "WABA", "changes": [{ "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "15550001111", "phone_number_id": "P1" },
+                "contacts": [{ "profile": { "name": "Anna" }, "wa_id": "4915112345678" }],
+                "messages": [good, bad], "statuses": [failed_status],
+            }}]}],
+        });
+        let parsed = parse_cloud_api(body.to_string().as_bytes(), "P1").expect("the envelope reads");
+        assert_eq!(parsed.events.len(), 2, "the good message and the status without a code");
+        assert!(parsed.events.iter().any(|e| matches!(e, InboundEvent::Status(s)
+            if s.status == DeliveryState::Failed && s.failure.as_ref().is_some_and(|f| f.code.is_none()))));
+        let [refused] = &parsed.rejected[..] else { panic!("{:?}", parsed.rejected) };
+        assert_eq!(refused.reason, r#"timestamp "1700000001.5" is not Unix seconds"#);
+        let kept: Value = serde_json::from_str(&refused.body).unwrap();
+        let value = &kept["entry"][0]["changes"][0]["value"];
+        assert_eq!(value["messages"].as_array().map(Vec::len), Some(1));
+        assert_eq!(value["messages"][0]["id"], "wamid.2");
+        assert!(value.get("statuses").is_none());
+        assert_eq!(value["metadata"]["phone_number_id"], "P1");
+        // Replayed, the same item is refused the same way, under the same body.
+        let again = parse_cloud_api(refused.body.as_bytes(), "P1").unwrap();
+        assert_eq!(again.rejected, parsed.rejected);
+        assert!(again.events.is_empty());
     }
 
     #[test]

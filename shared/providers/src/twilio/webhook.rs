@@ -6,7 +6,7 @@ use bridge_core::domain::{
     unix_now, DeliveryFailure, DeliveryState, InboundEvent, InboundMessage, MediaRef, MessageContent, Origin, Phone,
     StatusUpdate,
 };
-use bridge_core::ports::{Ack, Parsed, ProviderWebhook, WebhookError, WebhookRequest, WebhookRoute};
+use bridge_core::ports::{Ack, Parsed, ProviderWebhook, Rejected, WebhookError, WebhookRequest, WebhookRoute};
 
 use super::{errors, signature, strip_channel};
 
@@ -41,14 +41,13 @@ fn sid(params: &Params) -> Result<String, WebhookError> {
 }
 
 fn phone(params: &Params, name: &'static str) -> Result<Phone, WebhookError> {
-    Phone::parse(strip_channel(required(params, name)?)).map_err(|e| WebhookError::BadRequest(format!("{name}: {e}")))
+    Phone::parse(strip_channel(required(params, name)?))
+        .map_err(|_| WebhookError::BadRequest(format!("{name} is not an international phone number (E.164)")))
 }
 
 impl ProviderWebhook for TwilioWebhook {
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
-        let presented = req
-            .headers
-            .get("x-twilio-signature")
+        let presented = bridge_core::credentials::single(req.headers, "x-twilio-signature")?
             .and_then(|v| v.to_str().ok())
             .ok_or(WebhookError::Unauthorized("missing X-Twilio-Signature"))?;
         // Twilio signs the URL it called; without the configured public URL nothing can match.
@@ -69,16 +68,28 @@ impl ProviderWebhook for TwilioWebhook {
         if get(&params, "AccountSid").is_some_and(|a| a != self.account_sid) {
             return Err(WebhookError::Forbidden("payload is for another Twilio account"));
         }
+        // One message (or status) per request: the envelope is a form naming a message SID
+        // (else 400); a message that then does not read is refused as an item, never lost.
+        if get(&params, "MessageSid").is_none() && get(&params, "SmsSid").is_none() {
+            return Err(WebhookError::BadRequest("not a Twilio webhook: no MessageSid".into()));
+        }
         let mut parsed = Parsed::default();
         let is_status = req.route == WebhookRoute::Status
             || (get(&params, "MessageStatus").is_some() && get(&params, "SmsStatus") != Some("received"));
-        if is_status {
-            match status(&params)? {
+        let read = if is_status {
+            status(&params).map(|s| match s {
                 Some(s) => parsed.events.push(InboundEvent::Status(s)),
                 None => parsed.ignored.push(format!("status {:?}", get(&params, "MessageStatus").unwrap_or(""))),
-            }
+            })
         } else {
-            parsed.events.extend(messages(&params)?.into_iter().map(InboundEvent::Message));
+            messages(&params).map(|m| parsed.events.extend(m.into_iter().map(InboundEvent::Message)))
+        };
+        if let Err(e) = read {
+            let reason = match e {
+                WebhookError::BadRequest(reason) => reason,
+                other => other.to_string(),
+            };
+            parsed.rejected.push(Rejected { body: String::from_utf8_lossy(req.body).into_owned(), reason });
         }
         Ok(parsed)
     }

@@ -7,10 +7,11 @@ use serde::Deserialize;
 pub(super) struct Webhook {
     #[serde(default)]
     pub test: bool,
+    /// Read one by one ([`Message`], [`Status`]): one that does not read is refused alone.
     #[serde(default)]
-    pub messages: Vec<Message>,
+    pub messages: Vec<serde_json::Value>,
     #[serde(default)]
-    pub statuses: Vec<Status>,
+    pub statuses: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,10 @@ use bridge_core::domain::{
 };
 use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
 
+use serde_json::json;
+
 use super::errors;
+use crate::items;
 use super::payload::{Message, Status, Webhook};
 
 pub struct WazzupWebhook {
@@ -36,13 +39,8 @@ impl ProviderWebhook for WazzupWebhook {
         if is_probe(req.body) {
             return Ok(());
         }
-        let presented = req
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        let presented = bridge_core::credentials::authorization(req.headers, "Bearer")?
             .ok_or(WebhookError::Unauthorized("missing Authorization"))?;
-        let presented =
-            presented.strip_prefix("Bearer ").ok_or(WebhookError::Unauthorized("expected a Bearer crmKey"))?;
         if self.crm_key.expose().is_empty() || !self.crm_key.matches(presented.trim().as_bytes()) {
             return Err(WebhookError::Unauthorized("invalid crmKey"));
         }
@@ -52,17 +50,31 @@ impl ProviderWebhook for WazzupWebhook {
     fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
         // Wazzup documents the content type as `application/json; charset-utf-8` (sic): only
         // the body is read.
-        let hook: Webhook = serde_json::from_slice(req.body)
-            .map_err(|e| WebhookError::BadRequest(format!("not a Wazzup webhook body: {e}")))?;
+        let hook: Webhook = serde_json::from_slice(req.body).map_err(|e| {
+            WebhookError::BadRequest(format!("not a Wazzup webhook body: {}", items::serde_reason(&e)))
+        })?;
         let mut parsed = Parsed::default();
         if hook.test {
             parsed.ignored.push("the connection probe".into());
             return Ok(parsed);
         }
-        for m in hook.messages {
+        let (mut ours, mut foreign) = (0usize, 0usize);
+        for raw in hook.messages {
+            let m: Message = match items::read_item(&raw, "message") {
+                Ok(m) => m,
+                Err(reason) => {
+                    parsed.rejected.push(items::rejected(json!({ "messages": [raw] }), reason));
+                    continue;
+                }
+            };
             if !m.channel_id.is_empty() && m.channel_id != self.channel_id {
-                return Err(WebhookError::Forbidden("message is for another Wazzup channel"));
+                // Not this account's channel: never stored here (a misrouted webhook URL).
+                foreign += 1;
+                tracing::warn!("a message for another Wazzup channel was not stored in this account");
+                parsed.ignored.push("a message for another Wazzup channel".into());
+                continue;
             }
+            ours += 1;
             if m.chat_type != "whatsapp" && m.chat_type != "wapi" {
                 parsed.ignored.push(format!("a {:?} chat (only WhatsApp is bridged)", m.chat_type));
                 continue;
@@ -71,15 +83,31 @@ impl ProviderWebhook for WazzupWebhook {
                 parsed.ignored.push("a deleted message".into());
                 continue;
             }
-            parsed.events.push(InboundEvent::Message(message(m)?));
-        }
-        for s in hook.statuses {
-            match status(s)? {
-                Some(s) => parsed.events.push(InboundEvent::Status(s)),
-                None => parsed.ignored.push("a status the bridge does not track".into()),
+            match message(m) {
+                Ok(m) => parsed.events.push(InboundEvent::Message(m)),
+                Err(e) => parsed.rejected.push(items::rejected(json!({ "messages": [raw] }), reason(e))),
             }
         }
+        for raw in hook.statuses {
+            ours += 1;
+            match items::read_item::<Status>(&raw, "status").and_then(|s| status(s).map_err(reason)) {
+                Ok(Some(s)) => parsed.events.push(InboundEvent::Status(s)),
+                Ok(None) => parsed.ignored.push("a status the bridge does not track".into()),
+                Err(why) => parsed.rejected.push(items::rejected(json!({ "statuses": [raw] }), why)),
+            }
+        }
+        if ours == 0 && foreign > 0 {
+            return Err(WebhookError::Forbidden("message is for another Wazzup channel"));
+        }
         Ok(parsed)
+    }
+}
+
+/// A normalization error as a refused item's reason.
+fn reason(e: WebhookError) -> String {
+    match e {
+        WebhookError::BadRequest(reason) => reason,
+        other => other.to_string(),
     }
 }
 
@@ -92,7 +120,11 @@ fn id(raw: &str) -> Result<String, WebhookError> {
 fn unix(raw: &str) -> Result<i64, WebhookError> {
     time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| WebhookError::BadRequest(format!("{raw:?} is not an ISO 8601 time")))
+        .map_err(|_| match raw.len() {
+            // A time is short; anything longer is not one, and not repeated.
+            0..=40 => WebhookError::BadRequest(format!("{raw:?} is not an ISO 8601 time")),
+            _ => WebhookError::BadRequest("a time field is not an ISO 8601 time".into()),
+        })
 }
 
 /// The file's name: the link's `filename` parameter (Wazzup's store links carry it, as the
@@ -105,7 +137,8 @@ fn file_name(uri: &str) -> Option<String> {
 }
 
 fn message(m: Message) -> Result<InboundMessage, WebhookError> {
-    let from = Phone::parse(&m.chat_id).map_err(|e| WebhookError::BadRequest(format!("chatId: {e}")))?;
+    let from = Phone::parse(&m.chat_id)
+        .map_err(|_| WebhookError::BadRequest("chatId is not an international phone number (E.164)".into()))?;
     // Wazzup names an unknown contact by its number: that is no name.
     let profile_name = m.contact.and_then(|c| c.name).filter(|n| !n.trim().is_empty() && n.trim() != m.chat_id);
     let text = m.text.clone().unwrap_or_default();

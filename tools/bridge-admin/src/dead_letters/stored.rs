@@ -15,6 +15,23 @@ use crate::{utc, Result};
 /// Longest error text shown per letter (errors are the bridge's own texts, already in its logs).
 const ERROR_CHARS: usize = 300;
 
+pub async fn show(target: &Target, account: &str, key: &str) -> Result<String> {
+    let account = crate::account_id(account)?;
+    let letters = target.store()?.list_dead_letters(&account).await.map_err(|e| e.to_string())?;
+    let letter = letters
+        .into_iter()
+        .find(|l| l.key == key)
+        .ok_or_else(|| format!("no dead letter with key {key} in account {account}"))?;
+    let mut json = serde_json::to_value(&letter).map_err(|e| e.to_string())?;
+    // A refused item's body is JSON (Twilio's: a form) kept as text: shown as what it is.
+    if let Work::WebhookItem { body, .. } = &letter.work {
+        if let Ok(raw) = serde_json::from_str::<serde_json::Value>(body) {
+            json["work"]["body"] = raw;
+        }
+    }
+    serde_json::to_string_pretty(&json).map_err(|e| e.to_string())
+}
+
 pub async fn list(target: &Target, account: &str, max: usize) -> Result<String> {
     let account = crate::account_id(account)?;
     let mut letters = target.store()?.list_dead_letters(&account).await.map_err(|e| e.to_string())?;
@@ -57,6 +74,10 @@ fn line(l: &DeadLetter) -> String {
             status.message_id,
             status.recipient.as_ref().map_or_else(|| "?".to_owned(), ToString::to_string)
         ),
+        // The raw item is personal data: `show` prints it, a listing only its size.
+        (Work::WebhookItem { body, .. }, _) => {
+            format!("webhook item the parser refused ({} bytes; `dead-letters show` prints it)", body.len())
+        }
     };
     format!("{}  failed {}  attempts={}  {what}  error: {}", l.key, utc(l.failed_at), l.attempts, one_line(&l.error))
 }

@@ -20,6 +20,8 @@ use crate::PlanfixSim;
 
 /// Where `/file/{id}/download` points, relative to the server root.
 pub(crate) const STORAGE_PREFIX: &str = "/download-storage";
+/// The redirect chain [`redirect`] serves, outside `/rest` like the storage URL.
+pub(crate) const REDIRECT_PREFIX: &str = "/redirect";
 
 /// Streams the part named `file` into memory. Parts past the plan's size limit are still read
 /// to the end (and dropped), so that the client gets the 7002 answer instead of a reset
@@ -89,7 +91,8 @@ pub(super) async fn get(
     Ok(success_with("file", select_fields(render::file(file), query.get("fields"))))
 }
 
-/// 302 to a fresh opaque storage URL on the same server (taken from `Host`).
+/// 302 to a fresh opaque storage URL on the same server (taken from `Host`), or where
+/// [`PlanfixSim::redirect_downloads`] says.
 pub(super) async fn download(
     State(sim): State<PlanfixSim>,
     Path(id): Path<String>,
@@ -100,10 +103,26 @@ pub(super) async fn download(
     let token = storage_token(file_id, state.storage_tokens.len());
     state.storage_tokens.insert(token.clone(), file_id);
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let location = format!("http://{host}{STORAGE_PREFIX}/{token}");
+    let location = match &state.download_location {
+        Some(template) => template.replace("{token}", &token),
+        None => format!("http://{host}{STORAGE_PREFIX}/{token}"),
+    };
     let location = HeaderValue::from_str(&location)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code::UNKNOWN, "bad Host header"))?;
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+/// `/redirect/{hops}/{token}`: one more relative redirect, down to the storage URL of `token`
+/// after `hops` of them in all.
+pub(crate) async fn redirect(hops: u32, token: String) -> Response {
+    let location = match hops {
+        0 | 1 => format!("{STORAGE_PREFIX}/{token}"),
+        more => format!("{REDIRECT_PREFIX}/{}/{token}", more - 1),
+    };
+    match HeaderValue::from_str(&location) {
+        Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "bad token").into_response(),
+    }
 }
 
 /// The storage URL: no authentication (the token in the path is the credential). Counts the

@@ -57,6 +57,10 @@ pub(crate) fn rooted(sim: PlanfixSim) -> Router {
             &format!("{}/{{token}}", files::STORAGE_PREFIX),
             get(move |Path(token): Path<String>, request: Request| files::storage(storage.clone(), token, request)),
         )
+        .route(
+            &format!("{}/{{hops}}/{{token}}", files::REDIRECT_PREFIX),
+            get(|Path((hops, token)): Path<(u32, String)>| files::redirect(hops, token)),
+        )
         .nest("/rest", router(sim))
         .fallback(move |request: Request| outside_rest(outside.clone(), request))
 }

@@ -8,13 +8,21 @@ use bridge_core::ports::store::InboxEntry;
 use super::{from_json, to_json, Fail};
 use crate::sqlite::expiry::{expires_at, now_secs};
 
-/// Idempotent: the same entry (same order key) is the same row.
+/// Idempotent: the same entry (same order key) is the same row (added again, as DynamoDB's put).
 pub(super) fn add(conn: &Connection, account: &str, entry: &InboxEntry) -> Result<(), Fail> {
     conn.prepare_cached(
-        "INSERT INTO inbox (account, phone, ord, entry, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (account, phone, ord) DO UPDATE SET entry = excluded.entry, expires_at = excluded.expires_at",
+        "INSERT INTO inbox (account, phone, ord, entry, expires_at, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (account, phone, ord) DO UPDATE SET entry = excluded.entry, expires_at = excluded.expires_at, \
+           added_at = excluded.added_at",
     )?
-    .execute(params![account, entry.message.from.digits(), entry.order, to_json(entry)?, expires_at()])?;
+    .execute(params![
+        account,
+        entry.message.from.digits(),
+        entry.order,
+        to_json(entry)?,
+        expires_at(),
+        now_secs()
+    ])?;
     Ok(())
 }
 
@@ -31,6 +39,25 @@ pub(super) fn remove(conn: &Connection, account: &str, phone: &str, order: &str)
     conn.prepare_cached("DELETE FROM inbox WHERE account = ?1 AND phone = ?2 AND ord = ?3")?
         .execute(params![account, phone, order])?;
     Ok(())
+}
+
+/// The conversations of `account` with an entry added before `older_than`, longest waiting
+/// first (off the `inbox_waiting` index), each as the first entry of its inbox in send order.
+pub(super) fn stale(conn: &Connection, account: &str, older_than: i64, limit: usize) -> Result<Vec<InboxEntry>, Fail> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached(
+        "SELECT phone, min(added_at) AS since FROM inbox \
+         WHERE account = ?1 AND added_at < ?2 AND expires_at >= ?3 \
+         GROUP BY phone ORDER BY since, phone LIMIT ?4",
+    )?;
+    let phones = stmt
+        .query_map(params![account, older_than, now_secs(), limit], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut heads = Vec::with_capacity(phones.len());
+    for phone in phones {
+        heads.extend(list(conn, account, &phone, 1)?);
+    }
+    Ok(heads)
 }
 
 /// Conversations with messages waiting, as `(account, phone digits)`.

@@ -40,13 +40,14 @@ pub(super) fn complete(
     task_id: i64,
     comment_id: i64,
 ) -> Result<(), Fail> {
+    // Done, the mark is all that must last: the payload goes (the inbox entry carried it).
     lease::complete(
         conn,
         &MESSAGES,
         account,
         message_id,
         owner,
-        "task_id = ?3, comment_id = ?4",
+        "task_id = ?3, comment_id = ?4, payload = ''",
         &[&task_id, &comment_id],
     )
 }

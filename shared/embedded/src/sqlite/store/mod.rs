@@ -1,8 +1,8 @@
 //! The embedded [`Store`] on SQLite, with the DynamoDB adapter's semantics: every conditional
 //! write of the trait is one statement (or a few) inside one transaction of the writer, so the
 //! outcome of a race is decided by SQLite's write lock — across processes too. Rows with a TTL
-//! (messages, jobs, sent, inbox: 30 days by the wall clock, as on AWS) are ignored once expired
-//! and purged by the writer.
+//! (messages, jobs, inbox: 400 days; sent: 30 days; by the wall clock, as on AWS) are ignored
+//! once expired and purged by the writer.
 //!
 //! One table per item kind of the DynamoDB table (see [`crate::sqlite::schema`]); the account
 //! leads every primary key.
@@ -181,6 +181,16 @@ impl Store for SqliteStore {
     async fn remove_from_inbox(&self, account: &AccountId, phone: &Phone, order: &str) -> Result<(), StoreError> {
         let (account, phone, order) = (owned(account), phone.digits().to_owned(), order.to_owned());
         self.write(move |c| inbox::remove(c, &account, &phone, &order)).await
+    }
+
+    async fn stale_inboxes(
+        &self,
+        account: &AccountId,
+        older_than: i64,
+        limit: usize,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        let account = owned(account);
+        self.read(move |c| inbox::stale(c, &account, older_than, limit)).await
     }
 
     async fn put_dead_letter(&self, account: &AccountId, letter: &DeadLetter) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use bridge_core::ports::store::SentRecord;
 
 use super::Fail;
-use crate::sqlite::expiry::{expires_at, now_secs};
+use crate::sqlite::expiry::{now_secs, sent_expires_at};
 
 /// Like DynamoDB's update: the status survives a second put, and so does a known author when
 /// the new record has none. An expired row starts afresh.
@@ -21,7 +21,7 @@ pub(super) fn put(conn: &Connection, account: &str, provider_id: &str, record: &
            status_rank = CASE WHEN sent.expires_at < ?7 THEN NULL ELSE sent.status_rank END, \
            expires_at = excluded.expires_at",
     )?
-    .execute(params![account, provider_id, record.comment_id, record.task_id, record.author, expires_at(), now_secs()])?;
+    .execute(params![account, provider_id, record.comment_id, record.task_id, record.author, sent_expires_at(), now_secs()])?;
     Ok(())
 }
 
