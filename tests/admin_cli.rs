@@ -738,6 +738,7 @@ fn dead_letters() -> (DeadLetter, DeadLetter) {
         timestamp: 1_714_000_000,
         content: MessageContent::Text { body: MESSAGE_TEXT.into() },
         origin: Default::default(),
+        reply_to: None,
     };
     let work = Work::Conversation { account: acme(), phone: customer(), message_id: message.id.clone() };
     let conversation = DeadLetter {
@@ -794,6 +795,9 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     let (table, store) = fresh_table().await;
     let (sqs, work_queue) = fresh_fifo_queue().await;
     let (conversation, reply) = dead_letters();
+    // As the worker left it: the message recorded (and not done), its letter kept.
+    let message = &conversation.entry.as_ref().unwrap().message;
+    store.record_message(&acme(), message, 1_714_000_000).await.unwrap();
     store.put_dead_letter(&acme(), &conversation).await.unwrap();
     store.put_dead_letter(&acme(), &reply).await.unwrap();
 
@@ -933,6 +937,9 @@ async fn local_store_dead_letters_replay_into_the_local_work_queue() {
     let (conversation, reply) = dead_letters();
     {
         let store = sqlite_store(&path);
+        // As the worker left it: the message recorded (and not done), its letter kept.
+        let message = &conversation.entry.as_ref().unwrap().message;
+        store.record_message(&acme(), message, 1_714_000_000).await.unwrap();
         store.put_dead_letter(&acme(), &conversation).await.unwrap();
         store.put_dead_letter(&acme(), &reply).await.unwrap();
     }

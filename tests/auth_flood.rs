@@ -127,7 +127,7 @@ fn flood(sample: &serde_json::Value) -> Vec<Shot> {
             let auth = Some(("x-bridge-token", PLANFIX_HOOK_SECRET.to_owned()));
             (Surface::PlanfixWebhooks, planfix_post(&ghost, 5000 + i, auth))
         };
-        shots.push(Shot { what: format!("unknown account {ghost}"), surface, req, expect: 404 });
+        shots.push(Shot { what: format!("unknown account {ghost}"), surface, req, expect: 401 });
     }
     shots
 }

@@ -33,7 +33,7 @@ const EMPLOYEE: i64 = 5;
 const T0: i64 = 1_700_000_000;
 const PATH: &str = "/webhooks/360dialog/acme";
 /// What every refused 360dialog webhook gets: the answer of an account that does not exist.
-const UNKNOWN_ACCOUNT: &str = r#"{"error":"unknown account"}"#;
+const UNKNOWN_ACCOUNT: &str = r#"{"error":"unauthorized"}"#;
 /// The bridge's own limit of failed media look-ups per hour (`dialog360/media_guard.rs`), below
 /// both thresholds 360dialog publishes (20 per hour; another revision 5 per hour).
 const GUARD_MAX_FAILURES: usize = 4;
@@ -87,7 +87,7 @@ fn assert_accepted((status, body): &(u16, String)) -> Value {
 }
 
 fn assert_unknown_account((status, body): &(u16, String)) {
-    assert_eq!((*status, body.as_str()), (404, UNKNOWN_ACCOUNT), "exactly the unknown account's answer");
+    assert_eq!((*status, body.as_str()), (401, UNKNOWN_ACCOUNT), "exactly the unknown account's answer");
 }
 
 fn acme() -> AccountId {
@@ -275,17 +275,17 @@ async fn dialog360_routes_other_than_the_webhook_look_unknown() {
             req = req.header("x-bridge-secret", D360_SECRET);
         }
         let (status, body) = rig.h.post_webhook(req.body(Bytes::new()).unwrap()).await;
-        assert_eq!((status, body.as_str()), (404, r#"{"error":"unknown account"}"#));
+        assert_eq!((status, body.as_str()), (401, UNKNOWN_ACCOUNT));
         assert!(!body.contains("424242"), "no challenge is echoed: {body}");
         let mut status_post = Request::post(format!("{PATH}/status")).header("content-type", "application/json");
         if with_secret {
             status_post = status_post.header("x-bridge-secret", D360_SECRET);
         }
         let (status, body) = rig.h.post_webhook(status_post.body(Bytes::from_static(b"{}")).unwrap()).await;
-        assert_eq!((status, body.as_str()), (404, r#"{"error":"unknown account"}"#));
+        assert_eq!((status, body.as_str()), (401, UNKNOWN_ACCOUNT));
     }
     let unknown = Request::get("/webhooks/360dialog/nobody").body(Bytes::new()).unwrap();
-    assert_eq!(rig.h.post_webhook(unknown).await, (404, r#"{"error":"unknown account"}"#.to_owned()));
+    assert_eq!(rig.h.post_webhook(unknown).await, (401, UNKNOWN_ACCOUNT.to_owned()));
     assert_nothing_stored(&rig).await;
 }
 

@@ -333,6 +333,7 @@ async fn unsigned_or_badly_signed_webhooks_get_401_and_store_nothing() {
         timestamp: 0,
         content: bridge_core::domain::MessageContent::Text { body: String::new() },
         origin: bridge_core::domain::Origin::Customer,
+        reply_to: None,
     };
     assert_eq!(
         h.store.record_message(&acme, &probe, 0).await.unwrap(),
@@ -347,7 +348,7 @@ async fn bad_requests_get_clear_4xx_never_a_panic() {
     let sign = |b: &[u8]| meta_sim::webhook::sign(APP_SECRET.as_bytes(), b);
     // Unknown account.
     let body = b"{}";
-    assert_eq!(h.post_meta_raw("nobody", body, Some(&sign(body))).await.0, 404);
+    assert_eq!(h.post_meta_raw("nobody", body, Some(&sign(body))).await.0, 401);
     // Malformed bodies, correctly signed.
     let long_id = format!(
         r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"messages":[{{"from":"972987654321","id":"{}","timestamp":"1","type":"text","text":{{"body":"x"}}}}]}}}}]}}]}}"#,

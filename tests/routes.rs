@@ -272,25 +272,28 @@ async fn unknown_paths_are_404_with_a_json_reason() {
 }
 
 #[tokio::test]
-async fn unknown_accounts_and_wrong_providers_are_404_with_their_reason() {
+async fn unknown_accounts_and_wrong_providers_answer_like_a_failed_check() {
     let mut rig = Rig::start().await;
+    // The answer of a bad signature or secret on a known account (item 12 of step 12): nobody
+    // can tell an existing account from a missing one, or which check failed.
     let cases = [
-        ("/webhooks/meta/nobody", "unknown account"),
-        ("/prod/webhooks/meta/nobody", "unknown account"),
-        ("/webhooks/meta/not%20an%20id", "unknown account"),
-        ("/planfix/nobody", "unknown account"),
-        ("/prod/planfix/nobody", "unknown account"),
-        ("/webhooks/twilio/acme", "this account does not use that provider"),
-        ("/prod/webhooks/twilio/planfix", "this account does not use that provider"),
+        ("/webhooks/meta/nobody", 401, "unauthorized"),
+        ("/prod/webhooks/meta/nobody", 401, "unauthorized"),
+        ("/webhooks/meta/not%20an%20id", 401, "unauthorized"),
+        ("/planfix/nobody", 401, "unauthorized"),
+        ("/prod/planfix/nobody", 401, "unauthorized"),
+        ("/webhooks/twilio/acme", 401, "unauthorized"),
+        ("/prod/webhooks/twilio/planfix", 401, "unauthorized"),
+        ("/webhooks/telegram/acme", 404, "no such route"),
     ];
-    for (path, reason) in cases {
+    for (path, code, reason) in cases {
         let req = if path.contains("/planfix/") && !path.contains("/webhooks/") {
             planfix(Method::POST, path, 1, 2)
         } else {
             meta(Method::POST, path, &text("wamid.nobody"))
         };
         let (status, body) = rig.call(Surface::All, req).await;
-        assert_eq!((status, body["error"].as_str()), (404, Some(reason)), "POST {path}: {body}");
+        assert_eq!((status, body["error"].as_str()), (code, Some(reason)), "POST {path}: {body}");
     }
     assert!(rig.queued().await.is_empty());
 }

@@ -277,7 +277,7 @@ async fn one_broken_parameter_never_takes_the_other_accounts_down() {
         assert_eq!(call(handshake).await, unavailable, "{id}: handshake");
     }
     let unknown = http::Request::post("/planfix/nobody").body(bytes::Bytes::new()).unwrap();
-    assert_eq!(call(unknown).await.0, 404, "an unknown account keeps its answer");
+    assert_eq!(call(unknown).await.0, 401, "an unknown account keeps its answer");
 
     // The good account's status was queued and is applied.
     let done = rig.run_once(&app).await.expect("the status work");

@@ -609,11 +609,9 @@ impl Driver {
 
     /// The status a provider answers a refused webhook with: 401, except 360dialog, whose
     /// secret answers exactly like an unknown account (404).
+    /// Every provider: one answer for an unknown account and a failed check alike.
     pub fn refused_status(&self) -> u16 {
-        match self {
-            Driver::Dialog360(_) => 404,
-            _ => 401,
-        }
+        401
     }
 }
 

@@ -7,7 +7,7 @@
 
 use bridge_core::domain::{MessageContent, Work};
 use bridge_core::ports::DeadLetter;
-use bridge_core::worker::replay_letter;
+use bridge_core::worker::{replay_letter, Replayed};
 
 use crate::target::Target;
 use crate::{utc, Result};
@@ -96,6 +96,8 @@ fn content_kind(c: &MessageContent) -> String {
         MessageContent::PollVote { .. } => "poll vote".into(),
         MessageContent::Withheld { kind } => format!("withheld by WhatsApp ({})", kind.as_deref().unwrap_or("?")),
         MessageContent::Forwarded { content, .. } => format!("forwarded {}", content_kind(content)),
+        MessageContent::Edited { .. } => "edit".into(),
+        MessageContent::Deleted { .. } => "deletion".into(),
     }
 }
 
@@ -131,10 +133,13 @@ pub async fn replay(target: &Target, account: &str, key: Option<&str>) -> Result
     };
     let mut out = Vec::new();
     for letter in &chosen {
-        replay_letter(store, queue.as_ref(), &account, letter)
+        let done = replay_letter(store, queue.as_ref(), &account, letter)
             .await
             .map_err(|e| format!("{}: not replayed: {e} ({} replayed before the failure)", letter.key, out.len()))?;
-        out.push(format!("{}: queued again", letter.key));
+        out.push(match done {
+            Replayed::Queued => format!("{}: queued again", letter.key),
+            Replayed::AlreadyDone => format!("{}: already commented meanwhile; letter removed", letter.key),
+        });
     }
     Ok(format!("replayed {} dead letter(s) of {account} to {name}\n{}", out.len(), out.join("\n")))
 }
