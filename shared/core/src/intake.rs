@@ -75,15 +75,16 @@ pub async fn record(
     // Stable sort: same-second messages keep the provider's order.
     messages.sort_by_key(|m| m.timestamp);
     let now = unix_now();
-    let arrival_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let arrival_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     for (index, msg) in messages.into_iter().enumerate() {
         match store.record_message(&acct.id, &msg, now).await? {
             RecordOutcome::AlreadyDone => accepted.duplicates += 1,
             // Pending too: a redelivery puts back an entry a crash (or a dead letter) removed.
             RecordOutcome::New | RecordOutcome::Pending => {
-                store.add_to_inbox(&acct.id, &InboxEntry::new(msg.clone(), InboxEntry::sequence(arrival_ms, index))).await?;
+                store
+                    .add_to_inbox(&acct.id, &InboxEntry::new(msg.clone(), InboxEntry::sequence(arrival_ms, index)))
+                    .await?;
                 accepted.to_process.push(msg);
             }
         }

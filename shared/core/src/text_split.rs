@@ -139,7 +139,9 @@ fn protected_spans(text: &str) -> Vec<Span> {
         from = close + 3;
     }
     let in_code = |at: usize, spans: &[Span]| spans.iter().any(|s| s.range.contains(&at));
-    for (start, _) in text.match_indices("http://").chain(text.match_indices("https://")).chain(text.match_indices("www.")) {
+    for (start, _) in
+        text.match_indices("http://").chain(text.match_indices("https://")).chain(text.match_indices("www."))
+    {
         let word_start = text[..start].chars().next_back().is_none_or(|c| c.is_whitespace() || "([<\"'".contains(c));
         if !word_start || in_code(start, &spans) {
             continue;

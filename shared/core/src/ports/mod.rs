@@ -12,8 +12,8 @@ pub use planfix::{
     PlanfixFiles, TaskInfo, TaskStatusInfo, Throttle,
 };
 pub use provider::{
-    Ack, Capabilities, FileSend, FileSource, MediaDownload, MediaKind, MediaLimits, OutgoingFile, Parsed, Rejected,
-    ProviderMedia, ProviderSender, ProviderWebhook, SendFailure, WebhookError, WebhookRequest, WebhookRoute,
+    Ack, Capabilities, FileSend, FileSource, MediaDownload, MediaKind, MediaLimits, OutgoingFile, Parsed,
+    ProviderMedia, ProviderSender, ProviderWebhook, Rejected, SendFailure, WebhookError, WebhookRequest, WebhookRoute,
 };
 pub use queue::{FileJobQueue, QueueError, WorkQueue};
 pub use store::{
