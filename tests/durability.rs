@@ -490,6 +490,7 @@ async fn replay_without_the_message_record(store: Arc<dyn Store>) {
         timestamp: 1_690_000_000,
         content: MessageContent::Text { body: "from long ago".into() },
         origin: Default::default(),
+        reply_to: None,
     };
     let work = Work::Conversation { account: acme(), phone: message.from.clone(), message_id: message.id.clone() };
     let letter = DeadLetter {
@@ -617,6 +618,7 @@ async fn the_local_run_sweeps_inboxes_whose_work_was_lost() {
             timestamp: 1_700_000_000,
             content: MessageContent::Text { body: "lost work".into() },
             origin: Default::default(),
+            reply_to: None,
         };
         assert_eq!(
             store.record_message(&acme(), &message, bridge_core::domain::unix_now()).await.unwrap(),

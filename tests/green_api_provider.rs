@@ -341,7 +341,7 @@ async fn a_reaction_reads_as_a_reaction() {
     let rig = start().await;
     let body = hooks::incoming_reaction(&rig.sim.instance(), &chat(), &new_id(), T0, "👍", "BAE5F4886F6F2D05");
     let comment = only_comment(&rig, &body).await;
-    assert!(comment.description.contains("reacted 👍 to a message"), "{}", comment.description);
+    assert!(comment.description.contains("reacted 👍 to an earlier message"), "{}", comment.description);
 }
 
 #[tokio::test]

@@ -303,7 +303,7 @@ async fn other_message_kinds_are_kept_as_readable_comments() {
             // The sample location is a forward (`context.forwarded`).
             "<i>↪ Forwarded</i><br>Location<br>\
              <a href=\"https://www.google.com/maps/search/?api=1&amp;query=12.25089,43.90539\">12.25089, 43.90539</a>",
-            "<i>[reacted 😮 to a message]</i>",
+            "<i>reacted 😮 to an earlier message</i>",
             "<i>[The customer sent a message that WhatsApp does not pass to integrations; \
              ask them to send it another way if it matters]</i>",
             "caption<br><i>[📎 Document «filename.pdf»: transferring the file…]</i>",

@@ -109,6 +109,7 @@ async fn the_scheduled_sweep_requeues_an_inbox_whose_work_was_lost() {
         timestamp: 1_700_000_000,
         content: MessageContent::Text { body: "is anyone there?".into() },
         origin: Default::default(),
+        reply_to: None,
     };
     let now = bridge_core::domain::unix_now();
     assert_eq!(app.store.record_message(&demo, &message, now).await.unwrap(), RecordOutcome::New);

@@ -113,6 +113,7 @@ impl Message {
             timestamp: 1_700_000_000,
             content: MessageContent::Text { body: "hi".into() },
             origin: Default::default(),
+            reply_to: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use bridge_core::config::Settings;
 use bridge_core::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
+use bridge_core::ports::store::{MessageReference, RefAuthor};
 use bridge_core::ports::{
     ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError,
     TaskConversation,
@@ -26,6 +27,7 @@ fn msg(id: &str) -> InboundMessage {
         timestamp: 1_700_000_000,
         content: MessageContent::Text { body: "hi".into() },
         origin: Default::default(),
+        reply_to: None,
     }
 }
 
@@ -146,7 +148,7 @@ async fn reply_loop_records(store: &dyn Store) {
     assert_eq!(store.claim_job(&a, "OUT#1", "w3", 13, 30).await.unwrap(), ClaimOutcome::Done);
 
     // Sent messages and delivery statuses that never go backwards.
-    let rec = SentRecord { comment_id: 5, task_id: 70, author: Some("user:2".into()) };
+    let rec = SentRecord { comment_id: 5, task_id: 70, author: Some("user:2".into()), excerpt: None };
     assert!(!store.advance_delivery_status(&a, "wamid.x", "sent", 1).await.unwrap(), "unknown message");
     store.put_sent(&a, "wamid.x", &rec).await.unwrap();
     assert_eq!(store.get_sent(&a, "wamid.x").await.unwrap(), Some(rec));
@@ -261,7 +263,55 @@ async fn stale_inboxes(store: &dyn Store) {
     assert!(store.stale_inboxes(&a, before, 10).await.unwrap().is_empty(), "re-added: waiting from now");
 }
 
+/// References: a customer's message is found once commented (with its first words, kept after
+/// the payload goes), a sent message by its record (with the words sent), anything else not.
+async fn message_references(store: &dyn Store) {
+    let a = acct("refs");
+    let now = bridge_core::domain::unix_now();
+    let long = "Hello there, I would like to order three boxes of the green tea you showed me yesterday";
+    let mut m = msg("wamid.cust");
+    m.content = MessageContent::Text { body: long.into() };
+    store.record_message(&a, &m, now).await.unwrap();
+    assert_eq!(store.message_reference(&a, "wamid.cust").await.unwrap(), None, "not commented yet");
+    store.claim_message(&a, "wamid.cust", "w", now, 30).await.unwrap();
+    store.complete_message(&a, "wamid.cust", "w", 70, 701).await.unwrap();
+    assert_eq!(
+        store.message_reference(&a, "wamid.cust").await.unwrap(),
+        Some(MessageReference {
+            task_id: 70,
+            comment_id: 701,
+            excerpt: Some("Hello there, I would like to order three boxes of the green…".into()),
+            by: RefAuthor::Customer,
+        })
+    );
+    // A message without words (a reaction) is still found, without an excerpt.
+    let mut r = msg("wamid.react");
+    r.content = MessageContent::Reaction { to_message_id: "wamid.cust".into(), emoji: "👍".into() };
+    store.record_message(&a, &r, now).await.unwrap();
+    store.claim_message(&a, "wamid.react", "w", now, 30).await.unwrap();
+    store.complete_message(&a, "wamid.react", "w", 70, 702).await.unwrap();
+    let found = store.message_reference(&a, "wamid.react").await.unwrap().unwrap();
+    assert_eq!((found.comment_id, found.excerpt, found.by), (702, None, RefAuthor::Customer));
+
+    let sent =
+        SentRecord { comment_id: 801, task_id: 70, author: Some("user:2".into()), excerpt: Some("It ships".into()) };
+    store.put_sent(&a, "wamid.sent", &sent).await.unwrap();
+    assert_eq!(store.get_sent(&a, "wamid.sent").await.unwrap(), Some(sent));
+    assert_eq!(
+        store.message_reference(&a, "wamid.sent").await.unwrap(),
+        Some(MessageReference {
+            task_id: 70,
+            comment_id: 801,
+            excerpt: Some("It ships".into()),
+            by: RefAuthor::Business
+        })
+    );
+    assert_eq!(store.message_reference(&a, "wamid.unknown").await.unwrap(), None);
+    assert_eq!(store.message_reference(&acct("other"), "wamid.sent").await.unwrap(), None, "per account");
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    message_references(store.as_ref()).await;
     stale_inboxes(store.as_ref()).await;
     inbox_and_dead_letters(store.as_ref()).await;
     pacing_clock(store.clone()).await;
@@ -318,7 +368,10 @@ async fn dynamodb_marks_last_400_days_and_expired_ones_count_as_absent() {
     store.record_message(&a, &msg("m"), now).await.unwrap();
     store.add_to_inbox(&a, &InboxEntry::new(msg("m"), 0)).await.unwrap();
     store.claim_job(&a, "OUT#1", "w", now, 30).await.unwrap();
-    store.put_sent(&a, "wamid.out", &SentRecord { comment_id: 1, task_id: 2, author: None }).await.unwrap();
+    store
+        .put_sent(&a, "wamid.out", &SentRecord { comment_id: 1, task_id: 2, author: None, excerpt: None })
+        .await
+        .unwrap();
     let message = raw_item(&client, &table, "ttl#MSG#m", "MSG").await;
     let job = raw_item(&client, &table, "ttl#JOB#OUT#1", "JOB").await;
     let inbox = raw_item(&client, &table, "ttl#INBOX#79051234567", &InboxEntry::new(msg("m"), 0).order).await;

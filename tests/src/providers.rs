@@ -424,7 +424,8 @@ impl Driver {
     /// A request to the same route with another body, authenticated as the provider would (a
     /// Twilio body is a form; the others JSON).
     pub fn resigned(&self, req: &Request<Bytes>, body: Vec<u8>) -> Request<Bytes> {
-        let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+        let content_type =
+            req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
         let auth = match self {
             Driver::Meta(_) => ("x-hub-signature-256", meta_sim::webhook::sign(APP_SECRET.as_bytes(), &body)),
             Driver::Twilio(_) => {
@@ -1132,6 +1133,137 @@ impl Driver {
                 self.green_request(&body)
             }
             Driver::Wazzup(_) => return None,
+        })
+    }
+
+    /// The provider's ids of the messages the bridge sent, in order (what reactions, replies
+    /// and statuses name).
+    pub fn sent_ids(&self) -> Vec<String> {
+        match self {
+            Driver::Meta(sim) => sim.sent().iter().map(|m| m.wamid.clone()).collect(),
+            Driver::Twilio(sim) => sim.sent().iter().map(|m| m.sid.clone()).collect(),
+            Driver::GreenApi(sim) => sim.sent().iter().map(|m| m.id_message.clone()).collect(),
+            Driver::Dialog360(sim) => sim.sent().iter().map(|m| m.wamid.clone()).collect(),
+            Driver::Wazzup(sim) => sim.sent().iter().map(|m| m.message_id.clone()).collect(),
+        }
+    }
+
+    /// The customer's reaction `emoji` (empty: removed) to the message `to_id`. Meta and
+    /// 360dialog: `type:"reaction"`, `reaction.{message_id, emoji}` (Meta's reaction webhook);
+    /// Green-API: `reactionMessage`. Twilio and Wazzup document none.
+    pub fn reaction_to(&self, from: &str, id: &str, ts: i64, to_id: &str, emoji: &str) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        let reaction = serde_json::json!({ "message_id": to_id, "emoji": emoji });
+        Some(match self {
+            Driver::Meta(_) => self.meta_request(&meta_sim::webhook::typed_message(
+                &business(),
+                &sender,
+                id,
+                ts,
+                "reaction",
+                Some(reaction),
+            )),
+            Driver::Dialog360(sim) => self.d360_request(&dialog360_sim::webhook::typed(
+                &sim.business(),
+                &sender,
+                id,
+                ts,
+                "reaction",
+                Some(reaction),
+            )),
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_reaction(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                emoji,
+                to_id,
+            )),
+            Driver::Twilio(_) | Driver::Wazzup(_) => return None,
+        })
+    }
+
+    /// The customer's text quoting the message `quoted_id`: Meta and 360dialog `context.{from,id}`,
+    /// Green-API `quotedMessage`, Wazzup `quotedMessage`. Twilio documents no reply context.
+    pub fn reply_to(&self, from: &str, id: &str, ts: i64, text: &str, quoted_id: &str) -> Option<Request<Bytes>> {
+        let sender = Self::kind_sender(from);
+        Some(match self {
+            Driver::Meta(_) => {
+                let mut body = meta_sim::webhook::text_message(&business(), &sender, id, ts, text);
+                meta_sim::webhook::set_reply_context(&mut body, &business().display_phone_number, quoted_id);
+                self.meta_request(&body)
+            }
+            Driver::Dialog360(sim) => {
+                let mut body = dialog360_sim::webhook::text(&sim.business(), &sender, id, ts, text);
+                meta_sim::webhook::set_reply_context(&mut body, &business().display_phone_number, quoted_id);
+                self.d360_request(&body)
+            }
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_quoted(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                text,
+                quoted_id,
+            )),
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_reply(&chat, id, &Self::iso(ts), text, quoted_id))
+            }
+            Driver::Twilio(_) => return None,
+        })
+    }
+
+    /// The customer edited their message `original_id` (whose text was `old_text`) to `text`;
+    /// `id` is the edit event's id where the provider gives it one (Green-API), Wazzup repeats
+    /// the original's. Meta, 360dialog and Twilio do not pass edits on.
+    pub fn edit_of(
+        &self,
+        from: &str,
+        id: &str,
+        ts: i64,
+        original_id: &str,
+        old_text: &str,
+        text: &str,
+    ) -> Option<Request<Bytes>> {
+        Some(match self {
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_edited(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                original_id,
+                text,
+            )),
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_edited(
+                    &chat,
+                    original_id,
+                    &Self::iso(ts),
+                    text,
+                    old_text,
+                ))
+            }
+            Driver::Meta(_) | Driver::Dialog360(_) | Driver::Twilio(_) => return None,
+        })
+    }
+
+    /// The customer deleted their message `original_id` for everyone (Green-API, Wazzup).
+    pub fn deletion_of(&self, from: &str, id: &str, ts: i64, original_id: &str) -> Option<Request<Bytes>> {
+        Some(match self {
+            Driver::GreenApi(sim) => self.green_request(&green_api_sim::webhook::incoming_deleted(
+                &sim.instance(),
+                &Self::kind_green_chat(from),
+                id,
+                ts,
+                original_id,
+            )),
+            Driver::Wazzup(_) => {
+                let chat = Self::wazzup_chat(from, "Customer");
+                self.wazzup_request(&wazzup_sim::webhook::inbound_deleted(&chat, original_id, &Self::iso(ts)))
+            }
+            Driver::Meta(_) | Driver::Dialog360(_) | Driver::Twilio(_) => return None,
         })
     }
 }

@@ -280,7 +280,12 @@ impl FileRelay {
             .put_sent(
                 &acct.id,
                 &wamid,
-                &SentRecord { comment_id: *comment_id, task_id: *task_id, author: author.clone() },
+                &SentRecord {
+                    comment_id: *comment_id,
+                    task_id: *task_id,
+                    author: author.clone(),
+                    excerpt: Some(format!("📎 {name}")),
+                },
             )
             .await?;
         tracing::info!(account = %acct.id, comment = comment_id, file = file_id, size, "outbound file sent to WhatsApp");

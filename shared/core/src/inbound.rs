@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::conversation::Conversations;
 use super::lease::{with_lease, Claim, LeaseFailure, LeaseTiming, Leased, MessageLease};
-use super::render::{media_caption_html, message_html};
+use super::render::{media_caption_html, message_html_with};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
@@ -103,8 +103,13 @@ impl InboundProcessor {
                 return Ok((link.task_id, existing));
             }
         }
+        // What the message points at (reaction, reply, edit, deletion), for its comment to say.
+        let reference = match referenced_id(msg) {
+            Some(id) => store.message_reference(&acct.id, id).await?,
+            None => None,
+        };
         let comment = NewComment {
-            description_html: message_html(msg),
+            description_html: message_html_with(msg, reference.as_ref()),
             // What the company wrote from its phone is not the customer's word.
             owner: match (msg.origin, settings.phone_author_user_id) {
                 (Origin::Customer, _) => CommentOwner::Contact(link.contact_id),
@@ -145,5 +150,14 @@ impl InboundProcessor {
         };
         self.file_jobs.enqueue(&job).await?;
         Ok(())
+    }
+}
+
+/// The provider id of the earlier message `msg` concerns, if any.
+fn referenced_id(msg: &InboundMessage) -> Option<&str> {
+    match &msg.content {
+        MessageContent::Reaction { to_message_id, .. } => Some(to_message_id),
+        MessageContent::Edited { original_id, .. } | MessageContent::Deleted { original_id } => Some(original_id),
+        _ => msg.reply_to.as_deref(),
     }
 }

@@ -119,7 +119,8 @@ impl OutboundProcessor {
             let reference = format!("{}-comment-{comment_id}-{index}", acct.id);
             match self.send_with_retries(acct, &conv.phone, &part, &reference).await {
                 Ok(id) => {
-                    let record = SentRecord { comment_id, task_id, author: comment.owner.clone() };
+                    let excerpt = crate::ports::store::excerpt(&part);
+                    let record = SentRecord { comment_id, task_id, author: comment.owner.clone(), excerpt };
                     store.put_sent(&acct.id, &id, &record).await?;
                     sent.push(id);
                 }

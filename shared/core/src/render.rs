@@ -4,6 +4,7 @@
 
 use super::html::{attr, text_to_html};
 use crate::domain::{ContactCard, InboundMessage, MessageContent, Origin};
+use crate::ports::store::{MessageReference, RefAuthor};
 
 /// What stays above a file in its comment once the file is attached: the customer's own words
 /// that came with it, and for a sticker what it is (empty if neither).
@@ -26,7 +27,19 @@ pub fn media_caption_html(content: &MessageContent) -> String {
 /// WhatsApp phone a mark saying so (Planfix shows it as the bridge's own comment, not the
 /// customer's).
 pub fn message_html(msg: &InboundMessage) -> String {
-    let content = content_html(&msg.content, msg.origin);
+    message_html_with(msg, None)
+}
+
+/// [`message_html`] with the comment the message points at (the one it reacts to, replies to,
+/// edits or deletes), as inbound processing looked it up; None when unknown or not needed.
+pub fn message_html_with(msg: &InboundMessage, reference: Option<&MessageReference>) -> String {
+    let mut content = content_html(&msg.content, msg.origin, reference);
+    // A quote only for what the store knows (an unknown one would be noise), and never above a
+    // button or list answer: its context is the business's menu, the title says it all.
+    let quotes = msg.reply_to.is_some() && !matches!(msg.content, MessageContent::Choice { .. });
+    if let Some(r) = reference.filter(|_| quotes) {
+        content = format!("{}{content}", quote_html(r));
+    }
     match msg.origin {
         Origin::Customer => content,
         Origin::BusinessPhone => format!("<i>📱 Sent from the company's WhatsApp phone:</i><br>{content}"),
@@ -35,10 +48,46 @@ pub fn message_html(msg: &InboundMessage) -> String {
 
 /// The content of a message the customer wrote.
 pub fn comment_html(content: &MessageContent) -> String {
-    content_html(content, Origin::Customer)
+    content_html(content, Origin::Customer, None)
 }
 
-fn content_html(content: &MessageContent, origin: Origin) -> String {
+/// `"first words…"` of the referenced comment, escaped; None without an excerpt.
+fn quoted(reference: Option<&MessageReference>) -> Option<String> {
+    reference.and_then(|r| r.excerpt.as_deref()).map(|e| format!("\"{}\"", text_to_html(e)))
+}
+
+/// The quote above a reply: Planfix keeps comment HTML as written and shows `<blockquote>` as
+/// an indented quote (planfix-sim stores it verbatim).
+fn quote_html(reference: &MessageReference) -> String {
+    match quoted(Some(reference)) {
+        Some(q) => format!("<blockquote>» {q} (comment #{})</blockquote>", reference.comment_id),
+        None => format!("<blockquote>» comment #{}</blockquote>", reference.comment_id),
+    }
+}
+
+/// What a reaction points at: `"first words…"` of the customer's own message, `your message
+/// «…»` for the business's, the comment number when the words are unknown.
+fn reaction_target(reference: Option<&MessageReference>) -> String {
+    let Some(r) = reference else { return "an earlier message".to_owned() };
+    let words = r.excerpt.as_deref().map(text_to_html);
+    match (r.by, words) {
+        (RefAuthor::Customer, Some(w)) => format!("\"{w}\" (comment #{})", r.comment_id),
+        (RefAuthor::Business, Some(w)) => format!("your message «{w}» (comment #{})", r.comment_id),
+        (RefAuthor::Customer, None) => format!("comment #{}", r.comment_id),
+        (RefAuthor::Business, None) => format!("your message (comment #{})", r.comment_id),
+    }
+}
+
+/// `("first words…", comment #N)` of an edited or deleted message, or nothing when unknown.
+fn original_html(reference: Option<&MessageReference>) -> String {
+    match (reference, quoted(reference)) {
+        (Some(r), Some(q)) => format!(" ({q}, comment #{})", r.comment_id),
+        (Some(r), None) => format!(" (comment #{})", r.comment_id),
+        (None, _) => String::new(),
+    }
+}
+
+fn content_html(content: &MessageContent, origin: Origin, reference: Option<&MessageReference>) -> String {
     let who = match origin {
         Origin::Customer => "The customer",
         Origin::BusinessPhone => "The company's phone",
@@ -82,8 +131,25 @@ fn content_html(content: &MessageContent, origin: Origin) -> String {
             };
             format!("{title}<br><a href=\"{}\">{latitude}, {longitude}</a>", attr(&url))
         }
-        MessageContent::Reaction { emoji, .. } if emoji.is_empty() => "<i>[removed a reaction]</i>".to_owned(),
-        MessageContent::Reaction { emoji, .. } => format!("<i>[reacted {} to a message]</i>", text_to_html(emoji)),
+        MessageContent::Reaction { emoji, .. } if emoji.is_empty() => {
+            format!("<i>removed the reaction to {}</i>", reaction_target(reference))
+        }
+        MessageContent::Reaction { emoji, .. } if reference.is_none() => {
+            format!("<i>reacted {} to an earlier message</i>", text_to_html(emoji))
+        }
+        MessageContent::Reaction { emoji, .. } => {
+            format!("{} <i>reacted to {}</i>", text_to_html(emoji), reaction_target(reference))
+        }
+        MessageContent::Edited { text, .. } => {
+            let what = if reference.is_some() { "a message" } else { "an earlier message" };
+            format!("<i>✏️ {who} edited {what}{}:</i> {}", original_html(reference), text_to_html(text))
+        }
+        MessageContent::Deleted { .. } => match reference {
+            Some(_) => {
+                format!("<i>🗑 {who} deleted a message{}; the comment is kept here.</i>", original_html(reference))
+            }
+            None => format!("<i>🗑 {who} deleted an earlier message.</i>"),
+        },
         MessageContent::Unsupported { kind } => {
             format!("<i>[{who} sent {} that the bridge does not show yet]</i>", a_kind(Some(kind)))
         }
@@ -131,7 +197,7 @@ fn content_html(content: &MessageContent, origin: Origin) -> String {
         }
         MessageContent::Forwarded { frequently, content } => {
             let mark = if *frequently { "↪ Forwarded many times" } else { "↪ Forwarded" };
-            format!("<i>{mark}</i><br>{}", content_html(content, origin))
+            format!("<i>{mark}</i><br>{}", content_html(content, origin, None))
         }
     }
 }
@@ -373,11 +439,80 @@ mod tests {
             timestamp: 0,
             content: MessageContent::Withheld { kind: Some("pin".into()) },
             origin: Origin::BusinessPhone,
+            reply_to: None,
         };
         assert_eq!(
             message_html(&msg),
             "<i>📱 Sent from the company's WhatsApp phone:</i><br>\
              <i>[The company's phone sent a pinned message that WhatsApp does not pass to integrations]</i>"
         );
+    }
+
+    fn reference(by: RefAuthor, excerpt: Option<&str>) -> MessageReference {
+        MessageReference { task_id: 7, comment_id: 41, excerpt: excerpt.map(str::to_owned), by }
+    }
+
+    fn inbound(content: MessageContent, reply_to: Option<&str>) -> InboundMessage {
+        InboundMessage {
+            id: "m9".into(),
+            from: Phone::parse("79001234567").unwrap(),
+            profile_name: None,
+            timestamp: 0,
+            content,
+            origin: Origin::Customer,
+            reply_to: reply_to.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_reaction_names_the_message_it_reacts_to() {
+        let react = |emoji: &str| MessageContent::Reaction { to_message_id: "m1".into(), emoji: emoji.into() };
+        let own = reference(RefAuthor::Customer, Some("Is the <blue> one…"));
+        let ours = reference(RefAuthor::Business, Some("It ships today"));
+        let html = |c: MessageContent, r: Option<&MessageReference>| message_html_with(&inbound(c, None), r);
+        assert_eq!(html(react("👍"), Some(&own)), "👍 <i>reacted to \"Is the &lt;blue&gt; one…\" (comment #41)</i>");
+        assert_eq!(html(react("❤️"), Some(&ours)), "❤️ <i>reacted to your message «It ships today» (comment #41)</i>");
+        assert_eq!(
+            html(react(""), Some(&ours)),
+            "<i>removed the reaction to your message «It ships today» (comment #41)</i>"
+        );
+        assert_eq!(html(react("👍"), None), "<i>reacted 👍 to an earlier message</i>");
+        assert_eq!(html(react(""), None), "<i>removed the reaction to an earlier message</i>");
+        let wordless = reference(RefAuthor::Customer, None);
+        assert_eq!(html(react("🔥"), Some(&wordless)), "🔥 <i>reacted to comment #41</i>");
+    }
+
+    #[test]
+    fn a_reply_quotes_what_it_answers_above_the_text() {
+        let r = reference(RefAuthor::Business, Some("Tea & cakes at 5?"));
+        assert_eq!(
+            message_html_with(&inbound(text("Yes <please>"), Some("w1")), Some(&r)),
+            "<blockquote>» \"Tea &amp; cakes at 5?\" (comment #41)</blockquote>Yes &lt;please&gt;"
+        );
+        // Unknown (too old, or never through the bridge): the text alone, no noise.
+        assert_eq!(message_html_with(&inbound(text("Yes"), Some("w1")), None), "Yes");
+        // A button's answer to the business's menu: the title says it all.
+        let choice = MessageContent::Choice { title: "Yes".into(), description: None, payload: None };
+        assert_eq!(message_html_with(&inbound(choice, Some("w1")), Some(&r)), "🔘 Yes");
+    }
+
+    #[test]
+    fn edits_and_deletions_point_at_the_original_comment() {
+        let r = reference(RefAuthor::Customer, Some("See you at 5"));
+        let edit = MessageContent::Edited { original_id: "m1".into(), text: "See you at <6>".into() };
+        assert_eq!(
+            message_html_with(&inbound(edit.clone(), None), Some(&r)),
+            "<i>✏️ The customer edited a message (\"See you at 5\", comment #41):</i> See you at &lt;6&gt;"
+        );
+        assert_eq!(
+            message_html_with(&inbound(edit, None), None),
+            "<i>✏️ The customer edited an earlier message:</i> See you at &lt;6&gt;"
+        );
+        let gone = MessageContent::Deleted { original_id: "m1".into() };
+        assert_eq!(
+            message_html_with(&inbound(gone.clone(), None), Some(&r)),
+            "<i>🗑 The customer deleted a message (\"See you at 5\", comment #41); the comment is kept here.</i>"
+        );
+        assert_eq!(message_html_with(&inbound(gone, None), None), "<i>🗑 The customer deleted an earlier message.</i>");
     }
 }

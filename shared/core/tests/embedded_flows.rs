@@ -319,6 +319,7 @@ async fn first_message_creates_a_contact_a_task_and_a_comment() {
         timestamp: T0,
         content: MessageContent::Text { body: String::new() },
         origin: Default::default(),
+        reply_to: None,
     };
     assert_eq!(rig.store.record_message(&account(), &redelivered, T0).await.unwrap(), RecordOutcome::AlreadyDone);
 }
@@ -567,7 +568,12 @@ async fn an_employee_comment_that_notifies_the_contact_reaches_whatsapp_once() {
     let record = rig.store.get_sent(&account(), &sent[0].wamid).await.unwrap();
     assert_eq!(
         record,
-        Some(SentRecord { comment_id: comment, task_id: task, author: Some(format!("user:{EMPLOYEE}")) })
+        Some(SentRecord {
+            comment_id: comment,
+            task_id: task,
+            author: Some(format!("user:{EMPLOYEE}")),
+            excerpt: Some("Hello *Anna*, it ships today".into()),
+        })
     );
 
     // Planfix repeats the scenario request: the comment is not sent twice.

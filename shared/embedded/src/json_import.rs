@@ -362,6 +362,7 @@ mod tests {
             timestamp: 1_700_000_000,
             content: bridge_core::domain::MessageContent::Text { body: String::new() },
             origin: Default::default(),
+            reply_to: None,
         }
     }
 

@@ -323,6 +323,30 @@ pub fn incoming_sticker(
     incoming(inst, chat, id_message, timestamp, data)
 }
 
+/// `editedMessage`: the customer edited their message `original_id` to `text`; `id_message` is
+/// the edit event's own id (`…/incoming-message/EditedMessage`).
+pub fn incoming_edited(
+    inst: &Instance,
+    chat: &Chat,
+    id_message: &str,
+    timestamp: i64,
+    original_id: &str,
+    text: &str,
+) -> Value {
+    let data = json!({
+        "typeMessage": "editedMessage",
+        "editedMessageData": { "textMessage": text, "stanzaId": original_id },
+    });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
+/// `deletedMessage`: the customer deleted their message `original_id` for everyone; `id_message`
+/// is the deletion event's own id (`…/incoming-message/DeletedMessage`).
+pub fn incoming_deleted(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, original_id: &str) -> Value {
+    let data = json!({ "typeMessage": "deletedMessage", "deletedMessageData": { "stanzaId": original_id } });
+    incoming(inst, chat, id_message, timestamp, data)
+}
+
 /// Any `incomingMessageReceived` whose `messageData` is given as is (a type the builders above
 /// do not cover, e.g. one Green-API adds later).
 pub fn incoming_message_data(inst: &Instance, chat: &Chat, id_message: &str, timestamp: i64, data: Value) -> Value {

@@ -227,6 +227,7 @@ fn prefill_message(i: usize, customers: usize, base_ts: i64) -> InboundMessage {
             body: format!("Hello, this is message {i} of customer {c}: could you tell me when my order ships?"),
         },
         origin: Origin::Customer,
+        reply_to: None,
     }
 }
 
@@ -393,6 +394,7 @@ pub async fn ack_latency(plan: &Plan, mode: Synchronous, path: &Path) -> Result<
                 timestamp: 0,
                 content: MessageContent::Text { body: String::new() },
                 origin: Origin::Customer,
+                reply_to: None,
             };
             let outcome = rig.store.record_message(&account, &msg, unix_now()).await.map_err(|e| e.to_string())?;
             recorded += usize::from(outcome != RecordOutcome::New);

@@ -73,6 +73,32 @@ pub fn inbound_typed(chat: &Chat, message_id: &str, date_time_iso: &str, kind: &
     body("messages", inbound_item(chat, message_id, date_time_iso, kind))
 }
 
+/// A text quoting the message `quoted_id` (W1 names `quotedMessage`; its shape is unconfirmed:
+/// taken to be the quoted message's own item, read for its `messageId`).
+pub fn inbound_reply(chat: &Chat, message_id: &str, date_time_iso: &str, text: &str, quoted_id: &str) -> Value {
+    let mut item = inbound_item(chat, message_id, date_time_iso, "text");
+    item.insert("text".into(), json!(text));
+    item.insert("quotedMessage".into(), json!({ "messageId": quoted_id, "type": "text" }));
+    body("messages", item)
+}
+
+/// The customer's text `message_id` edited to `text`: it comes again under its own id with
+/// `isEdited:true` and `oldInfo.oldText` (W1's field table; no example there).
+pub fn inbound_edited(chat: &Chat, message_id: &str, date_time_iso: &str, text: &str, old_text: &str) -> Value {
+    let mut item = inbound_item(chat, message_id, date_time_iso, "text");
+    item.insert("text".into(), json!(text));
+    item.insert("isEdited".into(), json!(true));
+    item.insert("oldInfo".into(), json!({ "oldText": old_text }));
+    body("messages", item)
+}
+
+/// The customer's message `message_id` deleted for everyone: `isDeleted:true` (W1's field table).
+pub fn inbound_deleted(chat: &Chat, message_id: &str, date_time_iso: &str) -> Value {
+    let mut item = inbound_item(chat, message_id, date_time_iso, "text");
+    item.insert("isDeleted".into(), json!(true));
+    body("messages", item)
+}
+
 /// A text the business sent from its phone, like `wazzup/echo_outgoing_from_phone.json`:
 /// `isEcho:true`, `status:"sent"`, `authorName`, `sentFromApp:false`. The bridge mirrors these.
 pub fn echo_from_phone(chat: &Chat, message_id: &str, date_time_iso: &str, text: &str, author_name: &str) -> Value {

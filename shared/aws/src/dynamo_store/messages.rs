@@ -20,9 +20,12 @@ pub(super) async fn record(
 ) -> Result<RecordOutcome, StoreError> {
     let (pk, sk) = msg_key(account, &msg.id);
     let payload = serde_json::to_string(msg).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // The first words outlive the payload: a later reaction, reply or edit quotes them.
+    let excerpt = msg.content.quotable_text().and_then(bridge_core::ports::store::excerpt);
     let result = store
         .client
         .put_item()
+        .set_item(excerpt.map(|e| [("excerpt".to_owned(), s(e))].into()))
         .table_name(&store.table)
         .item("pk", pk)
         .item("sk", sk)

@@ -4,11 +4,11 @@
 //!
 //! | item     | pk                          | sk         | attributes |
 //! |----------|-----------------------------|------------|------------|
-//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON, dropped once done), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, last_error, expires_at |
+//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON, dropped once done), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, excerpt (first words, kept once done), last_error, expires_at |
 //! | link     | `{account}#PHONE#{digits}`  | `LINK`     | contact_id, task_id, task_count, updated_at, lease_owner, lease_until |
 //! | task     | `{account}#TASK#{task id}`  | `TASK`     | phone, contact_id (task → conversation, for replies) |
 //! | job      | `{account}#JOB#{job key}`   | `JOB`      | done, attempts, lease_owner, lease_until, outcome, last_error, expires_at |
-//! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, delivery_status, status_rank, expires_at |
+//! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, excerpt, delivery_status, status_rank, expires_at |
 //! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
 //! | inbox    | `{account}#INBOX#{digits}`  | `{timestamp}#{index}#{message id}` | entry (JSON), expires_at, waiting_pk, waiting_sk — a conversation's recorded, unprocessed messages in send order |
 //! | dead     | `{account}#DEAD`            | work key   | letter (JSON), failed_at — work past its retry budget, for replay |
@@ -35,6 +35,7 @@ mod lease;
 mod links;
 mod messages;
 mod pacing;
+mod references;
 mod sent;
 mod settings;
 mod tasks;
@@ -276,6 +277,14 @@ impl Store for DynamoStore {
 
     async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError> {
         sent::get(self, account, provider_message_id).await
+    }
+
+    async fn message_reference(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+    ) -> Result<Option<MessageReference>, StoreError> {
+        references::message_reference(self, account, provider_message_id).await
     }
 
     async fn advance_delivery_status(

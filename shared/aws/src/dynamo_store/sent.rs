@@ -20,16 +20,19 @@ pub(super) async fn put(
         .table_name(&store.table)
         .key("pk", pk)
         .key("sk", sk)
-        .update_expression(if record.author.is_some() {
-            "SET comment_id = :c, task_id = :t, author = :a, expires_at = :exp"
-        } else {
-            "SET comment_id = :c, task_id = :t, expires_at = :exp"
-        })
+        .update_expression(format!(
+            "SET comment_id = :c, task_id = :t, expires_at = :exp{}{}",
+            if record.author.is_some() { ", author = :a" } else { "" },
+            if record.excerpt.is_some() { ", excerpt = :x" } else { "" },
+        ))
         .expression_attribute_values(":c", n(record.comment_id))
         .expression_attribute_values(":t", n(record.task_id))
         .expression_attribute_values(":exp", n(bridge_core::domain::unix_now() + SENT_RETENTION_SECS));
     if let Some(a) = &record.author {
         req = req.expression_attribute_values(":a", s(a.clone()));
+    }
+    if let Some(x) = &record.excerpt {
+        req = req.expression_attribute_values(":x", s(x.clone()));
     }
     req.send().await.map_err(unavailable)?;
     Ok(())
@@ -55,6 +58,7 @@ pub(super) async fn get(
             comment_id: get_i64(item, "comment_id")?,
             task_id: get_i64(item, "task_id")?,
             author: get_str(item, "author").map(str::to_owned),
+            excerpt: get_str(item, "excerpt").map(str::to_owned),
         })
     }))
 }

@@ -27,6 +27,10 @@ pub struct InboundMessage {
     /// Who wrote it; absent in records made before providers reported the company's own messages.
     #[serde(default, skip_serializing_if = "Origin::is_customer")]
     pub origin: Origin,
+    /// The provider's id of the message this one quotes / replies to (Meta `context.id`,
+    /// Green-API `quotedMessage.stanzaId`, Wazzup `quotedMessage.messageId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// Who wrote a conversation message.
@@ -166,6 +170,38 @@ pub enum MessageContent {
         frequently: bool,
         content: Box<MessageContent>,
     },
+    /// The writer edited an earlier message: its provider id and the new text.
+    Edited {
+        original_id: String,
+        text: String,
+    },
+    /// The writer deleted an earlier message for everyone.
+    Deleted {
+        original_id: String,
+    },
+}
+
+impl MessageContent {
+    /// The words a later reaction, reply or edit quotes from this message (None: nothing a
+    /// reader would recognise it by).
+    pub fn quotable_text(&self) -> Option<&str> {
+        match self {
+            MessageContent::Text { body } => Some(body),
+            MessageContent::Media { caption: Some(c), .. } if !c.trim().is_empty() => Some(c),
+            MessageContent::Media { filename, .. } => filename.as_deref(),
+            MessageContent::Location { name, address, .. } => name.as_deref().or(address.as_deref()),
+            MessageContent::Choice { title, .. } => Some(title),
+            MessageContent::Poll { question, .. } => Some(question),
+            MessageContent::Edited { text, .. } => Some(text),
+            MessageContent::Forwarded { content, .. } => content.quotable_text(),
+            MessageContent::Contacts { cards } => cards.first().map(|c| c.name.as_str()),
+            MessageContent::Reaction { .. }
+            | MessageContent::Unsupported { .. }
+            | MessageContent::PollVote { .. }
+            | MessageContent::Withheld { .. }
+            | MessageContent::Deleted { .. } => None,
+        }
+    }
 }
 
 /// A shared contact card, reduced to what a Planfix user acts on.
@@ -283,6 +319,8 @@ mod tests {
                 frequently: true,
                 content: Box::new(MessageContent::Text { body: "fwd".into() }),
             },
+            MessageContent::Edited { original_id: "m1".into(), text: "new".into() },
+            MessageContent::Deleted { original_id: "m1".into() },
         ];
         for content in kinds {
             let json = serde_json::to_string(&content).unwrap();

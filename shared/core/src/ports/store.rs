@@ -99,6 +99,59 @@ pub struct SentRecord {
     pub task_id: i64,
     /// The Planfix user who wrote the comment (`user:5`), told when delivery fails.
     pub author: Option<String>,
+    /// The first words of what was sent ([`excerpt`]), quoted when the customer reacts or
+    /// replies to it; absent in records made before references were shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+}
+
+/// Who wrote the message a reaction, reply, edit or deletion points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefAuthor {
+    /// The customer's own message, already a comment in the task.
+    Customer,
+    /// A message the bridge sent for an employee.
+    Business,
+}
+
+/// The Planfix comment a provider message id stands for, with its first words when known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReference {
+    pub task_id: i64,
+    pub comment_id: i64,
+    /// The first ~60 characters of its text, cut at a word boundary, with "…" ([`excerpt`]).
+    pub excerpt: Option<String>,
+    pub by: RefAuthor,
+}
+
+/// Characters an excerpt keeps at most (before the "…").
+pub const EXCERPT_CHARS: usize = 60;
+
+/// The first words of `text`: whitespace collapsed, cut at the last word boundary within
+/// [`EXCERPT_CHARS`] characters (mid-word only when one word is longer), "…" when cut. None for
+/// blank text.
+pub fn excerpt(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for word in &words {
+        let len = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if len > EXCERPT_CHARS {
+            if out.is_empty() {
+                out = word.chars().take(EXCERPT_CHARS).collect();
+            }
+            out.push('…');
+            return Some(out);
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Some(out)
 }
 
 /// A recorded message waiting in its conversation's inbox. `order` sorts entries by the
@@ -258,6 +311,22 @@ pub trait Store: Send + Sync {
         record: &SentRecord,
     ) -> Result<(), StoreError>;
     async fn get_sent(&self, account: &AccountId, provider_message_id: &str) -> Result<Option<SentRecord>, StoreError>;
+    /// The comment a provider message id stands for: a customer's message already commented
+    /// (its message item), else a message the bridge sent (its sent record); None when neither
+    /// is known (too old, or never through the bridge). The default reads the sent record only,
+    /// for wrappers; both adapters answer from both items.
+    async fn message_reference(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+    ) -> Result<Option<MessageReference>, StoreError> {
+        Ok(self.get_sent(account, provider_message_id).await?.map(|r| MessageReference {
+            task_id: r.task_id,
+            comment_id: r.comment_id,
+            excerpt: r.excerpt,
+            by: RefAuthor::Business,
+        }))
+    }
     /// Move the delivery status forward (`rank` orders sent < delivered < read < failed); never
     /// downgrades, since statuses arrive out of order. True when this call changed it.
     async fn advance_delivery_status(
@@ -281,4 +350,20 @@ pub trait Store: Send + Sync {
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_cut_at_a_word_boundary() {
+        assert_eq!(excerpt("  short\n text "), Some("short text".into()));
+        assert_eq!(excerpt(" \n"), None);
+        let long = "Hello there, I would like to order three boxes of the green tea you showed me";
+        assert_eq!(excerpt(long), Some("Hello there, I would like to order three boxes of the green…".into()));
+        let word = "x".repeat(70);
+        assert_eq!(excerpt(&word), Some(format!("{}…", "x".repeat(60))));
+        assert_eq!(excerpt(&"я".repeat(60)), Some("я".repeat(60)), "characters, not bytes");
+    }
 }

@@ -75,6 +75,7 @@ mod tests {
             timestamp: 1_700_000_000,
             content: MessageContent::Text { body: "hi".into() },
             origin: Default::default(),
+            reply_to: None,
         }
     }
 
@@ -90,7 +91,10 @@ mod tests {
         store.claim_message(&a, "old", "w", 1, 30).await.unwrap();
         store.complete_message(&a, "old", "w", 1, 2).await.unwrap();
         store.add_to_inbox(&a, &InboxEntry::new(message("old"), 0)).await.unwrap();
-        store.put_sent(&a, "wamid.old", &SentRecord { comment_id: 1, task_id: 2, author: None }).await.unwrap();
+        store
+            .put_sent(&a, "wamid.old", &SentRecord { comment_id: 1, task_id: 2, author: None, excerpt: None })
+            .await
+            .unwrap();
         store.claim_job(&a, "OUT#1", "w", 1, 30).await.unwrap();
         store.complete_job(&a, "OUT#1", "w", "sent").await.unwrap();
         store.record_message(&a, &message("fresh"), 1).await.unwrap();
@@ -147,7 +151,10 @@ mod tests {
         store.record_message(&a, &message("m"), 1).await.unwrap();
         store.add_to_inbox(&a, &InboxEntry::new(message("m"), 0)).await.unwrap();
         store.claim_job(&a, "OUT#1", "w", 1, 30).await.unwrap();
-        store.put_sent(&a, "wamid.out", &SentRecord { comment_id: 1, task_id: 2, author: None }).await.unwrap();
+        store
+            .put_sent(&a, "wamid.out", &SentRecord { comment_id: 1, task_id: 2, author: None, excerpt: None })
+            .await
+            .unwrap();
         let day = 24 * 3600;
         let (message_left, payload, job_left, inbox_left, sent_left) = row_ages(&db).await;
         for left in [message_left, job_left, inbox_left] {

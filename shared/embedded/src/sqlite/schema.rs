@@ -169,7 +169,14 @@ ALTER TABLE inbox ADD COLUMN added_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX inbox_waiting ON inbox (account, added_at);
 ";
 
-const MIGRATIONS: [&str; 3] = [V1_STORE, V2_QUEUES, V3_INBOX_ADDED];
+/// Version 4: the first words of a message and of what the bridge sent, so a later reaction,
+/// reply, edit or deletion can quote the comment it concerns (the payload goes once done).
+const V4_EXCERPTS: &str = "
+ALTER TABLE messages ADD COLUMN excerpt TEXT;
+ALTER TABLE sent ADD COLUMN excerpt TEXT;
+";
+
+const MIGRATIONS: [&str; 4] = [V1_STORE, V2_QUEUES, V3_INBOX_ADDED, V4_EXCERPTS];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -270,6 +277,7 @@ mod tests {
                 timestamp: 1_700_000_000,
                 content: MessageContent::Text { body: "hi".into() },
                 origin: Default::default(),
+                reply_to: None,
             },
             0,
         );

@@ -56,6 +56,10 @@ pub(super) struct MessageData {
     pub message_data: Option<serde_json::Value>,
     /// `pollMessage` / `pollUpdateMessage` ([`PollData`]).
     pub poll_message_data: Option<serde_json::Value>,
+    /// `editedMessage` ([`EditedData`]).
+    pub edited_message_data: Option<serde_json::Value>,
+    /// `deletedMessage` ([`DeletedData`]).
+    pub deleted_message_data: Option<serde_json::Value>,
     /// Forward marks of `contactsArrayMessage` (and any kind that carries them at this level).
     pub is_forwarded: Option<serde_json::Value>,
     pub forwarding_score: Option<serde_json::Value>,
@@ -89,6 +93,23 @@ pub(super) struct ListResponse {
     pub title: String,
     pub description: Option<String>,
     pub single_select_reply: Option<String>,
+}
+
+/// `editedMessageData` (`…/incoming-message/EditedMessage`): the new text, and in `stanzaId`
+/// the edited message's id (the notification's `idMessage` is the edit event's own).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EditedData {
+    #[serde(default)]
+    pub text_message: String,
+    pub stanza_id: String,
+}
+
+/// `deletedMessageData` (`…/incoming-message/DeletedMessage`): `stanzaId` is the deleted message.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeletedData {
+    pub stanza_id: String,
 }
 
 /// `pollMessageData` (`…/incoming-message/PollMessage`, `…/PollUpdateMessage`).

@@ -10,10 +10,11 @@ use bridge_core::domain::{
 use bridge_core::ports::{Parsed, ProviderWebhook, Rejected, WebhookError, WebhookRequest};
 
 use super::errors;
-use crate::items;
 use super::payload::{
-    ArrayContact, ButtonsResponse, ListResponse, MessageData, Notification, PollData, TemplateButtonReply,
+    ArrayContact, ButtonsResponse, DeletedData, EditedData, ListResponse, MessageData, Notification, PollData,
+    TemplateButtonReply,
 };
+use crate::items;
 use serde::Deserialize;
 
 pub struct GreenApiWebhook {
@@ -144,6 +145,11 @@ fn push_message(parsed: &mut Parsed, n: Notification, origin: Origin) -> Result<
         Origin::BusinessPhone => sender.chat_name,
     }
     .filter(|n| !n.trim().is_empty());
+    // `quotedMessage.stanzaId`: the message a reply quotes (a reaction's is its target instead).
+    let reply_to = match data.type_message.as_str() {
+        "reactionMessage" | "editedMessage" | "deletedMessage" => None,
+        _ => data.quoted_message.as_ref().and_then(|q| q.stanza_id.clone()).filter(|id| !id.trim().is_empty()),
+    };
     parsed.events.push(InboundEvent::Message(InboundMessage {
         id: id(n.id_message)?,
         from,
@@ -151,6 +157,7 @@ fn push_message(parsed: &mut Parsed, n: Notification, origin: Origin) -> Result<
         timestamp: n.timestamp,
         content: content(data, sender.sender.as_deref().unwrap_or(&sender.chat_id))?,
         origin,
+        reply_to,
     }));
     Ok(())
 }
@@ -233,6 +240,16 @@ fn content(data: MessageData, writer: &str) -> Result<MessageContent, WebhookErr
             let to = data.quoted_message.and_then(|q| q.stanza_id).or(r.stanza_id).unwrap_or_default();
             MessageContent::Reaction { to_message_id: to, emoji: r.text }
         }
+        "editedMessage" => match lenient::<EditedData>(&data.edited_message_data) {
+            Some(e) if !e.stanza_id.trim().is_empty() => {
+                MessageContent::Edited { original_id: e.stanza_id, text: e.text_message }
+            }
+            _ => MessageContent::Unsupported { kind },
+        },
+        "deletedMessage" => match lenient::<DeletedData>(&data.deleted_message_data) {
+            Some(d) if !d.stanza_id.trim().is_empty() => MessageContent::Deleted { original_id: d.stanza_id },
+            _ => MessageContent::Unsupported { kind },
+        },
         "buttonsResponseMessage" => lenient::<ButtonsResponse>(&data.buttons_response_message)
             .map(|b| choice(b.selected_button_text, None, b.selected_button_id))
             .unwrap_or(MessageContent::Unsupported { kind }),
@@ -491,5 +508,42 @@ mod tests {
         let odd_score = json!({ "typeMessage": "textMessage", "textMessageData":
             { "textMessage": "y", "isForwarded": "maybe", "forwardingScore": [] } });
         assert_eq!(read(odd_score), MessageContent::Text { body: "y".into() });
+    }
+
+    #[test]
+    fn edits_deletions_and_quotes_point_at_their_message() {
+        // The docs' examples (`…/incoming-message/EditedMessage`, `…/DeletedMessage`).
+        let edited = json!({ "typeMessage": "editedMessage",
+            "editedMessageData": { "textMessage": "New message", "stanzaId": "BAE5AFC355030F7A" } });
+        assert_eq!(
+            read(edited),
+            MessageContent::Edited { original_id: "BAE5AFC355030F7A".into(), text: "New message".into() }
+        );
+        let deleted =
+            json!({ "typeMessage": "deletedMessage", "deletedMessageData": { "stanzaId": "BAE5F4886F6F2D05" } });
+        assert_eq!(read(deleted), MessageContent::Deleted { original_id: "BAE5F4886F6F2D05".into() });
+        // Without the edited message's id there is nothing to point at: a readable placeholder.
+        let odd = json!({ "typeMessage": "editedMessage", "editedMessageData": { "textMessage": "x" } });
+        assert_eq!(read(odd), MessageContent::Unsupported { kind: "edited".into() });
+
+        let hook = |message_data: serde_json::Value| {
+            let body = json!({ "typeWebhook": "incomingMessageReceived", "timestamp": 1_700_000_000,
+                "idMessage": "BAE5EVENT", "senderData": { "chatId": CUSTOMER, "sender": CUSTOMER, "senderName": "Anna" },
+                "messageData": message_data });
+            let mut parsed = Parsed::default();
+            push_message(&mut parsed, serde_json::from_value(body).unwrap(), Origin::Customer).unwrap();
+            match parsed.events.pop() {
+                Some(InboundEvent::Message(m)) => m,
+                other => panic!("{other:?}"),
+            }
+        };
+        let quoted = hook(json!({ "typeMessage": "quotedMessage",
+            "extendedTextMessageData": { "text": "Yes, that one", "stanzaId": "BAE5QUOTED" },
+            "quotedMessage": { "stanzaId": "BAE5QUOTED", "participant": CUSTOMER, "typeMessage": "textMessage" } }));
+        assert_eq!(quoted.reply_to.as_deref(), Some("BAE5QUOTED"));
+        assert_eq!(quoted.content, MessageContent::Text { body: "Yes, that one".into() });
+        let edit = hook(json!({ "typeMessage": "editedMessage",
+            "editedMessageData": { "textMessage": "fixed", "stanzaId": "BAE5ORIG" } }));
+        assert_eq!((edit.id.as_str(), edit.reply_to), ("BAE5EVENT", None), "the edit event's own id");
     }
 }

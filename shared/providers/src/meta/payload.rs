@@ -188,7 +188,7 @@ pub struct ContactOrg {
 }
 
 /// `context`: `forwarded` / `frequently_forwarded` (Meta's text webhook reference; pywa's samples
-/// `forwarded`, `forwarded_many_times`), and `{from, id}` of a reply (not read here yet).
+/// `forwarded`, `forwarded_many_times`); `{from, id}` of a reply is read by `webhook::reply_to`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Context {

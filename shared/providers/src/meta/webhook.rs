@@ -68,7 +68,8 @@ pub(crate) fn parse_cloud_api(body: &[u8], phone_number_id: &str) -> Result<Pars
                 parsed.ignored.push(format!("change of field {:?}", change.field));
                 continue;
             };
-            let one = |list: &str, item: serde_json::Value| single_item_body(&entry_id, &change.field, &raw, list, item);
+            let one =
+                |list: &str, item: serde_json::Value| single_item_body(&entry_id, &change.field, &raw, list, item);
             // serde would read a struct from an array too; only an object is a change value.
             let value = if raw.is_object() {
                 crate::items::read_item::<payload::Value>(&raw, "change value")
@@ -99,7 +100,9 @@ pub(crate) fn parse_cloud_api(body: &[u8], phone_number_id: &str) -> Result<Pars
             for raw_msg in &value.messages {
                 match read_message(raw_msg, &value.contacts, Origin::Customer) {
                     Ok(m) => parsed.events.push(InboundEvent::Message(m)),
-                    Err(reason) => parsed.rejected.push(crate::items::rejected(one("messages", raw_msg.clone()), reason)),
+                    Err(reason) => {
+                        parsed.rejected.push(crate::items::rejected(one("messages", raw_msg.clone()), reason))
+                    }
                 }
             }
             for raw_echo in &value.message_echoes {
@@ -114,7 +117,9 @@ pub(crate) fn parse_cloud_api(body: &[u8], phone_number_id: &str) -> Result<Pars
                 match crate::items::read_item::<payload::Status>(raw_status, "status").and_then(normalize_status) {
                     Ok(Some(status)) => parsed.events.push(InboundEvent::Status(status)),
                     Ok(None) => parsed.ignored.push("a status the bridge does not track".into()),
-                    Err(reason) => parsed.rejected.push(crate::items::rejected(one("statuses", raw_status.clone()), reason)),
+                    Err(reason) => {
+                        parsed.rejected.push(crate::items::rejected(one("statuses", raw_status.clone()), reason))
+                    }
                 }
             }
         }
@@ -291,6 +296,7 @@ fn normalize_message(
         other => MessageContent::Unsupported { kind: other.to_owned() },
     };
     let content = forwarded(content, lenient::<payload::Context>(&msg.context).unwrap_or_default());
+    let reply_to = reply_to(&msg.context);
     Ok(InboundMessage {
         id: msg.id.clone(),
         from,
@@ -298,7 +304,16 @@ fn normalize_message(
         timestamp: parse_timestamp(&msg.timestamp).map_err(WebhookError::BadRequest)?,
         content,
         origin,
+        reply_to,
     })
+}
+
+/// A reply's `context.id` (the quoted message; `context.from` says who wrote it, which the
+/// store's reference answers too). Read on its own so a malformed forward mark keeps the quote;
+/// a forward carries no id.
+fn reply_to(context: &Option<serde_json::Value>) -> Option<String> {
+    let id = context.as_ref()?.get("id")?.as_str()?.trim();
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 /// One of the leniently read objects of a message; None when absent or not of the expected shape.
@@ -607,5 +622,33 @@ mod tests {
         let still =
             message("sticker", json!({ "sticker": { "id": "s2", "mime_type": "image/webp", "animated": false } }));
         assert!(matches!(parse_one(still), MessageContent::Media { ref media_kind, .. } if media_kind == "sticker"));
+    }
+
+    #[test]
+    fn a_reply_names_the_quoted_message_and_a_forward_does_not() {
+        let reply_of = |m: Value| {
+            let body = json!({
+                "object": "whatsapp_business_account",
+                "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550001111", "phone_number_id": "P1" },
+                    "messages": [m],
+                }}]}],
+            });
+            match parse_cloud_api(body.to_string().as_bytes(), "P1").expect("parses").events.into_iter().next() {
+                Some(InboundEvent::Message(m)) => (m.reply_to, m.content),
+                other => panic!("one message expected, got {other:?}"),
+            }
+        };
+        let quoted = message(
+            "text",
+            json!({ "text": { "body": "yes" }, "context": { "from": "15550001111", "id": "wamid.quoted" } }),
+        );
+        assert_eq!(reply_of(quoted), (Some("wamid.quoted".into()), MessageContent::Text { body: "yes".into() }));
+        let fwd = message("text", json!({ "text": { "body": "fw" }, "context": { "forwarded": true } }));
+        assert!(matches!(reply_of(fwd), (None, MessageContent::Forwarded { .. })));
+        let odd =
+            message("text", json!({ "text": { "body": "x" }, "context": { "forwarded": "yes", "id": "wamid.q" } }));
+        assert_eq!(reply_of(odd).0, Some("wamid.q".into()), "a malformed forward mark keeps the quote");
     }
 }

@@ -128,6 +128,7 @@ fn messages(params: &Params) -> Result<Vec<InboundMessage>, WebhookError> {
         timestamp,
         content,
         origin: Origin::Customer,
+        reply_to: None,
     };
     let num_media: usize = get(params, "NumMedia").unwrap_or("0").parse().map_err(|_| bad("NumMedia"))?;
     if num_media > 10 {

@@ -33,6 +33,12 @@ pub(super) struct Message {
     pub contact: Option<Contact>,
     #[serde(default)]
     pub is_deleted: bool,
+    /// The message was edited: it comes again under its own `messageId` with the new `text`
+    /// (and `oldInfo.oldText`), so the edit needs an id of its own (W1; NOTES 6).
+    #[serde(default)]
+    pub is_edited: bool,
+    /// The quoted message (W1 names the field, shows no example): read for its `messageId`.
+    pub quoted_message: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]

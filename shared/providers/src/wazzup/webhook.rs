@@ -11,8 +11,9 @@ use bridge_core::ports::{Parsed, ProviderWebhook, WebhookError, WebhookRequest};
 use serde_json::json;
 
 use super::errors;
-use crate::items;
 use super::payload::{Message, Status, Webhook};
+use crate::items;
+use sha2::Digest;
 
 pub struct WazzupWebhook {
     crm_key: Secret,
@@ -50,9 +51,8 @@ impl ProviderWebhook for WazzupWebhook {
     fn parse(&self, req: &WebhookRequest<'_>) -> Result<Parsed, WebhookError> {
         // Wazzup documents the content type as `application/json; charset-utf-8` (sic): only
         // the body is read.
-        let hook: Webhook = serde_json::from_slice(req.body).map_err(|e| {
-            WebhookError::BadRequest(format!("not a Wazzup webhook body: {}", items::serde_reason(&e)))
-        })?;
+        let hook: Webhook = serde_json::from_slice(req.body)
+            .map_err(|e| WebhookError::BadRequest(format!("not a Wazzup webhook body: {}", items::serde_reason(&e))))?;
         let mut parsed = Parsed::default();
         if hook.test {
             parsed.ignored.push("the connection probe".into());
@@ -77,10 +77,6 @@ impl ProviderWebhook for WazzupWebhook {
             ours += 1;
             if m.chat_type != "whatsapp" && m.chat_type != "wapi" {
                 parsed.ignored.push(format!("a {:?} chat (only WhatsApp is bridged)", m.chat_type));
-                continue;
-            }
-            if m.is_deleted {
-                parsed.ignored.push("a deleted message".into());
                 continue;
             }
             match message(m) {
@@ -140,9 +136,46 @@ fn message(m: Message) -> Result<InboundMessage, WebhookError> {
     let from = Phone::parse(&m.chat_id)
         .map_err(|_| WebhookError::BadRequest("chatId is not an international phone number (E.164)".into()))?;
     // Wazzup names an unknown contact by its number: that is no name.
-    let profile_name = m.contact.and_then(|c| c.name).filter(|n| !n.trim().is_empty() && n.trim() != m.chat_id);
+    let profile_name =
+        m.contact.as_ref().and_then(|c| c.name.clone()).filter(|n| !n.trim().is_empty() && n.trim() != m.chat_id);
     let text = m.text.clone().unwrap_or_default();
-    let content = match m.kind.as_str() {
+    let original = id(&m.message_id)?;
+    // An edit or a deletion comes under the original's `messageId`: each gets an id of its own
+    // (an edit's from its new text, so a second edit is not taken for a redelivery of the first).
+    let (event_id, change) = if m.is_deleted {
+        (format!("{original}:deleted"), Some(MessageContent::Deleted { original_id: original.clone() }))
+    } else if m.is_edited {
+        let digest = hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8]);
+        let edit = MessageContent::Edited { original_id: original.clone(), text: text.clone() };
+        (format!("{original}:edit:{digest}"), Some(edit))
+    } else {
+        (original, None)
+    };
+    let reply_to = m
+        .quoted_message
+        .as_ref()
+        .and_then(|q| q.get("messageId"))
+        .and_then(|v| v.as_str())
+        .filter(|id| !id.trim().is_empty())
+        .map(str::to_owned);
+    // A deleted file may come without its `contentUri`: the change is all that is read then.
+    let content = match change {
+        Some(change) => change,
+        None => content(&m, text)?,
+    };
+    Ok(InboundMessage {
+        id: event_id,
+        from,
+        profile_name,
+        timestamp: unix(&m.date_time)?,
+        content,
+        origin: if m.is_echo { Origin::BusinessPhone } else { Origin::Customer },
+        reply_to,
+    })
+}
+
+fn content(m: &Message, text: String) -> Result<MessageContent, WebhookError> {
+    Ok(match m.kind.as_str() {
         "text" => MessageContent::Text { body: text },
         "image" | "audio" | "video" | "document" => {
             let uri = m
@@ -176,14 +209,6 @@ fn message(m: Message) -> Result<InboundMessage, WebhookError> {
         // What Wazzup (or WhatsApp) does not pass on (W1's type list).
         "unsupported" | "unknown" => MessageContent::Withheld { kind: None },
         other => MessageContent::Unsupported { kind: other.to_owned() },
-    };
-    Ok(InboundMessage {
-        id: id(&m.message_id)?,
-        from,
-        profile_name,
-        timestamp: unix(&m.date_time)?,
-        content,
-        origin: if m.is_echo { Origin::BusinessPhone } else { Origin::Customer },
     })
 }
 
@@ -249,5 +274,32 @@ mod tests {
         assert_eq!(read("unsupported", json!({})), MessageContent::Withheld { kind: None });
         assert_eq!(read("unknown", json!({})), MessageContent::Withheld { kind: None });
         assert_eq!(read("wapi_template", json!({})), MessageContent::Unsupported { kind: "wapi_template".into() });
+    }
+
+    #[test]
+    fn edits_and_deletions_get_ids_of_their_own_and_quotes_are_read() {
+        let full = |extra: serde_json::Value| {
+            let mut m = json!({ "messageId": "00000000-0000-4000-8000-0000000000a1", "dateTime": "2025-05-06T14:18:00.001Z",
+                "channelId": "c", "chatType": "whatsapp", "chatId": "79000000001", "type": "text", "isEcho": false });
+            for (k, v) in extra.as_object().unwrap() {
+                m[k] = v.clone();
+            }
+            message(serde_json::from_value(m).expect("item")).expect("reads")
+        };
+        let original = "00000000-0000-4000-8000-0000000000a1";
+        let edit = full(json!({ "text": "new words", "isEdited": true, "oldInfo": { "oldText": "old words" } }));
+        assert_eq!(edit.content, MessageContent::Edited { original_id: original.into(), text: "new words".into() });
+        assert!(edit.id.starts_with(&format!("{original}:edit:")), "{}", edit.id);
+        let again = full(json!({ "text": "newer words", "isEdited": true }));
+        assert_ne!(again.id, edit.id, "a second edit is no redelivery of the first");
+        assert_eq!(full(json!({ "text": "new words", "isEdited": true })).id, edit.id, "a redelivery is");
+        // A deleted file may come without its link.
+        let gone = full(json!({ "type": "image", "isDeleted": true }));
+        assert_eq!(
+            (gone.id, gone.content),
+            (format!("{original}:deleted"), MessageContent::Deleted { original_id: original.into() })
+        );
+        let quoted = full(json!({ "text": "yes", "quotedMessage": { "messageId": "q-1", "text": "which one?" } }));
+        assert_eq!((quoted.id.as_str(), quoted.reply_to.as_deref()), (original, Some("q-1")));
     }
 }

@@ -298,6 +298,15 @@ impl Store for SqliteStore {
         self.read(move |c| sent::get(c, &account, &id)).await
     }
 
+    async fn message_reference(
+        &self,
+        account: &AccountId,
+        provider_message_id: &str,
+    ) -> Result<Option<MessageReference>, StoreError> {
+        let (account, id) = (owned(account), provider_message_id.to_owned());
+        self.read(move |c| messages::reference(c, &account, &id)).await
+    }
+
     async fn advance_delivery_status(
         &self,
         account: &AccountId,

@@ -12,26 +12,36 @@ use crate::sqlite::expiry::{now_secs, sent_expires_at};
 /// the new record has none. An expired row starts afresh.
 pub(super) fn put(conn: &Connection, account: &str, provider_id: &str, record: &SentRecord) -> Result<(), Fail> {
     conn.prepare_cached(
-        "INSERT INTO sent (account, provider_id, comment_id, task_id, author, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+        "INSERT INTO sent (account, provider_id, comment_id, task_id, author, expires_at, excerpt) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8) \
          ON CONFLICT (account, provider_id) DO UPDATE SET \
            comment_id = excluded.comment_id, task_id = excluded.task_id, \
            author = CASE WHEN sent.expires_at < ?7 THEN excluded.author ELSE coalesce(excluded.author, sent.author) END, \
+           excerpt = CASE WHEN sent.expires_at < ?7 THEN excluded.excerpt ELSE coalesce(excluded.excerpt, sent.excerpt) END, \
            delivery_status = CASE WHEN sent.expires_at < ?7 THEN NULL ELSE sent.delivery_status END, \
            status_rank = CASE WHEN sent.expires_at < ?7 THEN NULL ELSE sent.status_rank END, \
            expires_at = excluded.expires_at",
     )?
-    .execute(params![account, provider_id, record.comment_id, record.task_id, record.author, sent_expires_at(), now_secs()])?;
+    .execute(params![
+        account,
+        provider_id,
+        record.comment_id,
+        record.task_id,
+        record.author,
+        sent_expires_at(),
+        now_secs(),
+        record.excerpt
+    ])?;
     Ok(())
 }
 
 pub(super) fn get(conn: &Connection, account: &str, provider_id: &str) -> Result<Option<SentRecord>, Fail> {
     Ok(conn
         .prepare_cached(
-            "SELECT comment_id, task_id, author FROM sent WHERE account = ?1 AND provider_id = ?2 AND expires_at >= ?3",
+            "SELECT comment_id, task_id, author, excerpt FROM sent WHERE account = ?1 AND provider_id = ?2 AND expires_at >= ?3",
         )?
         .query_row(params![account, provider_id, now_secs()], |r| {
-            Ok(SentRecord { comment_id: r.get(0)?, task_id: r.get(1)?, author: r.get(2)? })
+            Ok(SentRecord { comment_id: r.get(0)?, task_id: r.get(1)?, author: r.get(2)?, excerpt: r.get(3)? })
         })
         .optional()?)
 }
