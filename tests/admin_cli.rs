@@ -797,7 +797,7 @@ async fn store_dead_letters_list_without_the_message_and_replay_into_the_work_qu
     let (conversation, reply) = dead_letters();
     // As the worker left it: the message recorded (and not done), its letter kept.
     let message = &conversation.entry.as_ref().unwrap().message;
-    store.record_message(&acme(), message, 1_714_000_000).await.unwrap();
+    store.record_message(&acme(), message, bridge_core::domain::unix_now()).await.unwrap();
     store.put_dead_letter(&acme(), &conversation).await.unwrap();
     store.put_dead_letter(&acme(), &reply).await.unwrap();
 
@@ -939,7 +939,7 @@ async fn local_store_dead_letters_replay_into_the_local_work_queue() {
         let store = sqlite_store(&path);
         // As the worker left it: the message recorded (and not done), its letter kept.
         let message = &conversation.entry.as_ref().unwrap().message;
-        store.record_message(&acme(), message, 1_714_000_000).await.unwrap();
+        store.record_message(&acme(), message, bridge_core::domain::unix_now()).await.unwrap();
         store.put_dead_letter(&acme(), &conversation).await.unwrap();
         store.put_dead_letter(&acme(), &reply).await.unwrap();
     }
