@@ -489,7 +489,7 @@ async fn link_prints_the_conversation_ids_only() {
             &acme,
             &phone,
             "w1",
-            &ConversationLink { contact_id: 4711, task_id: 815, task_count: 2, updated_at: now },
+            &ConversationLink { contact_id: 4711, task_id: 815, task_count: 2, updated_at: now, task_closed: false },
         )
         .await
         .unwrap();

@@ -17,7 +17,7 @@ use bridge_core::config::Settings;
 use bridge_core::domain::{unix_now, AccountId, InboundMessage, MessageContent, Phone};
 use bridge_core::lease::{with_lease, JobLease, Lease, LeaseFailure, LeaseTiming, Leased, LinkLease, MessageLease};
 use bridge_core::ports::{
-    ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
     StoreError, TaskConversation,
 };
 use bridge_embedded::{SqliteDb, SqliteStore};
@@ -225,7 +225,7 @@ fn link() -> Link {
 }
 
 fn committed() -> ConversationLink {
-    ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 1_700_000_000 }
+    ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 1_700_000_000, task_closed: false }
 }
 
 impl Subject for Link {
@@ -429,7 +429,7 @@ async fn link_rotation_expects_the_current_task(store: &dyn Store) {
     let runs = AtomicU32::new(0);
     assert!(matches!(succeed(store, &s, &no_wait(), 1, &runs).await.unwrap(), Leased::Ran { .. }));
     let rotate = LinkLease { phone: s.phone, expected_task: Some(70) };
-    let next = ConversationLink { contact_id: 7, task_id: 71, task_count: 2, updated_at: 1_700_000_100 };
+    let next = ConversationLink { contact_id: 7, task_id: 71, task_count: 2, updated_at: 1_700_000_100, task_closed: false };
     let moved = with_lease(store, &s.account, &rotate, &no_wait(), |_| async { Ok::<_, WorkError>((2, next.clone())) })
         .await
         .unwrap();
@@ -486,6 +486,10 @@ impl Store for ReleaseRefused {
         record_message['a, 'b](account: &'a AccountId, msg: &'b InboundMessage, now: i64) -> RecordOutcome;
         claim_message['a, 'b, 'c](account: &'a AccountId, message_id: &'b str, owner: &'c str, now: i64, lease_secs: i64) -> ClaimOutcome;
         complete_message['a, 'b, 'c](account: &'a AccountId, message_id: &'b str, owner: &'c str, task_id: i64, comment_id: i64) -> ();
+        record_inbound['a, 'b](account: &'a AccountId, entry: &'b InboxEntry, now: i64) -> RecordOutcome;
+        begin_drain['a, 'b, 'c](account: &'a AccountId, phone: &'b Phone, owner: &'c str, now: i64, lease_secs: i64) -> DrainStart;
+        finish_message['a, 'b, 'c](account: &'a AccountId, entry: &'b InboxEntry, owner: &'c str, comment: Option<(i64, i64)>, next: DrainNext) -> ();
+        end_drain['a, 'b, 'c](account: &'a AccountId, phone: &'b Phone, owner: &'c str) -> ();
         add_to_inbox['a, 'b](account: &'a AccountId, entry: &'b InboxEntry) -> ();
         inbox['a, 'b](account: &'a AccountId, phone: &'b Phone, limit: usize) -> Vec<InboxEntry>;
         remove_from_inbox['a, 'b, 'c](account: &'a AccountId, phone: &'b Phone, order: &'c str) -> ();
@@ -496,6 +500,7 @@ impl Store for ReleaseRefused {
         get_link['a, 'b](account: &'a AccountId, phone: &'b Phone) -> Option<LinkRecord>;
         lock_link['a, 'b, 'c](account: &'a AccountId, phone: &'b Phone, expected_task: Option<i64>, owner: &'c str, now: i64, lease_secs: i64) -> LinkLock;
         commit_link['a, 'b, 'c, 'd](account: &'a AccountId, phone: &'b Phone, owner: &'c str, link: &'d ConversationLink) -> ();
+        set_task_closed['a, 'b](account: &'a AccountId, phone: &'b Phone, task_id: i64, closed: bool) -> bool;
         put_task_conversation['a, 'b](account: &'a AccountId, task_id: i64, conv: &'b TaskConversation) -> ();
         get_task_conversation['a](account: &'a AccountId, task_id: i64) -> Option<TaskConversation>;
         claim_job['a, 'b, 'c](account: &'a AccountId, job: &'b str, owner: &'c str, now: i64, lease_secs: i64) -> ClaimOutcome;

@@ -9,8 +9,8 @@ use bridge_core::config::Settings;
 use bridge_core::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::ports::store::{MessageReference, RefAuthor};
 use bridge_core::ports::{
-    ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, RecordOutcome, SentRecord, Store, StoreError,
-    TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
+    SentRecord, Store, StoreError, TaskConversation,
 };
 use bridge_embedded::{SqliteDb, SqliteStore};
 use e2e_tests::fresh_dynamo_store;
@@ -62,7 +62,7 @@ async fn link_lifecycle(store: &dyn Store) {
     assert_eq!(store.get_link(&a, &p).await.unwrap(), None);
     assert_eq!(store.lock_link(&a, &p, None, "w1", 100, 30).await.unwrap(), LinkLock::Acquired { current: None });
     assert!(matches!(store.lock_link(&a, &p, None, "w2", 101, 30).await.unwrap(), LinkLock::Contended(_)));
-    let link = ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 102 };
+    let link = ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 102, task_closed: false };
     assert!(matches!(store.commit_link(&a, &p, "w2", &link).await, Err(StoreError::LeaseLost)));
     store.commit_link(&a, &p, "w1", &link).await.unwrap();
     let rec = store.get_link(&a, &p).await.unwrap().unwrap();
@@ -310,7 +310,109 @@ async fn message_references(store: &dyn Store) {
     assert_eq!(store.message_reference(&acct("other"), "wamid.sent").await.unwrap(), None, "per account");
 }
 
+/// Intake's one write: mark and entry together; a redelivery keeps the message's one entry
+/// (never a second, never beside a done mark); the drain lease returns the link, is exclusive,
+/// and a message finished under it is done, out of the inbox, and quotable.
+async fn drain_lifecycle(store: &dyn Store) {
+    let a = acct("drain");
+    let phone = msg("d1").from;
+    let first = InboxEntry::new(msg("d1"), 1);
+    assert_eq!(store.record_inbound(&a, &first, 1_000).await.unwrap(), RecordOutcome::New);
+    // Redelivered (another arrival, so another order key): still one entry, the first one.
+    let again = InboxEntry::new(msg("d1"), 2);
+    assert_eq!(store.record_inbound(&a, &again, 1_001).await.unwrap(), RecordOutcome::Pending);
+    let inbox = store.inbox(&a, &phone, 10).await.unwrap();
+    assert_eq!(inbox.iter().map(|e| e.order.as_str()).collect::<Vec<_>>(), vec![first.order.as_str()]);
+    // A failed try counted on the entry survives a redelivery.
+    store.add_to_inbox(&a, &InboxEntry { attempts: 2, ..first.clone() }).await.unwrap();
+    assert_eq!(store.record_inbound(&a, &again, 1_002).await.unwrap(), RecordOutcome::Pending);
+    assert_eq!(store.inbox(&a, &phone, 10).await.unwrap()[0].attempts, 2);
+    // Removed (dead-lettered), a redelivery puts it back under its first order.
+    store.remove_from_inbox(&a, &phone, &first.order).await.unwrap();
+    assert_eq!(store.record_inbound(&a, &again, 1_003).await.unwrap(), RecordOutcome::Pending);
+    assert_eq!(store.inbox(&a, &phone, 10).await.unwrap()[0].order, first.order);
+
+    // No link yet: the lease is taken all the same, and is exclusive until it expires.
+    let now = 2_000;
+    let started = store.begin_drain(&a, &phone, "w1", now, 30).await.unwrap();
+    assert_eq!(started, DrainStart::Acquired { record: LinkRecord { link: None, lease_until: None }, interrupted: false });
+    assert_eq!(store.begin_drain(&a, &phone, "w2", now + 1, 30).await.unwrap(), DrainStart::Busy { until: now + 30 });
+    let second = InboxEntry::new(msg("d2"), 3);
+    store.record_inbound(&a, &second, now).await.unwrap();
+    // Only the holder finishes; someone else's finish writes nothing.
+    let lost = store.finish_message(&a, &first, "w2", Some((7, 70)), DrainNext::Release).await;
+    assert!(matches!(lost, Err(StoreError::LeaseLost)), "{lost:?}");
+    assert_eq!(store.inbox(&a, &phone, 10).await.unwrap().len(), 2);
+    store.finish_message(&a, &first, "w1", Some((7, 70)), DrainNext::Extend { until: now + 60 }).await.unwrap();
+    assert_eq!(store.inbox(&a, &phone, 10).await.unwrap(), vec![second.clone()]);
+    assert_eq!(store.record_inbound(&a, &again, now).await.unwrap(), RecordOutcome::AlreadyDone);
+    assert_eq!(store.inbox(&a, &phone, 10).await.unwrap().len(), 1, "no entry beside a done mark");
+    let quoted = store.message_reference(&a, "d1").await.unwrap().expect("the finished message is quotable");
+    assert_eq!((quoted.task_id, quoted.comment_id), (7, 70));
+    // Extended: still busy past the first expiry; released with the last message.
+    assert!(matches!(store.begin_drain(&a, &phone, "w2", now + 45, 30).await.unwrap(), DrainStart::Busy { .. }));
+    store.finish_message(&a, &second, "w1", None, DrainNext::Release).await.unwrap();
+    assert!(store.inbox(&a, &phone, 10).await.unwrap().is_empty());
+    assert_eq!(store.record_inbound(&a, &second, now).await.unwrap(), RecordOutcome::AlreadyDone);
+
+    // The link comes with the lease; a lease that expired without ending reads as interrupted.
+    let link = ConversationLink { contact_id: 5, task_id: 9, task_count: 1, updated_at: 3 };
+    store.lock_link(&a, &phone, None, "setup", now, 30).await.unwrap();
+    store.commit_link(&a, &phone, "setup", &link).await.unwrap();
+    let started = store.begin_drain(&a, &phone, "w3", now + 100, 30).await.unwrap();
+    assert_eq!(started, DrainStart::Acquired { record: LinkRecord { link: Some(link.clone()), lease_until: None }, interrupted: false });
+    let taken_over = store.begin_drain(&a, &phone, "w4", now + 200, 30).await.unwrap();
+    assert!(matches!(taken_over, DrainStart::Acquired { interrupted: true, .. }), "{taken_over:?}");
+    // The old holder's end leaves the new holder's lease alone.
+    store.end_drain(&a, &phone, "w3").await.unwrap();
+    assert!(matches!(store.begin_drain(&a, &phone, "w5", now + 201, 30).await.unwrap(), DrainStart::Busy { .. }));
+    store.end_drain(&a, &phone, "w4").await.unwrap();
+    let clean = store.begin_drain(&a, &phone, "w5", now + 202, 30).await.unwrap();
+    assert_eq!(clean, DrainStart::Acquired { record: LinkRecord { link: Some(link), lease_until: None }, interrupted: false });
+}
+
+/// 16 workers race for one conversation's drain lease: exactly one gets it.
+async fn concurrent_drains(store: Arc<dyn Store>) {
+    let a = acct("race");
+    let p = Phone::parse("4915112345670").unwrap();
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let (store, a, p) = (store.clone(), a.clone(), p.clone());
+        handles.push(tokio::spawn(async move { store.begin_drain(&a, &p, &format!("w{i}"), 500, 30).await.unwrap() }));
+    }
+    let mut winners = 0;
+    for h in handles {
+        if matches!(h.await.unwrap(), DrainStart::Acquired { .. }) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+/// 16 deliveries of one new message at once: one inbox entry, one New.
+async fn concurrent_intake(store: Arc<dyn Store>) {
+    let a = acct("race");
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let (store, a) = (store.clone(), a.clone());
+        handles.push(tokio::spawn(async move {
+            store.record_inbound(&a, &InboxEntry::new(msg("burst"), 100 + i), 600).await.unwrap()
+        }));
+    }
+    let mut new = 0;
+    for h in handles {
+        if h.await.unwrap() == RecordOutcome::New {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 1);
+    assert_eq!(store.inbox(&a, &msg("burst").from, 50).await.unwrap().iter().filter(|e| e.message.id == "burst").count(), 1);
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    drain_lifecycle(store.as_ref()).await;
+    concurrent_drains(store.clone()).await;
+    concurrent_intake(store.clone()).await;
     message_references(store.as_ref()).await;
     stale_inboxes(store.as_ref()).await;
     inbox_and_dead_letters(store.as_ref()).await;
@@ -452,7 +554,7 @@ async fn sqlite_store_survives_a_restart() {
         store.record_message(&a, &msg("m1"), 1).await.unwrap();
         store.lock_link(&a, &p, None, "w", 1, 30).await.unwrap();
         store
-            .commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3 })
+            .commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3, task_closed: false })
             .await
             .unwrap();
         store.add_to_inbox(&a, &InboxEntry::new(msg("m1"), 0)).await.unwrap();
@@ -498,7 +600,7 @@ async fn sqlite_store_two_handles_on_one_file_agree() {
     slots.sort_unstable();
     assert_eq!(slots, (0..16).map(|i| 60_000 + i * 100).collect::<Vec<_>>());
     // What one handle wrote, the other reads at once.
-    let link = ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 9 };
+    let link = ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 9, task_closed: false };
     let holder = (0..16).map(|i| format!("w{i}"));
     let mut committed = false;
     for owner in holder {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use bridge_aws::SqsWorkQueue;
 use bridge_core::domain::Work;
+use bridge_core::ports::WorkQueue;
 use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::{self, Delivery, WorkOutcome};
 use bridge_core::Bridge;
@@ -168,8 +169,24 @@ pub async fn handle_batch(
                 tracing::info!(work = %work.key(), ?outcome, "work done");
                 report.outcomes.push((work, outcome));
             }
+            Err(e) if e.paced && receives + 1 >= cfg.max_receives => {
+                // Waiting for the pacing slot spends no try, but every receive counts towards
+                // the queue's redrive: a fresh copy goes behind the group instead.
+                match queue.enqueue_again(std::slice::from_ref(&work)).await {
+                    Ok(()) => tracing::info!(work = %work.key(), receives, "paced work queued afresh"),
+                    Err(q) => {
+                        tracing::warn!(work = %work.key(), error = %q, "could not queue paced work afresh; SQS will redeliver");
+                        response.add_failure(id);
+                    }
+                }
+            }
             Err(e) => {
-                let wait = i32::try_from(cfg.policy().delay(receives, e.retry()).as_secs()).unwrap_or(i32::MAX);
+                // Paced: exactly the wait the clock named (rounded up to SQS's whole seconds).
+                let delay = match (e.paced, e.not_before) {
+                    (true, Some(wait)) => Duration::from_millis(wait.as_millis().div_ceil(1000) as u64 * 1000),
+                    _ => cfg.policy().delay(receives, e.retry()),
+                };
+                let wait = i32::try_from(delay.as_secs()).unwrap_or(i32::MAX);
                 tracing::warn!(work = %work.key(), receives, error = %e, wait_secs = wait, "work failed; SQS will redeliver");
                 delay_record(queue, record.receipt_handle.as_deref(), wait).await;
                 blocked_groups.insert(group, wait);

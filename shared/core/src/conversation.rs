@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::domain::{unix_now, InboundMessage, Phone};
 use crate::error::ProcessError;
 use crate::ports::store::TaskConversation;
-use crate::ports::{ConversationLink, NewContact, NewTask, PlanfixApi, Store, TaskInfo};
+use crate::ports::{ConversationLink, LinkRecord, NewContact, NewTask, PlanfixApi, PlanfixError, Store, TaskInfo};
 
 pub struct Conversations<'a> {
     pub store: &'a dyn Store,
@@ -25,7 +25,7 @@ pub struct Conversations<'a> {
     pub retry: bool,
 }
 
-enum TaskState {
+pub(crate) enum TaskState {
     Active,
     Closed,
     Missing,
@@ -35,17 +35,24 @@ impl Conversations<'_> {
     /// The link whose task should receive this message, creating, reopening or replacing the
     /// task as the account's settings say.
     /// `verified_task`: a task the caller saw active moments ago (its status is not re-read).
+    /// `known`: the link record as the caller just read it (None: read it here).
     pub async fn resolve(
         &self,
         acct: &AccountRuntime,
         msg: &InboundMessage,
         settings: &Settings,
         verified_task: Option<i64>,
+        known: Option<LinkRecord>,
     ) -> Result<ConversationLink, ProcessError> {
         let deadline = Instant::now() + self.timing.wait;
+        // The drain read the link when it took its lease: start from that, re-read after.
+        let mut known = known;
         loop {
             let now = unix_now();
-            let record = self.store.get_link(&acct.id, &msg.from).await?;
+            let record = match known.take() {
+                Some(record) => Some(record),
+                None => self.store.get_link(&acct.id, &msg.from).await?,
+            };
             let leased = record.as_ref().and_then(|r| r.lease_until).is_some_and(|u| u >= now);
             let link = record.and_then(|r| r.link);
             if !leased {
@@ -56,11 +63,15 @@ impl Conversations<'_> {
                         }
                     }
                     Some(link) if verified_task == Some(link.task_id) => return Ok(link),
-                    Some(link) => match self.task_state(acct, link.task_id).await? {
+                    Some(link) => match self.task_state(acct, &link, settings).await? {
                         TaskState::Active => return Ok(link),
-                        TaskState::Closed if settings.single_task => {
-                            self.reopen(acct, link.task_id, settings).await?;
-                            return Ok(link);
+                        // A task that vanished meanwhile (or that the flag called closed but
+                        // was deleted) cannot be reopened: a new one follows.
+                        TaskState::Closed if settings.single_task && self.reopen(acct, link.task_id, settings).await? => {
+                            if link.task_closed {
+                                self.store.set_task_closed(&acct.id, &msg.from, link.task_id, false).await?;
+                            }
+                            return Ok(ConversationLink { task_closed: false, ..link });
                         }
                         TaskState::Closed | TaskState::Missing => {
                             if let Some(rotated) = self.try_rotate(acct, msg, settings, &link).await? {
@@ -88,7 +99,7 @@ impl Conversations<'_> {
             let contact_id = find_or_create_contact(acct.planfix.as_ref(), msg, settings).await?;
             let task_id = self.task_once(acct, msg, contact_id, settings, 1).await?;
             self.remember_task(acct, task_id, &msg.from, contact_id).await?;
-            Ok(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now() })
+            Ok(ConversationLink { contact_id, task_id, task_count: 1, updated_at: unix_now(), task_closed: false })
         })
         .await
     }
@@ -106,7 +117,13 @@ impl Conversations<'_> {
             .under_link_lease(acct, &lease, || async {
                 let task_id = self.task_once(acct, msg, old.contact_id, settings, count).await?;
                 self.remember_task(acct, task_id, &msg.from, old.contact_id).await?;
-                Ok(ConversationLink { contact_id: old.contact_id, task_id, task_count: count, updated_at: unix_now() })
+                Ok(ConversationLink {
+                    contact_id: old.contact_id,
+                    task_id,
+                    task_count: count,
+                    updated_at: unix_now(),
+                    task_closed: false,
+                })
             })
             .await?;
         if let Some(link) = &rotated {
@@ -153,9 +170,52 @@ impl Conversations<'_> {
         Ok(self.store.put_task_conversation(&acct.id, task_id, &conv).await?)
     }
 
-    async fn task_state(&self, acct: &AccountRuntime, task_id: i64) -> Result<TaskState, ProcessError> {
+    /// With `task_status_webhook` the link's flag says (the scenario keeps it current; no
+    /// Planfix call), otherwise Planfix is asked.
+    async fn task_state(
+        &self,
+        acct: &AccountRuntime,
+        link: &ConversationLink,
+        settings: &Settings,
+    ) -> Result<TaskState, ProcessError> {
+        if settings.task_status_webhook {
+            return Ok(if link.task_closed { TaskState::Closed } else { TaskState::Active });
+        }
+        self.read_task_state(acct, link.task_id).await
+    }
+
+    /// The task's state as Planfix has it now (1 call; 2 the first time a process's statuses
+    /// are needed).
+    pub(crate) async fn read_task_state(&self, acct: &AccountRuntime, task_id: i64) -> Result<TaskState, ProcessError> {
         let Some(task) = acct.planfix.get_task(task_id).await? else { return Ok(TaskState::Missing) };
         Ok(if self.is_active(acct, &task).await? { TaskState::Active } else { TaskState::Closed })
+    }
+
+    /// After a failed delivery: with `task_status_webhook` the link's task was taken as active
+    /// without asking Planfix, so a "task does not exist" answer (HTTP 404, code 1000) means it
+    /// was deleted. Marks the link closed; true when the caller should deliver again (the
+    /// message then opens a new task instead of being lost).
+    pub async fn close_vanished_task(
+        &self,
+        acct: &AccountRuntime,
+        phone: &Phone,
+        settings: &Settings,
+        error: &ProcessError,
+    ) -> Result<bool, ProcessError> {
+        let ProcessError::Planfix(e) = error else { return Ok(false) };
+        if !settings.task_status_webhook || !task_missing(e) {
+            return Ok(false);
+        }
+        let Some(link) = self.store.get_link(&acct.id, phone).await?.and_then(|r| r.link) else { return Ok(false) };
+        if link.task_closed {
+            return Ok(false);
+        }
+        let marked = self.store.set_task_closed(&acct.id, phone, link.task_id, true).await?;
+        if marked {
+            tracing::info!(account = %acct.id, phone = %phone, task = link.task_id,
+                "the conversation's task no longer exists in Planfix; the message goes to a new task");
+        }
+        Ok(marked)
     }
 
     /// Open vs closed is the status's `isActive`; when the task read omits it, the process's
@@ -172,12 +232,15 @@ impl Conversations<'_> {
         Ok(statuses.iter().find(|s| s.id == status_id).is_none_or(|s| s.is_active))
     }
 
-    async fn reopen(&self, acct: &AccountRuntime, task_id: i64, settings: &Settings) -> Result<(), ProcessError> {
+    /// False when the task no longer exists (nothing to reopen: the caller opens a new one).
+    async fn reopen(&self, acct: &AccountRuntime, task_id: i64, settings: &Settings) -> Result<bool, ProcessError> {
         let status_id = match settings.reopen_status_id {
             Some(id) => id,
             None => {
-                let task =
-                    acct.planfix.get_task(task_id).await?.ok_or(ProcessError::Busy("task vanished while reopening"))?;
+                let Some(task) = acct.planfix.get_task(task_id).await? else {
+                    tracing::info!(account = %acct.id, task = task_id, "task to reopen no longer exists");
+                    return Ok(false);
+                };
                 let process_id =
                     task.process_id.ok_or(ProcessError::Config("task has no process; set reopen_status_id".into()))?;
                 let statuses = self.statuses.statuses(&acct.id, acct.planfix.as_ref(), process_id).await?;
@@ -188,10 +251,22 @@ impl Conversations<'_> {
                     .ok_or(ProcessError::Config(format!("process {process_id} has no active status to reopen with")))?
             }
         };
-        acct.planfix.set_task_status(task_id, status_id).await?;
+        match acct.planfix.set_task_status(task_id, status_id).await {
+            Ok(()) => {}
+            Err(e) if task_missing(&e) => {
+                tracing::info!(account = %acct.id, task = task_id, "task to reopen no longer exists");
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
         tracing::info!(account = %acct.id, task = task_id, status = status_id, "reopened completed task (single_task)");
-        Ok(())
+        Ok(true)
     }
+}
+
+/// Planfix's "task does not exist" (NOTES §5.4: HTTP 404, code 1000).
+fn task_missing(e: &PlanfixError) -> bool {
+    matches!(e, PlanfixError::Api { http: 404, .. } | PlanfixError::Api { code: Some(1000), .. })
 }
 
 /// Reuse the contact whose phone really is this number (Planfix's filter matches substrings),

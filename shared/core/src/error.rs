@@ -28,4 +28,12 @@ impl ProcessError {
             ProcessError::Config(_) => Retry::Never,
         }
     }
+
+    /// Only waiting for Planfix's pacing slot: nothing was tried, no try is spent.
+    pub fn paced(&self) -> Option<std::time::Duration> {
+        match self {
+            ProcessError::Planfix(PlanfixError::Paced { wait }) => Some(*wait),
+            _ => None,
+        }
+    }
 }

@@ -3,29 +3,27 @@
 use std::sync::Arc;
 
 use super::conversation::Conversations;
-use super::lease::{with_lease, Claim, LeaseFailure, LeaseTiming, Leased, MessageLease};
+use super::lease::LeaseTiming;
 use super::render::{media_caption_html, message_html_with};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
 use crate::domain::{FileJob, InboundMessage, MessageContent, Origin};
 pub use crate::error::ProcessError;
-use crate::ports::{CommentOwner, ConversationLink, FileJobQueue, NewComment, Store};
+use crate::ports::{CommentOwner, ConversationLink, FileJobQueue, LinkRecord, NewComment, Store};
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
 pub(crate) const SOURCE_NAMESPACE: uuid::Uuid = uuid::uuid!("3f0d7a52-1c5e-4b8e-9a57-6f1f2b7c9d10");
 
-/// A failed attempt at one message, with the claim it failed in.
-pub type Failed = LeaseFailure<ProcessError>;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Processed {
+    /// The comment exists; `link` is the conversation as it is now (the next message of the
+    /// drain starts from it instead of reading it again).
     Commented {
-        task_id: i64,
+        link: ConversationLink,
         comment_id: i64,
     },
-    AlreadyDone,
     /// The provider reported a message the bridge itself sent (an echo): nothing to write.
     OwnEcho,
 }
@@ -34,52 +32,48 @@ pub struct InboundProcessor {
     pub settings: SettingsCache,
     pub statuses: StatusCache,
     pub timing: LeaseTiming,
-    /// Lease on one message while it is processed; longer than the worst Planfix path.
+    /// The drain lease on a conversation, renewed with each message; longer than the worst
+    /// Planfix path of one message.
     pub message_lease_secs: i64,
     /// Where media messages hand their file to the file relay.
     pub file_jobs: Arc<dyn FileJobQueue>,
 }
 
 impl InboundProcessor {
-    /// Comments one recorded message, exactly once. `verified_task` is a task this worker found
-    /// active moments ago, whose status need not be read again if the conversation still points
-    /// at it. A concurrent duplicate waits for the worker holding the message. A failure says
-    /// which attempt at this message it was (each claim counts one), so the retry budget is the
-    /// message's own, whatever delivery carried it; the lease is released so the retry (or the
-    /// provider's redelivery) can finish the work, never swallowed by the dedupe mark.
-    pub async fn process_verified(
+    /// Comments one message of a conversation whose drain lease the caller holds (so no other
+    /// worker writes this conversation meanwhile); the caller records the outcome. `known`: the
+    /// link as the drain last saw it (not read again). `verified_task`: a task this drain found
+    /// active moments ago, whose status need not be read again if the link still points at it.
+    /// `look_first`: an earlier try may have written the comment and died before recording it
+    /// (it failed, or its drain was interrupted), so look for it before writing.
+    pub async fn process_in_drain(
         &self,
         store: &dyn Store,
         acct: &AccountRuntime,
         msg: &InboundMessage,
+        known: Option<LinkRecord>,
         verified_task: Option<i64>,
-    ) -> Result<Processed, Failed> {
+        look_first: bool,
+    ) -> Result<Processed, ProcessError> {
         // Providers that echo every outgoing message (Wazzup) also echo the bridge's own sends:
         // those are already in the task, as the employee's comment.
-        if msg.origin == Origin::BusinessPhone
-            && store.get_sent(&acct.id, &msg.id).await.map_err(|e| Failed { error: e.into(), attempt: None })?.is_some()
-        {
+        if msg.origin == Origin::BusinessPhone && store.get_sent(&acct.id, &msg.id).await?.is_some() {
             tracing::info!(account = %acct.id, message = %msg.id, "echo of the bridge's own send; nothing to write");
             return Ok(Processed::OwnEcho);
         }
-        let timing = LeaseTiming { lease_secs: self.message_lease_secs, ..self.timing.clone() };
-        let leased = with_lease(store, &acct.id, &MessageLease(&msg.id), &timing, |claim: Claim| async move {
-            let done = self.deliver(store, acct, msg, claim.attempt, verified_task).await?;
-            Ok::<_, ProcessError>((done, done))
-        })
-        .await?;
-        match leased {
-            Leased::Ran { value: (task_id, comment_id), attempt } => {
-                tracing::info!(account = %acct.id, message = %msg.id, task = task_id, comment = comment_id, attempt,
-                    "message delivered to Planfix");
-                Ok(Processed::Commented { task_id, comment_id })
+        let mut delivered = self.deliver(store, acct, msg, look_first, verified_task, known).await;
+        if let Err(e) = &delivered {
+            // `task_status_webhook`: a task taken for active may have been deleted meanwhile.
+            let settings = self.settings.get(store, &acct.id).await?;
+            let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: look_first };
+            if conversations.close_vanished_task(acct, &msg.from, &settings, e).await? {
+                delivered = self.deliver(store, acct, msg, look_first, None, None).await;
             }
-            Leased::AlreadyDone => Ok(Processed::AlreadyDone),
-            Leased::Busy => Err(Failed {
-                error: ProcessError::Busy("the same message is being processed by another delivery"),
-                attempt: None,
-            }),
         }
+        let (link, comment_id) = delivered?;
+        tracing::info!(account = %acct.id, message = %msg.id, task = link.task_id, comment = comment_id, retry = look_first,
+            "message delivered to Planfix");
+        Ok(Processed::Commented { link, comment_id })
     }
 
     async fn deliver(
@@ -87,20 +81,21 @@ impl InboundProcessor {
         store: &dyn Store,
         acct: &AccountRuntime,
         msg: &InboundMessage,
-        attempt: u32,
+        look_first: bool,
         verified_task: Option<i64>,
-    ) -> Result<(i64, i64), ProcessError> {
+        known: Option<LinkRecord>,
+    ) -> Result<(ConversationLink, i64), ProcessError> {
         let settings = self.settings.get(store, &acct.id).await?;
-        let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: attempt > 1 };
-        let link = conversations.resolve(acct, msg, &settings, verified_task).await?;
+        let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: look_first };
+        let link = conversations.resolve(acct, msg, &settings, verified_task, known).await?;
         let source_object_id =
             uuid::Uuid::new_v5(&SOURCE_NAMESPACE, format!("{}/{}", acct.id, msg.id).as_bytes()).to_string();
         // A previous attempt may have created the comment and died before recording it.
-        if attempt > 1 {
+        if look_first {
             if let Some(existing) = acct.planfix.find_comment_by_source(link.task_id, &source_object_id).await? {
                 tracing::info!(message = %msg.id, comment = existing, "comment from an earlier attempt found; not adding another");
                 self.hand_over_file(acct, msg, &link, existing).await?;
-                return Ok((link.task_id, existing));
+                return Ok((link, existing));
             }
         }
         // What the message points at (reaction, reply, edit, deletion), for its comment to say.
@@ -120,7 +115,7 @@ impl InboundProcessor {
         };
         let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;
         self.hand_over_file(acct, msg, &link, comment_id).await?;
-        Ok((link.task_id, comment_id))
+        Ok((link, comment_id))
     }
 
     /// Media: the comment exists (in order, with the caption); the relay attaches the file. A

@@ -78,15 +78,11 @@ pub async fn record(
     let arrival_ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     for (index, msg) in messages.into_iter().enumerate() {
-        match store.record_message(&acct.id, &msg, now).await? {
+        let entry = InboxEntry::new(msg, InboxEntry::sequence(arrival_ms, index));
+        match store.record_inbound(&acct.id, &entry, now).await? {
             RecordOutcome::AlreadyDone => accepted.duplicates += 1,
             // Pending too: a redelivery puts back an entry a crash (or a dead letter) removed.
-            RecordOutcome::New | RecordOutcome::Pending => {
-                store
-                    .add_to_inbox(&acct.id, &InboxEntry::new(msg.clone(), InboxEntry::sequence(arrival_ms, index)))
-                    .await?;
-                accepted.to_process.push(msg);
-            }
+            RecordOutcome::New | RecordOutcome::Pending => accepted.to_process.push(entry.message),
         }
     }
     Ok(accepted)

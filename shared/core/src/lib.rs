@@ -28,6 +28,7 @@ pub mod retry;
 pub mod settings_cache;
 pub mod status_cache;
 pub mod sweep;
+pub mod task_status;
 pub mod text_split;
 pub mod throttle;
 pub mod whatsapp_text;

@@ -1,4 +1,5 @@
-//! The request a Planfix scenario ("comment added" → "send HTTP request") makes to the bridge.
+//! The requests Planfix scenarios ("comment added", "task status changed" → "send HTTP
+//! request") make to the bridge.
 //! Planfix does not sign requests: it carries a per-account shared secret, and only ids —
 //! everything else is read back by REST, never trusted from the templated body.
 
@@ -77,24 +78,37 @@ fn id(value: Option<Id>, what: &str) -> Result<Option<i64>, WebhookError> {
     }
 }
 
+/// Media types are case-insensitive (RFC 9110 §8.3.1); parameters (`; charset=…`) are not read.
+fn is_form(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|c| {
+        c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
+}
+
+/// A form body's fields by name, each at most once.
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    fn get(&self, k: &str) -> Result<Option<Id>, WebhookError> {
+        let mut values = self.0.iter().filter(|(n, _)| n == k).map(|(_, v)| Id::Text(v.clone()));
+        let first = values.next();
+        // As duplicate JSON keys are refused: which one counts would be a guess.
+        if values.next().is_some() {
+            return Err(WebhookError::BadRequest(format!("{k} is given more than once")));
+        }
+        Ok(first)
+    }
+}
+
 /// Accepts JSON (`{"task":"123","comment":"456"}`) or a form body with the same fields.
 pub fn parse_notice(content_type: Option<&str>, body: &[u8]) -> Result<CommentNotice, WebhookError> {
-    // Media types are case-insensitive (RFC 9110 §8.3.1); parameters (`; charset=…`) are not read.
-    let is_form = content_type.is_some_and(|c| {
-        c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    });
-    let notice: Notice = if is_form {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-        let get = |k: &str| -> Result<Option<Id>, WebhookError> {
-            let mut values = pairs.iter().filter(|(n, _)| n == k).map(|(_, v)| Id::Text(v.clone()));
-            let first = values.next();
-            // As duplicate JSON keys are refused: which one counts would be a guess.
-            if values.next().is_some() {
-                return Err(WebhookError::BadRequest(format!("{k} is given more than once")));
-            }
-            Ok(first)
-        };
-        Notice { task: get("task")?, comment: get("comment")? }
+    let notice: Notice = if is_form(content_type) {
+        let form = Form::parse(body);
+        Notice { task: form.get("task")?, comment: form.get("comment")? }
     } else {
         serde_json::from_slice(body).map_err(|e| {
             WebhookError::BadRequest(format!("expected JSON like {{\"task\":\"…\",\"comment\":\"…\"}}: {e}"))
@@ -103,6 +117,38 @@ pub fn parse_notice(content_type: Option<&str>, body: &[u8]) -> Result<CommentNo
     let comment_id =
         id(notice.comment, "comment")?.ok_or_else(|| WebhookError::BadRequest("missing comment id".into()))?;
     Ok(CommentNotice { task_id: id(notice.task, "task")?, comment_id })
+}
+
+/// The request of the scenario "task status changed" (`POST /planfix/{account}/task-status`).
+/// Only the task id counts: the worker reads the task's status back by REST. `status_id` (the
+/// new status, if the scenario sends it) is logged, never trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskStatusNotice {
+    pub task_id: i64,
+    pub status_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct StatusNotice {
+    task: Option<Id>,
+    #[serde(default)]
+    status: Option<Id>,
+}
+
+/// Accepts JSON (`{"task":"123","status":"3"}`, `status` optional) or a form body with the
+/// same fields; other fields are ignored.
+pub fn parse_task_status(content_type: Option<&str>, body: &[u8]) -> Result<TaskStatusNotice, WebhookError> {
+    let notice: StatusNotice = if is_form(content_type) {
+        let form = Form::parse(body);
+        StatusNotice { task: form.get("task")?, status: form.get("status")? }
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| WebhookError::BadRequest(format!("expected JSON like {{\"task\":\"…\"}}: {e}")))?
+    };
+    let task_id = id(notice.task, "task")?.ok_or_else(|| WebhookError::BadRequest("missing task id".into()))?;
+    // An unreplaced or odd status variable must not cost the notice: the status is re-read.
+    let status_id = id(notice.status, "status").unwrap_or(None);
+    Ok(TaskStatusNotice { task_id, status_id })
 }
 
 #[cfg(test)]
@@ -167,6 +213,29 @@ mod tests {
         let cred = base64::engine::general_purpose::STANDARD.encode("planfix:other");
         both.insert(http::header::AUTHORIZATION, format!("Basic {cred}").parse().unwrap());
         assert!(authenticate(&secret, &both).is_err());
+    }
+
+    #[test]
+    fn task_status_notices_need_a_task_id_only() {
+        let json = Some("application/json");
+        assert_eq!(
+            parse_task_status(json, br#"{"task":"#12","status":"3","secret":"x"}"#).unwrap(),
+            TaskStatusNotice { task_id: 12, status_id: Some(3) }
+        );
+        assert_eq!(
+            parse_task_status(None, r#"{"task":12,"status":"{{Задача.Статус.Идентификатор}}"}"#.as_bytes()).unwrap(),
+            TaskStatusNotice { task_id: 12, status_id: None }
+        );
+        let form = Some("application/x-www-form-urlencoded");
+        assert_eq!(parse_task_status(form, b"task=12").unwrap(), TaskStatusNotice { task_id: 12, status_id: None });
+        for body in [&br#"{}"#[..], r#"{"task":"{{Задача.Номер}}"}"#.as_bytes(), br#"{"task":0}"#, b"task=12"] {
+            assert!(
+                matches!(parse_task_status(None, body), Err(WebhookError::BadRequest(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(parse_task_status(form, b"task=1&task=2"), Err(WebhookError::BadRequest(_))));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::AccountRuntime;
 use crate::domain::{unix_now, AccountId, Phone, Work};
 use crate::error::ProcessError;
 use crate::metrics::{self, Metric};
-use crate::ports::{DeadLetter, InboxEntry, PlanfixError, StoreError};
+use crate::ports::{DeadLetter, DrainNext, DrainStart, InboxEntry, LinkRecord, PlanfixError, StoreError};
 use crate::retry::Retry;
 use crate::Bridge;
 
@@ -32,11 +32,19 @@ const INBOX_PAGE: usize = 25;
 pub struct RetryLater {
     pub reason: String,
     pub not_before: Option<Duration>,
+    /// Handed back only to wait for Planfix's pacing slot (`not_before` says how long): no try
+    /// was spent, so the queue delays it by exactly that, without backoff, and must not let
+    /// its receive count run the work into the dead-letter queue.
+    pub paced: bool,
 }
 
 impl RetryLater {
     fn new(reason: impl Into<String>) -> Self {
-        Self { reason: reason.into(), not_before: None }
+        Self { reason: reason.into(), not_before: None, paced: false }
+    }
+
+    fn paced(wait: Duration) -> Self {
+        Self { reason: format!("waiting {wait:?} for the Planfix pacing slot"), not_before: Some(wait), paced: true }
     }
 
     /// In the retry rule's terms, for [`crate::retry::RetryPolicy::delay`].
@@ -98,6 +106,7 @@ pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<Wor
             return Err(RetryLater {
                 reason: "the account's configuration is broken; waiting for the operator to fix it".into(),
                 not_before: Some(BROKEN_ACCOUNT_PAUSE),
+                paced: false,
             });
         }
         crate::accounts::Lookup::Unknown => {
@@ -128,6 +137,10 @@ pub async fn handle(app: &Bridge, work: &Work, delivery: Delivery) -> Result<Wor
             Err(e) => failed(app, &acct, work, None, e, None, delivery).await,
         },
         Work::WebhookItem { status_route, body, .. } => replay_webhook_item(app, &acct, *status_route, body).await,
+        Work::TaskStatus { task_id, .. } => match crate::task_status::apply(app, &acct, *task_id).await {
+            Ok(_) => Ok(WorkOutcome::StatusApplied),
+            Err(e) => failed(app, &acct, work, None, e, None, delivery).await,
+        },
     }
 }
 
@@ -166,6 +179,11 @@ async fn replay_webhook_item(
 /// Comments every message waiting in the conversation's inbox, oldest first. The inbox (not
 /// the queue) decides the order, so a message that arrived late but was sent earlier still
 /// goes first among those waiting.
+///
+/// In store requests: one read of the inbox, one write that takes the conversation's drain
+/// lease and returns its link, and one transaction per message (mark done, entry removed, lease
+/// extended, or ended after the last). Every entry has its own poke queued behind this one, so
+/// a page that was not full is the whole inbox as far as this poke is concerned.
 async fn drain_conversation(
     app: &Bridge,
     acct: &AccountRuntime,
@@ -174,16 +192,24 @@ async fn drain_conversation(
     delivery: Delivery,
 ) -> Result<WorkOutcome, RetryLater> {
     let store = app.store.as_ref();
+    let mut entries = store.inbox(&acct.id, phone, INBOX_PAGE).await.map_err(retry_store)?;
+    if entries.is_empty() {
+        return Ok(WorkOutcome::Drained { processed: 0 });
+    }
+    let owner = uuid::Uuid::new_v4().to_string();
+    let lease_secs = app.inbound.message_lease_secs;
+    let Some((mut known, mut look_first)) = take_drain(app, acct, phone, &owner).await? else {
+        return Err(RetryLater::new("another worker is still draining this conversation"));
+    };
+    let end = || end_drain(store, acct, phone, &owner);
     let mut processed = 0;
     // The task this drain just commented on: seconds old, so its status is not re-read
     // (halves the Planfix calls of a burst; Planfix allows one per second).
     let mut verified_task = None;
     loop {
-        let entries = store.inbox(&acct.id, phone, INBOX_PAGE).await.map_err(retry_store)?;
-        if entries.is_empty() {
-            return Ok(WorkOutcome::Drained { processed });
-        }
-        for entry in entries {
+        let count = entries.len();
+        let full_page = count == INBOX_PAGE;
+        for (index, entry) in entries.into_iter().enumerate() {
             if delivery.deadline.is_some_and(|d| Instant::now() >= d) {
                 // Out of time: a fresh poke continues behind everything already queued for this
                 // conversation, without spending this delivery's retries.
@@ -192,27 +218,115 @@ async fn drain_conversation(
                     phone: phone.clone(),
                     message_id: format!("continue-{}", uuid::Uuid::new_v4()),
                 };
-                app.work.enqueue(&[next]).await.map_err(|e| RetryLater::new(e.to_string()))?;
+                let queued = app.work.enqueue(&[next]).await.map_err(|e| RetryLater::new(e.to_string()));
+                end().await;
+                queued?;
                 return Ok(WorkOutcome::Continued { processed });
             }
-            match app.inbound.process_verified(store, acct, &entry.message, verified_task).await {
+            let look = std::mem::take(&mut look_first) || entry.attempts > 0;
+            match app.inbound.process_in_drain(store, acct, &entry.message, known.take(), verified_task, look).await {
                 Ok(done) => {
-                    if let Processed::Commented { task_id, .. } = done {
-                        verified_task = Some(task_id);
-                        metrics::count(acct.id.as_str(), Metric::MessagesIn, 1.0);
+                    let comment = match done {
+                        Processed::Commented { link, comment_id } => {
+                            metrics::count(acct.id.as_str(), Metric::MessagesIn, 1.0);
+                            verified_task = Some(link.task_id);
+                            let ids = (link.task_id, comment_id);
+                            known = Some(LinkRecord { link: Some(link), lease_until: None });
+                            Some(ids)
+                        }
+                        Processed::OwnEcho => None,
+                    };
+                    let last = index + 1 == count && !full_page;
+                    let next = if last {
+                        DrainNext::Release
+                    } else {
+                        DrainNext::Extend { until: unix_now() + lease_secs }
+                    };
+                    if let Err(e) = store.finish_message(&acct.id, &entry, &owner, comment, next).await {
+                        // The comment exists but is not recorded: the next try looks for it.
+                        let again = InboxEntry { attempts: entry.attempts + 1, ..entry };
+                        let _ = store.add_to_inbox(&acct.id, &again).await;
+                        end().await;
+                        return Err(retry_store(e));
                     }
-                    store.remove_from_inbox(&acct.id, phone, &entry.order).await.map_err(retry_store)?;
                     processed += 1;
+                    if last {
+                        return Ok(WorkOutcome::Drained { processed });
+                    }
                 }
-                Err(f) => {
-                    let attempt = f.attempt.map(|a| a.saturating_sub(entry.attempts_before));
-                    let outcome = failed(app, acct, work, Some(&entry), f.error, attempt, delivery).await?;
-                    store.remove_from_inbox(&acct.id, phone, &entry.order).await.map_err(retry_store)?;
-                    // The rest of the inbox has its own queued pokes, each with a full retry
-                    // budget: let them take over.
-                    return Ok(outcome);
+                Err(e) if e.paced().is_some() => {
+                    // Nothing was sent: the message waits its turn with its budget untouched.
+                    end().await;
+                    return Err(RetryLater::paced(e.paced().unwrap_or_default()));
+                }
+                Err(e) => {
+                    let attempt = entry.attempts + 1;
+                    return match failed(app, acct, work, Some(&entry), e, Some(attempt), delivery).await {
+                        Ok(outcome) => {
+                            // Dead-lettered: the rest of the inbox has its own queued pokes,
+                            // each with a full retry budget, to take over.
+                            let removed = store.remove_from_inbox(&acct.id, phone, &entry.order).await;
+                            end().await;
+                            removed.map_err(retry_store)?;
+                            Ok(outcome)
+                        }
+                        Err(retry) => {
+                            // Counted on the entry: the message's budget is its own, and its
+                            // next try looks for a comment this one may have written.
+                            let again = InboxEntry { attempts: attempt, ..entry };
+                            let counted = store.add_to_inbox(&acct.id, &again).await;
+                            end().await;
+                            counted.map_err(retry_store)?;
+                            Err(retry)
+                        }
+                    };
                 }
             }
+        }
+        entries = match store.inbox(&acct.id, phone, INBOX_PAGE).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                end().await;
+                return Err(retry_store(e));
+            }
+        };
+        if entries.is_empty() {
+            end().await;
+            return Ok(WorkOutcome::Drained { processed });
+        }
+    }
+}
+
+/// Ends the drain lease on the way out; a failure only delays the next drain until the lease
+/// expires, so it is counted and logged, not returned.
+async fn end_drain(store: &dyn crate::ports::Store, acct: &AccountRuntime, phone: &Phone, owner: &str) {
+    if let Err(e) = store.end_drain(&acct.id, phone, owner).await {
+        metrics::count(acct.id.as_str(), Metric::LeaseReleaseFailures, 1.0);
+        tracing::warn!(account = %acct.id, error = %e, "could not end the drain lease; it expires on its own");
+    }
+}
+
+/// Takes the conversation's drain lease, waiting a while for another worker's (a redelivery
+/// racing the first delivery, a sweep's poke): the link as it is, and whether the last drain
+/// was interrupted. None: still busy past the wait.
+async fn take_drain(
+    app: &Bridge,
+    acct: &AccountRuntime,
+    phone: &Phone,
+    owner: &str,
+) -> Result<Option<(Option<LinkRecord>, bool)>, RetryLater> {
+    let timing = &app.inbound.timing;
+    let deadline = Instant::now() + timing.wait;
+    loop {
+        let start = app
+            .store
+            .begin_drain(&acct.id, phone, owner, unix_now(), app.inbound.message_lease_secs)
+            .await
+            .map_err(retry_store)?;
+        match start {
+            DrainStart::Acquired { record, interrupted } => return Ok(Some((Some(record), interrupted))),
+            DrainStart::Busy { .. } if Instant::now() < deadline => tokio::time::sleep(timing.poll).await,
+            DrainStart::Busy { .. } => return Ok(None),
         }
     }
 }
@@ -230,10 +344,13 @@ async fn failed(
     attempt: Option<u32>,
     delivery: Delivery,
 ) -> Result<WorkOutcome, RetryLater> {
+    if let Some(wait) = e.paced() {
+        return Err(RetryLater::paced(wait));
+    }
     metrics::count(acct.id.as_str(), Metric::Failures, 1.0);
     if let (Retry::Later { not_before }, false) = (e.retry(), delivery.last_try(attempt)) {
         tracing::warn!(account = %acct.id, work = %work.key(), attempt = attempt.unwrap_or(delivery.attempts), error = %e, "work failed; will retry");
-        return Err(RetryLater { reason: e.to_string(), not_before });
+        return Err(RetryLater { reason: e.to_string(), not_before, paced: false });
     }
     let attempts = attempt.unwrap_or(delivery.attempts);
     dead_letter(app, Some(acct), work, entry, &e.to_string(), &in_plain_words(&e), attempts).await
@@ -324,6 +441,7 @@ fn planfix_in_plain_words(e: &PlanfixError) -> String {
     match e {
         PlanfixError::Transport(_) => "Planfix could not be reached (a network error or a timeout)".into(),
         PlanfixError::Decode(_) => "Planfix sent an answer the bridge could not read".into(),
+        PlanfixError::Paced { .. } => "Planfix's request rate for this account stayed used up".into(),
         PlanfixError::Api { code: Some(22), .. } => "Planfix's daily request limit for this account is spent".into(),
         PlanfixError::Api { http: 401, .. } => {
             "Planfix refused the request (HTTP 401: check the bridge's API token)".into()
@@ -436,14 +554,10 @@ pub async fn return_to_inbox(
     letter: &DeadLetter,
 ) -> Result<Replayed, String> {
     let Some(entry) = &letter.entry else { return Ok(Replayed::Queued) };
-    let recorded = store.record_message(account, &entry.message, unix_now()).await.map_err(|e| e.to_string())?;
-    let attempts_before = match recorded {
-        crate::ports::RecordOutcome::AlreadyDone => return Ok(Replayed::AlreadyDone),
-        // The item's attempt count starts again from nothing.
-        crate::ports::RecordOutcome::New => 0,
-        crate::ports::RecordOutcome::Pending => entry.attempts_before + letter.attempts,
-    };
-    let fresh_budget = InboxEntry { attempts_before, ..entry.clone() };
-    store.add_to_inbox(account, &fresh_budget).await.map_err(|e| e.to_string())?;
-    Ok(Replayed::Queued)
+    let fresh_budget =
+        InboxEntry { attempts: 0, attempts_before: entry.attempts_before + letter.attempts, ..entry.clone() };
+    match store.record_inbound(account, &fresh_budget, unix_now()).await.map_err(|e| e.to_string())? {
+        crate::ports::RecordOutcome::AlreadyDone => Ok(Replayed::AlreadyDone),
+        crate::ports::RecordOutcome::New | crate::ports::RecordOutcome::Pending => Ok(Replayed::Queued),
+    }
 }

@@ -16,7 +16,7 @@ use bridge_core::config::{AccountConfig, MetaConfig, PlanfixConfig, ProviderConf
 use bridge_core::domain::{unix_now, AccountId, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::lease::LeaseTiming;
 use bridge_core::outbound::ReplyOutcome;
-use bridge_core::ports::{ClaimOutcome, RecordOutcome, SentRecord, Store};
+use bridge_core::ports::{DrainNext, DrainStart, RecordOutcome, SentRecord, Store};
 use bridge_core::retry::RetryPolicy;
 use bridge_core::worker::{self, Delivery, WorkOutcome};
 use bridge_core::Bridge;
@@ -526,13 +526,17 @@ async fn a_messages_retry_budget_is_its_own_whatever_delivery_carries_it() {
     let poke_a = Work::Conversation { account: account(), phone: customer(), message_id: "wamid.a".into() };
     rig.post_meta(&text("wamid.a", T0 + 10, "a")).await;
     assert_eq!(rig.next_work().await, Some(poke_a.clone()));
-    // Another delivery of message a is processing it: this one gives up and comes back later.
-    let claimed = rig.store.claim_message(&account(), "wamid.a", "other-delivery", unix_now(), 60).await.unwrap();
-    assert!(matches!(claimed, ClaimOutcome::Claimed { .. }), "{claimed:?}");
+    // Another delivery is draining the conversation: this one gives up and comes back later.
+    let other = rig.store.begin_drain(&account(), &customer(), "other-delivery", unix_now(), 60).await.unwrap();
+    assert!(matches!(other, DrainStart::Acquired { .. }), "{other:?}");
     let first = worker::handle(&rig.app, &poke_a, Delivery { attempts: 1, max_attempts: 2, deadline: None }).await;
     assert!(first.is_err(), "{first:?}");
     // The other delivery commented a; meanwhile b arrived, and Planfix fails b's comment once.
-    rig.store.complete_message(&account(), "wamid.a", "other-delivery", task, 999_999).await.unwrap();
+    let entry_a = rig.store.inbox(&account(), &customer(), 10).await.unwrap().remove(0);
+    rig.store
+        .finish_message(&account(), &entry_a, "other-delivery", Some((task, 999_999)), DrainNext::Release)
+        .await
+        .unwrap();
     rig.post_meta(&text("wamid.b", T0 + 20, "b")).await;
     rig.planfix.fail_matching("POST", &format!("/task/{task}/comments/"), 1, planfix_down("b failed"));
     // Poke a's last receive finds a done and tries b for the first time: b is not dead-lettered.

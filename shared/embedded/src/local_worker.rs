@@ -30,6 +30,7 @@ use bridge_core::retry::RetryPolicy;
 use bridge_core::worker;
 use bridge_core::Bridge;
 
+use bridge_core::ports::WorkQueue;
 use crate::sqlite::{QueueItem, Receipt, Received, SqliteFileJobQueue, SqliteQueue, SqliteWorkQueue};
 
 /// The local worker's retries: tries per piece of work before it becomes a dead letter in the
@@ -327,8 +328,22 @@ async fn run_work(app: Arc<Bridge>, queue: SqliteWorkQueue, item: Received<Work>
             tracing::info!(work = %work.key(), ?outcome, "work done");
             acknowledge(&queue, item.receipt).await;
         }
+        Err(e) if e.paced && item.receive_count + 1 >= options.work_queue_max_receives() => {
+            // Waiting for the pacing slot spends no try, but every receive counts towards the
+            // queue's dead-lettering: a fresh copy goes behind the conversation instead.
+            match queue.enqueue_again(std::slice::from_ref(work)).await {
+                Ok(()) => acknowledge(&queue, item.receipt).await,
+                Err(q) => {
+                    tracing::warn!(work = %work.key(), error = %q, "could not queue paced work afresh; retrying");
+                    delay(&queue, item.receipt, e.not_before.unwrap_or_default()).await;
+                }
+            }
+        }
         Err(e) => {
-            let wait = options.work_retry.delay(item.receive_count, e.retry());
+            let wait = match (e.paced, e.not_before) {
+                (true, Some(wait)) => wait,
+                _ => options.work_retry.delay(item.receive_count, e.retry()),
+            };
             tracing::warn!(work = %work.key(), receives = item.receive_count, error = %e, ?wait, "work failed; retrying");
             delay(&queue, item.receipt, wait).await;
         }

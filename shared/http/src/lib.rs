@@ -6,6 +6,8 @@
 //! * `POST /webhooks/{provider}/{account}/status` — delivery statuses, for providers whose sends
 //!   name their own status callback URL (Twilio).
 //! * `POST /planfix/{account}` — Planfix scenario "comment added": secret → queue → 200.
+//! * `POST /planfix/{account}/task-status` — Planfix scenario "task status changed" (same
+//!   secret): task id → queue → 200.
 //!
 //! Paths match exactly (an account may be called `planfix` or `webhooks`); the same routes
 //! are also served under one leading segment, an API Gateway stage (`/prod/webhooks/…`).
@@ -52,7 +54,9 @@ pub fn router(app: App, surface: Surface) -> Router {
             .route("/webhooks/{provider}/{account}/status", post(provider_status_post));
     }
     if surface != Surface::ProviderWebhooks {
-        routes = routes.route("/planfix/{account}", post(planfix_post));
+        routes = routes
+            .route("/planfix/{account}", post(planfix_post))
+            .route("/planfix/{account}/task-status", post(planfix_task_status_post));
     }
     let routes = routes.method_not_allowed_fallback(|| async {
         error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
@@ -281,6 +285,53 @@ async fn planfix_post(State(app): State<App>, Path(path): Path<AccountPath>, req
         Err(e) => {
             tracing::error!(account = %acct.id, comment = notice.comment_id, error = %e, "could not queue the planfix comment; Planfix will retry");
             error(StatusCode::SERVICE_UNAVAILABLE, "could not queue the comment; retry")
+        }
+    }
+}
+
+/// The scenario "task status changed": authenticated and answered like the comment route. The
+/// work goes in the task's conversation's queue group when the bridge knows it (one store
+/// read), so it is applied in order with that conversation's messages.
+async fn planfix_task_status_post(
+    State(app): State<App>,
+    Path(path): Path<AccountPath>,
+    req: Request<Body>,
+) -> Response<Body> {
+    let acct = match account_runtime(&app, &path.account).await {
+        Ok(acct) => acct,
+        Err(resp) => return resp,
+    };
+    let (parts, body) = req.into_parts();
+    if let Err(e) = planfix_webhook::authenticate(&acct.planfix_webhook_secret, &parts.headers) {
+        tracing::warn!(account = %acct.id, error = %e, "planfix task status webhook refused");
+        return webhook_error(e);
+    }
+    let body = match body_bytes(body).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
+    };
+    let content_type = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let notice = match planfix_webhook::parse_task_status(content_type, &body) {
+        Ok(n) => n,
+        Err(e) => return webhook_error(e),
+    };
+    let phone = match app.store.get_task_conversation(&acct.id, notice.task_id).await {
+        Ok(conv) => conv.map(|c| c.phone),
+        // Only the queue group depends on it; the worker looks the conversation up itself.
+        Err(e) => {
+            tracing::warn!(account = %acct.id, task = notice.task_id, error = %e, "task lookup failed; queued in the task's group");
+            None
+        }
+    };
+    let work = Work::task_status(acct.id.clone(), notice.task_id, phone);
+    match app.work.enqueue(std::slice::from_ref(&work)).await {
+        Ok(()) => {
+            tracing::info!(account = %acct.id, task = notice.task_id, status = ?notice.status_id, "planfix task status change queued");
+            reply(StatusCode::OK, json!({ "status": "accepted", "task": notice.task_id }))
+        }
+        Err(e) => {
+            tracing::error!(account = %acct.id, task = notice.task_id, error = %e, "could not queue the task status change; Planfix will retry");
+            error(StatusCode::SERVICE_UNAVAILABLE, "could not queue the task status change; retry")
         }
     }
 }

@@ -287,6 +287,7 @@ fn work_summary(work: &Work) -> String {
         Work::WebhookItem { account, body, .. } => {
             format!("webhook-item account={account} ({} bytes)", body.len())
         }
+        Work::TaskStatus { account, task_id, .. } => format!("task-status account={account} task={task_id}"),
     }
 }
 

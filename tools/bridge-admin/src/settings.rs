@@ -38,6 +38,10 @@ pub struct SetArgs {
     /// `none` (the bridge's own Planfix user).
     #[arg(long, value_name = "ID|none", value_parser = id_or_none)]
     pub phone_author_user_id: Option<Clearable>,
+    /// true: the Planfix scenario "task status changed" is set up (docs/planfix-setup.md), so a
+    /// message's task is not read from Planfix first; false: read it before each comment.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set, value_parser = clap::value_parser!(bool))]
+    pub task_status_webhook: Option<bool>,
 }
 
 /// An id, or `none` to clear it.
@@ -87,9 +91,10 @@ async fn set(target: &Target, args: SetArgs) -> Result<String> {
         && args.contact_template_id.is_none()
         && args.reopen_status_id.is_none()
         && args.assignee_user_ids.is_none()
-        && args.phone_author_user_id.is_none();
+        && args.phone_author_user_id.is_none()
+        && args.task_status_webhook.is_none();
     if changes_nothing {
-        return Err("nothing to set: pass --single-task, --task-template-id, --contact-template-id, --reopen-status-id, --assignee-user-ids or --phone-author-user-id".into());
+        return Err("nothing to set: pass --single-task, --task-template-id, --contact-template-id, --reopen-status-id, --assignee-user-ids, --phone-author-user-id or --task-status-webhook".into());
     }
     let mut s = store.get_settings(&id).await.map_err(|e| e.to_string())?.unwrap_or_default();
     if let Some(v) = args.single_task {
@@ -109,6 +114,9 @@ async fn set(target: &Target, args: SetArgs) -> Result<String> {
     }
     if let Some(Clearable(v)) = args.phone_author_user_id {
         s.phone_author_user_id = v;
+    }
+    if let Some(v) = args.task_status_webhook {
+        s.task_status_webhook = v;
     }
     store.put_settings(&id, &s).await.map_err(|e| e.to_string())?;
     Ok(format!("settings of {id} saved (running functions pick them up within a minute):\n{}", json(&s)))

@@ -24,6 +24,10 @@ pub enum Command {
     /// Play a Planfix employee: add a comment that notifies the task's contact, and let the
     /// simulated Planfix scenario call the bridge, as a real one would.
     Reply(ReplyArgs),
+    /// Play a Planfix employee completing a task, and let the simulated Planfix scenario "task
+    /// status changed" call the bridge (`/planfix/<account>/task-status`), as a real one would:
+    /// the customer's next message opens a new task (or reopens it, with `single_task`).
+    Complete(CompleteArgs),
 }
 
 /// The WhatsApp providers simulation mode runs a demo account on.
@@ -158,6 +162,15 @@ pub struct ReplyArgs {
     /// Attach this file to the comment.
     #[arg(long)]
     pub file: Option<std::path::PathBuf>,
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub bridge: String,
+}
+
+#[derive(Args, Clone)]
+pub struct CompleteArgs {
+    /// Task number (default: the most recent task, whichever provider's it is).
+    #[arg(long)]
+    pub task: Option<i64>,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub bridge: String,
 }

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::cli::{Provider, ReplyArgs, SendArgs, ShowArgs};
+use crate::cli::{CompleteArgs, Provider, ReplyArgs, SendArgs, ShowArgs};
 use crate::demo::{
     account_of, demo_business, dialog360_business, green_instance, DEMO_360_WEBHOOK_SECRET, DEMO_APP_SECRET,
     DEMO_GREEN_WEBHOOK_TOKEN, DEMO_TWILIO_FROM, DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN, DEMO_WAZZUP_CHANNEL,
@@ -580,5 +580,27 @@ pub async fn reply(args: ReplyArgs) -> Result<(), String> {
         answer["bridge_answer"]
     );
     println!("see what the customer got: bridge-local show");
+    Ok(())
+}
+
+/// `complete`: the simulated Planfix completes the task and its scenario calls the bridge.
+pub async fn complete(args: CompleteArgs) -> Result<(), String> {
+    let bridge = args.bridge.trim_end_matches('/');
+    let url = format!("{bridge}/sim/planfix/complete");
+    let body = serde_json::json!({ "task": args.task });
+    let resp =
+        reqwest::Client::new().post(&url).json(&body).send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!("complete failed with {status}: {text}"));
+    }
+    let answer: Value = serde_json::from_str(&text).unwrap_or_default();
+    let account = answer["account"].as_str().unwrap_or("?");
+    println!(
+        "task #{} completed (account {account}); the Planfix scenario called /planfix/{account}/task-status: {}",
+        answer["task"], answer["bridge_answer"]
+    );
+    println!("the customer's next message opens a new task (or reopens this one, with single_task)");
     Ok(())
 }

@@ -12,6 +12,7 @@ async fn main() {
         cli::Command::Send(args) => commands::send(args).await,
         cli::Command::Show(args) => commands::show(args).await,
         cli::Command::Reply(args) => commands::reply(args).await,
+        cli::Command::Complete(args) => commands::complete(args).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -69,6 +69,7 @@ pub fn router(server: Server) -> Router {
         .route("/sim/whatsapp", get(whatsapp_state))
         .route("/sim/overview", get(overview))
         .route("/sim/planfix/reply", post(planfix_reply))
+        .route("/sim/planfix/complete", post(planfix_complete))
         .merge(uploads)
         .fallback(bridge)
         .with_state(server)
@@ -274,7 +275,8 @@ pub fn banner(started: &Started) -> String {
     }
     out.push_str(&format!(
         "\nthen:  cargo run -p bridge-local -- show{bridge_flag}\n       \
-         cargo run -p bridge-local -- reply{bridge_flag} \"Hello, it ships today\"   (answers the latest task, on its provider)\n"
+         cargo run -p bridge-local -- reply{bridge_flag} \"Hello, it ships today\"   (answers the latest task, on its provider)\n       \
+         cargo run -p bridge-local -- complete{bridge_flag}   (completes the latest task; the next message opens a new one)\n"
     ));
     out
 }
@@ -484,6 +486,39 @@ async fn planfix_reply(State(server): State<Server>, Json(req): Json<ReplyReques
     let answer: Value = serde_json::from_slice(resp.body()).unwrap_or_default();
     Json(json!({ "task": task.id, "comment": comment, "account": account.as_str(), "bridge_answer": answer }))
         .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct CompleteRequest {
+    task: Option<i64>,
+}
+
+/// A Planfix employee completes the task; then the simulated scenario "task status changed →
+/// send HTTP request" calls the bridge's `/planfix/<account>/task-status` route with the task
+/// id and the shared secret, for the demo account whose task it is.
+async fn planfix_complete(State(server): State<Server>, Json(req): Json<CompleteRequest>) -> Response {
+    let Some(sim) = server.sim.as_deref() else { return not_simulating() };
+    let task = match req.task {
+        Some(id) => Some(id),
+        None => sim.planfix.tasks().iter().map(|t| t.id).max(),
+    };
+    let Some(task) = task.filter(|id| sim.planfix.tasks().iter().any(|t| t.id == *id)) else {
+        return error(StatusCode::BAD_REQUEST, "no such task; send a WhatsApp message first");
+    };
+    let Some(account) = owner_of_task(&server.app, &sim.account_ids(), task).await else {
+        return error(StatusCode::BAD_REQUEST, format!("task {task} is no demo account's WhatsApp conversation"));
+    };
+    sim.planfix.complete_task(task);
+    let scenario = http::Request::post(format!("/planfix/{account}/task-status"))
+        .header("content-type", "application/json")
+        .header("x-bridge-token", DEMO_PLANFIX_HOOK_SECRET)
+        .body(bytes::Bytes::from(json!({ "task": task.to_string() }).to_string()));
+    let Ok(scenario) = scenario else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "could not build the scenario request");
+    };
+    let resp = web::handle(&server.app, web::Surface::PlanfixWebhooks, scenario).await;
+    let answer: Value = serde_json::from_slice(resp.body()).unwrap_or_default();
+    Json(json!({ "task": task, "account": account.as_str(), "bridge_answer": answer })).into_response()
 }
 
 /// Where a socket address is reached from this machine.

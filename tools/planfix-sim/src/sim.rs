@@ -85,6 +85,28 @@ impl PlanfixSim {
         }
     }
 
+    /// Completes a task as an employee would: its status becomes the process's first inactive
+    /// one ("Completed"). False for an unknown task. What the scenario "task status changed"
+    /// then sends is the test's (or `bridge-local complete`'s) to POST.
+    pub fn complete_task(&self, task_id: i64) -> bool {
+        let completed = crate::state::PROCESS_STATUSES.iter().find(|s| !s.is_active).map(|s| s.id);
+        match (self.lock().tasks.get_mut(&task_id), completed) {
+            (Some(task), Some(status)) => {
+                task.status_id = status;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Deletes a task with its comments, as an employee would: later requests about it get
+    /// Planfix's "task not found" (HTTP 404, code 1000). False for an unknown task.
+    pub fn delete_task(&self, task_id: i64) -> bool {
+        let mut state = self.lock();
+        state.comments.retain(|_, c| c.task_id != task_id);
+        state.tasks.remove(&task_id).is_some()
+    }
+
     /// A Planfix employee (`user:<owner_user_id>`) comments the task and notifies the given
     /// contacts; returns the comment id.
     pub fn add_employee_comment(

@@ -274,7 +274,7 @@ pub async fn prefill(plan: &Plan, mode: Synchronous, path: &Path) -> Result<Size
                     LinkLock::Contended(r) => return Err(format!("pre-fill link {c}: contended {r:?}")),
                 }
                 let (contact_id, task_id) = (500_000 + c as i64, 1_000_000 + c as i64);
-                let link = ConversationLink { contact_id, task_id, task_count: 1, updated_at: now };
+                let link = ConversationLink { contact_id, task_id, task_count: 1, updated_at: now, task_closed: false };
                 store.commit_link(&account, &phone, &owner, &link).await.map_err(fail)?;
                 let conv = TaskConversation { phone, contact_id };
                 store.put_task_conversation(&account, task_id, &conv).await.map_err(fail)

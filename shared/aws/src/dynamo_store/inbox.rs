@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use bridge_core::domain::{AccountId, Phone};
 use bridge_core::ports::store::{InboxEntry, StoreError};
 
@@ -16,15 +18,27 @@ fn waiting_sk(added_at: i64, phone: &Phone) -> String {
     format!("{:011}#{}", added_at.max(0), phone.digits())
 }
 
-pub(super) async fn add(store: &DynamoStore, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
-    let now = bridge_core::domain::unix_now();
+/// The whole item of an inbox entry added at `now` (also written inside intake's transaction).
+pub(super) fn item(account: &AccountId, entry: &InboxEntry, now: i64) -> Result<Vec<(&'static str, AttributeValue)>, StoreError> {
+    let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let phone = &entry.message.from;
-    let extra = vec![
+    Ok(vec![
+        ("pk", inbox_pk(account, phone)),
+        ("sk", s(&entry.order)),
+        ("entry", s(json)),
         ("expires_at", n(now + MARK_RETENTION_SECS)),
         ("waiting_pk", s(account.as_str())),
         ("waiting_sk", s(waiting_sk(now, phone))),
-    ];
-    store.put_json(inbox_pk(account, phone), &entry.order, "entry", entry, extra).await
+    ])
+}
+
+pub(super) async fn add(store: &DynamoStore, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
+    let mut req = store.client.put_item().table_name(&store.table);
+    for (name, value) in item(account, entry, bridge_core::domain::unix_now())? {
+        req = req.item(name, value);
+    }
+    req.send().await.map_err(unavailable)?;
+    Ok(())
 }
 
 pub(super) async fn list(

@@ -1,7 +1,7 @@
 //! Conversation link items (phone → contact and task), guarded by a lease while a conversation
 //! is set up.
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use bridge_core::domain::{AccountId, Phone};
 use bridge_core::ports::store::{ConversationLink, LinkLock, LinkRecord, StoreError};
@@ -10,13 +10,14 @@ use super::attrs::{get_i64, map_owner_condition, n, s, unavailable, Item};
 use super::keys::link_key;
 use super::DynamoStore;
 
-fn link_record(item: &Item) -> LinkRecord {
+pub(super) fn record_of(item: &Item) -> LinkRecord {
     let link = match (get_i64(item, "contact_id"), get_i64(item, "task_id")) {
         (Some(contact_id), Some(task_id)) => Some(ConversationLink {
             contact_id,
             task_id,
             task_count: get_i64(item, "task_count").unwrap_or(1) as u32,
             updated_at: get_i64(item, "updated_at").unwrap_or(0),
+            task_closed: item.get("task_closed").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         }),
         _ => None,
     };
@@ -39,7 +40,7 @@ pub(super) async fn get(
         .send()
         .await
         .map_err(unavailable)?;
-    Ok(out.item().map(link_record))
+    Ok(out.item().map(record_of))
 }
 
 pub(super) async fn lock(
@@ -77,11 +78,11 @@ pub(super) async fn lock(
         req = req.expression_attribute_values(":t", n(t));
     }
     match req.send().await {
-        Ok(out) => Ok(LinkLock::Acquired { current: out.attributes().map(link_record).and_then(|r| r.link) }),
+        Ok(out) => Ok(LinkLock::Acquired { current: out.attributes().map(record_of).and_then(|r| r.link) }),
         Err(e) => match e.as_service_error() {
             Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf)) => {
                 Ok(LinkLock::Contended(
-                    ccf.item().map(link_record).unwrap_or(LinkRecord { link: None, lease_until: None }),
+                    ccf.item().map(record_of).unwrap_or(LinkRecord { link: None, lease_until: None }),
                 ))
             }
             _ => Err(unavailable(e)),
@@ -104,13 +105,14 @@ pub(super) async fn commit(
         .key("pk", pk)
         .key("sk", sk)
         .update_expression(
-            "SET contact_id = :c, task_id = :t, task_count = :n, updated_at = :ts REMOVE lease_owner, lease_until",
+            "SET contact_id = :c, task_id = :t, task_count = :n, updated_at = :ts, task_closed = :closed REMOVE lease_owner, lease_until",
         )
         .condition_expression("lease_owner = :o")
         .expression_attribute_values(":c", n(link.contact_id))
         .expression_attribute_values(":t", n(link.task_id))
         .expression_attribute_values(":n", n(link.task_count as i64))
         .expression_attribute_values(":ts", n(link.updated_at))
+        .expression_attribute_values(":closed", AttributeValue::Bool(link.task_closed))
         .expression_attribute_values(":o", s(owner))
         .send()
         .await;
@@ -124,4 +126,33 @@ pub(super) async fn unlock(
     owner: &str,
 ) -> Result<(), StoreError> {
     store.release_lease(link_key(account, phone), owner, "conversation setup failed").await
+}
+
+/// The link's `task_closed`, only while it still points at `task_id`; the lease attributes are
+/// not touched (a setup in progress commits its own link, which then wins).
+pub(super) async fn set_task_closed(
+    store: &DynamoStore,
+    account: &AccountId,
+    phone: &Phone,
+    task_id: i64,
+    closed: bool,
+) -> Result<bool, StoreError> {
+    let (pk, sk) = link_key(account, phone);
+    let result = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .key("pk", pk)
+        .key("sk", sk)
+        .update_expression("SET task_closed = :closed")
+        .condition_expression("attribute_exists(pk) AND task_id = :t")
+        .expression_attribute_values(":closed", AttributeValue::Bool(closed))
+        .expression_attribute_values(":t", n(task_id))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.as_service_error(), Some(err) if err.is_conditional_check_failed_exception()) => Ok(false),
+        Err(e) => Err(unavailable(e)),
+    }
 }

@@ -4,8 +4,8 @@
 //!
 //! | item     | pk                          | sk         | attributes |
 //! |----------|-----------------------------|------------|------------|
-//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON, dropped once done), done, attempts, lease_owner, lease_until, received_at, task_id, comment_id, excerpt (first words, kept once done), last_error, expires_at |
-//! | link     | `{account}#PHONE#{digits}`  | `LINK`     | contact_id, task_id, task_count, updated_at, lease_owner, lease_until |
+//! | message  | `{account}#MSG#{message id}`| `MSG`      | payload (normalized JSON, dropped once done), done, inbox_order (its inbox entry's sort key), attempts, lease_owner, lease_until, received_at, task_id, comment_id, excerpt (first words, kept once done), last_error, expires_at |
+//! | link     | `{account}#PHONE#{digits}`  | `LINK`     | contact_id, task_id, task_count, updated_at, task_closed (the status scenario's word), lease_owner, lease_until (conversation setup), drain_owner, drain_until (the worker draining its inbox) |
 //! | task     | `{account}#TASK#{task id}`  | `TASK`     | phone, contact_id (task → conversation, for replies) |
 //! | job      | `{account}#JOB#{job key}`   | `JOB`      | done, attempts, lease_owner, lease_until, outcome, last_error, expires_at |
 //! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, excerpt, delivery_status, status_rank, expires_at |
@@ -27,6 +27,7 @@
 
 mod attrs;
 mod dead_letters;
+mod drains;
 mod inbox;
 mod items;
 mod jobs;
@@ -167,6 +168,41 @@ impl Store for DynamoStore {
         messages::release(self, account, message_id, owner, error).await
     }
 
+    async fn record_inbound(
+        &self,
+        account: &AccountId,
+        entry: &InboxEntry,
+        now: i64,
+    ) -> Result<RecordOutcome, StoreError> {
+        drains::record_inbound(self, account, entry, now).await
+    }
+
+    async fn begin_drain(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<DrainStart, StoreError> {
+        drains::begin(self, account, phone, owner, now, lease_secs).await
+    }
+
+    async fn finish_message(
+        &self,
+        account: &AccountId,
+        entry: &InboxEntry,
+        owner: &str,
+        comment: Option<(i64, i64)>,
+        next: DrainNext,
+    ) -> Result<(), StoreError> {
+        drains::finish(self, account, entry, owner, comment, next).await
+    }
+
+    async fn end_drain(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
+        drains::end(self, account, phone, owner).await
+    }
+
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
         inbox::add(self, account, entry).await
     }
@@ -228,6 +264,16 @@ impl Store for DynamoStore {
 
     async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
         links::unlock(self, account, phone, owner).await
+    }
+
+    async fn set_task_closed(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        task_id: i64,
+        closed: bool,
+    ) -> Result<bool, StoreError> {
+        links::set_task_closed(self, account, phone, task_id, closed).await
     }
 
     async fn put_task_conversation(
@@ -305,6 +351,18 @@ impl Store for DynamoStore {
         interval_ms: i64,
     ) -> Result<i64, StoreError> {
         pacing::reserve_slot(self, account, key, now_ms, interval_ms).await
+    }
+
+    async fn reserve_slots(
+        &self,
+        account: &AccountId,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        count: u32,
+        max_wait_ms: i64,
+    ) -> Result<SlotGrant, StoreError> {
+        pacing::reserve_slots(self, account, key, now_ms, interval_ms, count, max_wait_ms).await
     }
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {

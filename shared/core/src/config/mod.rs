@@ -202,4 +202,9 @@ pub struct Settings {
     /// The employee (Planfix user id) shown as the author of what the company writes from its
     /// WhatsApp phone (Green-API, Wazzup, Meta coexistence); default: the bridge's own user.
     pub phone_author_user_id: Option<i64>,
+    /// The Planfix scenario "task status changed" calls the bridge (`POST
+    /// /planfix/{account}/task-status`, docs/planfix-setup.md), so a known conversation's task
+    /// is taken as active unless that scenario reported it completed: one Planfix call per
+    /// message instead of two. Off: the task's status is read before each message's comment.
+    pub task_status_webhook: bool,
 }

@@ -14,6 +14,10 @@ pub enum PlanfixError {
     Api { http: u16, code: Option<i64>, message: String, retry: Retry },
     #[error("unexpected Planfix response: {0}")]
     Decode(String),
+    /// The account's pacing slot is further off than a worker may wait for it (billed time):
+    /// nothing was sent; the work goes back to its queue until about then.
+    #[error("Planfix's request rate for this account is used up for the next {wait:?}")]
+    Paced { wait: std::time::Duration },
 }
 
 impl PlanfixError {
@@ -22,7 +26,13 @@ impl PlanfixError {
             PlanfixError::Transport(_) => Retry::SOON,
             PlanfixError::Api { retry, .. } => *retry,
             PlanfixError::Decode(_) => Retry::Never,
+            PlanfixError::Paced { wait } => Retry::Later { not_before: Some(*wait) },
         }
+    }
+
+    /// Only waiting for the pacing slot: no try was spent.
+    pub fn is_paced(&self) -> bool {
+        matches!(self, PlanfixError::Paced { .. })
     }
 }
 

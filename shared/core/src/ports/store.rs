@@ -66,6 +66,10 @@ pub struct ConversationLink {
     pub task_count: u32,
     /// When the link last changed (Unix seconds).
     pub updated_at: i64,
+    /// The Planfix scenario "task status changed" reported `task_id` completed (or deleted)
+    /// ([`Store::set_task_closed`]); a new link starts false.
+    #[serde(default)]
+    pub task_closed: bool,
 }
 
 /// The link item as stored, with its lease if any.
@@ -163,6 +167,14 @@ pub struct InboxEntry {
     /// Attempts spent before an operator replayed it: a replay gets a full retry budget.
     #[serde(default)]
     pub attempts_before: u32,
+    /// Failed tries at this message since it entered the inbox (its own retry budget, whatever
+    /// poke carries it; a try after a failure first looks for the comment it may have made).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl InboxEntry {
@@ -174,13 +186,43 @@ impl InboxEntry {
         // Fixed width so the string order is the numeric order (timestamps before 2286,
         // arrival before 2286 too).
         let order = format!("{:011}#{:016}#{}", message.timestamp.max(0), sequence, message.id);
-        Self { order, message, attempts_before: 0 }
+        Self { order, message, attempts_before: 0, attempts: 0 }
     }
 
     /// The sequence of the `position`-th message of a webhook that arrived at `arrival_ms`.
     pub fn sequence(arrival_ms: u64, position: usize) -> u64 {
         arrival_ms.saturating_mul(1000).saturating_add(position.min(999) as u64)
     }
+}
+
+/// Taking a conversation's drain lease ([`Store::begin_drain`]): one worker at a time comments
+/// a conversation's inbox, and the lease's item is the conversation's link, read in the same write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DrainStart {
+    /// This worker drains the conversation until it ends the lease. `interrupted`: the last
+    /// drain expired without ending (its worker died), maybe between a comment and its
+    /// record, so the first message must be looked for in Planfix before it is written.
+    Acquired { record: LinkRecord, interrupted: bool },
+    /// Another worker holds a live drain lease until `until` (Unix seconds).
+    Busy { until: i64 },
+}
+
+/// What [`Store::finish_message`] does with the drain lease besides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrainNext {
+    /// More messages follow: keep the lease until `until` (Unix seconds).
+    Extend { until: i64 },
+    /// This was the last message of the drain: end the lease in the same write.
+    Release,
+}
+
+/// What [`Store::reserve_slots`] gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotGrant {
+    /// The slots `first_ms`, `first_ms + interval`, … are this caller's.
+    Granted { first_ms: i64 },
+    /// Nothing reserved: the clock is taken until `free_at_ms`.
+    Later { free_at_ms: i64 },
 }
 
 /// Work that failed past its retry budget, kept for an operator to inspect and replay.
@@ -234,6 +276,49 @@ pub trait Store: Send + Sync {
         error: &str,
     ) -> Result<(), StoreError>;
 
+    /// Intake in one write where the store can: [`Store::record_message`] and, unless it is
+    /// already done, [`Store::add_to_inbox`]. A message seen before and still pending keeps
+    /// the one inbox entry it had (a redelivery never adds a second entry for one message),
+    /// and no entry is ever put beside a mark that is done. The default makes the two calls.
+    async fn record_inbound(
+        &self,
+        account: &AccountId,
+        entry: &InboxEntry,
+        now: i64,
+    ) -> Result<RecordOutcome, StoreError> {
+        let outcome = self.record_message(account, &entry.message, now).await?;
+        if outcome != RecordOutcome::AlreadyDone {
+            self.add_to_inbox(account, entry).await?;
+        }
+        Ok(outcome)
+    }
+    /// Takes the conversation's drain lease (an expired one can be taken over) and returns its
+    /// link as it is, in one conditional write on the link item.
+    async fn begin_drain(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<DrainStart, StoreError>;
+    /// One message of a drain is done, in one atomic write: its mark records the comment it
+    /// became (`comment`: (task, comment); None when nothing was to be written, e.g. an echo
+    /// of the bridge's own send), its inbox entry goes, and the drain lease is extended or
+    /// ended. [`StoreError::LeaseLost`] when `owner` no longer holds the drain lease: then
+    /// nothing is written.
+    async fn finish_message(
+        &self,
+        account: &AccountId,
+        entry: &InboxEntry,
+        owner: &str,
+        comment: Option<(i64, i64)>,
+        next: DrainNext,
+    ) -> Result<(), StoreError>;
+    /// Ends the drain lease without finishing a message (a failure, an empty inbox, out of
+    /// time); a lease already taken over is left alone.
+    async fn end_drain(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError>;
+
     /// Put a recorded message into its conversation's inbox (idempotent: same entry, same item).
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError>;
     /// The oldest `limit` entries of one conversation's inbox, in send order (strongly consistent).
@@ -277,6 +362,17 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Drop the lease without changing the link (after a failure).
     async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError>;
+    /// Sets the link's [`ConversationLink::task_closed`], in one conditional write, only if the
+    /// link still points at `task_id` (a link that moved on to a new task is left alone, as is a
+    /// phone without a link); true when it was written. Leaves any lease and the rest of the
+    /// link as they are.
+    async fn set_task_closed(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        task_id: i64,
+        closed: bool,
+    ) -> Result<bool, StoreError>;
 
     async fn put_task_conversation(
         &self,
@@ -347,6 +443,21 @@ pub trait Store: Send + Sync {
         now_ms: i64,
         interval_ms: i64,
     ) -> Result<i64, StoreError>;
+
+    /// The same clock, for callers that may not wait long: when its next free slot starts
+    /// within `max_wait_ms` of `now_ms`, reserves `count` consecutive slots from there (one
+    /// write when the clock is idle) and returns the first; otherwise reserves nothing and says
+    /// when the clock frees up. Several slots at once spare a write per call to a caller that
+    /// keeps the account busy.
+    async fn reserve_slots(
+        &self,
+        account: &AccountId,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        count: u32,
+        max_wait_ms: i64,
+    ) -> Result<SlotGrant, StoreError>;
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, account: &AccountId, settings: &Settings) -> Result<(), StoreError>;

@@ -176,7 +176,22 @@ ALTER TABLE messages ADD COLUMN excerpt TEXT;
 ALTER TABLE sent ADD COLUMN excerpt TEXT;
 ";
 
-const MIGRATIONS: [&str; 4] = [V1_STORE, V2_QUEUES, V3_INBOX_ADDED, V4_EXCERPTS];
+/// Version 5: the drain lease on a conversation's link (one worker at a time comments its
+/// inbox, and finishes each message in one transaction), and the inbox entry each message
+/// was given, so a redelivery puts back that one entry instead of a second.
+const V5_DRAINS: &str = "
+ALTER TABLE links ADD COLUMN drain_owner TEXT;
+ALTER TABLE links ADD COLUMN drain_until INTEGER;
+ALTER TABLE messages ADD COLUMN inbox_order TEXT;
+";
+
+/// Version 6: whether the Planfix scenario "task status changed" reported the link's task
+/// closed (0: open, as every link of earlier versions reads).
+const V6_TASK_CLOSED: &str = "
+ALTER TABLE links ADD COLUMN task_closed INTEGER NOT NULL DEFAULT 0;
+";
+
+const MIGRATIONS: [&str; 6] = [V1_STORE, V2_QUEUES, V3_INBOX_ADDED, V4_EXCERPTS, V5_DRAINS, V6_TASK_CLOSED];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

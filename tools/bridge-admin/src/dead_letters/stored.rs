@@ -74,6 +74,7 @@ fn line(l: &DeadLetter) -> String {
             status.message_id,
             status.recipient.as_ref().map_or_else(|| "?".to_owned(), ToString::to_string)
         ),
+        (Work::TaskStatus { task_id, .. }, _) => format!("status change of task {task_id}"),
         // The raw item is personal data: `show` prints it, a listing only its size.
         (Work::WebhookItem { body, .. }, _) => {
             format!("webhook item the parser refused ({} bytes; `dead-letters show` prints it)", body.len())

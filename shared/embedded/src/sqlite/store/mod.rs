@@ -8,6 +8,7 @@
 //! leads every primary key.
 
 mod dead_letters;
+mod drains;
 mod inbox;
 mod jobs;
 mod lease;
@@ -168,6 +169,45 @@ impl Store for SqliteStore {
         self.write(move |c| lease::release(c, &MESSAGES, &account, &id, &owner, &error)).await
     }
 
+    async fn record_inbound(
+        &self,
+        account: &AccountId,
+        entry: &InboxEntry,
+        now: i64,
+    ) -> Result<RecordOutcome, StoreError> {
+        let (account, entry) = (owned(account), entry.clone());
+        self.write(move |c| drains::record_inbound(c, &account, &entry, now)).await
+    }
+
+    async fn begin_drain(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<DrainStart, StoreError> {
+        let (account, phone, owner) = (owned(account), phone.digits().to_owned(), owner.to_owned());
+        self.write(move |c| drains::begin(c, &account, &phone, &owner, now, lease_secs)).await
+    }
+
+    async fn finish_message(
+        &self,
+        account: &AccountId,
+        entry: &InboxEntry,
+        owner: &str,
+        comment: Option<(i64, i64)>,
+        next: DrainNext,
+    ) -> Result<(), StoreError> {
+        let (account, entry, owner) = (owned(account), entry.clone(), owner.to_owned());
+        self.write(move |c| drains::finish(c, &account, &entry, &owner, comment, next)).await
+    }
+
+    async fn end_drain(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
+        let (account, phone, owner) = (owned(account), phone.digits().to_owned(), owner.to_owned());
+        self.write(move |c| drains::end(c, &account, &phone, &owner)).await
+    }
+
     async fn add_to_inbox(&self, account: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
         let (account, entry) = (owned(account), entry.clone());
         self.write(move |c| inbox::add(c, &account, &entry)).await
@@ -240,6 +280,17 @@ impl Store for SqliteStore {
     async fn unlock_link(&self, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
         let (account, phone, owner) = (owned(account), phone.digits().to_owned(), owner.to_owned());
         self.write(move |c| links::unlock(c, &account, &phone, &owner)).await
+    }
+
+    async fn set_task_closed(
+        &self,
+        account: &AccountId,
+        phone: &Phone,
+        task_id: i64,
+        closed: bool,
+    ) -> Result<bool, StoreError> {
+        let (account, phone) = (owned(account), phone.digits().to_owned());
+        self.write(move |c| links::set_task_closed(c, &account, &phone, task_id, closed)).await
     }
 
     async fn put_task_conversation(
@@ -327,6 +378,19 @@ impl Store for SqliteStore {
     ) -> Result<i64, StoreError> {
         let (account, key) = (owned(account), key.to_owned());
         self.write(move |c| records::reserve_slot(c, &account, &key, now_ms, interval_ms)).await
+    }
+
+    async fn reserve_slots(
+        &self,
+        account: &AccountId,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        count: u32,
+        max_wait_ms: i64,
+    ) -> Result<SlotGrant, StoreError> {
+        let (account, key) = (owned(account), key.to_owned());
+        self.write(move |c| records::reserve_slots(c, &account, &key, now_ms, interval_ms, count, max_wait_ms)).await
     }
 
     async fn get_settings(&self, account: &AccountId) -> Result<Option<Settings>, StoreError> {

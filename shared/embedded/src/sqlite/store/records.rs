@@ -4,7 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use bridge_core::config::Settings;
 use bridge_core::domain::Phone;
-use bridge_core::ports::store::{StoreError, TaskConversation};
+use bridge_core::ports::store::{SlotGrant, StoreError, TaskConversation};
 
 use super::{from_json, to_json, Fail};
 
@@ -63,4 +63,33 @@ pub(super) fn reserve_slot(
         )?
         .query_row(params![account, key, now_ms, interval_ms], |r| r.get(0))?;
     Ok(next - interval_ms)
+}
+
+/// Reserves `count` slots from the clock's next free one if that is within `max_wait_ms`;
+/// otherwise reserves nothing and says when it frees up. One read and one write in the
+/// writer's transaction.
+pub(super) fn reserve_slots(
+    conn: &Connection,
+    account: &str,
+    key: &str,
+    now_ms: i64,
+    interval_ms: i64,
+    count: u32,
+    max_wait_ms: i64,
+) -> Result<SlotGrant, Fail> {
+    let next: Option<i64> = conn
+        .prepare_cached("SELECT next_ms FROM clocks WHERE account = ?1 AND key = ?2")?
+        .query_row(params![account, key], |r| r.get(0))
+        .optional()?;
+    let first = next.unwrap_or(now_ms).max(now_ms);
+    if first - now_ms > max_wait_ms {
+        return Ok(SlotGrant::Later { free_at_ms: first });
+    }
+    let end = first + interval_ms.saturating_mul(i64::from(count.max(1)));
+    conn.prepare_cached(
+        "INSERT INTO clocks (account, key, next_ms) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account, key) DO UPDATE SET next_ms = excluded.next_ms",
+    )?
+    .execute(params![account, key, end])?;
+    Ok(SlotGrant::Granted { first_ms: first })
 }
