@@ -92,6 +92,35 @@ async fn sample_events_through_the_lambda_handler() {
     assert!(planfix.violations().is_empty(), "{:?}", planfix.violations());
 }
 
+/// The planfix-webhook function's "task status changed" event: the demo conversation's task,
+/// completed in Planfix, is marked closed on its link once the worker has read it back; the
+/// provider function does not serve the route.
+#[tokio::test]
+async fn the_task_status_event_through_the_planfix_webhook_function() {
+    let (app, planfix, _spec_guard, rig) = demo_app().await;
+    assert_eq!(invoke(&app, "meta-text-message.json").await.0, 200);
+    rig.settle(&app).await;
+    let task = planfix.tasks()[0].id;
+    assert_eq!(task, 101, "the event names the demo conversation's first task");
+    assert!(planfix.complete_task(task));
+
+    let through = |surface| {
+        let app = app.clone();
+        async move {
+            let request = lambda_http::request::from_str(&event("planfix-task-status.json")).expect("a valid event");
+            lambda_adapter::handle(&app, surface, request).await.status().as_u16()
+        }
+    };
+    assert_eq!(through(bridge_http::Surface::ProviderWebhooks).await, 404);
+    assert_eq!(through(bridge_http::Surface::PlanfixWebhooks).await, 200);
+    rig.settle(&app).await;
+    let account = AccountId::parse("demo").unwrap();
+    let phone = bridge_core::domain::Phone::parse("79051234567").unwrap();
+    let link = app.store.get_link(&account, &phone).await.unwrap().and_then(|r| r.link).unwrap();
+    assert_eq!((link.task_id, link.task_closed), (task, true));
+    assert!(planfix.violations().is_empty(), "{:?}", planfix.violations());
+}
+
 /// The worker function's other event: the sweep's EventBridge schedule. A message recorded in
 /// the store and its inbox whose work item never reached the queue (the enqueue after the store
 /// write failed) is commented once the scheduled event is handled and the worker drains the

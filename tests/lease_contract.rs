@@ -17,7 +17,7 @@ use bridge_core::config::Settings;
 use bridge_core::domain::{unix_now, AccountId, InboundMessage, MessageContent, Phone};
 use bridge_core::lease::{with_lease, JobLease, Lease, LeaseFailure, LeaseTiming, Leased, LinkLease, MessageLease};
 use bridge_core::ports::{
-    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, SlotGrant, Store,
     StoreError, TaskConversation,
 };
 use bridge_embedded::{SqliteDb, SqliteStore};
@@ -509,6 +509,7 @@ impl Store for ReleaseRefused {
         get_sent['a, 'b](account: &'a AccountId, provider_message_id: &'b str) -> Option<SentRecord>;
         advance_delivery_status['a, 'b, 'c](account: &'a AccountId, provider_message_id: &'b str, status: &'c str, rank: u8) -> bool;
         reserve_slot['a, 'b](account: &'a AccountId, key: &'b str, now_ms: i64, interval_ms: i64) -> i64;
+        reserve_slots['a, 'b](account: &'a AccountId, key: &'b str, now_ms: i64, interval_ms: i64, count: u32, max_wait_ms: i64) -> SlotGrant;
         get_settings['a](account: &'a AccountId) -> Option<Settings>;
         put_settings['a, 'b](account: &'a AccountId, settings: &'b Settings) -> ();
     }

@@ -316,20 +316,22 @@ async fn message_references(store: &dyn Store) {
 async fn drain_lifecycle(store: &dyn Store) {
     let a = acct("drain");
     let phone = msg("d1").from;
+    // Marks expire by the wall clock (as on AWS): record at the real time.
+    let t = bridge_core::domain::unix_now();
     let first = InboxEntry::new(msg("d1"), 1);
-    assert_eq!(store.record_inbound(&a, &first, 1_000).await.unwrap(), RecordOutcome::New);
+    assert_eq!(store.record_inbound(&a, &first, t).await.unwrap(), RecordOutcome::New);
     // Redelivered (another arrival, so another order key): still one entry, the first one.
     let again = InboxEntry::new(msg("d1"), 2);
-    assert_eq!(store.record_inbound(&a, &again, 1_001).await.unwrap(), RecordOutcome::Pending);
+    assert_eq!(store.record_inbound(&a, &again, t + 1).await.unwrap(), RecordOutcome::Pending);
     let inbox = store.inbox(&a, &phone, 10).await.unwrap();
     assert_eq!(inbox.iter().map(|e| e.order.as_str()).collect::<Vec<_>>(), vec![first.order.as_str()]);
     // A failed try counted on the entry survives a redelivery.
     store.add_to_inbox(&a, &InboxEntry { attempts: 2, ..first.clone() }).await.unwrap();
-    assert_eq!(store.record_inbound(&a, &again, 1_002).await.unwrap(), RecordOutcome::Pending);
+    assert_eq!(store.record_inbound(&a, &again, t + 2).await.unwrap(), RecordOutcome::Pending);
     assert_eq!(store.inbox(&a, &phone, 10).await.unwrap()[0].attempts, 2);
     // Removed (dead-lettered), a redelivery puts it back under its first order.
     store.remove_from_inbox(&a, &phone, &first.order).await.unwrap();
-    assert_eq!(store.record_inbound(&a, &again, 1_003).await.unwrap(), RecordOutcome::Pending);
+    assert_eq!(store.record_inbound(&a, &again, t + 3).await.unwrap(), RecordOutcome::Pending);
     assert_eq!(store.inbox(&a, &phone, 10).await.unwrap()[0].order, first.order);
 
     // No link yet: the lease is taken all the same, and is exclusive until it expires.
@@ -338,14 +340,14 @@ async fn drain_lifecycle(store: &dyn Store) {
     assert_eq!(started, DrainStart::Acquired { record: LinkRecord { link: None, lease_until: None }, interrupted: false });
     assert_eq!(store.begin_drain(&a, &phone, "w2", now + 1, 30).await.unwrap(), DrainStart::Busy { until: now + 30 });
     let second = InboxEntry::new(msg("d2"), 3);
-    store.record_inbound(&a, &second, now).await.unwrap();
+    store.record_inbound(&a, &second, t).await.unwrap();
     // Only the holder finishes; someone else's finish writes nothing.
     let lost = store.finish_message(&a, &first, "w2", Some((7, 70)), DrainNext::Release).await;
     assert!(matches!(lost, Err(StoreError::LeaseLost)), "{lost:?}");
     assert_eq!(store.inbox(&a, &phone, 10).await.unwrap().len(), 2);
     store.finish_message(&a, &first, "w1", Some((7, 70)), DrainNext::Extend { until: now + 60 }).await.unwrap();
     assert_eq!(store.inbox(&a, &phone, 10).await.unwrap(), vec![second.clone()]);
-    assert_eq!(store.record_inbound(&a, &again, now).await.unwrap(), RecordOutcome::AlreadyDone);
+    assert_eq!(store.record_inbound(&a, &again, t).await.unwrap(), RecordOutcome::AlreadyDone);
     assert_eq!(store.inbox(&a, &phone, 10).await.unwrap().len(), 1, "no entry beside a done mark");
     let quoted = store.message_reference(&a, "d1").await.unwrap().expect("the finished message is quotable");
     assert_eq!((quoted.task_id, quoted.comment_id), (7, 70));
@@ -353,10 +355,10 @@ async fn drain_lifecycle(store: &dyn Store) {
     assert!(matches!(store.begin_drain(&a, &phone, "w2", now + 45, 30).await.unwrap(), DrainStart::Busy { .. }));
     store.finish_message(&a, &second, "w1", None, DrainNext::Release).await.unwrap();
     assert!(store.inbox(&a, &phone, 10).await.unwrap().is_empty());
-    assert_eq!(store.record_inbound(&a, &second, now).await.unwrap(), RecordOutcome::AlreadyDone);
+    assert_eq!(store.record_inbound(&a, &second, t).await.unwrap(), RecordOutcome::AlreadyDone);
 
     // The link comes with the lease; a lease that expired without ending reads as interrupted.
-    let link = ConversationLink { contact_id: 5, task_id: 9, task_count: 1, updated_at: 3 };
+    let link = ConversationLink { contact_id: 5, task_id: 9, task_count: 1, updated_at: 3, task_closed: false };
     store.lock_link(&a, &phone, None, "setup", now, 30).await.unwrap();
     store.commit_link(&a, &phone, "setup", &link).await.unwrap();
     let started = store.begin_drain(&a, &phone, "w3", now + 100, 30).await.unwrap();
@@ -409,7 +411,43 @@ async fn concurrent_intake(store: Arc<dyn Store>) {
     assert_eq!(store.inbox(&a, &msg("burst").from, 50).await.unwrap().iter().filter(|e| e.message.id == "burst").count(), 1);
 }
 
+/// `set_task_closed`: conditional on the link's task, leaving the rest of the link and any lease.
+async fn task_closed_flag(store: &dyn Store) {
+    let a = acct("closed");
+    let p = Phone::parse("79057654321").unwrap();
+    assert!(!store.set_task_closed(&a, &p, 70, true).await.unwrap(), "no link: nothing written");
+    assert_eq!(store.get_link(&a, &p).await.unwrap().and_then(|r| r.link), None);
+    let first = ConversationLink { contact_id: 7, task_id: 70, task_count: 1, updated_at: 5, task_closed: false };
+    assert!(matches!(store.lock_link(&a, &p, None, "w", 100, 30).await.unwrap(), LinkLock::Acquired { .. }));
+    store.commit_link(&a, &p, "w", &first).await.unwrap();
+
+    assert!(store.set_task_closed(&a, &p, 70, true).await.unwrap());
+    let closed = ConversationLink { task_closed: true, ..first.clone() };
+    assert_eq!(store.get_link(&a, &p).await.unwrap(), Some(LinkRecord { link: Some(closed.clone()), lease_until: None }));
+    assert!(!store.set_task_closed(&a, &p, 69, false).await.unwrap(), "another task: left alone");
+    assert_eq!(store.get_link(&a, &p).await.unwrap().and_then(|r| r.link), Some(closed.clone()));
+    // The drain reads the flag with the link.
+    match store.begin_drain(&a, &p, "d", 200, 30).await.unwrap() {
+        DrainStart::Acquired { record, .. } => assert_eq!(record.link, Some(closed.clone())),
+        other => panic!("{other:?}"),
+    }
+    store.end_drain(&a, &p, "d").await.unwrap();
+
+    // Under a link lease: the flag changes, the lease stays, and the rotation's link wins.
+    assert!(matches!(store.lock_link(&a, &p, Some(70), "w2", 300, 30).await.unwrap(), LinkLock::Acquired { .. }));
+    assert!(store.set_task_closed(&a, &p, 70, false).await.unwrap());
+    let record = store.get_link(&a, &p).await.unwrap().unwrap();
+    assert_eq!((record.link, record.lease_until), (Some(first.clone()), Some(330)));
+    assert!(store.set_task_closed(&a, &p, 70, true).await.unwrap());
+    let rotated = ConversationLink { contact_id: 7, task_id: 71, task_count: 2, updated_at: 301, task_closed: false };
+    store.commit_link(&a, &p, "w2", &rotated).await.unwrap();
+    assert_eq!(store.get_link(&a, &p).await.unwrap(), Some(LinkRecord { link: Some(rotated.clone()), lease_until: None }));
+    assert!(!store.set_task_closed(&a, &p, 70, true).await.unwrap(), "the old task no longer counts");
+    assert_eq!(store.get_link(&a, &p).await.unwrap().and_then(|r| r.link), Some(rotated));
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    task_closed_flag(store.as_ref()).await;
     drain_lifecycle(store.as_ref()).await;
     concurrent_drains(store.clone()).await;
     concurrent_intake(store.clone()).await;

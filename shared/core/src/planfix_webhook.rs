@@ -219,7 +219,7 @@ mod tests {
     fn task_status_notices_need_a_task_id_only() {
         let json = Some("application/json");
         assert_eq!(
-            parse_task_status(json, br#"{"task":"#12","status":"3","secret":"x"}"#).unwrap(),
+            parse_task_status(json, br##"{"task":"#12","status":"3","secret":"x"}"##).unwrap(),
             TaskStatusNotice { task_id: 12, status_id: Some(3) }
         );
         assert_eq!(

@@ -74,27 +74,36 @@ struct PacingLayer {
     waits: Arc<AtomicU64>,
 }
 
-struct WaitMs(Option<u64>);
+#[derive(Default)]
+struct WaitMs {
+    ms: Option<u64>,
+    message: String,
+}
 
 impl Visit for WaitMs {
     fn record_i64(&mut self, field: &Field, value: i64) {
         if field.name() == "wait_ms" {
-            self.0 = u64::try_from(value).ok();
+            self.ms = u64::try_from(value).ok();
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
         if field.name() == "wait_ms" {
-            self.0 = Some(value);
+            self.ms = Some(value);
         }
     }
-    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        }
+    }
 }
 
 impl<S: Subscriber> Layer<S> for PacingLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let mut visit = WaitMs(None);
+        let mut visit = WaitMs::default();
         event.record(&mut visit);
-        if let Some(ms) = visit.0 {
+        // Only the waits slept in place: a wait handed back to the queue costs no Lambda time.
+        if let (Some(ms), true) = (visit.ms, visit.message.starts_with("waiting")) {
             self.ms.fetch_add(ms, Ordering::Relaxed);
             self.waits.fetch_add(1, Ordering::Relaxed);
         }

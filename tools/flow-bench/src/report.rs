@@ -4,7 +4,13 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
+use crate::proxy::PACING_SUFFIX;
 use crate::{harness_sqs_operation, FlowResult, Options};
+
+/// DynamoDB requests on the Planfix pacing clock.
+fn pacing_requests(r: &FlowResult) -> u64 {
+    r.aws.operations("dynamodb").iter().filter(|(op, _)| op.ends_with(PACING_SUFFIX)).map(|(_, n)| n).sum()
+}
 
 fn unit(r: &FlowResult) -> &'static str {
     match r.flow {
@@ -39,7 +45,11 @@ pub fn json(opts: &Options, results: &[FlowResult], probe_installed: bool) -> Va
                 "per_unit": {
                     "planfix": r.per_unit(r.planfix as u64),
                     "provider": r.per_unit(r.provider as u64),
-                    "dynamodb": { "total": r.per_unit(r.aws.service_total("dynamodb")), "operations": ops(r, "dynamodb") },
+                    "dynamodb": {
+                        "total": r.per_unit(r.aws.service_total("dynamodb")),
+                        "pacing": r.per_unit(pacing_requests(r)),
+                        "operations": ops(r, "dynamodb"),
+                    },
                     "sqs": {
                         "bridge": r.per_unit(bridge),
                         "harness": r.per_unit(harness),
@@ -91,7 +101,7 @@ pub fn markdown(opts: &Options, results: &[FlowResult], probe_installed: bool) -
         "### Requests per message — provider {:?}, {} measured per flow after a warm-up, Planfix paced at {}/s\n\n",
         opts.provider, opts.messages, opts.planfix_rps
     ));
-    let mut head = vec!["flow", "per", "Planfix", "provider", "DynamoDB"];
+    let mut head = vec!["flow", "per", "Planfix", "provider", "DynamoDB", "of it pacing"];
     head.extend(dynamo_ops.iter().map(String::as_str));
     head.extend(["SQS (bridge)", "SQS (event source)", "S3", "pacing sleep ms"]);
     out.push_str(&format!("| {} |\n", head.join(" | ")));
@@ -105,6 +115,7 @@ pub fn markdown(opts: &Options, results: &[FlowResult], probe_installed: bool) -
             n(r.per_unit(r.planfix as u64)),
             n(r.per_unit(r.provider as u64)),
             n(r.per_unit(r.aws.service_total("dynamodb"))),
+            n(r.per_unit(pacing_requests(r))),
         ];
         row.extend(dynamo_ops.iter().map(|op| n(r.per_unit(dynamo.get(op).copied().unwrap_or(0)))));
         row.extend([
