@@ -429,7 +429,8 @@ async fn link_rotation_expects_the_current_task(store: &dyn Store) {
     let runs = AtomicU32::new(0);
     assert!(matches!(succeed(store, &s, &no_wait(), 1, &runs).await.unwrap(), Leased::Ran { .. }));
     let rotate = LinkLease { phone: s.phone, expected_task: Some(70) };
-    let next = ConversationLink { contact_id: 7, task_id: 71, task_count: 2, updated_at: 1_700_000_100, task_closed: false };
+    let next =
+        ConversationLink { contact_id: 7, task_id: 71, task_count: 2, updated_at: 1_700_000_100, task_closed: false };
     let moved = with_lease(store, &s.account, &rotate, &no_wait(), |_| async { Ok::<_, WorkError>((2, next.clone())) })
         .await
         .unwrap();

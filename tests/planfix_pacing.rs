@@ -115,3 +115,44 @@ async fn bursts_from_new_users_stay_within_the_rate_across_instances() {
         elapsed / floor
     );
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// A worker never sleeps (billed) for longer than a moment for the pacing slot: with the
+/// account's clock taken for the next seconds, the worker Lambda hands the work back to the
+/// queue with that delay, sends nothing, spends none of the message's tries; once the clock
+/// frees up, the message arrives, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_facing_a_long_wait_for_the_pacing_slot_hands_the_work_back() {
+    let h = e2e_tests::Harness::custom(Settings::default(), Arc::new(fresh_dynamo_store().await), |_, account| {
+        account.planfix.requests_per_second = 1.0;
+    })
+    .await;
+    let acct = bridge_core::domain::AccountId::parse("acme").unwrap();
+    // Another instance holds the next five slots (1 s each, with the clock's slack).
+    let taken = h.store.reserve_slots(&acct, "planfix", now_ms(), 1_100, 5, i64::MAX).await.unwrap();
+    assert!(matches!(taken, bridge_core::ports::SlotGrant::Granted { .. }), "{taken:?}");
+    let sample = meta_sample("inbound_text.json");
+    let (status, body) = h.post_meta_only(&text_from_sample(&sample, "wamid.paced", "972987650001", 1_700_000_000, "hi")).await;
+    assert_eq!(status, 200, "{body}");
+
+    let outcomes = h.worker.run_once(&h.app).await.expect("the poke was receivable");
+    assert!(outcomes.is_empty(), "handed back, not done: {outcomes:?}");
+    assert!(h.planfix.requests().is_empty(), "nothing was sent to Planfix while the clock was taken");
+    let phone = bridge_core::domain::Phone::parse("972987650001").unwrap();
+    let waiting = h.store.inbox(&acct, &phone, 10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].attempts, 0, "waiting for the slot spends no try");
+    // Delayed by the wait (SQS whole seconds), not redelivered at once.
+    assert!(h.worker.run_once(&h.app).await.is_none(), "the handed-back poke is delayed");
+    assert_eq!(h.worker.pending().await, 1);
+
+    h.settle().await;
+    let tasks = h.planfix.tasks();
+    assert_eq!(tasks.len(), 1);
+    let comments = h.planfix.comments(tasks[0].id);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(h.store.inbox(&acct, &phone, 10).await.unwrap().is_empty());
+}

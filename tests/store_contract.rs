@@ -423,7 +423,10 @@ async fn task_closed_flag(store: &dyn Store) {
 
     assert!(store.set_task_closed(&a, &p, 70, true).await.unwrap());
     let closed = ConversationLink { task_closed: true, ..first.clone() };
-    assert_eq!(store.get_link(&a, &p).await.unwrap(), Some(LinkRecord { link: Some(closed.clone()), lease_until: None }));
+    assert_eq!(
+        store.get_link(&a, &p).await.unwrap(),
+        Some(LinkRecord { link: Some(closed.clone()), lease_until: None })
+    );
     assert!(!store.set_task_closed(&a, &p, 69, false).await.unwrap(), "another task: left alone");
     assert_eq!(store.get_link(&a, &p).await.unwrap().and_then(|r| r.link), Some(closed.clone()));
     // The drain reads the flag with the link.
@@ -441,7 +444,10 @@ async fn task_closed_flag(store: &dyn Store) {
     assert!(store.set_task_closed(&a, &p, 70, true).await.unwrap());
     let rotated = ConversationLink { contact_id: 7, task_id: 71, task_count: 2, updated_at: 301, task_closed: false };
     store.commit_link(&a, &p, "w2", &rotated).await.unwrap();
-    assert_eq!(store.get_link(&a, &p).await.unwrap(), Some(LinkRecord { link: Some(rotated.clone()), lease_until: None }));
+    assert_eq!(
+        store.get_link(&a, &p).await.unwrap(),
+        Some(LinkRecord { link: Some(rotated.clone()), lease_until: None })
+    );
     assert!(!store.set_task_closed(&a, &p, 70, true).await.unwrap(), "the old task no longer counts");
     assert_eq!(store.get_link(&a, &p).await.unwrap().and_then(|r| r.link), Some(rotated));
 }
@@ -592,7 +598,12 @@ async fn sqlite_store_survives_a_restart() {
         store.record_message(&a, &msg("m1"), 1).await.unwrap();
         store.lock_link(&a, &p, None, "w", 1, 30).await.unwrap();
         store
-            .commit_link(&a, &p, "w", &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3, task_closed: false })
+            .commit_link(
+                &a,
+                &p,
+                "w",
+                &ConversationLink { contact_id: 1, task_id: 2, task_count: 1, updated_at: 3, task_closed: false },
+            )
             .await
             .unwrap();
         store.add_to_inbox(&a, &InboxEntry::new(msg("m1"), 0)).await.unwrap();

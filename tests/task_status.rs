@@ -83,7 +83,11 @@ async fn without_the_setting_the_status_is_read_first_and_a_completed_task_still
     let calls = planfix_calls(&h, say(&h, 2)).await;
     assert_eq!(
         described(&calls),
-        vec![format!("GET /task/{first}"), "GET /process/task/1/statuses".into(), format!("POST /task/{first}/comments/")]
+        vec![
+            format!("GET /task/{first}"),
+            "GET /process/task/1/statuses".into(),
+            format!("POST /task/{first}/comments/")
+        ]
     );
     let calls = planfix_calls(&h, say(&h, 3)).await;
     assert_eq!(described(&calls), vec![format!("GET /task/{first}"), format!("POST /task/{first}/comments/")]);

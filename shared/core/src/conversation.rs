@@ -67,7 +67,9 @@ impl Conversations<'_> {
                         TaskState::Active => return Ok(link),
                         // A task that vanished meanwhile (or that the flag called closed but
                         // was deleted) cannot be reopened: a new one follows.
-                        TaskState::Closed if settings.single_task && self.reopen(acct, link.task_id, settings).await? => {
+                        TaskState::Closed
+                            if settings.single_task && self.reopen(acct, link.task_id, settings).await? =>
+                        {
                             if link.task_closed {
                                 self.store.set_task_closed(&acct.id, &msg.from, link.task_id, false).await?;
                             }

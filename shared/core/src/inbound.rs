@@ -65,7 +65,8 @@ impl InboundProcessor {
         if let Err(e) = &delivered {
             // `task_status_webhook`: a task taken for active may have been deleted meanwhile.
             let settings = self.settings.get(store, &acct.id).await?;
-            let conversations = Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: look_first };
+            let conversations =
+                Conversations { store, statuses: &self.statuses, timing: &self.timing, retry: look_first };
             if conversations.close_vanished_task(acct, &msg.from, &settings, e).await? {
                 delivered = self.deliver(store, acct, msg, look_first, None, None).await;
             }

@@ -228,7 +228,8 @@ mod tests {
         );
         let form = Some("application/x-www-form-urlencoded");
         assert_eq!(parse_task_status(form, b"task=12").unwrap(), TaskStatusNotice { task_id: 12, status_id: None });
-        for body in [&br#"{}"#[..], r#"{"task":"{{Задача.Номер}}"}"#.as_bytes(), br#"{"task":0}"#, b"task=12"] {
+        for body in [&br#"{}"#[..], r#"{"task":"{{Задача.Номер}}"}"#.as_bytes(), br#"{"task":0}"#, b"task=12"]
+        {
             assert!(
                 matches!(parse_task_status(None, body), Err(WebhookError::BadRequest(_))),
                 "{}",

@@ -20,7 +20,7 @@ use e2e_tests::providers::{Driver, Kind};
 use e2e_tests::{fresh_dynamo_store, Harness, PLANFIX_HOOK_SECRET};
 
 use crate::probe::{Probe, ProbeReading};
-use crate::proxy::{Counts, CountingProxy};
+use crate::proxy::{CountingProxy, Counts};
 
 pub const ENDPOINT_VAR: &str = "BRIDGE_TEST_AWS_ENDPOINT";
 
@@ -101,7 +101,14 @@ pub struct Options {
     /// The account's Planfix pacing rate: 1.0 is what Planfix allows (and what production
     /// runs); higher keeps a smoke run fast but hides the pacing sleep.
     pub planfix_rps: f64,
+    /// Print [`MARKER`] lines on stdout around each measured run, so a parent process reading
+    /// this one's stdout can attribute the metric lines the bridge prints there (EMF) to flows.
+    pub markers: bool,
 }
+
+/// Starts the marker lines of [`Options::markers`]: `{MARKER}begin:{flow}`, `{MARKER}end:{flow}`,
+/// and `{MARKER}report` before the JSON report.
+pub const MARKER: &str = "\u{1e}flow-bench:";
 
 /// One flow's measured run: totals over `units` (messages, replies or callbacks).
 #[derive(Clone, Debug)]
@@ -111,6 +118,8 @@ pub struct FlowResult {
     pub planfix: usize,
     pub provider: usize,
     pub aws: Counts,
+    /// The part of `aws` made by the webhook handler (provider or Planfix webhook).
+    pub webhook_aws: Counts,
     pub probe: ProbeReading,
     /// Wall time in the webhook handler (HTTP route, intake, enqueue) and in the worker and
     /// relay handlers (including the harness's own SQS polling), over loopback moto.
@@ -145,6 +154,9 @@ struct Bench {
     next_ts: i64,
     next_customer: u32,
     conversation: Option<(i64, i64)>,
+    markers: bool,
+    /// AWS requests made inside the webhook handlers (the rest: worker and relay).
+    webhook_aws: Counts,
     webhook: Duration,
     worker: Duration,
 }
@@ -173,6 +185,8 @@ pub async fn run(opts: &Options, probe: &Probe) -> Result<Vec<FlowResult>, Bench
         next_ts: T0,
         next_customer: 0,
         conversation: None,
+        markers: opts.markers,
+        webhook_aws: Counts::default(),
         webhook: Duration::ZERO,
         worker: Duration::ZERO,
     };
@@ -204,7 +218,9 @@ impl Bench {
 
     async fn webhook(&mut self, flow: Flow, req: http::Request<bytes::Bytes>) -> Result<(), BenchError> {
         let started = Instant::now();
+        let before = self.proxy.counts();
         let (status, body) = self.h.post_webhook(req).await;
+        self.webhook_aws.add(&self.proxy.counts().since(&before));
         self.webhook += started.elapsed();
         if status != 200 {
             return Err(fail(flow, format!("the webhook answered {status}: {body}")));
@@ -291,7 +307,9 @@ impl Bench {
         let (task, contact) = self.conversation(flow).await?;
         let comment = self.h.planfix.add_employee_comment(task, EMPLOYEE, "Your order ships today", &[contact]);
         let started = Instant::now();
+        let before = self.proxy.counts();
         let (status, body) = self.h.planfix_hook_only(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+        self.webhook_aws.add(&self.proxy.counts().since(&before));
         self.webhook += started.elapsed();
         if status != 200 {
             return Err(fail(flow, format!("the Planfix webhook answered {status}: {body}")));
@@ -306,6 +324,7 @@ impl Bench {
     }
 
     fn reset_timers(&mut self) {
+        self.webhook_aws = Counts::default();
         self.webhook = Duration::ZERO;
         self.worker = Duration::ZERO;
     }
@@ -342,6 +361,9 @@ impl Bench {
             }
         }
         self.reset_timers();
+        if self.markers {
+            println!("{MARKER}begin:{}", flow.key());
+        }
         let before = self.snapshot();
         let units = match flow {
             Flow::Status => {
@@ -366,12 +388,16 @@ impl Bench {
             }
         };
         let after = self.snapshot();
+        if self.markers {
+            println!("{MARKER}end:{}", flow.key());
+        }
         Ok(FlowResult {
             flow,
             units,
             planfix: after.planfix - before.planfix,
             provider: after.provider - before.provider,
             aws: after.aws.since(&before.aws),
+            webhook_aws: self.webhook_aws.clone(),
             probe: after.probe.since(&before.probe),
             webhook: self.webhook,
             worker: self.worker,

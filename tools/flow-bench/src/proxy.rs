@@ -35,6 +35,12 @@ impl Counts {
         Counts(out)
     }
 
+    pub fn add(&mut self, other: &Counts) {
+        for (key, n) in &other.0 {
+            *self.0.entry(key.clone()).or_insert(0) += n;
+        }
+    }
+
     pub fn service_total(&self, service: &str) -> u64 {
         self.0.iter().filter(|((s, _), _)| s == service).map(|(_, n)| n).sum()
     }
@@ -114,9 +120,8 @@ pub fn classify(method: &Method, path: &str, query: Option<&str>, headers: &Head
 fn s3_operation(method: &Method, path: &str, query: Option<&str>, headers: &HeaderMap) -> String {
     let trimmed = path.trim_start_matches('/');
     let object = trimmed.split_once('/').is_some_and(|(_, key)| !key.is_empty());
-    let sub: Vec<String> = query
-        .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k.into_owned()).collect())
-        .unwrap_or_default();
+    let sub: Vec<String> =
+        query.map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k.into_owned()).collect()).unwrap_or_default();
     let has = |name: &str| sub.iter().any(|k| k == name);
     let op = match (method.as_str(), object) {
         ("PUT", true) if headers.contains_key("x-amz-copy-source") => "CopyObject",
@@ -145,6 +150,17 @@ fn touches_pacing_clock(body: &[u8]) -> bool {
     body.windows(6).any(|w| w == b"#RATE#")
 }
 
+/// The pseudo-service under which the items of DynamoDB transactions are counted.
+pub const ITEMS_SERVICE: &str = "dynamodb_transaction_items";
+
+fn transaction_items(op: &str, body: &[u8]) -> Option<u64> {
+    if !op.starts_with("Transact") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("TransactItems").and_then(|t| t.as_array()).map(|a| a.len() as u64)
+}
+
 /// Hop-by-hop headers and those the client recomputes for the forwarded body.
 fn forwardable(name: &HeaderName) -> bool {
     !matches!(name.as_str(), "host" | "connection" | "content-length" | "transfer-encoding" | "expect" | "keep-alive")
@@ -160,7 +176,12 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if key.0 == "dynamodb" && touches_pacing_clock(&body) {
         key.1.push_str(PACING_SUFFIX);
     }
+    let items = (key.0 == "dynamodb").then(|| transaction_items(&key.1, &body)).flatten();
     if let Ok(mut counts) = shared.counts.lock() {
+        if let Some(items) = items {
+            // Transactions bill per item (2 WRU each): their items are counted apart.
+            *counts.0.entry((ITEMS_SERVICE.to_owned(), key.1.clone())).or_insert(0) += items;
+        }
         *counts.0.entry(key).or_insert(0) += 1;
     }
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -218,8 +239,14 @@ mod tests {
     #[test]
     fn classifies_json_protocol_targets_and_s3_paths() {
         let post = Method::POST;
-        assert_eq!(classify(&post, "/", None, &target("DynamoDB_20120810.PutItem")), ("dynamodb".into(), "PutItem".into()));
-        assert_eq!(classify(&post, "/", None, &target("AmazonSQS.SendMessageBatch")), ("sqs".into(), "SendMessageBatch".into()));
+        assert_eq!(
+            classify(&post, "/", None, &target("DynamoDB_20120810.PutItem")),
+            ("dynamodb".into(), "PutItem".into())
+        );
+        assert_eq!(
+            classify(&post, "/", None, &target("AmazonSQS.SendMessageBatch")),
+            ("sqs".into(), "SendMessageBatch".into())
+        );
         let none = HeaderMap::new();
         assert_eq!(classify(&Method::PUT, "/bucket/a/b.jpg", Some("x-id=PutObject"), &none).1, "PutObject");
         assert_eq!(classify(&Method::GET, "/bucket/a/b.jpg", None, &none).1, "GetObject");

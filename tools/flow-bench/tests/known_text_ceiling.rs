@@ -20,7 +20,8 @@ const PLANFIX_CALLS: usize = 2;
 async fn a_known_conversation_text_stays_within_its_request_ceiling() {
     // Planfix's own rate (1/s), as production paces it: at test-sized rates the clock's slots
     // are shorter than a store round trip and every call takes several reservations.
-    let opts = Options { provider: Kind::Meta, flows: vec![Flow::KnownText], messages: 1, planfix_rps: 1.0 };
+    let opts =
+        Options { provider: Kind::Meta, flows: vec![Flow::KnownText], messages: 1, planfix_rps: 1.0, markers: false };
     let results = run(&opts, &Probe::default()).await.expect("the flow runs against moto");
     let r = &results[0];
     assert_eq!(r.units, 1);

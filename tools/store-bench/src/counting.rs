@@ -166,7 +166,13 @@ impl Store for CountingStore {
         self.inner.unlock_link(a, phone, owner).await
     }
 
-    async fn set_task_closed(&self, a: &AccountId, phone: &Phone, task_id: i64, closed: bool) -> Result<bool, StoreError> {
+    async fn set_task_closed(
+        &self,
+        a: &AccountId,
+        phone: &Phone,
+        task_id: i64,
+        closed: bool,
+    ) -> Result<bool, StoreError> {
         self.write();
         self.inner.set_task_closed(a, phone, task_id, closed).await
     }

@@ -134,8 +134,7 @@ mod tests {
         let acct = AccountId::parse("acme").unwrap();
         let phone = Phone::parse("+79051234567").unwrap();
         let poke = Work::Conversation { account: acct.clone(), phone: phone.clone(), message_id: "m1".into() };
-        let known =
-            Work::TaskStatus { account: acct.clone(), task_id: 7, phone: Some(phone), event_id: "e1".into() };
+        let known = Work::TaskStatus { account: acct.clone(), task_id: 7, phone: Some(phone), event_id: "e1".into() };
         let unknown = Work::TaskStatus { account: acct.clone(), task_id: 7, phone: None, event_id: "e2".into() };
         let reply = Work::Reply { account: acct, task_id: Some(7), comment_id: 1 };
         assert_eq!(known.group(), poke.group());

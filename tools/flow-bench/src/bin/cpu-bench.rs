@@ -73,7 +73,9 @@ fn handle(webhook: &dyn ProviderWebhook, account: &AccountId, req: &WebhookReque
 fn bare(kind: Kind, body: &[u8]) -> usize {
     match kind {
         Kind::Twilio => form_urlencoded::parse(body).into_owned().collect::<Vec<(String, String)>>().len(),
-        _ => serde_json::from_slice::<serde_json::Value>(body).map(|v| v.as_object().map_or(1, |o| o.len())).unwrap_or(0),
+        _ => {
+            serde_json::from_slice::<serde_json::Value>(body).map(|v| v.as_object().map_or(1, |o| o.len())).unwrap_or(0)
+        }
     }
 }
 
@@ -101,11 +103,18 @@ struct Row {
 }
 
 fn measure(kind: Kind, driver: &Driver, samples: usize) -> Result<Row, String> {
-    let req = driver.text("4915112345678", "Anna Schmidt", &driver.new_id(), 1_700_000_000, "Hello, where is my order? It was due yesterday.");
+    let req = driver.text(
+        "4915112345678",
+        "Anna Schmidt",
+        &driver.new_id(),
+        1_700_000_000,
+        "Hello, where is my order? It was due yesterday.",
+    );
     let webhook = adapter(&driver.provider_config());
     let account = AccountId::parse("acme").map_err(|e| format!("account id: {e}"))?;
     let url = format!("{PUBLIC_URL}{}", req.uri().path());
-    let wr = WebhookRequest { route: WebhookRoute::Main, public_url: Some(&url), headers: req.headers(), body: req.body() };
+    let wr =
+        WebhookRequest { route: WebhookRoute::Main, public_url: Some(&url), headers: req.headers(), body: req.body() };
     if handle(webhook.as_ref(), &account, &wr) != 1 {
         return Err(format!("{kind:?}: the adapter did not accept the text as one message"));
     }
