@@ -4,8 +4,8 @@
 //! EventBridge schedule on AWS, a timer in the local run) the sweep queues a fresh poke for
 //! every conversation whose inbox has held an entry for longer than [`STALE_AFTER`].
 //!
-//! Extra pokes are harmless: the worker drains an inbox in send order under the message leases,
-//! and a poke that finds the inbox empty (or its messages done) does nothing. A conversation
+//! Extra pokes are harmless: the worker drains an inbox in send order under the conversation's
+//! drain lease, and a poke that finds the inbox empty (or its messages done) does nothing. A conversation
 //! whose work is only slow (retrying through a Planfix outage) gets its poke queued behind that
 //! work in its FIFO group, where it waits its turn and then drains whatever is left.
 

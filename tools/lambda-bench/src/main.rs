@@ -1,4 +1,4 @@
-//! `lambda-bench [--runs N] [--only NAME]... [--bin-dir DIR] [--moto URL] [--verbose]`
+//! `lambda-bench [--runs N] [--only NAME]... [--bin-dir DIR] [--compare LABEL=DIR]... [--moto URL] [--verbose]`
 //!
 //! Cold start of each Lambda function binary against a mock of the Lambda Runtime API, beside
 //! two baselines built with the same profile: `hello-lambda` (lambda_http hello world) and
@@ -41,6 +41,8 @@ struct Args {
     runs: usize,
     only: Vec<String>,
     bin_dir: PathBuf,
+    /// Earlier builds of the functions, measured in the same run as `<name>@<label>`.
+    compare: Vec<(String, PathBuf)>,
     moto: String,
     events: PathBuf,
     verbose: bool,
@@ -52,6 +54,7 @@ fn parse_args() -> Result<Args, BenchError> {
         runs: 20,
         only: Vec::new(),
         bin_dir: exe_dir,
+        compare: Vec::new(),
         moto: std::env::var("BRIDGE_TEST_AWS_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5055".into()),
         events: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events"),
         verbose: false,
@@ -65,6 +68,12 @@ fn parse_args() -> Result<Args, BenchError> {
             }
             "--only" => args.only.extend(value("--only")?.split(',').map(str::to_owned)),
             "--bin-dir" => args.bin_dir = value("--bin-dir")?.into(),
+            "--compare" => {
+                let v = value("--compare")?;
+                let (label, dir) =
+                    v.split_once('=').ok_or_else(|| BenchError::Usage("--compare takes LABEL=DIR".into()))?;
+                args.compare.push((label.to_owned(), dir.into()));
+            }
             "--moto" => args.moto = value("--moto")?,
             "--events" => args.events = value("--events")?.into(),
             "--verbose" => args.verbose = true,
@@ -80,6 +89,8 @@ fn parse_args() -> Result<Args, BenchError> {
 /// The binaries measured: the two baselines first, then the functions.
 const BINARIES: [&str; 6] =
     ["hello-lambda", "ssm-probe", "provider-webhook", "planfix-webhook", "worker", "file-relay"];
+
+const BASELINES: [&str; 2] = ["hello-lambda", "ssm-probe"];
 
 /// The moto resources of one bench run, shared by every binary as one deployment's would be.
 struct Deployment {
@@ -371,15 +382,21 @@ fn print_table(names: &[&str], samples: &BTreeMap<&str, Samples>, sizes: &BTreeM
 }
 
 async fn bench(args: Args) -> Result<(), BenchError> {
-    let names: Vec<&str> =
-        BINARIES.iter().copied().filter(|n| args.only.is_empty() || args.only.iter().any(|o| o == n)).collect();
     if let Some(unknown) = args.only.iter().find(|o| !BINARIES.contains(&o.as_str())) {
         return Err(BenchError::Usage(format!("unknown binary {unknown}; one of {}", BINARIES.join(", "))));
     }
+    let selected = || BINARIES.iter().copied().filter(|n| args.only.is_empty() || args.only.iter().any(|o| o == n));
+    // (row label, binary name, its folder): this build's, then each earlier build's functions.
+    let mut rows: Vec<(String, &str, PathBuf)> = selected().map(|n| (n.to_owned(), n, args.bin_dir.clone())).collect();
+    for (label, dir) in &args.compare {
+        rows.extend(selected().filter(|n| !BASELINES.contains(n)).map(|n| (format!("{n}@{label}"), n, dir.clone())));
+    }
+    let names: Vec<&str> = rows.iter().map(|(row, _, _)| row.as_str()).collect();
+    let binary_of: BTreeMap<&str, &str> = rows.iter().map(|(row, bin, _)| (row.as_str(), *bin)).collect();
     let mut bins = BTreeMap::new();
     let mut sizes = BTreeMap::new();
-    for &name in &names {
-        let path = args.bin_dir.join(name);
+    for (row, _, dir) in &rows {
+        let (name, path) = (row.as_str(), dir.join(binary_of[row.as_str()]));
         let meta = std::fs::metadata(&path)
             .map_err(|e| BenchError::Setup(format!("{}: {e} (build it with cargo build --release)", path.display())))?;
         // The release profile strips (`strip = true`): the file is the stripped binary.
@@ -396,16 +413,16 @@ async fn bench(args: Args) -> Result<(), BenchError> {
     let mut samples: BTreeMap<&str, Samples> = names.iter().map(|&n| (n, Samples::default())).collect();
     // One warm-up round (moto loads its backends on first use), not counted.
     for &name in &names {
-        let event = event_for(name, 0, &args, &dep).await?;
-        run_once(name, &bins[name], event, &args, &dep, &mut Samples::default()).await;
+        let event = event_for(binary_of[name], 0, &args, &dep).await?;
+        run_once(binary_of[name], &bins[name], event, &args, &dep, &mut Samples::default()).await;
     }
     for run in 0..args.runs {
         // Rotate the order so no binary always runs right after the same neighbour.
         for i in 0..names.len() {
             let name = names[(i + run) % names.len()];
-            let event = event_for(name, run + 1, &args, &dep).await?;
+            let event = event_for(binary_of[name], run + 1, &args, &dep).await?;
             let out = samples.get_mut(name).expect("every name has samples");
-            run_once(name, &bins[name], event, &args, &dep, out).await;
+            run_once(binary_of[name], &bins[name], event, &args, &dep, out).await;
         }
         if args.verbose {
             eprintln!("run {}/{} done", run + 1, args.runs);

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use bridge_core::config::Settings;
 use bridge_core::domain::{AccountId, InboundMessage, Phone};
 use bridge_core::ports::store::{
-    ClaimOutcome, ConversationLink, DeadLetter, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, Store,
-    StoreError, TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
+    SentRecord, SlotGrant, Store, StoreError, TaskConversation,
 };
 use bridge_embedded::sqlite::SqliteStore;
 
@@ -20,8 +20,8 @@ pub struct StoreCounts {
     pub reads: AtomicUsize,
     /// Writes other than pacing reservations.
     pub writes: AtomicUsize,
-    /// `reserve_slot` calls: one per Planfix request when the clock is free in time, more when
-    /// a reservation came back after its slot.
+    /// Pacing reservations (`reserve_slot`, `reserve_slots`): at most one per Planfix request,
+    /// fewer when a busy caller reserves its slots in batches.
     pub slots: AtomicUsize,
 }
 
@@ -95,6 +95,40 @@ impl Store for CountingStore {
     async fn release_message(&self, a: &AccountId, id: &str, owner: &str, error: &str) -> Result<(), StoreError> {
         self.write();
         self.inner.release_message(a, id, owner, error).await
+    }
+
+    async fn record_inbound(&self, a: &AccountId, entry: &InboxEntry, now: i64) -> Result<RecordOutcome, StoreError> {
+        self.write();
+        self.inner.record_inbound(a, entry, now).await
+    }
+
+    async fn begin_drain(
+        &self,
+        a: &AccountId,
+        phone: &Phone,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> Result<DrainStart, StoreError> {
+        self.write();
+        self.inner.begin_drain(a, phone, owner, now, lease_secs).await
+    }
+
+    async fn finish_message(
+        &self,
+        a: &AccountId,
+        entry: &InboxEntry,
+        owner: &str,
+        comment: Option<(i64, i64)>,
+        next: DrainNext,
+    ) -> Result<(), StoreError> {
+        self.write();
+        self.inner.finish_message(a, entry, owner, comment, next).await
+    }
+
+    async fn end_drain(&self, a: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
+        self.write();
+        self.inner.end_drain(a, phone, owner).await
     }
 
     async fn add_to_inbox(&self, a: &AccountId, entry: &InboxEntry) -> Result<(), StoreError> {
@@ -240,6 +274,22 @@ impl Store for CountingStore {
         match self.pacing {
             Pacing::Store => self.inner.reserve_slot(a, key, now_ms, interval_ms).await,
             Pacing::Bypassed => Ok(now_ms),
+        }
+    }
+
+    async fn reserve_slots(
+        &self,
+        a: &AccountId,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        count: u32,
+        max_wait_ms: i64,
+    ) -> Result<SlotGrant, StoreError> {
+        self.counts.slots.fetch_add(1, Ordering::Relaxed);
+        match self.pacing {
+            Pacing::Store => self.inner.reserve_slots(a, key, now_ms, interval_ms, count, max_wait_ms).await,
+            Pacing::Bypassed => Ok(SlotGrant::Granted { first_ms: now_ms }),
         }
     }
 

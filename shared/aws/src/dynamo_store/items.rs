@@ -12,10 +12,6 @@ use super::DynamoStore;
 pub(super) const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR expires_at < :now";
 
 impl DynamoStore {
-    pub(super) async fn put_if_absent(&self, pk: AttributeValue, sk: AttributeValue) -> Result<(), StoreError> {
-        self.put_if_absent_with(pk, sk, []).await
-    }
-
     /// Creates the item unless it exists (then nothing changes).
     pub(super) async fn put_if_absent_with<const N: usize>(
         &self,

@@ -53,11 +53,8 @@ pub(super) async fn lock(
     lease_secs: i64,
 ) -> Result<LinkLock, StoreError> {
     let (pk, sk) = link_key(account, phone);
-    if expected_task.is_none() {
-        // A new conversation: create the (empty) item first so the lease is always a
-        // conditional update of an existing item, like every other lease here.
-        store.put_if_absent(pk.clone(), sk.clone()).await?;
-    }
+    // A new conversation's item exists already (its drain lease is on it); if not, the update
+    // creates it, which is what a first lease on it means.
     let task_condition = if expected_task.is_some() { "task_id = :t" } else { "attribute_not_exists(task_id)" };
     let mut req = store
         .client
@@ -67,7 +64,7 @@ pub(super) async fn lock(
         .key("sk", sk)
         .update_expression("SET lease_owner = :o, lease_until = :u")
         .condition_expression(format!(
-            "attribute_exists(pk) AND {task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+            "{task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"
         ))
         .expression_attribute_values(":o", s(owner))
         .expression_attribute_values(":u", n(now + lease_secs))

@@ -1,11 +1,14 @@
 //! Durable state: message dedupe records, phone → contact → task links, per-account settings.
 //!
-//! Every mutation that decides "who does the work" is a single conditional write, so concurrent
-//! Lambda instances agree without read-then-write races. Two leases exist:
-//! * a message lease — one worker at a time processes a given provider message; a failed worker
-//!   releases it (or it expires) so a retry can finish the work;
+//! Every mutation that decides "who does the work" is a single conditional write (or one
+//! transaction), so concurrent Lambda instances agree without read-then-write races. Leases:
+//! * a drain lease — one worker at a time comments a conversation's inbox; it lives on the link
+//!   item, so taking it also reads the link, and each finished message renews or ends it in the
+//!   same transaction that marks the message done;
 //! * a link lease — one worker at a time creates a conversation (contact + task) or rotates it to a
-//!   new task, so a burst of first messages yields one contact and one task.
+//!   new task, so a burst of first messages yields one contact and one task;
+//! * job leases — one worker at a time does a keyed job (a reply sent, a file relayed); message
+//!   leases ([`Store::claim_message`]) remain for tools that process a single message.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
