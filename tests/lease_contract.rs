@@ -17,8 +17,8 @@ use bridge_core::config::Settings;
 use bridge_core::domain::{unix_now, AccountId, InboundMessage, MessageContent, Phone};
 use bridge_core::lease::{with_lease, JobLease, Lease, LeaseFailure, LeaseTiming, Leased, LinkLease, MessageLease};
 use bridge_core::ports::{
-    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome, SentRecord, SlotGrant, Store,
-    StoreError, TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
+    SentRecord, SlotGrant, Store, StoreError, TaskConversation,
 };
 use bridge_embedded::{SqliteDb, SqliteStore};
 use tokio::time::Instant;

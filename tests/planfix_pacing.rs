@@ -135,7 +135,8 @@ async fn a_worker_facing_a_long_wait_for_the_pacing_slot_hands_the_work_back() {
     let taken = h.store.reserve_slots(&acct, "planfix", now_ms(), 1_100, 5, i64::MAX).await.unwrap();
     assert!(matches!(taken, bridge_core::ports::SlotGrant::Granted { .. }), "{taken:?}");
     let sample = meta_sample("inbound_text.json");
-    let (status, body) = h.post_meta_only(&text_from_sample(&sample, "wamid.paced", "972987650001", 1_700_000_000, "hi")).await;
+    let (status, body) =
+        h.post_meta_only(&text_from_sample(&sample, "wamid.paced", "972987650001", 1_700_000_000, "hi")).await;
     assert_eq!(status, 200, "{body}");
 
     let outcomes = h.worker.run_once(&h.app).await.expect("the poke was receivable");

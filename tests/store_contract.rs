@@ -337,7 +337,10 @@ async fn drain_lifecycle(store: &dyn Store) {
     // No link yet: the lease is taken all the same, and is exclusive until it expires.
     let now = 2_000;
     let started = store.begin_drain(&a, &phone, "w1", now, 30).await.unwrap();
-    assert_eq!(started, DrainStart::Acquired { record: LinkRecord { link: None, lease_until: None }, interrupted: false });
+    assert_eq!(
+        started,
+        DrainStart::Acquired { record: LinkRecord { link: None, lease_until: None }, interrupted: false }
+    );
     assert_eq!(store.begin_drain(&a, &phone, "w2", now + 1, 30).await.unwrap(), DrainStart::Busy { until: now + 30 });
     let second = InboxEntry::new(msg("d2"), 3);
     store.record_inbound(&a, &second, t).await.unwrap();
@@ -362,7 +365,10 @@ async fn drain_lifecycle(store: &dyn Store) {
     store.lock_link(&a, &phone, None, "setup", now, 30).await.unwrap();
     store.commit_link(&a, &phone, "setup", &link).await.unwrap();
     let started = store.begin_drain(&a, &phone, "w3", now + 100, 30).await.unwrap();
-    assert_eq!(started, DrainStart::Acquired { record: LinkRecord { link: Some(link.clone()), lease_until: None }, interrupted: false });
+    assert_eq!(
+        started,
+        DrainStart::Acquired { record: LinkRecord { link: Some(link.clone()), lease_until: None }, interrupted: false }
+    );
     let taken_over = store.begin_drain(&a, &phone, "w4", now + 200, 30).await.unwrap();
     assert!(matches!(taken_over, DrainStart::Acquired { interrupted: true, .. }), "{taken_over:?}");
     // The old holder's end leaves the new holder's lease alone.
@@ -370,7 +376,10 @@ async fn drain_lifecycle(store: &dyn Store) {
     assert!(matches!(store.begin_drain(&a, &phone, "w5", now + 201, 30).await.unwrap(), DrainStart::Busy { .. }));
     store.end_drain(&a, &phone, "w4").await.unwrap();
     let clean = store.begin_drain(&a, &phone, "w5", now + 202, 30).await.unwrap();
-    assert_eq!(clean, DrainStart::Acquired { record: LinkRecord { link: Some(link), lease_until: None }, interrupted: false });
+    assert_eq!(
+        clean,
+        DrainStart::Acquired { record: LinkRecord { link: Some(link), lease_until: None }, interrupted: false }
+    );
 }
 
 /// 16 workers race for one conversation's drain lease: exactly one gets it.
@@ -408,7 +417,10 @@ async fn concurrent_intake(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(new, 1);
-    assert_eq!(store.inbox(&a, &msg("burst").from, 50).await.unwrap().iter().filter(|e| e.message.id == "burst").count(), 1);
+    assert_eq!(
+        store.inbox(&a, &msg("burst").from, 50).await.unwrap().iter().filter(|e| e.message.id == "burst").count(),
+        1
+    );
 }
 
 /// `set_task_closed`: conditional on the link's task, leaving the rest of the link and any lease.

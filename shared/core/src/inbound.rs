@@ -20,10 +20,7 @@ pub(crate) const SOURCE_NAMESPACE: uuid::Uuid = uuid::uuid!("3f0d7a52-1c5e-4b8e-
 pub enum Processed {
     /// The comment exists; `link` is the conversation as it is now (the next message of the
     /// drain starts from it instead of reading it again).
-    Commented {
-        link: ConversationLink,
-        comment_id: i64,
-    },
+    Commented { link: ConversationLink, comment_id: i64 },
     /// The provider reported a message the bridge itself sent (an echo): nothing to write.
     OwnEcho,
 }

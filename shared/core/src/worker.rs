@@ -237,11 +237,8 @@ async fn drain_conversation(
                         Processed::OwnEcho => None,
                     };
                     let last = index + 1 == count && !full_page;
-                    let next = if last {
-                        DrainNext::Release
-                    } else {
-                        DrainNext::Extend { until: unix_now() + lease_secs }
-                    };
+                    let next =
+                        if last { DrainNext::Release } else { DrainNext::Extend { until: unix_now() + lease_secs } };
                     if let Err(e) = store.finish_message(&acct.id, &entry, &owner, comment, next).await {
                         // The comment exists but is not recorded: the next try looks for it.
                         let again = InboxEntry { attempts: entry.attempts + 1, ..entry };

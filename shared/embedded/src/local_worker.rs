@@ -30,8 +30,8 @@ use bridge_core::retry::RetryPolicy;
 use bridge_core::worker;
 use bridge_core::Bridge;
 
-use bridge_core::ports::WorkQueue;
 use crate::sqlite::{QueueItem, Receipt, Received, SqliteFileJobQueue, SqliteQueue, SqliteWorkQueue};
+use bridge_core::ports::WorkQueue;
 
 /// The local worker's retries: tries per piece of work before it becomes a dead letter in the
 /// store, and the backoff between them (a daily-limit pause waits the longest delay). Even at

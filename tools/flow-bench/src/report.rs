@@ -113,7 +113,9 @@ pub fn attach_emf(report: &mut Value, stdout: &str) {
             current = mark.strip_prefix("begin:").map(str::to_owned);
             continue;
         }
-        if let (Some(flow), true) = (&current, line.starts_with('{') && line.contains("\"_aws\":{\"CloudWatchMetrics\"")) {
+        if let (Some(flow), true) =
+            (&current, line.starts_with('{') && line.contains("\"_aws\":{\"CloudWatchMetrics\""))
+        {
             let entry = per_flow.entry(flow.clone()).or_default();
             entry.0 += 1;
             entry.1 += line.len() as u64 + 1;

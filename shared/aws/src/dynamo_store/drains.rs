@@ -259,7 +259,12 @@ pub(super) async fn finish(
     }
 }
 
-pub(super) async fn end(store: &DynamoStore, account: &AccountId, phone: &Phone, owner: &str) -> Result<(), StoreError> {
+pub(super) async fn end(
+    store: &DynamoStore,
+    account: &AccountId,
+    phone: &Phone,
+    owner: &str,
+) -> Result<(), StoreError> {
     let (pk, sk) = link_key(account, phone);
     let result = store
         .client

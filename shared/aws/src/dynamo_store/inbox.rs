@@ -19,7 +19,11 @@ fn waiting_sk(added_at: i64, phone: &Phone) -> String {
 }
 
 /// The whole item of an inbox entry added at `now` (also written inside intake's transaction).
-pub(super) fn item(account: &AccountId, entry: &InboxEntry, now: i64) -> Result<Vec<(&'static str, AttributeValue)>, StoreError> {
+pub(super) fn item(
+    account: &AccountId,
+    entry: &InboxEntry,
+    now: i64,
+) -> Result<Vec<(&'static str, AttributeValue)>, StoreError> {
     let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let phone = &entry.message.from;
     Ok(vec![

@@ -63,9 +63,7 @@ pub(super) async fn lock(
         .key("pk", pk)
         .key("sk", sk)
         .update_expression("SET lease_owner = :o, lease_until = :u")
-        .condition_expression(format!(
-            "{task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"
-        ))
+        .condition_expression(format!("{task_condition} AND (attribute_not_exists(lease_until) OR lease_until < :now)"))
         .expression_attribute_values(":o", s(owner))
         .expression_attribute_values(":u", n(now + lease_secs))
         .expression_attribute_values(":now", n(now))

@@ -208,8 +208,9 @@ mod tests {
         assert!(store.list_dead_letters(&a).await.unwrap().is_empty());
         let waiting = store.inbox(&a, &phone, 10).await.unwrap();
         assert_eq!(waiting.len(), 1);
-        // Recorded afresh: its attempts start again, and so does the budget the entry carries.
-        assert_eq!(waiting[0].attempts_before, 0);
+        // Recorded afresh, with a fresh budget on its entry (the letter's tries kept as history).
+        assert_eq!(waiting[0].attempts, 0);
+        assert_eq!(waiting[0].attempts_before, 2);
         assert_eq!(store.claim_message(&a, "old", "w3", 2, 30).await.unwrap(), ClaimOutcome::Claimed { attempt: 1 });
         assert_eq!(work.counts().await.unwrap().queued, 1, "the conversation is queued again");
         std::fs::remove_dir_all(dir).ok();

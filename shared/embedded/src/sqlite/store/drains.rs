@@ -27,8 +27,11 @@ pub(super) fn record_inbound(
     // A message keeps the one entry it was first given: a redelivery puts that back (a crash
     // or a dead letter may have removed it) and never adds a second.
     let order = stored.unwrap_or_else(|| entry.order.clone());
-    conn.prepare_cached("UPDATE messages SET inbox_order = ?3 WHERE account = ?1 AND id = ?2")?
-        .execute(params![account, entry.message.id, order])?;
+    conn.prepare_cached("UPDATE messages SET inbox_order = ?3 WHERE account = ?1 AND id = ?2")?.execute(params![
+        account,
+        entry.message.id,
+        order
+    ])?;
     let phone = entry.message.from.digits();
     let present: Option<i64> = conn
         .prepare_cached("SELECT 1 FROM inbox WHERE account = ?1 AND phone = ?2 AND ord = ?3")?
