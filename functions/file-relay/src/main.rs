@@ -11,7 +11,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     bridge_app::telemetry::init_json_logs();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = bridge_app::aws::load_config().await;
     let app = Arc::new(bridge_app::aws::app_from_aws(&aws).await?);
     let queue_url =
         std::env::var("BRIDGE_FILE_QUEUE_URL").map_err(|_| "missing environment variable BRIDGE_FILE_QUEUE_URL")?;

@@ -12,7 +12,7 @@ const SAFETY_MARGIN: Duration = Duration::from_secs(30);
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     bridge_app::telemetry::init_json_logs();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = bridge_app::aws::load_config().await;
     let app = Arc::new(bridge_app::aws::app_from_aws(&aws).await?);
     let queue_url = std::env::var("BRIDGE_WORK_QUEUE_URL").map_err(|_| "BRIDGE_WORK_QUEUE_URL is not set")?;
     let queue = Arc::new(bridge_aws::SqsWorkQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));

@@ -27,7 +27,14 @@ fn env(name: &'static str) -> Result<String, BootError> {
 /// `BRIDGE_S3_PATH_STYLE=true` for emulators), webhooks reached at `BRIDGE_PUBLIC_URL`. Each
 /// function gets only the queues it uses.
 pub async fn app_from_env() -> Result<Bridge, BootError> {
-    app_from_aws(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await).await
+    app_from_aws(&load_config().await).await
+}
+
+/// The AWS configuration from the environment, as `aws_config::load_defaults` loads it, with
+/// an HTTP client that trusts the bundled Amazon roots instead of reading the platform's
+/// store at the first request (see [`crate::tls`]).
+pub async fn load_config() -> aws_config::SdkConfig {
+    crate::tls::with_sdk_http_client(aws_config::defaults(aws_config::BehaviorVersion::latest())).load().await
 }
 
 /// [`app_from_env`] on an AWS configuration the caller already loaded (a function that needs

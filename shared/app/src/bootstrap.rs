@@ -141,7 +141,7 @@ pub async fn build_app_refreshing(
     if accounts.good.is_empty() {
         tracing::warn!(broken = accounts.broken.len(), "no account can be served");
     }
-    let http = PlanfixRest::http_client(tuning.http_timeout);
+    let http = crate::tls::http_client(tuning.http_timeout);
     let store = infra.store;
     for cfg in &accounts.good {
         let Some(settings) = &cfg.settings else { continue };

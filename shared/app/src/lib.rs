@@ -10,3 +10,4 @@ pub mod local;
 #[cfg(feature = "local")]
 pub mod local_config;
 pub mod telemetry;
+pub mod tls;

@@ -1,5 +1,6 @@
 //! The client: configuration, the shared HTTP clients, pacing, and the one way REST calls go out.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::redirect::Policy;
@@ -16,12 +17,15 @@ pub struct PlanfixRest {
     http: reqwest::Client,
     /// For file transfers: never follows redirects itself (it would carry the bearer header to
     /// the storage host) and has no total timeout (files go up to 100 MB), only per-read ones.
-    /// `Err` holds why it could not be built; only file calls fail then.
-    files: Result<reqwest::Client, String>,
+    /// `Err` holds why it could not be built; only file calls fail then. Built at the first file
+    /// call: a client reads the platform's root certificates when built, and most cold starts
+    /// (every webhook's) never transfer a file.
+    files: OnceLock<Result<reqwest::Client, String>>,
     /// For the download's redirect hops to the file storage: like `files`, but connects only to
     /// public addresses ([`crate::redirects::PublicOnly`]), only over https, and never through
     /// a proxy from the environment (a proxy would resolve the name itself, past the check).
-    storage: Result<reqwest::Client, String>,
+    /// Built at the first redirect it follows.
+    storage: OnceLock<Result<reqwest::Client, String>>,
     /// The account this client acts for, as a metrics/log label.
     label: String,
     /// Paces REST calls to the account's allowance (none: unpaced, e.g. in unit tests).
@@ -33,25 +37,10 @@ pub struct PlanfixRest {
 impl PlanfixRest {
     /// `http` is shared by all accounts so connections and TLS sessions are reused across them.
     pub fn new(http: reqwest::Client, cfg: &PlanfixConfig) -> Self {
-        let files = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| format!("file client: {e}"));
-        let storage = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .dns_resolver(crate::redirects::PublicOnly::shared())
-            .https_only(true)
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| format!("file storage client: {e}"));
         Self {
             http,
-            files,
-            storage,
+            files: OnceLock::new(),
+            storage: OnceLock::new(),
             label: String::new(),
             throttle: None,
             base_url: cfg.base_url.trim_end_matches('/').to_owned(),
@@ -79,11 +68,30 @@ impl PlanfixRest {
     }
 
     pub(crate) fn files_client(&self) -> Result<&reqwest::Client, PlanfixError> {
-        self.files.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
+        let files = self.files.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(Policy::none())
+                .connect_timeout(Duration::from_secs(5))
+                .read_timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| format!("file client: {e}"))
+        });
+        files.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
     }
 
     pub(crate) fn storage_client(&self) -> Result<&reqwest::Client, PlanfixError> {
-        self.storage.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
+        let storage = self.storage.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(Policy::none())
+                .dns_resolver(crate::redirects::PublicOnly::shared())
+                .https_only(true)
+                .no_proxy()
+                .connect_timeout(Duration::from_secs(5))
+                .read_timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| format!("file storage client: {e}"))
+        });
+        storage.as_ref().map_err(|e| PlanfixError::Transport(e.clone()))
     }
 
     /// A client with the timeouts the bridge wants for Planfix: bounded, so a hung Planfix turns

@@ -101,6 +101,9 @@ pub struct Options {
     /// The account's Planfix pacing rate: 1.0 is what Planfix allows (and what production
     /// runs); higher keeps a smoke run fast but hides the pacing sleep.
     pub planfix_rps: f64,
+    /// The account has the Planfix "task status changed" scenario set up (the recommended
+    /// setup): a text in a known conversation costs its comment only, not a status read first.
+    pub task_status_webhook: bool,
     /// Print [`MARKER`] lines on stdout around each measured run, so a parent process reading
     /// this one's stdout can attribute the metric lines the bridge prints there (EMF) to flows.
     pub markers: bool,
@@ -172,7 +175,8 @@ pub async fn run(opts: &Options, probe: &Probe) -> Result<Vec<FlowResult>, Bench
     let provider = driver.provider_config();
     let store: Arc<dyn Store> = Arc::new(fresh_dynamo_store().await);
     let rps = opts.planfix_rps;
-    let h = Harness::custom(Settings::default(), store, move |_, account| {
+    let settings = Settings { task_status_webhook: opts.task_status_webhook, ..Settings::default() };
+    let h = Harness::custom(settings, store, move |_, account| {
         account.provider = provider;
         account.planfix.requests_per_second = rps;
     })

@@ -36,6 +36,10 @@ struct Args {
     /// Flows to run, comma-separated: new-conversation, known-text, photo, reply, status.
     #[arg(long, value_delimiter = ',')]
     flows: Vec<String>,
+    /// Measure without the Planfix "task status changed" scenario (the fallback: every text in
+    /// a known conversation reads its task's status first).
+    #[arg(long)]
+    no_status_scenario: bool,
     /// Run in this process and leave the metric (EMF) lines uncounted.
     #[arg(long)]
     no_emf: bool,
@@ -117,8 +121,14 @@ fn main() -> ExitCode {
     if !child && !args.no_emf {
         return run_child(&args);
     }
-    let opts =
-        Options { provider, flows, messages: args.messages.max(1), planfix_rps: args.planfix_rps, markers: child };
+    let opts = Options {
+        provider,
+        flows,
+        messages: args.messages.max(1),
+        planfix_rps: args.planfix_rps,
+        task_status_webhook: !args.no_status_scenario,
+        markers: child,
+    };
     let probe = Probe::default();
     let installed = probe.install();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -13,15 +13,21 @@ use flow_bench::{run, Flow, Options};
 const DYNAMODB_CEILING: u64 = 8;
 /// The same without the pacing clock's writes.
 const STORE_CEILING: u64 = 4;
-/// Planfix calls of the same text: the task's status, then the comment.
-const PLANFIX_CALLS: usize = 2;
+/// Planfix calls of the same text with the "task status changed" scenario set up: the comment.
+const PLANFIX_CALLS: usize = 1;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_known_conversation_text_stays_within_its_request_ceiling() {
     // Planfix's own rate (1/s), as production paces it: at test-sized rates the clock's slots
     // are shorter than a store round trip and every call takes several reservations.
-    let opts =
-        Options { provider: Kind::Meta, flows: vec![Flow::KnownText], messages: 1, planfix_rps: 1.0, markers: false };
+    let opts = Options {
+        provider: Kind::Meta,
+        flows: vec![Flow::KnownText],
+        messages: 1,
+        planfix_rps: 1.0,
+        task_status_webhook: true,
+        markers: false,
+    };
     let results = run(&opts, &Probe::default()).await.expect("the flow runs against moto");
     let r = &results[0];
     assert_eq!(r.units, 1);
