@@ -240,9 +240,14 @@ async fn drain_conversation(
                     let next =
                         if last { DrainNext::Release } else { DrainNext::Extend { until: unix_now() + lease_secs } };
                     if let Err(e) = store.finish_message(&acct.id, &entry, &owner, comment, next).await {
-                        // The comment exists but is not recorded: the next try looks for it.
-                        let again = InboxEntry { attempts: entry.attempts + 1, ..entry };
-                        let _ = store.add_to_inbox(&acct.id, &again).await;
+                        // The comment exists but is not recorded. Lease lost: its new holder's
+                        // drain reads as interrupted and looks for the comment first (putting
+                        // the entry back here could land it beside a mark that holder already
+                        // finished). Otherwise count the try, so the next one looks first.
+                        if !matches!(e, StoreError::LeaseLost) {
+                            let again = InboxEntry { attempts: entry.attempts + 1, ..entry };
+                            let _ = store.add_to_inbox(&acct.id, &again).await;
+                        }
                         end().await;
                         return Err(retry_store(e));
                     }
