@@ -323,6 +323,63 @@ async fn unicode_and_html_characters_survive_both_ways(kind: Kind) {
     );
 }
 
+/// An employee's comment that opens with a quote of the customer's message (as Planfix's editor
+/// quotes) goes as a WhatsApp reply to that message, without the quote, where the provider
+/// carries reply context; elsewhere, and for a quote of nothing the customer wrote, plainly with
+/// the quote. A comment without a quote costs no extra Planfix request.
+async fn a_reply_quoting_the_customer_answers_that_message(kind: Kind) {
+    let (h, driver) = start(kind).await;
+    let (task, contact) = open_conversation(&h, &driver).await;
+    let asked = driver.new_id();
+    let question = "Where is order 4711? It was due on Monday.";
+    assert_acknowledged(&driver, &h.post_webhook(driver.text(CUSTOMER, NAME, &asked, T0 + 5, question)).await);
+    assert_acknowledged(
+        &driver,
+        &h.post_webhook(driver.text(CUSTOMER, NAME, &driver.new_id(), T0 + 9, "Hello?")).await,
+    );
+    h.settle().await;
+    let replies = !matches!(kind, Kind::Twilio);
+
+    let html =
+        "<blockquote><b>Anna Schmidt</b>, 12:30<br>Where is order 4711?</blockquote><p>It ships <b>today</b></p>";
+    let comment = h.planfix.add_employee_comment(task, EMPLOYEE, html, &[contact]);
+    let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("sent")), "{kind:?}: {body}");
+    let (texts, contexts) = (driver.sent_texts(), driver.sent_reply_contexts());
+    if replies {
+        assert_eq!(
+            texts,
+            vec![(CUSTOMER.to_owned(), "It ships *today*".to_owned())],
+            "{kind:?}: the quote is WhatsApp's"
+        );
+        assert_eq!(contexts, vec![Some(asked.clone())], "{kind:?}: answers the quoted message");
+    } else {
+        assert_eq!(contexts, vec![None], "{kind:?}");
+        assert!(texts[0].1.contains("Where is order 4711?") && texts[0].1.ends_with("It ships *today*"), "{:?}", texts);
+    }
+
+    // A quote of nothing the customer wrote: sent plainly, quote and all.
+    let lists = |h: &Harness| h.planfix.requests().iter().filter(|r| r.path.ends_with("/comments/list")).count();
+    let before = lists(&h);
+    let comment = h.planfix.add_employee_comment(
+        task,
+        EMPLOYEE,
+        "<blockquote>our terms say 30 days</blockquote>See above",
+        &[contact],
+    );
+    let (status, body) = h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!((status, body["result"].as_str()), (200, Some("sent")), "{kind:?}: {body}");
+    assert_eq!(driver.sent_texts()[1].1, "our terms say 30 days\nSee above", "{kind:?}");
+    assert_eq!(driver.sent_reply_contexts()[1], None, "{kind:?}");
+    assert_eq!(lists(&h), before + usize::from(replies), "{kind:?}: one look at the task's comments, only for a quote");
+
+    // No quote: no look at all.
+    let comment = h.planfix.add_employee_comment(task, EMPLOYEE, "Anything else?", &[contact]);
+    h.planfix_hook(task, comment, Some(PLANFIX_HOOK_SECRET)).await;
+    assert_eq!(driver.sent_reply_contexts()[2], None, "{kind:?}");
+    assert_eq!(lists(&h), before + usize::from(replies), "{kind:?}");
+}
+
 macro_rules! contract {
     ($($provider:ident => $kind:expr),* $(,)?) => {$(
         mod $provider {
@@ -366,6 +423,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn unicode_and_html_characters_survive_both_ways() {
                 super::unicode_and_html_characters_survive_both_ways($kind).await;
+            }
+
+            #[tokio::test]
+            async fn a_reply_quoting_the_customer_answers_that_message() {
+                super::a_reply_quoting_the_customer_answers_that_message($kind).await;
             }
 
             #[tokio::test]

@@ -794,11 +794,14 @@ fn d360_error_response(file: &str) {
         let (sim, client) = d360_client().await;
         sim.fail_next(1, dialog360_sim::Dialog360Failure::Error { http: 400, body });
         let to = Phone::parse("79000000001").expect("phone");
-        let err = client.send_text(&to, "hi", "ref-1").await.expect_err("the sample's answer refuses the send");
+        let err = client.send_text(&to, "hi", "ref-1", None).await.expect_err("the sample's answer refuses the send");
         assert!(matches!(err, SendFailure::Transient { .. }), "{file}: throttling is retried later: {err:?}");
         assert!(err.retry().is_retryable(), "{file}");
         assert!(sim.sent().is_empty(), "{file}");
-        client.send_text(&to, "hi", "ref-1").await.unwrap_or_else(|e| panic!("{file}: the retry goes through: {e}"));
+        client
+            .send_text(&to, "hi", "ref-1", None)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: the retry goes through: {e}"));
         assert_eq!(sim.sent().len(), 1, "{file}");
     });
 }
@@ -1047,8 +1050,8 @@ async fn wazzup_client() -> (wazzup_sim::WazzupSim, WazzupClient) {
 }
 
 /// A request body, not a webhook: the adapter's text send carries the sample's channel, chat,
-/// text and `crmMessageId` (the sim checks `chatType` and the digits-only `chatId`). The adapter
-/// sets neither `refMessageId` nor `crmUserId`.
+/// text, `crmMessageId` and the quoted `refMessageId` of a reply (the sim checks `chatType` and
+/// the digits-only `chatId`). The adapter never sets `crmUserId`.
 fn wazzup_send_text_request(file: &str) {
     let json = sample_json("wazzup", file);
     let field = |name: &str| json[name].as_str().unwrap_or_else(|| panic!("{file}: {name}")).to_owned();
@@ -1057,14 +1060,17 @@ fn wazzup_send_text_request(file: &str) {
     block_on(async {
         let (sim, client) = wazzup_client().await;
         let to = Phone::parse(&field("chatId")).expect("phone");
-        client.send_text(&to, &field("text"), &field("crmMessageId")).await.expect("sent");
+        client
+            .send_text(&to, &field("text"), &field("crmMessageId"), Some(&field("refMessageId")))
+            .await
+            .expect("sent");
         let sent = sim.sent();
         assert_eq!(sent.len(), 1, "{file}");
         assert_eq!(sent[0].channel_id, field("channelId"), "{file}");
         assert_eq!(sent[0].chat_id, field("chatId"), "{file}");
         assert_eq!(sent[0].text.as_deref(), Some(field("text").as_str()), "{file}");
         assert_eq!(sent[0].crm_message_id.as_deref(), Some(field("crmMessageId").as_str()), "{file}");
-        assert_eq!(sent[0].ref_message_id, None, "{file}");
+        assert_eq!(sent[0].ref_message_id.as_deref(), Some(field("refMessageId").as_str()), "{file}");
     });
 }
 
@@ -1077,7 +1083,7 @@ fn wazzup_send_success_201(file: &str) {
         let (sim, client) = wazzup_client().await;
         sim.fail_next(1, wazzup_sim::WazzupFailure::Error { http: 201, body });
         let to = Phone::parse("79000000001").expect("phone");
-        assert_eq!(client.send_text(&to, "hi", "planfix-comment-0000001").await, Ok(id), "{file}");
+        assert_eq!(client.send_text(&to, "hi", "planfix-comment-0000001", None).await, Ok(id), "{file}");
     });
 }
 
@@ -1091,7 +1097,7 @@ fn wazzup_send_error_repeated(file: &str) {
         let (sim, client) = wazzup_client().await;
         sim.fail_next(1, wazzup_sim::WazzupFailure::Error { http: 400, body });
         let to = Phone::parse("79000000001").expect("phone");
-        assert_eq!(client.send_text(&to, "hi", reference).await, Ok(format!("crm:{reference}")), "{file}");
+        assert_eq!(client.send_text(&to, "hi", reference, None).await, Ok(format!("crm:{reference}")), "{file}");
         assert!(sim.sent().is_empty(), "{file}");
     });
 }

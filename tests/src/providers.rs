@@ -482,6 +482,28 @@ impl Driver {
         }
     }
 
+    /// The message each accepted text answers (its reply context), in the order of
+    /// [`Driver::sent_texts`]; Twilio has none.
+    pub fn sent_reply_contexts(&self) -> Vec<Option<String>> {
+        match self {
+            Driver::Meta(sim) => {
+                sim.sent().iter().filter(|m| m.text().is_some()).map(|m| m.reply_to().map(str::to_owned)).collect()
+            }
+            Driver::Twilio(sim) => {
+                sim.sent().iter().filter(|m| m.media.is_none() && m.body.is_some()).map(|_| None).collect()
+            }
+            Driver::GreenApi(sim) => {
+                sim.sent().iter().filter(|m| m.message.is_some()).map(|m| m.quoted.clone()).collect()
+            }
+            Driver::Dialog360(sim) => {
+                sim.sent().iter().filter(|m| m.text().is_some()).map(|m| m.reply_to().map(str::to_owned)).collect()
+            }
+            Driver::Wazzup(sim) => {
+                sim.sent().iter().filter(|m| m.text.is_some()).map(|m| m.ref_message_id.clone()).collect()
+            }
+        }
+    }
+
     /// Files the provider delivered to the customer.
     pub fn sent_files(&self) -> Vec<SentFile> {
         match self {

@@ -110,6 +110,7 @@ impl InboundProcessor {
                 (Origin::BusinessPhone, None) => CommentOwner::Bridge,
             },
             source_object_id,
+            source_message_id: answerable_id(msg).map(str::to_owned),
         };
         let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;
         self.hand_over_file(acct, msg, &link, comment_id).await?;
@@ -152,5 +153,15 @@ fn referenced_id(msg: &InboundMessage) -> Option<&str> {
         MessageContent::Reaction { to_message_id, .. } => Some(to_message_id),
         MessageContent::Edited { original_id, .. } | MessageContent::Deleted { original_id } => Some(original_id),
         _ => msg.reply_to.as_deref(),
+    }
+}
+
+/// The WhatsApp message an employee's reply quoting this comment answers: the message itself, the
+/// original of an edit; none for a reaction, vote or deletion (nothing to reply to).
+fn answerable_id(msg: &InboundMessage) -> Option<&str> {
+    match &msg.content {
+        MessageContent::Edited { original_id, .. } => Some(original_id),
+        MessageContent::Reaction { .. } | MessageContent::PollVote { .. } | MessageContent::Deleted { .. } => None,
+        _ => Some(&msg.id),
     }
 }

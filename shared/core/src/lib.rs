@@ -24,6 +24,7 @@ pub mod outbound;
 pub mod planfix_webhook;
 pub mod ports;
 pub mod render;
+pub mod reply_context;
 pub mod retry;
 pub mod settings_cache;
 pub mod status_cache;

@@ -4,7 +4,6 @@
 
 use super::html::text_to_html;
 use super::lease::{with_lease, JobLease, LeaseTiming, Leased};
-use super::whatsapp_text::planfix_html_to_whatsapp;
 use super::AccountRuntime;
 use crate::domain::{DeliveryFailure, DeliveryState, FailureKind, StatusUpdate};
 use crate::error::ProcessError;
@@ -93,7 +92,16 @@ impl OutboundProcessor {
         if let Some(why) = not_for_whatsapp(&comment, conv.contact_id) {
             return Ok(ReplyOutcome::Ignored(why));
         }
-        let text = planfix_html_to_whatsapp(&comment.description_html);
+        let capabilities = acct.sender.capabilities();
+        let answer = crate::reply_context::answer(
+            acct.planfix.as_ref(),
+            capabilities.replies,
+            task_id,
+            comment_id,
+            &comment.description_html,
+        )
+        .await?;
+        let text = answer.text;
         if text.trim().is_empty() && comment.file_ids.is_empty() {
             return Ok(ReplyOutcome::Ignored("comment has no text and no files"));
         }
@@ -113,11 +121,12 @@ impl OutboundProcessor {
         }
         let mut sent = Vec::new();
         // Longer comments go out as several messages, split where a reader would pause.
-        let max = acct.sender.capabilities().max_text_chars;
-        let parts = crate::text_split::split(&text, max).into_iter();
+        let parts = crate::text_split::split(&text, capabilities.max_text_chars).into_iter();
         for (index, part) in parts.enumerate() {
             let reference = format!("{}-comment-{comment_id}-{index}", acct.id);
-            match self.send_with_retries(acct, &conv.phone, &part, &reference).await {
+            // Only the first part answers the quoted message; the rest follow it.
+            let reply_to = answer.reply_to.as_deref().filter(|_| index == 0);
+            match self.send_with_retries(acct, &conv.phone, &part, &reference, reply_to).await {
                 Ok(id) => {
                     let excerpt = crate::ports::store::excerpt(&part);
                     let record = SentRecord { comment_id, task_id, author: comment.owner.clone(), excerpt };
@@ -144,8 +153,9 @@ impl OutboundProcessor {
         to: &crate::domain::Phone,
         text: &str,
         reference: &str,
+        reply_to: Option<&str>,
     ) -> Result<String, SendFailure> {
-        self.retry.run(|| acct.sender.send_text(to, text, reference), SendFailure::retry).await
+        self.retry.run(|| acct.sender.send_text(to, text, reference, reply_to), SendFailure::retry).await
     }
 
     /// A provider delivery status for a message the bridge sent.

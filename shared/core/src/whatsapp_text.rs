@@ -24,6 +24,63 @@ pub fn planfix_html_to_whatsapp(html: &str) -> String {
     r.finish()
 }
 
+/// A comment that opens with a quote: the quote's HTML (inside `<blockquote>`) and what follows it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LeadingQuote<'a> {
+    pub quote_html: &'a str,
+    pub rest_html: &'a str,
+}
+
+/// Splits off the `<blockquote>` a comment opens with — only whitespace, markup comments and
+/// wrapper tags (`<p>`, `<div>`, `<span>`, `<br>`) may come before it — as Planfix's editor
+/// writes a quote of an earlier comment. None for any other comment, and for a quote that never
+/// closes (nothing is guessed).
+pub fn split_leading_quote(html: &str) -> Option<LeadingQuote<'_>> {
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    let inner_start = loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'<') {
+            return None;
+        }
+        let (token, end) = markup_at(html, i)?;
+        match token {
+            Token::Comment => {}
+            Token::Tag(t) if t.name == "blockquote" && !t.closing => break end,
+            Token::Tag(t) if !t.closing && matches!(t.name.as_str(), "p" | "div" | "span" | "br") => {}
+            _ => return None,
+        }
+        i = end;
+    };
+    let (mut depth, mut j) = (1usize, inner_start);
+    while j < bytes.len() {
+        if bytes[j] != b'<' {
+            j += 1;
+            continue;
+        }
+        let Some((token, end)) = markup_at(html, j) else {
+            j += 1;
+            continue;
+        };
+        if let Token::Tag(t) = &token {
+            if t.name == "blockquote" && !t.self_closing {
+                if !t.closing {
+                    depth += 1;
+                } else {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(LeadingQuote { quote_html: &html[inner_start..j], rest_html: &html[end..] });
+                    }
+                }
+            }
+        }
+        j = end;
+    }
+    None
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokenizer
 
@@ -525,7 +582,25 @@ fn collapse_blank_lines(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::planfix_html_to_whatsapp as conv;
+    use super::{planfix_html_to_whatsapp as conv, split_leading_quote};
+
+    #[test]
+    fn splits_the_quote_a_comment_opens_with() {
+        let q = split_leading_quote("<p><blockquote>Where is <b>my</b> order?</blockquote>It ships today</p>").unwrap();
+        assert_eq!(q.quote_html, "Where is <b>my</b> order?");
+        assert_eq!(q.rest_html, "It ships today</p>");
+        let nested = split_leading_quote(" <!-- x --><blockquote>a<blockquote>b</blockquote>c</blockquote>d").unwrap();
+        assert_eq!((nested.quote_html, nested.rest_html), ("a<blockquote>b</blockquote>c", "d"));
+        for html in [
+            "text <blockquote>q</blockquote>",
+            "<b>x</b><blockquote>q</blockquote>",
+            "<blockquote>never closed",
+            "",
+            "plain",
+        ] {
+            assert_eq!(split_leading_quote(html), None, "{html}");
+        }
+    }
 
     #[test]
     fn line_breaks_and_blocks() {

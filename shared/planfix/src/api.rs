@@ -14,6 +14,8 @@ use crate::wire::*;
 const PAGE_SIZE: usize = 100;
 /// Bound for scanning a task's comments for a `sourceObjectId` (only done on retries).
 const MAX_COMMENT_PAGES: usize = 20;
+/// `maxLength` of `sourceDataVersion` in `CommentCreateRequest`.
+const SOURCE_DATA_VERSION_MAX: usize = 100;
 
 #[async_trait]
 impl PlanfixApi for PlanfixRest {
@@ -124,6 +126,13 @@ impl PlanfixApi for PlanfixRest {
             // Notify the task's employees; never the contact (that would echo back to WhatsApp).
             "recipients": { "roles": ["assignee"] },
         });
+        // `sourceDataVersion` is the spare free-text field of the source* family that ties a
+        // Planfix object to the system it came from (string, at most 100 characters); provider
+        // message ids fit (a Meta wamid is ~60). A longer id is left out: that comment can then
+        // only be answered plainly, never with a wrong reference.
+        if let Some(id) = c.source_message_id.as_deref().filter(|id| id.chars().count() <= SOURCE_DATA_VERSION_MAX) {
+            body["sourceDataVersion"] = json!(id);
+        }
         match c.owner {
             CommentOwner::Contact(id) => body["owner"] = json!({ "id": format!("contact:{id}") }),
             CommentOwner::User(id) => body["owner"] = json!({ "id": format!("user:{id}") }),
@@ -189,6 +198,29 @@ impl PlanfixApi for PlanfixRest {
             }
         }
         Ok(None)
+    }
+
+    async fn recent_comments(&self, task_id: i64, limit: usize) -> Result<Vec<CommentSummary>, PlanfixError> {
+        let path = format!("/task/{task_id}/comments/list");
+        let body = json!({
+            "offset": 0,
+            "pageSize": limit.clamp(1, PAGE_SIZE),
+            "fields": "id,description,sourceDataVersion,isDeleted",
+            "typeList": "Comments",
+            // The schema misspells the member `filed`; its example and Planfix use `field`.
+            "resultOrder": [ { "field": "id", "direction": "Desc" } ],
+        });
+        let list: CommentList = self.call_required(Method::POST, &path, &[], Some(body)).await?;
+        Ok(list
+            .comments
+            .into_iter()
+            .filter(|c| !c.is_deleted.unwrap_or(false))
+            .map(|c| CommentSummary {
+                id: c.id,
+                description_html: c.description.unwrap_or_default(),
+                source_message_id: c.source_data_version.filter(|v| !v.is_empty()),
+            })
+            .collect())
     }
 
     async fn find_task_by_source(&self, contact_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError> {

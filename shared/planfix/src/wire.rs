@@ -84,6 +84,12 @@ pub(crate) struct CommentItem {
     pub(crate) id: i64,
     #[serde(default)]
     pub(crate) source_object_id: Option<String>,
+    #[serde(default)]
+    pub(crate) source_data_version: Option<String>,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) is_deleted: Option<bool>,
 }
 
 #[derive(Deserialize)]

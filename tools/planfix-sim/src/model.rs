@@ -39,6 +39,8 @@ pub struct Comment {
     /// The `recipients` object as sent (`{"users":[{"id":"contact:5"}],"roles":[…]}`), or `null`.
     pub recipients: Value,
     pub source_object_id: Option<String>,
+    /// `sourceDataVersion` as sent (free text, at most 100 characters).
+    pub source_data_version: Option<String>,
     pub files: Vec<i64>,
     /// The `dateTime` the client sent, if any.
     pub date_time: Option<Value>,

@@ -98,6 +98,9 @@ pub(crate) fn comment(state: &State, comment: &Comment) -> Map<String, Value> {
     if let Some(source) = &comment.source_object_id {
         full.insert("sourceObjectId".to_owned(), Value::from(source.clone()));
     }
+    if let Some(version) = &comment.source_data_version {
+        full.insert("sourceDataVersion".to_owned(), Value::from(version.clone()));
+    }
     full
 }
 

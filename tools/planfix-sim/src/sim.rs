@@ -137,6 +137,7 @@ impl PlanfixSim {
             owner: format!("user:{owner_user_id}"),
             recipients: json!({ "users": users }),
             source_object_id: None,
+            source_data_version: None,
             files: file_ids.to_vec(),
             date_time: None,
             is_hidden: false,

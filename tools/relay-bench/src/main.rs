@@ -163,6 +163,7 @@ async fn create_task_and_comment(app: &Bridge) -> (i64, i64) {
                 description_html: "file follows".into(),
                 owner: bridge_core::ports::CommentOwner::Contact(1),
                 source_object_id: uuid::Uuid::new_v4().to_string(),
+                source_message_id: None,
             },
         )
         .await

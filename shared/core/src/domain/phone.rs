@@ -27,10 +27,37 @@ impl PhoneError {
     }
 }
 
+/// Every country calling code of libphonenumber's metadata, sorted. Kept here because loading
+/// that metadata (the `phonenumber` crate's database) takes ~140 ms of a cold Lambda's first
+/// message, and a webhook only needs to know the code exists; a unit test holds this list equal
+/// to the crate's database, so a crate update that adds a code fails the build instead of
+/// drifting. The full metadata is still used, lazily, to format [`Phone::display`].
+const CALLING_CODES: [u16; 215] = [
+    1, 7, 20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60,
+    61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98, 211, 212, 213, 216, 218, 220, 221, 222, 223,
+    224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244, 245, 246,
+    247, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 290,
+    291, 297, 298, 299, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375, 376, 377, 378,
+    380, 381, 382, 383, 385, 386, 387, 389, 420, 421, 423, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 590, 591,
+    592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675, 676, 677, 678, 679, 680, 681, 682, 683, 685, 686,
+    687, 688, 689, 690, 691, 692, 800, 808, 850, 852, 853, 855, 856, 870, 878, 880, 881, 882, 883, 886, 888, 960, 961,
+    962, 963, 964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 979, 992, 993, 994, 995, 996, 998,
+];
+
+/// Calling codes are prefix-free (ITU E.164), so at most one of the 1-, 2- and 3-digit prefixes
+/// can be a code; libphonenumber extracts it the same way.
+fn has_calling_code(digits: &str) -> bool {
+    (1..=3).any(|len| {
+        digits
+            .get(..len)
+            .and_then(|p| p.parse::<u16>().ok())
+            .is_some_and(|code| CALLING_CODES.binary_search(&code).is_ok())
+    })
+}
+
 impl Phone {
     /// Accepts provider spellings: `79051234567`, `+7 905 123-45-67`, `whatsapp:+79051234567`,
-    /// `79051234567@c.us`. The country code is checked with libphonenumber's metadata (the
-    /// `phonenumber` crate) rather than a hand-kept list.
+    /// `79051234567@c.us`. The country code must be one libphonenumber knows ([`CALLING_CODES`]).
     pub fn parse(raw: &str) -> Result<Self, PhoneError> {
         let core = raw.trim();
         let core = core.strip_prefix("whatsapp:").unwrap_or(core);
@@ -42,7 +69,9 @@ impl Phone {
         if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
             return Err(PhoneError::invalid(raw));
         }
-        phonenumber::parse(None, format!("+{digits}")).map_err(|_| PhoneError::invalid(raw))?;
+        if !has_calling_code(&digits) {
+            return Err(PhoneError::invalid(raw));
+        }
         Ok(Self(digits))
     }
 
@@ -184,6 +213,23 @@ mod tests {
     fn rejects_garbage() {
         for raw in ["", "abc", "123", "+0123456789", "7905<script>", "1234567890123456"] {
             assert!(Phone::parse(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn calling_codes_are_exactly_libphonenumbers() {
+        let known: Vec<u16> = (1..=999u16).filter(|c| phonenumber::metadata::DATABASE.by_code(c).is_some()).collect();
+        assert_eq!(CALLING_CODES.to_vec(), known, "update CALLING_CODES from the phonenumber crate's database");
+    }
+
+    #[test]
+    fn accepts_exactly_what_libphonenumber_parses() {
+        // Every 3-digit start covers the 1-, 2- and 3-digit codes and the gaps between them.
+        for start in 100..=999 {
+            let digits = format!("{start}4567890");
+            let ours = Phone::parse(&digits).is_ok();
+            let theirs = phonenumber::parse(None, format!("+{digits}")).is_ok();
+            assert_eq!(ours, theirs, "{digits}");
         }
     }
 

@@ -80,6 +80,19 @@ pub struct NewComment {
     /// Stable id derived from the provider message id: lets a retry find a comment that was
     /// created before a crash instead of creating a second one.
     pub source_object_id: String,
+    /// The provider's id of the WhatsApp message this comment shows, kept with the comment
+    /// (`sourceDataVersion`): an employee's reply quoting the comment is sent as a WhatsApp reply
+    /// to that message ([`PlanfixApi::recent_comments`]).
+    pub source_message_id: Option<String>,
+}
+
+/// A comment of a task's recent history, as listed for finding the one a reply quotes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentSummary {
+    pub id: i64,
+    pub description_html: String,
+    /// [`NewComment::source_message_id`] of the bridge's comments; None for all others.
+    pub source_message_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +146,8 @@ pub trait PlanfixApi: Send + Sync {
     async fn find_comment_by_source(&self, task_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
     /// A task of this contact (as assigner) created with `source_object_id`, if any.
     async fn find_task_by_source(&self, contact_id: i64, source_object_id: &str) -> Result<Option<i64>, PlanfixError>;
+    /// The task's latest `limit` (at most 100) comments that are not deleted, newest first: one request.
+    async fn recent_comments(&self, task_id: i64, limit: usize) -> Result<Vec<CommentSummary>, PlanfixError>;
 }
 
 /// Paces calls to one Planfix account (its REST API allows 1 request per second).

@@ -176,6 +176,10 @@ pub struct Capabilities {
     pub max_text_chars: usize,
     pub file_send: FileSend,
     pub media_limits: MediaLimits,
+    /// Sends a text as a WhatsApp reply to an earlier message of the chat (`reply_to` of
+    /// [`ProviderSender::send_text`]); otherwise `reply_to` is ignored and the core keeps the
+    /// quote in the text.
+    pub replies: bool,
 }
 
 /// A media file fetched from the provider.
@@ -209,8 +213,16 @@ pub trait ProviderSender: Send + Sync {
     fn capabilities(&self) -> Capabilities;
     /// Sends a text of at most [`Capabilities::max_text_chars`]; Ok = the provider's message id,
     /// which its delivery statuses name. `reference` is unique per outgoing message and stable
-    /// across retries (an idempotency key, for providers that take one).
-    async fn send_text(&self, to: &Phone, text: &str, reference: &str) -> Result<String, SendFailure>;
+    /// across retries (an idempotency key, for providers that take one). `reply_to`: the
+    /// provider message id this text answers, shown by WhatsApp as a quote above it (only where
+    /// [`Capabilities::replies`]).
+    async fn send_text(
+        &self,
+        to: &Phone,
+        text: &str,
+        reference: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendFailure>;
 }
 
 /// Media half of a provider: fetching what users sent and sending files to them.

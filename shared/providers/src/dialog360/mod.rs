@@ -39,8 +39,14 @@ impl ProviderSender for Dialog360Client {
         self.cloud.capabilities()
     }
 
-    async fn send_text(&self, to: &Phone, text: &str, reference: &str) -> Result<String, SendFailure> {
-        self.cloud.send_text(to, text, reference).await
+    async fn send_text(
+        &self,
+        to: &Phone,
+        text: &str,
+        reference: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendFailure> {
+        self.cloud.send_text(to, text, reference, reply_to).await
     }
 }
 

@@ -98,10 +98,21 @@ impl GreenApiClient {
 #[async_trait]
 impl ProviderSender for GreenApiClient {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { max_text_chars: MAX_TEXT_CHARS, file_send: self.file_send, media_limits: GREEN_API_LIMITS }
+        Capabilities {
+            max_text_chars: MAX_TEXT_CHARS,
+            file_send: self.file_send,
+            media_limits: GREEN_API_LIMITS,
+            replies: true,
+        }
     }
 
-    async fn send_text(&self, to: &Phone, text: &str, _reference: &str) -> Result<String, SendFailure> {
+    async fn send_text(
+        &self,
+        to: &Phone,
+        text: &str,
+        _reference: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendFailure> {
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
             return Err(SendFailure::Rejected {
@@ -109,7 +120,11 @@ impl ProviderSender for GreenApiClient {
                 reason: format!("text is {chars} characters; Green-API accepts at most {MAX_TEXT_CHARS}"),
             });
         }
-        self.post_json("sendMessage", json!({ "chatId": chat_id(to), "message": text })).await
+        let mut body = json!({ "chatId": chat_id(to), "message": text });
+        if let Some(id) = reply_to {
+            body["quotedMessageId"] = json!(id);
+        }
+        self.post_json("sendMessage", body).await
     }
 }
 

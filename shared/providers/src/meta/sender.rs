@@ -107,6 +107,7 @@ impl ProviderSender for MetaClient {
             max_text_chars: MAX_TEXT_CHARS,
             file_send: FileSend::Upload,
             media_limits: super::media::META_LIMITS,
+            replies: true,
         }
     }
 
@@ -115,7 +116,13 @@ impl ProviderSender for MetaClient {
     ///
     /// A timeout after the request left may still have delivered the message; a retry can then
     /// duplicate it (Meta has no idempotency key for sends).
-    async fn send_text(&self, to: &Phone, text: &str, _reference: &str) -> Result<String, SendFailure> {
+    async fn send_text(
+        &self,
+        to: &Phone,
+        text: &str,
+        _reference: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendFailure> {
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
             return Err(SendFailure::Rejected {
@@ -123,7 +130,7 @@ impl ProviderSender for MetaClient {
                 reason: format!("text is {chars} characters; Meta accepts at most {MAX_TEXT_CHARS}"),
             });
         }
-        let body = json!({
+        let mut body = json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": to.digits(),
@@ -131,6 +138,9 @@ impl ProviderSender for MetaClient {
             // Comments often hold Planfix links; a preview card would be noise.
             "text": { "preview_url": false, "body": text },
         });
+        if let Some(id) = reply_to {
+            body["context"] = json!({ "message_id": id });
+        }
         self.post_message(&body).await
     }
 }

@@ -104,12 +104,24 @@ impl TwilioClient {
 #[async_trait]
 impl ProviderSender for TwilioClient {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { max_text_chars: MAX_TEXT_CHARS, file_send: FileSend::ByUrl, media_limits: TWILIO_LIMITS }
+        Capabilities {
+            max_text_chars: MAX_TEXT_CHARS,
+            file_send: FileSend::ByUrl,
+            media_limits: TWILIO_LIMITS,
+            replies: false,
+        }
     }
 
     /// Twilio has no idempotency key for sends: a timeout after the request left may still have
     /// sent it, and a retry can duplicate it.
-    async fn send_text(&self, to: &Phone, text: &str, _reference: &str) -> Result<String, SendFailure> {
+    /// Twilio's Messages API has no reply context for WhatsApp: the core keeps the quote in the text.
+    async fn send_text(
+        &self,
+        to: &Phone,
+        text: &str,
+        _reference: &str,
+        _reply_to: Option<&str>,
+    ) -> Result<String, SendFailure> {
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
             return Err(SendFailure::Rejected {

@@ -60,7 +60,13 @@ impl WazzupClient {
 
     /// One send; `reference` becomes the `crmMessageId`, so a retry of a send whose answer was
     /// lost is refused by Wazzup as a repeat instead of reaching the customer twice.
-    async fn send(&self, to: &Phone, content: (&str, &str), reference: &str) -> Result<String, SendFailure> {
+    async fn send(
+        &self,
+        to: &Phone,
+        content: (&str, &str),
+        reference: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendFailure> {
         let mut body = json!({
             "channelId": self.channel_id,
             "chatType": "whatsapp",
@@ -68,6 +74,9 @@ impl WazzupClient {
             "crmMessageId": reference,
         });
         body[content.0] = json!(content.1);
+        if let Some(id) = reply_to {
+            body["refMessageId"] = json!(id);
+        }
         let resp = self
             .http
             .post(&self.message_url)
@@ -99,10 +108,21 @@ impl WazzupClient {
 #[async_trait]
 impl ProviderSender for WazzupClient {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { max_text_chars: MAX_TEXT_CHARS, file_send: FileSend::ByUrl, media_limits: WAZZUP_LIMITS }
+        Capabilities {
+            max_text_chars: MAX_TEXT_CHARS,
+            file_send: FileSend::ByUrl,
+            media_limits: WAZZUP_LIMITS,
+            replies: true,
+        }
     }
 
-    async fn send_text(&self, to: &Phone, text: &str, reference: &str) -> Result<String, SendFailure> {
+    async fn send_text(
+        &self,
+        to: &Phone,
+        text: &str,
+        reference: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendFailure> {
         // Counted as Wazzup's JavaScript counts: in UTF-16 units (an emoji is two).
         let units = text.encode_utf16().count();
         if units > MAX_TEXT_UNITS {
@@ -111,7 +131,7 @@ impl ProviderSender for WazzupClient {
                 reason: format!("text is {units} UTF-16 units; Wazzup accepts at most {MAX_TEXT_UNITS}"),
             });
         }
-        self.send(to, ("text", text), reference).await
+        self.send(to, ("text", text), reference, reply_to).await
     }
 }
 
@@ -146,6 +166,6 @@ impl ProviderMedia for WazzupClient {
         let FileSource::Url(url) = &file.source else {
             return Err(SendFailure::Rejected { code: None, reason: "Wazzup takes files by URL".into() });
         };
-        self.send(to, ("contentUri", url), reference).await
+        self.send(to, ("contentUri", url), reference, None).await
     }
 }

@@ -23,6 +23,7 @@ struct CommentWrite {
     owner: Option<IdRef>,
     recipients: Option<Value>,
     source_object_id: Option<String>,
+    source_data_version: Option<String>,
     files: Vec<IdRef>,
     date_time: Option<Value>,
     is_hidden: bool,
@@ -61,6 +62,10 @@ pub(super) async fn create(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let write: CommentWrite = parse(&body)?;
+    // `CommentCreateRequest.sourceDataVersion`: `maxLength: 100`.
+    if write.source_data_version.as_ref().is_some_and(|v| v.chars().count() > 100) {
+        return Err(ApiError::invalid_value("Invalid sourceDataVersion: longer than 100 characters".to_owned()));
+    }
     let mut state = sim.lock();
     let task_id = as_int(&Value::from(task.as_str()))
         .filter(|id| state.tasks.contains_key(id))
@@ -85,6 +90,7 @@ pub(super) async fn create(
         owner,
         recipients,
         source_object_id: write.source_object_id,
+        source_data_version: write.source_data_version,
         files,
         date_time: write.date_time,
         is_hidden: write.is_hidden,
