@@ -17,8 +17,8 @@ use bridge_core::config::Settings;
 use bridge_core::domain::{unix_now, AccountId, InboundMessage, MessageContent, Phone};
 use bridge_core::lease::{with_lease, JobLease, Lease, LeaseFailure, LeaseTiming, Leased, LinkLease, MessageLease};
 use bridge_core::ports::{
-    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
-    SentRecord, SlotGrant, Store, StoreError, TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, ReactionNote,
+    RecordOutcome, SentRecord, SlotGrant, Store, StoreError, TaskConversation,
 };
 use bridge_embedded::{SqliteDb, SqliteStore};
 use tokio::time::Instant;
@@ -508,6 +508,8 @@ impl Store for ReleaseRefused {
         complete_job['a, 'b, 'c, 'd](account: &'a AccountId, job: &'b str, owner: &'c str, outcome: &'d str) -> ();
         put_sent['a, 'b, 'c](account: &'a AccountId, provider_message_id: &'b str, record: &'c SentRecord) -> ();
         get_sent['a, 'b](account: &'a AccountId, provider_message_id: &'b str) -> Option<SentRecord>;
+        reaction_note['a, 'b](account: &'a AccountId, key: &'b str) -> Option<ReactionNote>;
+        put_reaction_note['a, 'b, 'c](account: &'a AccountId, key: &'b str, note: &'c ReactionNote) -> ();
         advance_delivery_status['a, 'b, 'c](account: &'a AccountId, provider_message_id: &'b str, status: &'c str, rank: u8) -> bool;
         reserve_slot['a, 'b](account: &'a AccountId, key: &'b str, now_ms: i64, interval_ms: i64) -> i64;
         reserve_slots['a, 'b](account: &'a AccountId, key: &'b str, now_ms: i64, interval_ms: i64, count: u32, max_wait_ms: i64) -> SlotGrant;

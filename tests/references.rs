@@ -65,11 +65,24 @@ async fn reactions(kind: Kind) {
     let to_own =
         newest(&h, &driver, driver.reaction_to(CUSTOMER, &driver.new_id(), T0 + 11, &first, "❤️"), "reactions").await;
     assert_eq!(to_own, format!("❤️ <i>reacted to {FIRST_WORDS} (comment #{own})</i>"), "{kind:?}");
+    // Taking the reaction back, then giving another, edits the first reaction's comment: the
+    // task keeps one line per reacted message, saying what came before.
+    let task = h.planfix.tasks()[0].id;
+    let count = h.planfix.comments(task).len();
+    let reaction_comment = |h: &Harness| h.planfix.comments(task)[count - 2].description.clone();
     let removed =
         newest(&h, &driver, driver.reaction_to(CUSTOMER, &driver.new_id(), T0 + 12, &sent, ""), "reactions").await;
+    assert_eq!(removed, to_own, "{kind:?}: no new comment for a removal");
     assert_eq!(
-        removed,
-        format!("<i>removed the reaction to your message «{ANSWER}» (comment #{answer})</i>"),
+        reaction_comment(&h),
+        format!("<i>removed the reaction 👍 to your message «{ANSWER}» (comment #{answer})</i>"),
+        "{kind:?}"
+    );
+    newest(&h, &driver, driver.reaction_to(CUSTOMER, &driver.new_id(), T0 + 14, &sent, "😂"), "reactions").await;
+    assert_eq!(h.planfix.comments(task).len(), count, "{kind:?}: still no new comment");
+    assert_eq!(
+        reaction_comment(&h),
+        format!("😂 <i>reacted to your message «{ANSWER}» (comment #{answer})</i> <i>(before: 👍, removed)</i>"),
         "{kind:?}"
     );
     let unknown = newest(

@@ -9,8 +9,8 @@ use bridge_core::config::Settings;
 use bridge_core::domain::{AccountId, InboundMessage, MessageContent, Phone, Work};
 use bridge_core::ports::store::{MessageReference, RefAuthor};
 use bridge_core::ports::{
-    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
-    SentRecord, Store, StoreError, TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, ReactionNote,
+    RecordOutcome, SentRecord, Store, StoreError, TaskConversation,
 };
 use bridge_embedded::{SqliteDb, SqliteStore};
 use e2e_tests::fresh_dynamo_store;
@@ -464,7 +464,25 @@ async fn task_closed_flag(store: &dyn Store) {
     assert_eq!(store.get_link(&a, &p).await.unwrap().and_then(|r| r.link), Some(rotated));
 }
 
+/// A reaction note is found again by its key, replaced whole by the next put (the trail in
+/// order, emoji and removals verbatim), and kept apart per account and per key.
+async fn reaction_notes(store: &dyn Store) {
+    let a = acct("a1");
+    let key = "customer:wamid.X";
+    assert_eq!(store.reaction_note(&a, key).await.unwrap(), None);
+    let first = ReactionNote { task_id: 7, comment_id: 70, trail: vec!["👍".into()] };
+    store.put_reaction_note(&a, key, &first).await.unwrap();
+    assert_eq!(store.reaction_note(&a, key).await.unwrap(), Some(first));
+    let changed =
+        ReactionNote { task_id: 7, comment_id: 70, trail: vec!["👍".into(), "".into(), "👨‍👩‍👧".into()] };
+    store.put_reaction_note(&a, key, &changed).await.unwrap();
+    assert_eq!(store.reaction_note(&a, key).await.unwrap(), Some(changed));
+    assert_eq!(store.reaction_note(&acct("a2"), key).await.unwrap(), None, "another account's note");
+    assert_eq!(store.reaction_note(&a, "business_phone:wamid.X").await.unwrap(), None, "another writer's note");
+}
+
 async fn run_contract(store: Arc<dyn Store>) {
+    reaction_notes(store.as_ref()).await;
     task_closed_flag(store.as_ref()).await;
     drain_lifecycle(store.as_ref()).await;
     concurrent_drains(store.clone()).await;

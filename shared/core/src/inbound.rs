@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use super::conversation::Conversations;
 use super::lease::LeaseTiming;
-use super::render::{media_caption_html, message_html_with};
+use super::render::{media_caption_html, message_html_with, reaction_note_html};
 use super::settings_cache::SettingsCache;
 use super::status_cache::StatusCache;
 use super::AccountRuntime;
 use crate::domain::{FileJob, InboundMessage, MessageContent, Origin};
 pub use crate::error::ProcessError;
-use crate::ports::{CommentOwner, ConversationLink, FileJobQueue, LinkRecord, NewComment, Store};
+use crate::ports::{CommentOwner, ConversationLink, FileJobQueue, LinkRecord, NewComment, ReactionNote, Store};
 
 /// Namespace of the UUIDv5 written as the comment's `sourceObjectId` (fixed forever: changing it
 /// would make retries blind to comments created before the change).
@@ -93,12 +93,36 @@ impl InboundProcessor {
             if let Some(existing) = acct.planfix.find_comment_by_source(link.task_id, &source_object_id).await? {
                 tracing::info!(message = %msg.id, comment = existing, "comment from an earlier attempt found; not adding another");
                 self.hand_over_file(acct, msg, &link, existing).await?;
+                if let Some((key, emoji)) = reaction_key(msg) {
+                    // The attempt may have died before noting it: later reactions edit this one.
+                    let note =
+                        ReactionNote { task_id: link.task_id, comment_id: existing, trail: vec![emoji.to_owned()] };
+                    if store.reaction_note(&acct.id, &key).await?.is_none_or(|n| n.task_id != link.task_id) {
+                        store.put_reaction_note(&acct.id, &key, &note).await?;
+                    }
+                }
                 return Ok((link, existing));
             }
         }
         // What the message points at (reaction, reply, edit, deletion), for its comment to say.
         let reference = match referenced_id(msg) {
             Some(id) => store.message_reference(&acct.id, id).await?,
+            None => None,
+        };
+        // A changed or removed reaction edits the comment of the writer's earlier reaction to
+        // the same message (in this task) instead of adding one.
+        let reaction = match reaction_key(msg) {
+            Some((key, emoji)) => {
+                let earlier = store.reaction_note(&acct.id, &key).await?.filter(|n| n.task_id == link.task_id);
+                if let Some(note) = &earlier {
+                    if let Some(edited) =
+                        self.edit_reaction(store, acct, msg, &key, note, emoji, reference.as_ref()).await?
+                    {
+                        return Ok((link, edited));
+                    }
+                }
+                Some((key, emoji))
+            }
             None => None,
         };
         let comment = NewComment {
@@ -114,7 +138,42 @@ impl InboundProcessor {
         };
         let comment_id = acct.planfix.add_comment(link.task_id, &comment).await?;
         self.hand_over_file(acct, msg, &link, comment_id).await?;
+        if let Some((key, emoji)) = reaction {
+            let note = ReactionNote { task_id: link.task_id, comment_id, trail: vec![emoji.to_owned()] };
+            store.put_reaction_note(&acct.id, &key, &note).await?;
+        }
         Ok((link, comment_id))
+    }
+
+    /// Edits the comment of `note` to show `emoji` after the reactions before it; None when that
+    /// comment is gone from Planfix (the caller then adds one). The same reaction again changes
+    /// nothing. Editing is idempotent, so a retry after a crash between the edit and the note
+    /// just edits again.
+    async fn edit_reaction(
+        &self,
+        store: &dyn Store,
+        acct: &AccountRuntime,
+        msg: &InboundMessage,
+        key: &str,
+        note: &ReactionNote,
+        emoji: &str,
+        reference: Option<&crate::ports::store::MessageReference>,
+    ) -> Result<Option<i64>, ProcessError> {
+        if note.trail.last().map(String::as_str) == Some(emoji) {
+            return Ok(Some(note.comment_id));
+        }
+        let mut trail = note.trail.clone();
+        trail.push(emoji.to_owned());
+        let skip = trail.len().saturating_sub(REACTION_TRAIL);
+        trail.drain(..skip);
+        let html = reaction_note_html(msg, &trail, reference);
+        if !acct.planfix.update_comment(note.task_id, note.comment_id, &html).await? {
+            return Ok(None);
+        }
+        let updated = ReactionNote { trail, ..note.clone() };
+        store.put_reaction_note(&acct.id, key, &updated).await?;
+        tracing::info!(account = %acct.id, message = %msg.id, comment = note.comment_id, "reaction changed; its comment edited");
+        Ok(Some(note.comment_id))
     }
 
     /// Media: the comment exists (in order, with the caption); the relay attaches the file. A
@@ -164,4 +223,17 @@ fn answerable_id(msg: &InboundMessage) -> Option<&str> {
         MessageContent::Reaction { .. } | MessageContent::PollVote { .. } | MessageContent::Deleted { .. } => None,
         _ => Some(&msg.id),
     }
+}
+
+/// Reactions a note remembers (the current one and those before it).
+const REACTION_TRAIL: usize = 6;
+
+/// The key of the note of a reaction (its writer and the message reacted to) and its emoji.
+fn reaction_key(msg: &InboundMessage) -> Option<(String, &str)> {
+    let MessageContent::Reaction { to_message_id, emoji } = &msg.content else { return None };
+    let writer = match msg.origin {
+        Origin::Customer => "customer",
+        Origin::BusinessPhone => "business_phone",
+    };
+    Some((format!("{writer}:{to_message_id}"), emoji))
 }

@@ -23,6 +23,43 @@ pub fn media_caption_html(content: &MessageContent) -> String {
     }
 }
 
+/// The comment showing a writer's reaction to a message after the reactions of `trail` (the
+/// current one last, `""` a removal): a changed reaction edits this one comment, which says what
+/// came before, so trying emojis never makes a wall of comments.
+pub fn reaction_note_html(msg: &InboundMessage, trail: &[String], reference: Option<&MessageReference>) -> String {
+    let content = reaction_html(trail, reference);
+    match msg.origin {
+        Origin::Customer => content,
+        Origin::BusinessPhone => format!("<i>📱 Sent from the company's WhatsApp phone:</i><br>{content}"),
+    }
+}
+
+fn reaction_html(trail: &[String], reference: Option<&MessageReference>) -> String {
+    let Some((current, earlier)) = trail.split_last() else { return String::new() };
+    let mut earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
+    let line = if current.is_empty() {
+        // The emoji taken back, when known, is named in the line itself.
+        let taken_back = match earlier.last() {
+            Some(e) if !e.is_empty() => format!(" {}", text_to_html(e)),
+            _ => String::new(),
+        };
+        if !taken_back.is_empty() {
+            earlier.pop();
+        }
+        format!("<i>removed the reaction{taken_back} to {}</i>", reaction_target(reference))
+    } else if reference.is_none() {
+        format!("<i>reacted {} to an earlier message</i>", text_to_html(current))
+    } else {
+        format!("{} <i>reacted to {}</i>", text_to_html(current), reaction_target(reference))
+    };
+    if earlier.is_empty() {
+        return line;
+    }
+    let before: Vec<String> =
+        earlier.iter().map(|e| if e.is_empty() { "removed".to_owned() } else { text_to_html(e) }).collect();
+    format!("{line} <i>(before: {})</i>", before.join(", "))
+}
+
 /// The comment for a conversation message: the content, and for what the company wrote from its
 /// WhatsApp phone a mark saying so (Planfix shows it as the bridge's own comment, not the
 /// customer's).
@@ -131,15 +168,7 @@ fn content_html(content: &MessageContent, origin: Origin, reference: Option<&Mes
             };
             format!("{title}<br><a href=\"{}\">{latitude}, {longitude}</a>", attr(&url))
         }
-        MessageContent::Reaction { emoji, .. } if emoji.is_empty() => {
-            format!("<i>removed the reaction to {}</i>", reaction_target(reference))
-        }
-        MessageContent::Reaction { emoji, .. } if reference.is_none() => {
-            format!("<i>reacted {} to an earlier message</i>", text_to_html(emoji))
-        }
-        MessageContent::Reaction { emoji, .. } => {
-            format!("{} <i>reacted to {}</i>", text_to_html(emoji), reaction_target(reference))
-        }
+        MessageContent::Reaction { emoji, .. } => reaction_html(std::slice::from_ref(emoji), reference),
         MessageContent::Edited { text, .. } => {
             let what = if reference.is_some() { "a message" } else { "an earlier message" };
             format!("<i>✏️ {who} edited {what}{}:</i> {}", original_html(reference), text_to_html(text))
@@ -480,6 +509,25 @@ mod tests {
         assert_eq!(html(react(""), None), "<i>removed the reaction to an earlier message</i>");
         let wordless = reference(RefAuthor::Customer, None);
         assert_eq!(html(react("🔥"), Some(&wordless)), "🔥 <i>reacted to comment #41</i>");
+    }
+
+    #[test]
+    fn a_changed_reaction_says_what_came_before() {
+        let msg = inbound(MessageContent::Reaction { to_message_id: "m1".into(), emoji: "".into() }, None);
+        let ours = reference(RefAuthor::Business, Some("It ships today"));
+        let note = |trail: &[&str]| {
+            let trail: Vec<String> = trail.iter().map(|e| (*e).to_owned()).collect();
+            reaction_note_html(&msg, &trail, Some(&ours))
+        };
+        let target = "your message «It ships today» (comment #41)";
+        assert_eq!(note(&["👍"]), format!("👍 <i>reacted to {target}</i>"));
+        assert_eq!(note(&["👍", "❤️"]), format!("❤️ <i>reacted to {target}</i> <i>(before: 👍)</i>"));
+        assert_eq!(note(&["👍", ""]), format!("<i>removed the reaction 👍 to {target}</i>"));
+        assert_eq!(note(&["👍", "❤️", ""]), format!("<i>removed the reaction ❤️ to {target}</i> <i>(before: 👍)</i>"));
+        assert_eq!(note(&["👍", "", "😂"]), format!("😂 <i>reacted to {target}</i> <i>(before: 👍, removed)</i>"));
+        assert_eq!(note(&["<b>"]), format!("&lt;b&gt; <i>reacted to {target}</i>"), "escaped");
+        let phone = InboundMessage { origin: Origin::BusinessPhone, ..msg.clone() };
+        assert!(reaction_note_html(&phone, &["👍".into()], Some(&ours)).starts_with("<i>📱 Sent from the company"));
     }
 
     #[test]

@@ -143,6 +143,21 @@ impl PlanfixApi for PlanfixRest {
         Ok(created.id)
     }
 
+    async fn update_comment(&self, task_id: i64, comment_id: i64, html: &str) -> Result<bool, PlanfixError> {
+        let path = format!("/task/{task_id}/comments/{comment_id}");
+        // `CommentUpdateRequest`: only the members sent change.
+        let body = json!({ "description": html });
+        match self.call::<Value>(Method::POST, &path, &[], Some(body)).await {
+            Ok(_) => Ok(true),
+            // 400 code 5000: "Comment not found by id …" (spec example); code 1000 or 404: the
+            // task is gone — the caller then adds a comment, whose failure handles that case.
+            Err(PlanfixError::Api { code: Some(5000 | 1000), .. }) | Err(PlanfixError::Api { http: 404, .. }) => {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn get_comment(&self, comment_id: i64) -> Result<Option<CommentInfo>, PlanfixError> {
         let path = format!("/comment/{comment_id}");
         let fields = "id,task,description,owner,recipients,fromType,isDeleted,isHidden,files";

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use bridge_core::config::Settings;
 use bridge_core::domain::{AccountId, InboundMessage, Phone};
 use bridge_core::ports::store::{
-    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
-    SentRecord, SlotGrant, Store, StoreError, TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, ReactionNote,
+    RecordOutcome, SentRecord, SlotGrant, Store, StoreError, TaskConversation,
 };
 use bridge_embedded::sqlite::SqliteStore;
 
@@ -256,6 +256,16 @@ impl Store for CountingStore {
     async fn get_sent(&self, a: &AccountId, provider_id: &str) -> Result<Option<SentRecord>, StoreError> {
         self.read();
         self.inner.get_sent(a, provider_id).await
+    }
+
+    async fn reaction_note(&self, a: &AccountId, key: &str) -> Result<Option<ReactionNote>, StoreError> {
+        self.read();
+        self.inner.reaction_note(a, key).await
+    }
+
+    async fn put_reaction_note(&self, a: &AccountId, key: &str, note: &ReactionNote) -> Result<(), StoreError> {
+        self.write();
+        self.inner.put_reaction_note(a, key, note).await
     }
 
     async fn advance_delivery_status(

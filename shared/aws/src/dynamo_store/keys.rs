@@ -22,6 +22,9 @@ pub(super) fn job_key(account: &AccountId, job: &str) -> (AttributeValue, Attrib
 pub(super) fn sent_key(account: &AccountId, id: &str) -> (AttributeValue, AttributeValue) {
     (s(format!("{account}#SENT#{id}")), s("SENT"))
 }
+pub(super) fn reaction_key(account: &AccountId, key: &str) -> (AttributeValue, AttributeValue) {
+    (s(format!("{account}#REACT#{key}")), s("REACT"))
+}
 pub(super) fn rate_key(account: &AccountId, key: &str) -> (AttributeValue, AttributeValue) {
     (s(format!("{account}#RATE#{key}")), s("RATE"))
 }

@@ -9,6 +9,7 @@
 //! | task     | `{account}#TASK#{task id}`  | `TASK`     | phone, contact_id (task → conversation, for replies) |
 //! | job      | `{account}#JOB#{job key}`   | `JOB`      | done, attempts, lease_owner, lease_until, outcome, last_error, expires_at |
 //! | sent     | `{account}#SENT#{provider message id}` | `SENT` | comment_id, task_id, author, excerpt, delivery_status, status_rank, expires_at |
+//! | reaction | `{account}#REACT#{writer}:{message id}` | `REACT` | task_id, comment_id, trail (JSON: the reactions given, the current last), expires_at |
 //! | settings | `{account}#SETTINGS`        | `SETTINGS` | settings (JSON) |
 //! | inbox    | `{account}#INBOX#{digits}`  | `{timestamp}#{index}#{message id}` | entry (JSON), expires_at, waiting_pk, waiting_sk — a conversation's recorded, unprocessed messages in send order |
 //! | dead     | `{account}#DEAD`            | work key   | letter (JSON), failed_at — work past its retry budget, for replay |
@@ -36,6 +37,7 @@ mod lease;
 mod links;
 mod messages;
 mod pacing;
+mod reactions;
 mod references;
 mod sent;
 mod settings;
@@ -331,6 +333,14 @@ impl Store for DynamoStore {
         provider_message_id: &str,
     ) -> Result<Option<MessageReference>, StoreError> {
         references::message_reference(self, account, provider_message_id).await
+    }
+
+    async fn reaction_note(&self, account: &AccountId, key: &str) -> Result<Option<ReactionNote>, StoreError> {
+        reactions::get(self, account, key).await
+    }
+
+    async fn put_reaction_note(&self, account: &AccountId, key: &str, note: &ReactionNote) -> Result<(), StoreError> {
+        reactions::put(self, account, key, note).await
     }
 
     async fn advance_delivery_status(

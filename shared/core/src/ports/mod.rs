@@ -17,6 +17,6 @@ pub use provider::{
 };
 pub use queue::{FileJobQueue, QueueError, WorkQueue};
 pub use store::{
-    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, RecordOutcome,
-    SentRecord, SlotGrant, Store, StoreError, TaskConversation,
+    ClaimOutcome, ConversationLink, DeadLetter, DrainNext, DrainStart, InboxEntry, LinkLock, LinkRecord, ReactionNote,
+    RecordOutcome, SentRecord, SlotGrant, Store, StoreError, TaskConversation,
 };

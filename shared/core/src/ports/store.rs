@@ -132,6 +132,16 @@ pub struct MessageReference {
     pub by: RefAuthor,
 }
 
+/// The comment showing one writer's reaction to one message. A changed or removed reaction edits
+/// that comment instead of adding another, so a customer trying emojis is one line in the task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionNote {
+    pub task_id: i64,
+    pub comment_id: i64,
+    /// The reactions in the order given, the current one last; `""` is a removal.
+    pub trail: Vec<String>,
+}
+
 /// Characters an excerpt keeps at most (before the "…").
 pub const EXCERPT_CHARS: usize = 60;
 
@@ -426,6 +436,10 @@ pub trait Store: Send + Sync {
             by: RefAuthor::Business,
         }))
     }
+    /// The note of the reaction keyed `key` (the writer and the message reacted to), if one was
+    /// recorded in the last 30 days (as long as sent records are kept).
+    async fn reaction_note(&self, account: &AccountId, key: &str) -> Result<Option<ReactionNote>, StoreError>;
+    async fn put_reaction_note(&self, account: &AccountId, key: &str, note: &ReactionNote) -> Result<(), StoreError>;
     /// Move the delivery status forward (`rank` orders sent < delivered < read < failed); never
     /// downgrades, since statuses arrive out of order. True when this call changed it.
     async fn advance_delivery_status(

@@ -40,7 +40,7 @@ pub(crate) fn sent_expires_at() -> i64 {
 }
 
 /// The tables with a TTL in seconds, each with an index on `expires_at`.
-const TTL_TABLES: [&str; 4] = ["messages", "jobs", "sent", "inbox"];
+const TTL_TABLES: [&str; 5] = ["messages", "jobs", "sent", "inbox", "reactions"];
 
 /// Deletes up to `limit` expired rows per table; returns how many went.
 pub(crate) fn purge(conn: &Connection, limit: i64) -> Result<usize, DbError> {

@@ -191,7 +191,24 @@ const V6_TASK_CLOSED: &str = "
 ALTER TABLE links ADD COLUMN task_closed INTEGER NOT NULL DEFAULT 0;
 ";
 
-const MIGRATIONS: [&str; 6] = [V1_STORE, V2_QUEUES, V3_INBOX_ADDED, V4_EXCERPTS, V5_DRAINS, V6_TASK_CLOSED];
+/// Version 7: the comment showing each writer's reaction to a message, which a changed or removed
+/// reaction edits (`key` is the writer and the message reacted to; `trail` the reactions given,
+/// as JSON).
+const V7_REACTIONS: &str = "
+CREATE TABLE reactions (
+    account TEXT NOT NULL,
+    key TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    comment_id INTEGER NOT NULL,
+    trail TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (account, key)
+) STRICT;
+CREATE INDEX reactions_expiry ON reactions (expires_at);
+";
+
+const MIGRATIONS: [&str; 7] =
+    [V1_STORE, V2_QUEUES, V3_INBOX_ADDED, V4_EXCERPTS, V5_DRAINS, V6_TASK_CLOSED, V7_REACTIONS];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,6 +14,7 @@ mod jobs;
 mod lease;
 mod links;
 mod messages;
+mod reactions;
 mod records;
 mod sent;
 
@@ -356,6 +357,16 @@ impl Store for SqliteStore {
     ) -> Result<Option<MessageReference>, StoreError> {
         let (account, id) = (owned(account), provider_message_id.to_owned());
         self.read(move |c| messages::reference(c, &account, &id)).await
+    }
+
+    async fn reaction_note(&self, account: &AccountId, key: &str) -> Result<Option<ReactionNote>, StoreError> {
+        let (account, key) = (owned(account), key.to_owned());
+        self.read(move |c| reactions::get(c, &account, &key)).await
+    }
+
+    async fn put_reaction_note(&self, account: &AccountId, key: &str, note: &ReactionNote) -> Result<(), StoreError> {
+        let (account, key, note) = (owned(account), key.to_owned(), note.clone());
+        self.write(move |c| reactions::put(c, &account, &key, &note)).await
     }
 
     async fn advance_delivery_status(
