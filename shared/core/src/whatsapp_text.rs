@@ -725,9 +725,9 @@ mod tests {
 
     #[test]
     fn never_panics_on_random_input() {
-        const PIECES: [&str; 24] = [
+        const PIECES: [&str; 26] = [
             "<", ">", "/", "\"", "'", "=", "&", ";", "#", "b", "a", "li", "ul", "ol", "pre", " ", "\n", "!--", "-->",
-            "href", "é", "😀", "&nbsp;", "script",
+            "href", "é", "😀", "&nbsp;", "script", "blockquote", "<blockquote>",
         ];
         let mut seed: u64 = 0x5eed;
         let mut next = move || {
@@ -745,6 +745,9 @@ mod tests {
             let out = conv(&input);
             assert_eq!(out, out.trim(), "{input:?}");
             assert!(!out.contains("\n\n\n"), "{input:?}");
+            if let Some(q) = split_leading_quote(&input) {
+                assert!(input.contains(q.quote_html) && input.ends_with(q.rest_html), "{input:?}");
+            }
         }
     }
 }
