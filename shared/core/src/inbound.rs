@@ -167,7 +167,7 @@ impl InboundProcessor {
         let skip = trail.len().saturating_sub(REACTION_TRAIL);
         trail.drain(..skip);
         let html = reaction_note_html(msg, &trail, reference);
-        if !acct.planfix.update_comment(note.task_id, note.comment_id, &html).await? {
+        if !acct.planfix.edit_comment(note.task_id, note.comment_id, &html).await? {
             return Ok(None);
         }
         let updated = ReactionNote { trail, ..note.clone() };

@@ -45,7 +45,16 @@ pub async fn answer(
         // A bare quote: there is no answer to hang under it.
         return Ok(plain());
     }
-    let recent = planfix.recent_comments(task_id, QUOTE_SEARCH_DEPTH).await?;
+    let recent = match planfix.recent_comments(task_id, QUOTE_SEARCH_DEPTH).await {
+        Ok(recent) => recent,
+        // Planfix refuses the listing for good (rights, a changed API): the answer still goes,
+        // plainly; only a passing failure is worth the reply's retry.
+        Err(e) if matches!(e.retry(), crate::retry::Retry::Never) => {
+            tracing::warn!(task = task_id, comment = comment_id, error = %e, "could not list the task's comments; sending the reply plainly");
+            return Ok(plain());
+        }
+        Err(e) => return Err(e),
+    };
     let quoted = quoted_comment(&planfix_html_to_whatsapp(quote.quote_html), &recent, comment_id);
     Ok(match quoted.and_then(|c| c.source_message_id.clone()) {
         Some(id) => Answer { text: rest, reply_to: Some(id) },

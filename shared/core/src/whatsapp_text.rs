@@ -726,8 +726,32 @@ mod tests {
     #[test]
     fn never_panics_on_random_input() {
         const PIECES: [&str; 26] = [
-            "<", ">", "/", "\"", "'", "=", "&", ";", "#", "b", "a", "li", "ul", "ol", "pre", " ", "\n", "!--", "-->",
-            "href", "é", "😀", "&nbsp;", "script", "blockquote", "<blockquote>",
+            "<",
+            ">",
+            "/",
+            "\"",
+            "'",
+            "=",
+            "&",
+            ";",
+            "#",
+            "b",
+            "a",
+            "li",
+            "ul",
+            "ol",
+            "pre",
+            " ",
+            "\n",
+            "!--",
+            "-->",
+            "href",
+            "é",
+            "😀",
+            "&nbsp;",
+            "script",
+            "blockquote",
+            "<blockquote>",
         ];
         let mut seed: u64 = 0x5eed;
         let mut next = move || {

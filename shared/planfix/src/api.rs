@@ -143,7 +143,7 @@ impl PlanfixApi for PlanfixRest {
         Ok(created.id)
     }
 
-    async fn update_comment(&self, task_id: i64, comment_id: i64, html: &str) -> Result<bool, PlanfixError> {
+    async fn edit_comment(&self, task_id: i64, comment_id: i64, html: &str) -> Result<bool, PlanfixError> {
         let path = format!("/task/{task_id}/comments/{comment_id}");
         // `CommentUpdateRequest`: only the members sent change.
         let body = json!({ "description": html });

@@ -176,3 +176,41 @@ async fn downloads_follow_redirects_only_to_the_simulator_itself_or_public_https
     assert_eq!(sim.storage_requests_with_auth(), 0, "the bearer token went past the first hop");
     assert_eq!(sim.violations(), Vec::<String>::new());
 }
+
+/// The reply-context and reaction calls, checked against the spec: a comment keeps the provider
+/// message id in `sourceDataVersion` (one longer than the spec's 100 characters is left out),
+/// the listing is newest first without deleted comments, and an edit changes only the text.
+#[tokio::test]
+async fn comments_keep_their_message_id_list_newest_first_and_edit_in_place() {
+    let (sim, rest) = start().await;
+    let task = rest
+        .create_task(&NewTask {
+            name: "t".into(),
+            description_html: String::new(),
+            assigner_contact_id: sim.add_contact("Ivan", "+79051234567"),
+            assignee_user_ids: vec![],
+            template_id: None,
+            source_object_id: uuid::Uuid::new_v4().to_string(),
+        })
+        .await
+        .expect("task");
+    let comment = |html: &str, id: Option<String>| NewComment {
+        description_html: html.into(),
+        owner: CommentOwner::Bridge,
+        source_object_id: uuid::Uuid::new_v4().to_string(),
+        source_message_id: id,
+    };
+    let first = rest.add_comment(task, &comment("<p>first</p>", Some("wamid.A".into()))).await.expect("add");
+    let long = rest.add_comment(task, &comment("long id", Some("x".repeat(101)))).await.expect("a long id is left out");
+    let employee = sim.add_employee_comment(task, 7, "<p>answer</p>", &[]);
+    let listed = rest.recent_comments(task, 50).await.expect("list");
+    let ids: Vec<(i64, Option<&str>)> = listed.iter().map(|c| (c.id, c.source_message_id.as_deref())).collect();
+    assert_eq!(ids, vec![(employee, None), (long, None), (first, Some("wamid.A"))]);
+    assert_eq!(listed[2].description_html, "<p>first</p>");
+
+    assert!(rest.edit_comment(task, first, "<p>edited</p>").await.expect("edit"));
+    let read = rest.get_comment(first).await.expect("get").expect("exists");
+    assert_eq!(read.description_html, "<p>edited</p>");
+    assert!(!rest.edit_comment(task, first + 1000, "x").await.expect("a missing comment is no error"));
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}

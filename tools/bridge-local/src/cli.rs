@@ -159,6 +159,10 @@ pub struct ReplyArgs {
     /// Write the comment without notifying the contact (stays internal).
     #[arg(long)]
     pub internal: bool,
+    /// Open the comment with a quote of the customer's words, as Planfix's quote button does:
+    /// the answer goes as a WhatsApp reply to that message (where the provider carries replies).
+    #[arg(long)]
+    pub quote: Option<String>,
     /// Attach this file to the comment.
     #[arg(long)]
     pub file: Option<std::path::PathBuf>,

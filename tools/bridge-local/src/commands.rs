@@ -562,7 +562,12 @@ pub async fn reply(args: ReplyArgs) -> Result<(), String> {
         let id = upload(bridge, "planfix/file", &read_file(path)?, &[]).await?;
         file_ids.push(id.parse::<i64>().map_err(|e| e.to_string())?);
     }
-    let body = serde_json::json!({ "task": args.task, "text": args.text, "notify_contact": !args.internal, "file_ids": file_ids });
+    let text = match &args.quote {
+        Some(quote) => format!("<blockquote>{}</blockquote>{}", bridge_core::html::text_to_html(quote), args.text),
+        None => args.text.clone(),
+    };
+    let body =
+        serde_json::json!({ "task": args.task, "text": text, "notify_contact": !args.internal, "file_ids": file_ids });
     let resp =
         reqwest::Client::new().post(&url).json(&body).send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
     let status = resp.status();

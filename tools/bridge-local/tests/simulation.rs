@@ -83,7 +83,14 @@ fn send_args(r: &Running, provider: Provider, from: &str, text: &str, file: Opti
 }
 
 fn reply_args(r: &Running, task: Option<i64>, text: &str, file: Option<&Path>) -> ReplyArgs {
-    ReplyArgs { text: text.to_owned(), task, internal: false, file: file.map(Path::to_path_buf), bridge: r.url.clone() }
+    ReplyArgs {
+        text: text.to_owned(),
+        task,
+        internal: false,
+        quote: None,
+        file: file.map(Path::to_path_buf),
+        bridge: r.url.clone(),
+    }
 }
 
 /// (text, file name, file bytes) the provider's simulator delivered to `phone`.
@@ -324,6 +331,21 @@ async fn every_provider_round_trip_through_the_local_server_and_its_commands() {
     ] {
         assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
     }
+    // `reply --quote`: the answer goes as a WhatsApp reply to the quoted message, without the quote.
+    let meta_task = task_with(sim, "Hello through meta").expect("the Meta task");
+    let quoted =
+        ReplyArgs { quote: Some("Hello through meta".into()), ..reply_args(&r, Some(meta_task), "Glad to help", None) };
+    commands::reply(quoted).await.expect("reply with a quote");
+    let graph = sim.meta.as_ref().unwrap();
+    let answer =
+        wait_for("Meta: the quoted answer", || graph.sent().into_iter().find(|m| m.text() == Some("Glad to help")))
+            .await;
+    assert!(
+        answer.reply_to().is_some_and(|id| id.starts_with("wamid.")),
+        "a reply to the customer's message: {:?}",
+        answer.body
+    );
+
     let violations = sim.planfix.violations();
     assert!(violations.is_empty(), "requests the Planfix spec does not allow: {violations:#?}");
 }

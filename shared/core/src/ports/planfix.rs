@@ -139,7 +139,7 @@ pub trait PlanfixApi: Send + Sync {
     async fn add_comment(&self, task_id: i64, comment: &NewComment) -> Result<i64, PlanfixError>;
     /// Replaces a comment's text (owner, recipients and files stay); `Ok(false)` when the
     /// comment no longer exists.
-    async fn update_comment(&self, task_id: i64, comment_id: i64, html: &str) -> Result<bool, PlanfixError>;
+    async fn edit_comment(&self, task_id: i64, comment_id: i64, html: &str) -> Result<bool, PlanfixError>;
     /// `Ok(None)` when the comment does not exist.
     async fn get_comment(&self, comment_id: i64) -> Result<Option<CommentInfo>, PlanfixError>;
     /// A comment by the token's user that does not notify the contact; `notify` lists the

@@ -274,7 +274,7 @@ mod tests {
     async fn sends_text_and_returns_wamid() {
         let (sim, sender) = sim().await;
         let text = "Привет! Your order <b>#12</b> ships today 🚚";
-        let wamid = sender.send_text(&phone(), text, "ref").await.expect("sent");
+        let wamid = sender.send_text(&phone(), text, "ref", None).await.expect("sent");
         let sent = sim.sent();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].wamid, wamid);
@@ -283,13 +283,16 @@ mod tests {
         assert_eq!(sent[0].text(), Some(text));
         assert_eq!(sent[0].body["recipient_type"], "individual");
         assert_eq!(sent[0].body["text"]["preview_url"], false);
+        assert_eq!(sent[0].reply_to(), None, "no context unless answering");
+        sender.send_text(&phone(), "It ships today", "ref-2", Some("wamid.QUOTED")).await.expect("sent");
+        assert_eq!(sim.sent()[1].reply_to(), Some("wamid.QUOTED"), "a reply carries context.message_id");
     }
 
     #[tokio::test]
     async fn window_closed() {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 131047, 400);
-        assert_eq!(sender.send_text(&phone(), "hi", "ref").await, Err(SendFailure::WindowClosed));
+        assert_eq!(sender.send_text(&phone(), "hi", "ref", None).await, Err(SendFailure::WindowClosed));
         assert!(sim.sent().is_empty());
     }
 
@@ -297,7 +300,7 @@ mod tests {
     async fn undeliverable_is_invalid_recipient() {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 131026, 400);
-        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("refused");
+        let err = sender.send_text(&phone(), "hi", "ref", None).await.expect_err("refused");
         assert!(
             matches!(err, SendFailure::InvalidRecipient { ref reason } if reason.contains("Unable to deliver")),
             "{err:?}"
@@ -308,21 +311,21 @@ mod tests {
     async fn throughput_and_server_errors_are_transient() {
         let (sim, sender) = sim().await;
         sim.fail_for_recipient(TO, 130429, 400);
-        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("throttled");
+        let err = sender.send_text(&phone(), "hi", "ref", None).await.expect_err("throttled");
         assert!(err.retry().is_retryable(), "{err:?}");
         sim.clear_recipient_failure(TO);
 
         sim.fail_next(1, GraphFailure::Error { http: 500, code: 131000, message: "boom".into() });
-        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("server error");
+        let err = sender.send_text(&phone(), "hi", "ref", None).await.expect_err("server error");
         assert_eq!(err, SendFailure::Transient { reason: "boom".into() });
         // The failure was one-shot: the next send goes through.
-        assert!(sender.send_text(&phone(), "hi", "ref").await.is_ok());
+        assert!(sender.send_text(&phone(), "hi", "ref", None).await.is_ok());
     }
 
     #[tokio::test]
     async fn wrong_token_is_rejected_190() {
         let (sim, sender) = sim_with("not-the-token").await;
-        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("unauthorized");
+        let err = sender.send_text(&phone(), "hi", "ref", None).await.expect_err("unauthorized");
         assert!(matches!(err, SendFailure::Rejected { code: Some(ref c), .. } if c == "190"), "{err:?}");
         assert!(!err.retry().is_retryable());
         assert!(!err.to_string().contains("not-the-token"));
@@ -336,7 +339,7 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         drop(listener);
         let sender = MetaClient::new(reqwest::Client::new(), &config(&format!("http://{addr}"), TOKEN));
-        let err = sender.send_text(&phone(), "hi", "ref").await.expect_err("refused");
+        let err = sender.send_text(&phone(), "hi", "ref", None).await.expect_err("refused");
         assert!(err.retry().is_retryable(), "{err:?}");
         assert!(!err.to_string().contains(NUMBER_ID), "no URL in the reason: {err}");
     }
@@ -344,11 +347,11 @@ mod tests {
     #[tokio::test]
     async fn over_long_text_is_rejected_without_a_request() {
         let (sim, sender) = sim().await;
-        let err = sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS + 1), "ref").await.expect_err("too long");
+        let err = sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS + 1), "ref", None).await.expect_err("too long");
         assert!(matches!(err, SendFailure::Rejected { code: None, .. }), "{err:?}");
         assert!(sim.requests().is_empty());
         // Exactly at the limit (counted in characters, not bytes) is fine.
-        assert!(sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS), "ref").await.is_ok());
+        assert!(sender.send_text(&phone(), &"я".repeat(MAX_TEXT_CHARS), "ref", None).await.is_ok());
     }
 
     #[test]
