@@ -69,7 +69,7 @@ pub async fn answer(
 pub fn quoted_comment<'a>(quote: &str, comments: &'a [CommentSummary], before: i64) -> Option<&'a CommentSummary> {
     let mut candidates: Vec<&CommentSummary> =
         comments.iter().filter(|c| c.id < before && c.source_message_id.is_some()).collect();
-    candidates.sort_by(|a, b| b.id.cmp(&a.id));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.id));
     if let Some(id) = comment_number(quote) {
         return candidates.into_iter().find(|c| c.id == id);
     }
