@@ -6,16 +6,18 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
-fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> Hmac<Sha1> {
-    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+/// Generic over the pairs' string type: verification signs the form as parsed (borrowed where
+/// nothing was percent-decoded), without copying every value first.
+fn mac<K: AsRef<str>, V: AsRef<str>>(auth_token: &str, url: &str, params: &[(K, V)]) -> Hmac<Sha1> {
+    let mut sorted: Vec<&(K, V)> = params.iter().collect();
     // Stable: repeated names keep their order, as Twilio's own validators do.
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
     // HMAC takes keys of any length.
     let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
     mac.update(url.as_bytes());
     for (name, value) in sorted {
-        mac.update(name.as_bytes());
-        mac.update(value.as_bytes());
+        mac.update(name.as_ref().as_bytes());
+        mac.update(value.as_ref().as_bytes());
     }
     mac
 }
@@ -26,7 +28,12 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 }
 
 /// Whether `presented` is the signature of this request; compared in constant time.
-pub(super) fn verify(auth_token: &str, url: &str, params: &[(String, String)], presented: &str) -> bool {
+pub(super) fn verify<K: AsRef<str>, V: AsRef<str>>(
+    auth_token: &str,
+    url: &str,
+    params: &[(K, V)],
+    presented: &str,
+) -> bool {
     let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(presented.trim()) else { return false };
     mac(auth_token, url, params).verify_slice(&sig).is_ok()
 }

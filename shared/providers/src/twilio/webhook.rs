@@ -55,7 +55,7 @@ impl ProviderWebhook for TwilioWebhook {
             tracing::error!("Twilio webhook refused: no public URL configured (BRIDGE_PUBLIC_URL)");
             return Err(WebhookError::Unauthorized("the bridge has no public URL configured to verify Twilio against"));
         };
-        let params: Params = form_urlencoded::parse(req.body).into_owned().collect();
+        let params: Vec<_> = form_urlencoded::parse(req.body).collect();
         if !signature::verify(self.auth_token.expose(), url, &params, presented) {
             return Err(WebhookError::Unauthorized("invalid X-Twilio-Signature"));
         }
