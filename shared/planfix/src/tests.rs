@@ -30,6 +30,19 @@ async fn start() -> (PlanfixSim, PlanfixRest) {
     (sim, PlanfixRest::new(PlanfixRest::default_http_client(), &cfg))
 }
 
+/// A task whose requester is a new contact, created through the adapter.
+async fn new_task(sim: &PlanfixSim, rest: &PlanfixRest) -> i64 {
+    let task = NewTask {
+        name: "t".into(),
+        description_html: String::new(),
+        assigner_contact_id: sim.add_contact("Ivan", "+79051234567"),
+        assignee_user_ids: vec![],
+        template_id: None,
+        source_object_id: uuid::Uuid::new_v4().to_string(),
+    };
+    rest.create_task(&task).await.expect("task")
+}
+
 /// `data` as a stream of `chunk`-sized pieces, as a provider download would arrive.
 fn chunked(data: &[u8], chunk: usize) -> ByteStream {
     let pieces: Vec<Result<Bytes, std::io::Error>> =
@@ -73,17 +86,7 @@ async fn files_round_trip_through_the_simulator() {
     assert_eq!(content_type.as_deref(), Some("application/json"));
     assert_eq!(collect(body).await, br#"{"raw":true}"#);
 
-    let task = rest
-        .create_task(&NewTask {
-            name: "t".into(),
-            description_html: String::new(),
-            assigner_contact_id: sim.add_contact("Ivan", "+79051234567"),
-            assignee_user_ids: vec![],
-            template_id: None,
-            source_object_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .expect("task");
+    let task = new_task(&sim, &rest).await;
     let note = sim.add_file("note.txt", b"hi".to_vec());
     let comment = sim.add_employee_comment_with_files(task, 7, "<p>draft</p>", &[], &[note]);
     rest.update_comment(task, comment, "<p>with files</p>", &[note, id]).await.expect("update");
@@ -183,17 +186,7 @@ async fn downloads_follow_redirects_only_to_the_simulator_itself_or_public_https
 #[tokio::test]
 async fn comments_keep_their_message_id_list_newest_first_and_edit_in_place() {
     let (sim, rest) = start().await;
-    let task = rest
-        .create_task(&NewTask {
-            name: "t".into(),
-            description_html: String::new(),
-            assigner_contact_id: sim.add_contact("Ivan", "+79051234567"),
-            assignee_user_ids: vec![],
-            template_id: None,
-            source_object_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .expect("task");
+    let task = new_task(&sim, &rest).await;
     let comment = |html: &str, id: Option<String>| NewComment {
         description_html: html.into(),
         owner: CommentOwner::Bridge,
