@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the performance benches and prints their markdown tables (docs/performance.md explains
 # each figure): cold start, idle RSS and size of every Lambda binary against two baselines
-# (tools/lambda-bench), the per-message request counts and CPU (tools/flow-bench, if present),
-# and the relay's peak RSS on a 100 MiB file (tools/relay-bench).
+# (tools/lambda-bench), the per-message request counts (with and without the Planfix status
+# scenario) and CPU (tools/flow-bench), and the relay's peak RSS on a 100 MiB file (tools/relay-bench).
 #
 #   scripts/bench.sh            # 20 interleaved cold starts per binary
 #   scripts/bench.sh --quick    # 5, and a 20 MiB relay file
@@ -65,7 +65,17 @@ echo
 echo
 
 if [ "$HAVE_FLOW_BENCH" = 1 ]; then
+  echo "## Requests per message (tools/flow-bench, \"task status changed\" scenario set up)"
+  echo
   cargo run --quiet --release -p flow-bench -- --markdown
+  echo
+  echo "## Known text without that scenario (the fallback: the task's status is read first)"
+  echo
+  cargo run --quiet --release -p flow-bench -- --markdown --flows known-text --no-status-scenario
+  echo
+  echo "## CPU per inbound text (tools/flow-bench cpu-bench, against a bare parse of the same bytes)"
+  echo
+  cargo run --quiet --release -p flow-bench --bin cpu-bench -- --markdown
   echo
 else
   echo "(tools/flow-bench is not in this tree: no flow section)"
