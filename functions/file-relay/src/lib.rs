@@ -81,5 +81,6 @@ pub async fn handle(
             Err(e) => tracing::error!(job = %job.job_key(), error = %e, "file job failed permanently"),
         }
     }
+    bridge_core::metrics::flush();
     response
 }

@@ -87,6 +87,7 @@ pub async fn handle_event(
         }
         Invocation::Sweep => {
             let report = Box::pin(bridge_core::sweep::sweep_with(app, sweep.stale_after)).await;
+            bridge_core::metrics::flush();
             let failed: Vec<String> = report.failed.iter().map(ToString::to_string).collect();
             Ok(
                 serde_json::json!({ "swept_accounts": report.accounts, "poked": report.poked, "failed_accounts": failed }),
@@ -194,6 +195,7 @@ pub async fn handle_batch(
             }
         }
     }
+    bridge_core::metrics::flush();
     report
 }
 

@@ -323,6 +323,7 @@ async fn run_work(app: Arc<Bridge>, queue: SqliteWorkQueue, item: Received<Work>
     let delivery = item.delivery(attempts(&options.work_retry), Some(Instant::now() + options.drain_budget));
     let work = &item.body;
     let result = with_heartbeat(&queue, item.receipt, options.visibility, worker::handle(&app, work, delivery)).await;
+    bridge_core::metrics::flush();
     match result {
         Ok(outcome) => {
             tracing::info!(work = %work.key(), ?outcome, "work done");
@@ -354,7 +355,9 @@ async fn run_file_job(app: Arc<Bridge>, queue: SqliteFileJobQueue, item: Receive
     let job = &item.body;
     let last_try = options.file_retry.exhausted(item.receive_count);
     let relay = bridge_core::file_relay::handle_job(&app, job, last_try);
-    match with_heartbeat(&queue, item.receipt, options.visibility, relay).await {
+    let result = with_heartbeat(&queue, item.receipt, options.visibility, relay).await;
+    bridge_core::metrics::flush();
+    match result {
         Ok(outcome) => {
             match outcome {
                 RelayOutcome::Delivered => tracing::info!(job = %job.job_key(), "file relayed"),

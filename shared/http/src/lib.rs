@@ -79,6 +79,7 @@ pub async fn handle(app: &App, surface: Surface, req: Request<Bytes>) -> Respons
     let (parts, body) = resp.into_parts();
     // Our own handlers' bodies are small and in memory; collecting cannot exceed the limit.
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    metrics::flush();
     Response::from_parts(parts, bytes)
 }
 
